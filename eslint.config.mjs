@@ -1,0 +1,33 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.aexp/**', '.cache/**', 'artifacts/**', '.test-tmp/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.mjs', 'bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'separate-type-imports' }],
+    },
+  },
+  {
+    // The engine runs headless (CLI, child process): it must never reach for the editor or the browser.
+    files: ['runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'runtime/ must not depend on vscode; talk to the extension through runtime/protocol.ts.' }],
+        patterns: [
+          { group: ['**/extension/**', '../extension/*'], message: 'runtime/ must not import extension code.' },
+          { group: ['**/webview/**', '../webview/*'], message: 'runtime/ must not import webview code.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', 'window', 'document', 'navigator'],
+    },
+  },
+);

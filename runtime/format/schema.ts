@@ -1,0 +1,210 @@
+/**
+ * The YAML vocabulary of every cell kind, as JSON schemas. They validate cells, fill defaults, and
+ * (through `description`) document each key for the README and the editor's hover.
+ */
+import type { CellKind } from './document';
+
+export type JsonSchema = {
+  type?: string | string[];
+  description?: string;
+  enum?: readonly (string | number | boolean)[];
+  default?: unknown;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  exclusiveMaximum?: number;
+  properties?: Record<string, JsonSchema>;
+  required?: readonly string[];
+  additionalProperties?: boolean;
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
+  oneOf?: readonly JsonSchema[];
+  const?: unknown;
+};
+
+const positiveInteger = (description: string, defaultValue?: number): JsonSchema => ({
+  type: 'integer', minimum: 1, description, ...(defaultValue === undefined ? {} : { default: defaultValue }),
+});
+
+export const DATASETS = ['sprites', 'mnist', 'fashion-mnist', 'cifar10', 'folder'] as const;
+export const MODEL_KINDS = ['ae', 'vae'] as const;
+export const LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
+export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
+export const METRICS = ['loss', 'elbo', 'reconstruction', 'kl', 'mse', 'psnr'] as const;
+
+export const frontMatterSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    title: { type: 'string', description: 'Title shown in run listings.' },
+    description: { type: 'string', description: 'Free text.' },
+    seed: { type: 'integer', minimum: 0, default: 0, description: 'Seed for weight initialisation, shuffling and sampling: the same file gives the same run.' },
+    tags: { type: 'array', items: { type: 'string' }, description: 'Labels for finding runs.' },
+  },
+};
+
+export const cellSchemas: Record<CellKind, JsonSchema> = {
+  data: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['dataset'],
+    properties: {
+      dataset: { type: 'string', enum: DATASETS, description: 'sprites (procedural, no download), mnist, fashion-mnist, cifar10 (downloaded once into the data folder), or folder (PNG/JPEG images, label = subfolder name).' },
+      batch: positiveInteger('Examples per training step.', 128),
+      path: { type: 'string', description: 'folder: the image folder, relative to the .aexp file.' },
+      size: { oneOf: [{ type: 'integer', minimum: 4 }, { type: 'array', items: { type: 'integer', minimum: 4 }, minItems: 2, maxItems: 2 }], description: 'folder and sprites: image size in pixels (n or [height, width]).' },
+      channels: { type: 'integer', enum: [1, 3], description: 'folder: 1 (grey) or 3 (RGB).' },
+      count: positiveInteger('sprites: how many images to generate.'),
+      binarize: { type: 'string', enum: ['none', 'static', 'dynamic'], default: 'none', description: 'static: threshold at 0.5 once; dynamic: sample each pixel as Bernoulli(p) every batch. With a Bernoulli likelihood, binarized data makes the loss a true NLL in nats.' },
+      train_limit: positiveInteger('Use only the first N training examples.'),
+      test_limit: positiveInteger('Use only the first N test examples.'),
+      test_fraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'folder and sprites: fraction of the examples held out as the test split.' },
+      shuffle: { type: 'boolean', default: true, description: 'Shuffle the training split every epoch.' },
+    },
+  },
+  model: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', 'latent', 'encoder'],
+    properties: {
+      kind: { type: 'string', enum: MODEL_KINDS, description: 'ae: deterministic autoencoder; vae: variational autoencoder (Gaussian posterior, standard normal prior, analytic KL).' },
+      latent: positiveInteger('Size of the code z.'),
+      encoder: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Layers, e.g. "dense 400 relu", "conv 32 k4 s2 relu". The last encoder layer feeds a dense layer to the code (μ and log σ² for a VAE).' },
+      decoder: { oneOf: [{ type: 'string', enum: ['mirror'] }, { type: 'array', minItems: 1, items: { type: 'string' } }], default: 'mirror', description: '"mirror" builds the transpose of the encoder; or a list of layers from the code to the output. The output layer (to the input\'s shape) is added for you.' },
+      likelihood: { type: 'string', enum: LIKELIHOODS, default: 'bernoulli', description: 'bernoulli: sigmoid + binary cross-entropy from logits; gaussian: squared error scaled by a fixed σ.' },
+      sigma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'gaussian: the fixed standard deviation σ of p(x|z).' },
+      init: { type: 'string', enum: ['glorot', 'pytorch'], default: 'glorot', description: 'Weight initialisation: glorot (Keras/TF.js default) or pytorch (uniform ±1/√fan_in, as torch.nn.Linear).' },
+    },
+  },
+  train: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      epochs: positiveInteger('Passes over the training split.', 10),
+      optimizer: { type: 'string', enum: OPTIMIZERS, default: 'adam', description: 'adam, adamw (decoupled weight decay), sgd (with momentum), rmsprop.' },
+      lr: { type: 'number', exclusiveMinimum: 0, default: 1e-3, description: 'Peak learning rate.' },
+      momentum: { type: 'number', minimum: 0, maximum: 1, description: 'sgd and rmsprop momentum (sgd default 0.9, rmsprop 0).' },
+      betas: { type: 'array', items: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, minItems: 2, maxItems: 2, default: [0.9, 0.999], description: 'Adam/AdamW β₁, β₂.' },
+      epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8, description: 'Adam/AdamW/RMSprop ε.' },
+      weight_decay: { type: 'number', minimum: 0, default: 0, description: 'adamw: decoupled decay; other optimizers: L2 added to the gradient (as PyTorch does).' },
+      schedule: { type: 'string', enum: SCHEDULES, default: 'constant', description: 'Learning-rate schedule after warm-up: constant, step (× gamma every step_size epochs), cosine (to min_lr at the last step).' },
+      step_size: positiveInteger('step schedule: epochs between decays.', 1),
+      gamma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'step schedule: decay factor.' },
+      min_lr: { type: 'number', minimum: 0, default: 0, description: 'cosine schedule: final learning rate.' },
+      warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up from 0 to lr over this many steps.' },
+      clip_norm: { type: 'number', exclusiveMinimum: 0, description: 'Rescale gradients whose global L2 norm exceeds this.' },
+      clip_value: { type: 'number', exclusiveMinimum: 0, description: 'Clamp each gradient element to ±clip_value.' },
+      early_stopping: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['patience'],
+        properties: {
+          patience: positiveInteger('Epochs without improvement of the test loss before stopping.'),
+          min_delta: { type: 'number', minimum: 0, default: 0, description: 'Smallest decrease that counts as improvement.' },
+        },
+        description: 'Stop when the test loss stops improving.',
+      },
+      checkpoint_every: { type: 'integer', minimum: 0, default: 0, description: 'Also keep a checkpoint every N epochs (0: only last and best).' },
+      validate: { type: 'boolean', default: true, description: 'Evaluate on the test split after every epoch.' },
+      log_every: positiveInteger('Write a training record to metrics.jsonl every N steps.', 50),
+    },
+  },
+  evaluate: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      metrics: { type: 'array', items: { type: 'string', enum: METRICS }, default: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'], description: 'Test-split metrics: loss (per example), elbo (= −loss for a VAE), reconstruction, kl, mse, psnr (dB).' },
+    },
+  },
+  reconstruct: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      count: { type: 'integer', minimum: 1, maximum: 256, default: 16, description: 'Test images to show over their reconstructions.' },
+    },
+  },
+  sample: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      count: { type: 'integer', minimum: 1, maximum: 256, default: 64, description: 'Images decoded from z ~ N(0, I) (VAE only).' },
+      temperature: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Scale of the prior samples.' },
+    },
+  },
+};
+
+export interface DataConfig {
+  dataset: (typeof DATASETS)[number];
+  batch: number;
+  path?: string;
+  size?: number | [number, number];
+  channels?: 1 | 3;
+  count?: number;
+  binarize: 'none' | 'static' | 'dynamic';
+  train_limit?: number;
+  test_limit?: number;
+  test_fraction: number;
+  shuffle: boolean;
+}
+
+export interface ModelConfig {
+  kind: (typeof MODEL_KINDS)[number];
+  latent: number;
+  encoder: string[];
+  decoder: 'mirror' | string[];
+  likelihood: (typeof LIKELIHOODS)[number];
+  sigma: number;
+  init: 'glorot' | 'pytorch';
+}
+
+export interface TrainConfig {
+  epochs: number;
+  optimizer: (typeof OPTIMIZERS)[number];
+  lr: number;
+  momentum?: number;
+  betas: [number, number];
+  epsilon: number;
+  weight_decay: number;
+  schedule: (typeof SCHEDULES)[number];
+  step_size: number;
+  gamma: number;
+  min_lr: number;
+  warmup_steps: number;
+  clip_norm?: number;
+  clip_value?: number;
+  early_stopping?: { patience: number; min_delta: number };
+  checkpoint_every: number;
+  validate: boolean;
+  log_every: number;
+}
+
+export interface EvaluateConfig {
+  metrics: (typeof METRICS)[number][];
+}
+
+export interface ReconstructConfig {
+  count: number;
+}
+
+export interface SampleConfig {
+  count: number;
+  temperature: number;
+}
+
+export interface FrontMatter {
+  title?: string;
+  description?: string;
+  seed: number;
+  tags?: string[];
+}
+
+export interface CellConfigs {
+  data: DataConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  evaluate: EvaluateConfig;
+  reconstruct: ReconstructConfig;
+  sample: SampleConfig;
+}

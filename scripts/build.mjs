@@ -1,0 +1,31 @@
+// Bundles the runtime (CLI + IPC server) with esbuild and copies the wasm binaries next to the bundle,
+// because the wasm backend looks for them beside the script that loads it.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist', 'runtime');
+mkdirSync(out, { recursive: true });
+
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'runtime/cli.ts', server: 'runtime/server.ts' },
+  outdir: out,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  // Optional native backends: loaded only where a person installed them.
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
+});
+
+const require = createRequire(import.meta.url);
+const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+for (const file of readdirSync(wasmDir).filter((name) => name.endsWith('.wasm'))) {
+  copyFileSync(path.join(wasmDir, file), path.join(out, file));
+}
