@@ -3,16 +3,18 @@
  *   dense 400 relu          a fully connected layer
  *   conv 32 k4 s2 relu      a convolution: filters, kernel size, stride ('same' padding)
  *   deconv 32 k4 s2 relu    a transposed convolution
+ *   reshape 7x7x64          a vector to an image (for explicit conv decoders)
  */
 import { distance } from 'fastest-levenshtein';
 
 export const ACTIVATIONS = ['relu', 'leaky_relu', 'elu', 'selu', 'tanh', 'sigmoid', 'softplus', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
-export const LAYER_TYPES = ['dense', 'conv', 'deconv'] as const;
+export const LAYER_TYPES = ['dense', 'conv', 'deconv', 'reshape'] as const;
 
 export type LayerSpec =
   | { type: 'dense'; units: number; activation: Activation }
-  | { type: 'conv' | 'deconv'; filters: number; kernel: number; stride: number; activation: Activation };
+  | { type: 'conv' | 'deconv'; filters: number; kernel: number; stride: number; activation: Activation }
+  | { type: 'reshape'; shape: [number, number, number] };
 
 export interface LayerError {
   message: string;
@@ -48,6 +50,11 @@ export function parseLayer(source: string): LayerSpec | LayerError {
   if (!(LAYER_TYPES as readonly string[]).includes(head.text)) {
     const hint = suggestion(head.text, LAYER_TYPES);
     return { message: `unknown layer \`${head.text}\`${hint.text}`, offset: head.offset, length: head.text.length, fix: hint.fix };
+  }
+  if (head.text === 'reshape') {
+    const shape = rest.length === 1 ? /^([1-9]\d*)x([1-9]\d*)x([1-9]\d*)$/.exec(rest[0].text) : null;
+    if (!shape) return { message: '`reshape` needs one height×width×channels shape, e.g. "reshape 7x7x64"', offset: rest[0]?.offset ?? head.offset, length: rest[0]?.text.length ?? head.text.length };
+    return { type: 'reshape', shape: [Number(shape[1]), Number(shape[2]), Number(shape[3])] };
   }
   const size = rest.shift();
   if (!size || !/^[1-9]\d*$/.test(size.text)) {
@@ -89,6 +96,7 @@ export function isLayerError(value: LayerSpec | LayerError): value is LayerError
 }
 
 export function formatLayer(layer: LayerSpec): string {
+  if (layer.type === 'reshape') return `reshape ${layer.shape.join('x')}`;
   if (layer.type === 'dense') return `dense ${layer.units}${layer.activation === 'linear' ? '' : ` ${layer.activation}`}`;
   return `${layer.type} ${layer.filters} k${layer.kernel} s${layer.stride}${layer.activation === 'linear' ? '' : ` ${layer.activation}`}`;
 }

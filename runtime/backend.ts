@@ -1,0 +1,120 @@
+/**
+ * Backend selection: the only place that decides where tensors live. Model code stays
+ * backend-agnostic. wasm is the default here; cpu is the pure-JS reference.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// The core package leaves gradients unregistered; training needs them all.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+export const BACKENDS = ['wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  backend: BackendName;
+  /** What the person should know about where the math runs. */
+  device: string;
+}
+
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+function wasmDirectory(): string {
+  // Bundled: the .wasm files are copied next to the bundle. From source: they are in the package.
+  const besideBundle = __dirname;
+  if (existsSync(path.join(besideBundle, 'tfjs-backend-wasm-simd.wasm'))) return besideBundle;
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+}
+
+function kernel(name: string, backend: string): KernelFunc {
+  const config = tf.getKernel(name, backend);
+  if (!config) throw new BackendError(`the ${backend} backend has no ${name} kernel`);
+  return config.kernelFunc;
+}
+
+/**
+ * The filter gradient of a 2-D convolution, which TF.js's wasm backend lacks, as a convolution
+ * itself: dW[kh,kw,ci,co] = Σ x[n, kh + oh·s, kw + ow·s, ci] · dy[n, oh, ow, co], i.e. the padded
+ * input (channels as batch) convolved with dy (batch as input channel) at dilation = stride.
+ */
+export const wasmConv2DBackpropFilter: KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+    };
+    if (dataFormat === 'NCHW') throw new BackendError('Conv2DBackpropFilter on wasm supports NHWC only');
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const run = (name: string, kernelInputs: Record<string, TensorInfo>, kernelAttrs: Record<string, unknown>) =>
+      kernel(name, 'wasm')({ inputs: kernelInputs, backend, attrs: kernelAttrs as never }) as TensorInfo;
+    const temporaries: TensorInfo[] = [];
+    const { top, bottom, left, right } = info.padInfo;
+    let padded = x;
+    if (top || bottom || left || right) {
+      padded = run('PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
+      temporaries.push(padded);
+    }
+    const channelsAsBatch = run('Transpose', { x: padded }, { perm: [3, 1, 2, 0] });
+    const gradientAsFilter = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+    temporaries.push(channelsAsBatch, gradientAsFilter);
+    const full = run('Conv2D', { x: channelsAsBatch, filter: gradientAsFilter }, {
+      strides: [1, 1],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dilations: [info.strideHeight, info.strideWidth],
+      dimRoundingMode: undefined,
+    });
+    temporaries.push(full);
+    const [kernelHeight, kernelWidth, inChannels, outChannels] = filterShape;
+    let cropped = full;
+    if (full.shape[1] !== kernelHeight || full.shape[2] !== kernelWidth) {
+      cropped = run('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [inChannels, kernelHeight, kernelWidth, outChannels] });
+      temporaries.push(cropped);
+    }
+    const result = run('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
+    for (const temporary of temporaries) (backend as tf.KernelBackend).disposeData(temporary.dataId);
+    return result;
+  },
+};
+
+let wasmReady: Promise<void> | undefined;
+
+async function prepareWasm(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  // The trailing separator matters: TF.js joins it with the file name.
+  setWasmPaths(wasmDirectory() + path.sep);
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.registerKernel(wasmConv2DBackpropFilter);
+}
+
+function cpuName(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${cpus.length} cores)`;
+}
+
+export async function selectBackend(name: BackendName = 'wasm'): Promise<BackendInfo> {
+  if (!(BACKENDS as readonly string[]).includes(name)) {
+    throw new BackendError(`unknown backend "${name}": choose one of ${BACKENDS.join(', ')}`);
+  }
+  if (name === 'wasm') {
+    wasmReady ??= prepareWasm();
+    await wasmReady;
+    // setBackend answers false (it does not throw) when the .wasm files cannot be found.
+    if (!(await tf.setBackend('wasm'))) throw new BackendError(`the wasm backend did not start: are the .wasm files in ${wasmDirectory()}?`);
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return { backend: 'wasm', device: `${cpuName()}, WebAssembly${simd ? ' SIMD' : ''}, 1 thread` };
+  }
+  if (!(await tf.setBackend('cpu'))) throw new BackendError('the cpu backend did not start');
+  return { backend: 'cpu', device: `${cpuName()}, plain JavaScript` };
+}
