@@ -2,7 +2,7 @@
  * Builds encoder and decoder networks from the model cell. Pure and backend-agnostic: TF.js
  * layers only; the caller picks the backend. Each model kind adds its loss in losses.ts.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerSpec } from '../format/layers';
 import { formatLayer } from '../format/layers';
