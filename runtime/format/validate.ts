@@ -396,3 +396,15 @@ export function formatDiagnostic(diagnostic: Diagnostic): string {
 }
 
 export { CELL_KINDS };
+
+/** A diagnostic on a key of a cell (or the cell's header when the key is absent), for checks made after validation. */
+export function diagnosticAtKey(experiment: Experiment, kind: CellKind, key: string, message: string): Diagnostic {
+  const { document } = experiment;
+  const cell = experiment.cells.find((candidate) => candidate.kind === kind);
+  const block = cell ? (document.blocks[cell.block] as CellBlock) : undefined;
+  if (!block) return { severity: 'error', message, file: document.file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+  const yaml = parseDocument(block.body);
+  const header = { start: block.offset, end: block.offset + block.open.replace(/\r?\n$/, '').length };
+  const located = new CellLocator(document, yaml, block.bodyOffset, header).key([], key);
+  return { severity: 'error', message, file: document.file, start: positionAt(document.lineStarts, located.start), end: positionAt(document.lineStarts, located.end), block: cell!.block };
+}

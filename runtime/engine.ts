@@ -1,0 +1,514 @@
+/**
+ * The engine: runs an experiment's cells (data → model → train → evaluate / reconstruct / sample)
+ * and writes the run folder. Both front ends (the CLI and the IPC server) call runExperiment.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo, BackendName } from './backend';
+import { selectBackend } from './backend';
+import type { Dataset } from './data/dataset';
+import { exampleSize, mixSeed, permutation } from './data/dataset';
+import { datasetShape, loadDataset, resolveDataDir } from './data/index';
+import type { Diagnostic } from './format/document';
+import type { CellConfigs, DataConfig, EvaluateConfig, ModelConfig, TrainConfig } from './format/schema';
+import type { Experiment } from './format/validate';
+import { cellConfig, diagnosticAtKey, formatDiagnostic, loadExperiment } from './format/validate';
+import type { Autoencoder } from './model/build';
+import { ModelError, allWeights, buildAutoencoder, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from './model/build';
+import { encode, lossTerms, reconstructionPerExample, toPixels, gaussianKlPerExample } from './model/losses';
+import type { CellName, EngineEvent, MetricsRecord, RunResult, RunSummary } from './protocol';
+import { batchPixels, batchTensor, range } from './train/batches';
+import type { Checkpoint, TrainingPosition } from './train/checkpoint';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './train/checkpoint';
+import type { ImageBatch } from './train/images';
+import { comparisonPng, gridPng, writePng } from './train/images';
+import { Optimizer, clipGradients, learningRate } from './train/optimizers';
+
+export class ExperimentError extends Error {
+  override name = 'ExperimentError';
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.filter((diagnostic) => diagnostic.severity === 'error').map(formatDiagnostic).join('\n'));
+  }
+}
+
+export interface RunOptions {
+  /** Path of the .aexp file; names the experiment and anchors relative paths. */
+  file: string;
+  /** The file's text, when the caller has it (an unsaved editor); read from disk otherwise. */
+  text?: string;
+  /** Parent of the run folder; default `<cwd>/.aexp/runs/<experiment>`. */
+  outDir?: string;
+  dataDir?: string;
+  backend?: BackendName;
+  epochs?: number;
+  /** A run folder to continue from its last checkpoint. */
+  resume?: string;
+  cells?: CellName[];
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+interface ResolvedConfig {
+  version: 1;
+  sourceFile: string;
+  title?: string;
+  seed: number;
+  data: DataConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  backend: BackendName;
+  dataDir: string;
+  configHash: string;
+}
+
+const EVALUATION_BATCH = 500;
+
+export function experimentName(file: string): string {
+  return path.basename(file).replace(/\.aexp$/i, '');
+}
+
+function configHash(config: Pick<ResolvedConfig, 'seed' | 'data' | 'model' | 'train'>): string {
+  return createHash('sha256').update(JSON.stringify([config.seed, config.data, config.model, config.train])).digest('hex').slice(0, 16);
+}
+
+function timestamp(): string {
+  return new Date().toISOString();
+}
+
+function newRunDir(parent: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  mkdirSync(parent, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    const candidate = path.join(parent, attempt === 1 ? stamp : `${stamp}-${attempt}`);
+    try {
+      mkdirSync(candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/** Appends one JSON record per line and lets the OS have it at once, so a kill loses nothing written. */
+class MetricsLog {
+  private readonly descriptor: number;
+  constructor(file: string) {
+    this.descriptor = openSync(file, 'a');
+  }
+  append(record: MetricsRecord): void {
+    appendFileSync(this.descriptor, `${JSON.stringify(record)}\n`);
+  }
+  close(): void {
+    closeSync(this.descriptor);
+  }
+}
+
+export function dataIsBinary(data: DataConfig): boolean {
+  return data.binarize !== 'none' || data.dataset === 'sprites';
+}
+
+/** Units of the loss: nats where the objective is a true negative log-likelihood (MODELS.md). */
+export function lossUnits(data: DataConfig, model: ModelConfig): 'nats' | 'loss' {
+  return model.likelihood === 'gaussian' || dataIsBinary(data) ? 'nats' : 'loss';
+}
+
+export interface Evaluation {
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  mse: number;
+  psnr: number;
+}
+
+/** Test-split metrics, per example; VAE codes are sampled with a fixed seed so epochs compare. */
+export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataConfig, seed: number): Evaluation {
+  const split = dataset.test;
+  const size = exampleSize(dataset);
+  let reconstruction = 0;
+  let kl = 0;
+  let squared = 0;
+  for (let start = 0; start < split.count; start += EVALUATION_BATCH) {
+    const indices = range(start, Math.min(split.count, start + EVALUATION_BATCH));
+    const values = tf.tidy(() => {
+      const x = batchTensor(split, indices, dataset.shape, data.binarize, mixSeed(seed, 77, start));
+      const encoded = encode(model, x, { training: false, seed: mixSeed(seed, 78, start) });
+      const output = model.decoder.apply(encoded.z, { training: false }) as tf.Tensor;
+      const rec = tf.sum(reconstructionPerExample(model, x, output));
+      const divergence = encoded.logVariance ? tf.sum(gaussianKlPerExample(encoded.mean, encoded.logVariance)) : tf.scalar(0);
+      const error = tf.sum(tf.squaredDifference(toPixels(model, output), x));
+      return tf.stack([rec, divergence, error]).dataSync();
+    });
+    reconstruction += values[0];
+    kl += values[1];
+    squared += values[2];
+  }
+  const mse = squared / (split.count * size);
+  return { loss: (reconstruction + kl) / split.count, reconstruction: reconstruction / split.count, kl: kl / split.count, mse, psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)) };
+}
+
+function reconstructionImages(model: Autoencoder, dataset: Dataset, data: DataConfig, count: number, seed: number): { originals: ImageBatch; reconstructions: ImageBatch } {
+  const n = Math.min(count, dataset.test.count);
+  const [height, width, channels] = dataset.shape;
+  const indices = range(0, n);
+  const originals = batchPixels(dataset.test, indices, exampleSize(dataset), data.binarize, mixSeed(seed, 91));
+  const reconstructed = tf.tidy(() => {
+    const x = tf.tensor4d(originals, [n, height, width, channels]);
+    const encoded = encode(model, x, { training: false, sample: false });
+    return toPixels(model, model.decoder.apply(encoded.z, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+  });
+  return { originals: { pixels: originals, count: n, height, width, channels }, reconstructions: { pixels: reconstructed, count: n, height, width, channels } };
+}
+
+function sampleImages(model: Autoencoder, count: number, temperature: number, seed: number): ImageBatch {
+  const [height, width, channels] = model.inputShape;
+  const pixels = tf.tidy(() => {
+    const z = tf.mul(tf.randomNormal([count, model.latent], 0, 1, 'float32', seed), temperature);
+    return toPixels(model, model.decoder.apply(z, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+  });
+  return { pixels, count, height, width, channels };
+}
+
+/** Builds the model for a validated experiment, turning shape problems into located diagnostics. */
+export function buildModelFor(experiment: Experiment, data: DataConfig, model: ModelConfig, seed: number, shape?: [number, number, number]): Autoencoder {
+  const inputShape = shape ?? datasetShape(data);
+  if (!inputShape) throw new ExperimentError([diagnosticAtKey(experiment, 'data', 'size', 'the data cell needs `size` so that the model\'s input shape is known')]);
+  try {
+    return buildAutoencoder(model, experiment.layers!, inputShape, seed);
+  } catch (error) {
+    if (error instanceof ModelError) throw new ExperimentError([diagnosticAtKey(experiment, 'model', error.key === 'latent' ? 'latent' : error.key === 'decoder' && model.decoder !== 'mirror' ? 'decoder' : error.key, error.message)]);
+    throw error;
+  }
+}
+
+/** Parses, validates and (with a backend ready) builds the model: what `aexp validate` reports. */
+export function checkExperiment(text: string, file: string): { experiment: Experiment; summary?: string; diagnostics: Diagnostic[] } {
+  const experiment = loadExperiment(text, file);
+  const diagnostics = [...experiment.diagnostics];
+  const data = cellConfig(experiment, 'data');
+  const model = cellConfig(experiment, 'model');
+  let summary: string | undefined;
+  if (!diagnostics.some((d) => d.severity === 'error') && data && model && experiment.layers) {
+    const shape = datasetShape(data);
+    if (shape) {
+      try {
+        const built = buildModelFor(experiment, data, model, experiment.frontMatter.seed, shape);
+        summary = formatSummary(built);
+        disposeAutoencoder(built);
+      } catch (error) {
+        if (error instanceof ExperimentError) diagnostics.push(...error.diagnostics);
+        else throw error;
+      }
+    }
+  }
+  return { experiment, summary, diagnostics };
+}
+
+function setWeights(model: Autoencoder, weights: Checkpoint['weights']): void {
+  const targets = allWeights(model);
+  if (targets.length !== weights.length) throw new Error(`the checkpoint holds ${weights.length} weight arrays, the model has ${targets.length}`);
+  targets.forEach((target, index) => {
+    if (target.shape.join() !== weights[index].shape.join()) throw new Error(`checkpoint weight ${index} has shape [${weights[index].shape}], the model expects [${target.shape}]`);
+    tf.tidy(() => {
+      target.write(tf.tensor(weights[index].values, weights[index].shape));
+    });
+  });
+}
+
+/** Saves encoder and decoder as TF.js layers models (model.json + weights.bin) a browser can load. */
+export async function exportModel(model: Autoencoder, directory: string): Promise<void> {
+  for (const [name, network] of [['encoder', model.encoder], ['decoder', model.decoder]] as const) {
+    const target = path.join(directory, name);
+    mkdirSync(target, { recursive: true });
+    await network.save(tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData;
+      const buffers = data === undefined ? [] : Array.isArray(data) ? data : [data];
+      writeFileAtomic(path.join(target, 'weights.bin'), buffers.map((buffer) => new Uint8Array(buffer)));
+      const manifest = { modelTopology: artifacts.modelTopology, format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers (Latent Lab)`, convertedBy: null, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
+      writeFileAtomic(path.join(target, 'model.json'), [Buffer.from(JSON.stringify(manifest))]);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function runExperiment(options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const emit = (event: EngineEvent) => options.onEvent?.(event);
+  let runDir: string | undefined;
+  let resumed: Checkpoint | undefined;
+  let previous: ResolvedConfig | undefined;
+  let file = options.file;
+  let text = options.text;
+
+  if (options.resume) {
+    runDir = path.resolve(options.resume);
+    const configFile = path.join(runDir, 'config.json');
+    if (!existsSync(configFile)) throw new Error(`${runDir} is not a run folder (no config.json)`);
+    previous = JSON.parse(readFileSync(configFile, 'utf8')) as ResolvedConfig;
+    file = previous.sourceFile;
+    text = readFileSync(path.join(runDir, 'experiment.aexp'), 'utf8');
+    resumed = loadCheckpoint(path.join(runDir, 'checkpoints', 'last.ckpt'));
+  }
+  text ??= readFileSync(file, 'utf8');
+
+  const experiment = loadExperiment(text, file);
+  const errors = experiment.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
+  for (const warning of experiment.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning')) emit({ type: 'log', level: 'warning', message: formatDiagnostic(warning) });
+  if (errors.length > 0) throw new ExperimentError(experiment.diagnostics);
+  const data = cellConfig(experiment, 'data');
+  const modelConfig = cellConfig(experiment, 'model');
+  const trainCell = cellConfig(experiment, 'train');
+  if (!data || !modelConfig) throw new ExperimentError([diagnosticAtKey(experiment, 'data', 'dataset', 'an experiment needs a `data` cell and a `model` cell')]);
+  const wanted = new Set<CellName>(options.cells ?? ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample']);
+  const present = new Set(experiment.cells.map((cell) => cell.kind));
+  const analysis = (['evaluate', 'reconstruct', 'sample'] as const).filter((kind) => wanted.has(kind) && present.has(kind));
+  const needsTraining = trainCell !== undefined && (wanted.has('train') || analysis.length > 0);
+
+  const seed = experiment.frontMatter.seed;
+  const train: TrainConfig | undefined = trainCell ? { ...trainCell, epochs: options.epochs ?? previous?.train.epochs ?? trainCell.epochs } : undefined;
+  const backend: BackendInfo = await selectBackend(options.backend ?? previous?.backend ?? 'wasm');
+  emit({ type: 'log', level: 'info', message: `Latent Lab runtime · TF.js ${tf.version_core} · backend ${backend.backend} · ${backend.device}` });
+
+  const dataDir = resolveDataDir(options.dataDir ?? previous?.dataDir);
+  const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed });
+  emit({ type: 'cellOutput', cell: 'data', text: `${dataset.description}\nexamples are ${dataset.shape.join('×')}, batch ${data.batch}${data.binarize !== 'none' ? `, ${data.binarize} binarization` : ''}` });
+
+  const model = buildModelFor(experiment, data, modelConfig, seed, dataset.shape);
+  const units = lossUnits(data, modelConfig);
+  emit({ type: 'cellOutput', cell: 'model', text: formatSummary(model) });
+
+  const summary: RunSummary = {
+    title: experiment.frontMatter.title,
+    status: 'analysis',
+    backend: backend.backend,
+    device: backend.device,
+    dataset: dataset.description,
+    model: `${modelConfig.kind}, ${modelConfig.latent}-d code`,
+    parameters: parameterCount(model),
+    epochs: 0,
+    targetEpochs: train?.epochs ?? 0,
+    steps: 0,
+    units,
+    durationSeconds: 0,
+  };
+  const variables = trainableVariables(model);
+  let optimizer: Optimizer | undefined;
+  let metrics: MetricsLog | undefined;
+
+  try {
+    if (!needsTraining || !train) return { runDir: runDir ?? '', status: 'analysis', summary: { ...summary, durationSeconds: (Date.now() - started) / 1000 } };
+
+    const resolved: ResolvedConfig = {
+      version: 1,
+      sourceFile: path.resolve(file),
+      title: experiment.frontMatter.title,
+      seed,
+      data,
+      model: modelConfig,
+      train,
+      backend: backend.backend,
+      dataDir,
+      configHash: '',
+    };
+    resolved.configHash = configHash(resolved);
+    if (!runDir) {
+      runDir = newRunDir(options.outDir ? path.resolve(options.outDir) : path.join(process.cwd(), '.aexp', 'runs', experimentName(file)));
+      writeFileSync(path.join(runDir, 'experiment.aexp'), text);
+    }
+    const checkpoints = path.join(runDir, 'checkpoints');
+    const images = path.join(runDir, 'images');
+    mkdirSync(checkpoints, { recursive: true });
+    mkdirSync(images, { recursive: true });
+    writeFileAtomic(path.join(runDir, 'config.json'), [Buffer.from(`${JSON.stringify(resolved, null, 2)}\n`)]);
+    metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
+    emit({ type: 'log', level: 'info', message: `run folder ${runDir}` });
+
+    optimizer = new Optimizer(train, variables);
+    const position: TrainingPosition = {
+      epoch: 0,
+      batch: 0,
+      globalStep: 0,
+      seed,
+      bestLoss: null,
+      bestEpoch: null,
+      epochsWithoutImprovement: 0,
+      partial: { loss: 0, reconstruction: 0, kl: 0, examples: 0 },
+    };
+    if (resumed) {
+      setWeights(model, resumed.weights);
+      optimizer.setState(resumed.optimizer);
+      Object.assign(position, resumed.position);
+      metrics.append({ kind: 'resume', epoch: position.epoch, step: position.globalStep, time: timestamp(), batch: position.batch });
+      emit({ type: 'log', level: 'info', message: `resuming at epoch ${position.epoch + 1}, batch ${position.batch} (step ${position.globalStep})` });
+    }
+
+    const checkpointNow = (name: string) => saveCheckpoint(path.join(checkpoints, name), {
+      position: { ...position, partial: { ...position.partial } },
+      weights: allWeights(model).map((weight) => ({ shape: weight.shape as number[], values: weight.read().dataSync() as Float32Array })),
+      optimizer: optimizer!.getState(),
+      configHash: resolved.configHash,
+    });
+
+    const count = dataset.train.count;
+    const stepsPerEpoch = Math.ceil(count / data.batch);
+    const totalSteps = train.epochs * stepsPerEpoch;
+    const sampleNoiseSeed = mixSeed(seed, 404);
+    let status: RunResult['status'] = 'completed';
+    let message: string | undefined;
+    let sessionSteps = 0;
+    let sessionExamples = 0;
+    const sessionStart = Date.now();
+    let lastTest: Evaluation | undefined;
+    let lastTrain: RunSummary['train'];
+
+    training: for (let epoch = position.epoch; epoch < train.epochs; epoch++) {
+      const order = data.shuffle ? permutation(count, mixSeed(seed, 1, epoch)) : range(0, count);
+      for (let batch = position.batch; batch < stepsPerEpoch; batch++) {
+        await yieldToEventLoop();
+        if (options.signal?.aborted) {
+          position.epoch = epoch;
+          position.batch = batch;
+          checkpointNow('last.ckpt');
+          metrics.append({ kind: 'stop', epoch, step: position.globalStep, time: timestamp(), batch, reason: 'cancelled' });
+          status = 'stopped';
+          message = `stopped at epoch ${epoch + 1}, batch ${batch}; resume with: aexp run --resume ${runDir}`;
+          break training;
+        }
+        const indices = order.subarray(batch * data.batch, Math.min(count, (batch + 1) * data.batch));
+        const stepSeed = mixSeed(seed, 2, position.globalStep);
+        const x = batchTensor(dataset.train, indices, dataset.shape, data.binarize, stepSeed);
+        let terms: { reconstruction?: tf.Scalar; kl?: tf.Scalar } = {};
+        const { value, grads } = tf.variableGrads(() => {
+          const result = lossTerms(model, x, { training: true, seed: mixSeed(seed, 3, position.globalStep) });
+          terms = { reconstruction: tf.keep(result.reconstruction), kl: tf.keep(result.kl) };
+          return result.loss;
+        }, variables);
+        const [loss, reconstruction, kl] = tf.tidy(() => tf.stack([value, terms.reconstruction!, terms.kl!]).dataSync());
+        tf.dispose([x, value, terms.reconstruction!, terms.kl!]);
+        if (!Number.isFinite(loss)) {
+          tf.dispose(Object.values(grads));
+          status = 'diverged';
+          message = `the loss became ${loss} at epoch ${epoch + 1}, step ${position.globalStep + 1}; training stopped before that update, and the last good checkpoint was kept${existsSync(path.join(checkpoints, 'last.ckpt')) ? ` (${path.join(checkpoints, 'last.ckpt')})` : ' (none yet: it diverged in the first epoch)'}. Lower lr or set clip_norm.`;
+          metrics.append({ kind: 'stop', epoch, step: position.globalStep, time: timestamp(), reason: 'diverged', loss: String(loss) });
+          break training;
+        }
+        const lr = learningRate(train, position.globalStep, stepsPerEpoch, totalSteps);
+        tf.tidy(() => {
+          const { gradients } = clipGradients(variables.map((variable) => grads[variable.name]), train);
+          optimizer!.apply(gradients, lr);
+        });
+        tf.dispose(Object.values(grads));
+
+        const examples = indices.length;
+        position.partial.loss += loss * examples;
+        position.partial.reconstruction += reconstruction * examples;
+        position.partial.kl += kl * examples;
+        position.partial.examples += examples;
+        position.globalStep++;
+        position.batch = batch + 1;
+        sessionSteps++;
+        sessionExamples += examples;
+        const elapsed = (Date.now() - sessionStart) / 1000;
+        const remaining = totalSteps - position.globalStep;
+        emit({ type: 'progress', epoch: epoch + 1, epochs: train.epochs, step: batch + 1, stepsPerEpoch, loss, etaSeconds: (elapsed / sessionSteps) * remaining, samplesPerSecond: sessionExamples / Math.max(elapsed, 1e-9) });
+        if (position.globalStep % train.log_every === 0) {
+          metrics.append({ kind: 'train', epoch: epoch + 1, step: position.globalStep, time: timestamp(), loss, reconstruction, kl, lr });
+        }
+      }
+
+      const trainMeans = { loss: position.partial.loss / position.partial.examples, reconstruction: position.partial.reconstruction / position.partial.examples, kl: position.partial.kl / position.partial.examples };
+      lastTrain = trainMeans;
+      position.epoch = epoch + 1;
+      position.batch = 0;
+      position.partial = { loss: 0, reconstruction: 0, kl: 0, examples: 0 };
+      const record: MetricsRecord = { kind: 'epoch', epoch: epoch + 1, step: position.globalStep, time: timestamp(), units, train: trainMeans, samplesPerSecond: sessionExamples / ((Date.now() - sessionStart) / 1000), tensors: tf.memory().numTensors };
+      let improved = false;
+      if (train.validate) {
+        lastTest = evaluateSplit(model, dataset, data, seed);
+        record.test = lastTest;
+        const minDelta = train.early_stopping?.min_delta ?? 0;
+        improved = position.bestLoss === null || lastTest.loss < position.bestLoss - minDelta;
+        if (improved) {
+          position.bestLoss = lastTest.loss;
+          position.bestEpoch = epoch + 1;
+          position.epochsWithoutImprovement = 0;
+        } else position.epochsWithoutImprovement++;
+      }
+      metrics.append(record);
+      emit({ type: 'metrics', record });
+      checkpointNow('last.ckpt');
+      if (improved) checkpointNow('best.ckpt');
+      if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) checkpointNow(`epoch-${String(epoch + 1).padStart(4, '0')}.ckpt`);
+
+      const epochTag = `epoch-${String(epoch + 1).padStart(3, '0')}`;
+      const { originals, reconstructions } = reconstructionImages(model, dataset, data, 16, seed);
+      const reconstructionFile = path.join(images, `${epochTag}-reconstructions.png`);
+      writePng(reconstructionFile, comparisonPng(originals, reconstructions));
+      emit({ type: 'image', cell: 'train', kind: 'reconstructions', epoch: epoch + 1, path: reconstructionFile });
+      if (modelConfig.kind === 'vae') {
+        const sampleFile = path.join(images, `${epochTag}-samples.png`);
+        writePng(sampleFile, gridPng(sampleImages(model, 32, 1, sampleNoiseSeed), 8));
+        emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: sampleFile });
+      }
+
+      if (train.early_stopping && position.epochsWithoutImprovement >= train.early_stopping.patience) {
+        status = 'early-stopped';
+        message = `early stopping after epoch ${epoch + 1}: no improvement of the test loss for ${train.early_stopping.patience} epoch(s); best ${position.bestLoss?.toFixed(3)} at epoch ${position.bestEpoch}`;
+        break;
+      }
+    }
+    if (message) emit({ type: 'log', level: status === 'diverged' ? 'error' : 'info', message });
+
+    summary.status = status;
+    summary.epochs = position.epoch;
+    summary.steps = position.globalStep;
+    summary.train = lastTrain;
+    summary.best = position.bestEpoch !== null ? { epoch: position.bestEpoch, loss: position.bestLoss! } : undefined;
+    summary.samplesPerSecond = sessionExamples / Math.max((Date.now() - sessionStart) / 1000, 1e-9);
+    summary.message = message;
+
+    if (status !== 'diverged' && status !== 'stopped') {
+      const evaluateConfig: EvaluateConfig = cellConfig(experiment, 'evaluate') ?? { metrics: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'] };
+      lastTest = evaluateSplit(model, dataset, data, seed);
+      summary.test = { ...lastTest, ...(modelConfig.kind === 'vae' ? { elbo: -lastTest.loss } : {}) };
+      if (analysis.includes('evaluate')) {
+        const table = evaluateConfig.metrics.map((metric) => {
+          const value = metric === 'elbo' ? -lastTest!.loss : lastTest![metric];
+          const unit = metric === 'mse' ? '' : metric === 'psnr' ? ' dB' : ` ${units}`;
+          return `${metric.padEnd(15)}${value.toFixed(metric === 'mse' ? 5 : 3)}${unit}`;
+        });
+        emit({ type: 'cellOutput', cell: 'evaluate', text: [`test split, ${dataset.test.count} examples, per example:`, ...table].join('\n') });
+        metrics.append({ kind: 'evaluate', epoch: position.epoch, step: position.globalStep, time: timestamp(), units, test: lastTest });
+      }
+      const reconstructCell = cellConfig(experiment, 'reconstruct') as CellConfigs['reconstruct'] | undefined;
+      if (analysis.includes('reconstruct') && reconstructCell) {
+        const { originals, reconstructions } = reconstructionImages(model, dataset, data, reconstructCell.count, seed);
+        const target = path.join(images, 'reconstructions.png');
+        writePng(target, comparisonPng(originals, reconstructions));
+        emit({ type: 'image', cell: 'reconstruct', kind: 'reconstructions', epoch: position.epoch, path: target });
+      }
+      const sampleCell = cellConfig(experiment, 'sample') as CellConfigs['sample'] | undefined;
+      if (analysis.includes('sample') && sampleCell && modelConfig.kind === 'vae') {
+        const target = path.join(images, 'samples.png');
+        writePng(target, gridPng(sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405)), Math.min(8, sampleCell.count)));
+        emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target });
+      }
+      await exportModel(model, path.join(runDir, 'model'));
+    } else if (lastTest) summary.test = { ...lastTest };
+
+    summary.durationSeconds = (Date.now() - started) / 1000;
+    writeFileAtomic(path.join(runDir, 'summary.json'), [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
+    return { runDir, status, summary };
+  } finally {
+    metrics?.close();
+    optimizer?.dispose();
+    disposeAutoencoder(model);
+  }
+}
+
+export { formatDiagnostic };

@@ -1,0 +1,125 @@
+/**
+ * Optimizers with PyTorch's update rules and state we can checkpoint. TF.js core has no AdamW and
+ * no global-norm clipping, and its optimizers hide their slots, so all four live here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainConfig } from '../format/schema';
+
+export interface OptimizerState {
+  name: string;
+  step: number;
+  /** Slot tensors, variable by variable, slot by slot. */
+  slots: { variable: number; slot: string; shape: number[]; values: Float32Array }[];
+}
+
+const SLOT_NAMES: Record<TrainConfig['optimizer'], string[]> = {
+  adam: ['m', 'v'],
+  adamw: ['m', 'v'],
+  sgd: ['momentum'],
+  rmsprop: ['square', 'momentum'],
+};
+
+export class Optimizer {
+  step = 0;
+  private readonly slots: tf.Variable[][];
+
+  constructor(private readonly config: TrainConfig, private readonly variables: tf.Variable[]) {
+    this.slots = variables.map((variable) => SLOT_NAMES[config.optimizer].map(() => tf.variable(tf.zerosLike(variable), false)));
+  }
+
+  /** Applies one update with learning rate `lr`; gradients are in the variables' order. */
+  apply(gradients: tf.Tensor[], lr: number): void {
+    this.step++;
+    const { optimizer, weight_decay: decay, epsilon } = this.config;
+    const [beta1, beta2] = this.config.betas;
+    const momentum = this.config.momentum ?? (optimizer === 'sgd' ? 0.9 : 0);
+    const t = this.step;
+    tf.tidy(() => {
+      this.variables.forEach((variable, index) => {
+        let gradient = gradients[index];
+        const slots = this.slots[index];
+        if (decay > 0 && optimizer !== 'adamw') gradient = tf.add(gradient, tf.mul(decay, variable));
+        switch (optimizer) {
+          case 'adam':
+          case 'adamw': {
+            const [m, v] = slots;
+            m.assign(tf.add(tf.mul(beta1, m), tf.mul(1 - beta1, gradient)));
+            v.assign(tf.add(tf.mul(beta2, v), tf.mul(1 - beta2, tf.square(gradient))));
+            const stepSize = lr / (1 - beta1 ** t);
+            const denominator = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - beta2 ** t)), epsilon);
+            // AdamW decays the weights directly, decoupled from the adaptive step.
+            const decayed = optimizer === 'adamw' && decay > 0 ? tf.mul(variable, 1 - lr * decay) : variable;
+            variable.assign(tf.sub(decayed, tf.mul(stepSize, tf.div(m, denominator))));
+            break;
+          }
+          case 'sgd': {
+            const [buffer] = slots;
+            if (momentum > 0) {
+              buffer.assign(t === 1 ? gradient : tf.add(tf.mul(momentum, buffer), gradient));
+              variable.assign(tf.sub(variable, tf.mul(lr, buffer)));
+            } else variable.assign(tf.sub(variable, tf.mul(lr, gradient)));
+            break;
+          }
+          case 'rmsprop': {
+            const [square, buffer] = slots;
+            const alpha = 0.99;
+            square.assign(tf.add(tf.mul(alpha, square), tf.mul(1 - alpha, tf.square(gradient))));
+            const scaled = tf.div(gradient, tf.add(tf.sqrt(square), epsilon));
+            if (momentum > 0) {
+              buffer.assign(tf.add(tf.mul(momentum, buffer), scaled));
+              variable.assign(tf.sub(variable, tf.mul(lr, buffer)));
+            } else variable.assign(tf.sub(variable, tf.mul(lr, scaled)));
+            break;
+          }
+        }
+      });
+    });
+  }
+
+  getState(): OptimizerState {
+    const slots: OptimizerState['slots'] = [];
+    this.slots.forEach((list, variable) => list.forEach((slot, index) => slots.push({ variable, slot: SLOT_NAMES[this.config.optimizer][index], shape: slot.shape, values: slot.dataSync() as Float32Array })));
+    return { name: this.config.optimizer, step: this.step, slots };
+  }
+
+  setState(state: OptimizerState): void {
+    if (state.name !== this.config.optimizer) throw new Error(`the checkpoint was written by ${state.name}, this run uses ${this.config.optimizer}`);
+    this.step = state.step;
+    for (const { variable, slot, shape, values } of state.slots) {
+      const index = SLOT_NAMES[this.config.optimizer].indexOf(slot);
+      const target = this.slots[variable]?.[index];
+      if (!target || target.shape.join() !== shape.join()) throw new Error(`optimizer slot ${slot} of variable ${variable} does not fit this model`);
+      tf.tidy(() => target.assign(tf.tensor(values, shape)));
+    }
+  }
+
+  dispose(): void {
+    for (const list of this.slots) for (const slot of list) slot.dispose();
+  }
+}
+
+/** Gradient clipping: per element (clip_value), then by the global L2 norm (clip_norm). */
+export function clipGradients(gradients: tf.Tensor[], config: Pick<TrainConfig, 'clip_norm' | 'clip_value'>): { gradients: tf.Tensor[]; norm?: tf.Scalar } {
+  let clipped = gradients;
+  if (config.clip_value !== undefined) clipped = clipped.map((gradient) => tf.clipByValue(gradient, -config.clip_value!, config.clip_value!));
+  if (config.clip_norm === undefined) return { gradients: clipped };
+  const norm = tf.sqrt(tf.addN(clipped.map((gradient) => tf.sum(tf.square(gradient))))) as tf.Scalar;
+  const scale = tf.minimum(1, tf.div(config.clip_norm, tf.add(norm, 1e-6)));
+  return { gradients: clipped.map((gradient) => tf.mul(gradient, scale)), norm };
+}
+
+/** Learning rate at a global step: linear warm-up, then constant, step decay or cosine. */
+export function learningRate(config: TrainConfig, step: number, stepsPerEpoch: number, totalSteps: number): number {
+  if (step < config.warmup_steps) return (config.lr * (step + 1)) / config.warmup_steps;
+  switch (config.schedule) {
+    case 'constant':
+      return config.lr;
+    case 'step':
+      return config.lr * config.gamma ** Math.floor(Math.floor(step / stepsPerEpoch) / config.step_size);
+    case 'cosine': {
+      const span = Math.max(1, totalSteps - config.warmup_steps);
+      const progress = Math.min(1, (step - config.warmup_steps) / span);
+      return config.min_lr + (config.lr - config.min_lr) * 0.5 * (1 + Math.cos(Math.PI * progress));
+    }
+  }
+}
