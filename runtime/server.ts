@@ -1,1 +1,143 @@
-export {};
+/**
+ * The runtime as a child process of the extension: requests arrive over Node's IPC channel,
+ * are validated, and answered once each; engine events stream back as notifications, with
+ * progress throttled so the extension host is never flooded.
+ */
+import type { BackendName } from './backend';
+import { BACKENDS, selectBackend } from './backend';
+import { runExperiment } from './engine';
+import type { CellName, EngineEvent, RuntimeMessage, RuntimeRequest, SerializedError } from './protocol';
+
+const PROGRESS_INTERVAL_MS = Number(process.env.AEXP_PROGRESS_INTERVAL_MS ?? 200);
+const CELLS: readonly CellName[] = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample'];
+
+function send(message: RuntimeMessage): void {
+  process.send?.(message);
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: String(error) };
+}
+
+/** Checks an incoming message's shape; anything else is refused with a reason. */
+export function parseRequest(message: unknown): RuntimeRequest | string {
+  if (typeof message !== 'object' || message === null) return 'a request must be an object';
+  const request = message as Record<string, unknown>;
+  if (typeof request.id !== 'number' || !Number.isInteger(request.id)) return 'a request needs an integer id';
+  const optionalString = (key: string) => request[key] === undefined || typeof request[key] === 'string';
+  switch (request.type) {
+    case 'initialize':
+      if (request.backend !== undefined && !(BACKENDS as readonly unknown[]).includes(request.backend)) return `backend must be one of ${BACKENDS.join(', ')}`;
+      return optionalString('dataDir') ? (request as unknown as RuntimeRequest) : 'dataDir must be a string';
+    case 'run': {
+      if (typeof request.runId !== 'string' || typeof request.file !== 'string') return 'run needs runId and file strings';
+      if (!optionalString('text') || !optionalString('outDir') || !optionalString('resume')) return 'text, outDir and resume must be strings';
+      if (request.cells !== undefined && !(Array.isArray(request.cells) && request.cells.every((cell) => CELLS.includes(cell as CellName)))) return `cells must be a list of ${CELLS.join(', ')}`;
+      const overrides = request.overrides as Record<string, unknown> | undefined;
+      if (overrides !== undefined) {
+        if (typeof overrides !== 'object' || overrides === null) return 'overrides must be an object';
+        if (overrides.epochs !== undefined && !(Number.isInteger(overrides.epochs) && (overrides.epochs as number) > 0)) return 'overrides.epochs must be a positive integer';
+        if (overrides.backend !== undefined && !(BACKENDS as readonly unknown[]).includes(overrides.backend)) return `overrides.backend must be one of ${BACKENDS.join(', ')}`;
+        if (overrides.dataDir !== undefined && typeof overrides.dataDir !== 'string') return 'overrides.dataDir must be a string';
+      }
+      return request as unknown as RuntimeRequest;
+    }
+    case 'cancel':
+      return typeof request.runId === 'string' ? (request as unknown as RuntimeRequest) : 'cancel needs a runId string';
+    case 'shutdown':
+      return request as unknown as RuntimeRequest;
+    default:
+      return `unknown request type ${JSON.stringify(request.type)}`;
+  }
+}
+
+const runs = new Map<string, AbortController>();
+let defaults: { backend?: BackendName; dataDir?: string } = {};
+
+function forward(runId: string): (event: EngineEvent) => void {
+  let lastProgress = 0;
+  let pending: EngineEvent | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  return (event) => {
+    if (event.type !== 'progress') {
+      send({ type: 'event', runId, event });
+      return;
+    }
+    // At most one progress message per interval: the latest wins.
+    const now = Date.now();
+    if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
+      lastProgress = now;
+      send({ type: 'event', runId, event });
+      return;
+    }
+    pending = event;
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      if (pending) send({ type: 'event', runId, event: pending });
+      pending = undefined;
+      lastProgress = Date.now();
+    }, PROGRESS_INTERVAL_MS - (now - lastProgress));
+  };
+}
+
+async function handle(request: RuntimeRequest): Promise<unknown> {
+  switch (request.type) {
+    case 'initialize': {
+      defaults = { backend: request.backend, dataDir: request.dataDir };
+      const info = await selectBackend(request.backend ?? 'wasm');
+      return { ...info, pid: process.pid };
+    }
+    case 'run': {
+      if (runs.has(request.runId)) throw new Error(`run ${request.runId} is already running`);
+      const controller = new AbortController();
+      runs.set(request.runId, controller);
+      runExperiment({
+        file: request.file,
+        text: request.text,
+        outDir: request.outDir,
+        resume: request.resume,
+        cells: request.cells,
+        epochs: request.overrides?.epochs,
+        backend: request.overrides?.backend ?? defaults.backend,
+        dataDir: request.overrides?.dataDir ?? defaults.dataDir,
+        signal: controller.signal,
+        onEvent: forward(request.runId),
+      }).then(
+        (result) => send({ type: 'runEnded', runId: request.runId, result }),
+        (error) => send({ type: 'runEnded', runId: request.runId, error: serializeError(error) }),
+      ).finally(() => runs.delete(request.runId));
+      return { started: request.runId };
+    }
+    case 'cancel': {
+      const controller = runs.get(request.runId);
+      controller?.abort();
+      return { cancelled: controller !== undefined };
+    }
+    case 'shutdown':
+      for (const controller of runs.values()) controller.abort();
+      setTimeout(() => process.exit(0), runs.size > 0 ? 2000 : 0).unref();
+      return { runs: runs.size };
+  }
+}
+
+if (process.send) {
+  process.on('message', (message: unknown) => {
+    const request = parseRequest(message);
+    const id = typeof (message as { id?: unknown })?.id === 'number' ? (message as { id: number }).id : -1;
+    if (typeof request === 'string') {
+      send({ type: 'response', id, ok: false, error: { name: 'ProtocolError', message: request } });
+      return;
+    }
+    handle(request).then(
+      (result) => send({ type: 'response', id: request.id, ok: true, result }),
+      (error) => send({ type: 'response', id: request.id, ok: false, error: serializeError(error) }),
+    );
+  });
+  // The extension going away must not leave an orphan training: finish with a checkpoint.
+  process.on('disconnect', () => {
+    for (const controller of runs.values()) controller.abort();
+    setTimeout(() => process.exit(0), runs.size > 0 ? 5000 : 0).unref();
+  });
+  send({ type: 'log', level: 'info', message: `runtime ready (pid ${process.pid})` });
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../runtime/backend';
+import { runExperiment } from '../../runtime/engine';
+import type { EngineEvent, MetricsRecord } from '../../runtime/protocol';
+import { loadCheckpoint } from '../../runtime/train/checkpoint';
+import { Optimizer, clipGradients, learningRate } from '../../runtime/train/optimizers';
+import type { TrainConfig } from '../../runtime/format/schema';
+import { tinyExperiment } from '../helpers/experiments';
+import { temporaryDirectory } from '../helpers/temp';
+
+function records(runDir: string): MetricsRecord[] {
+  return readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as MetricsRecord);
+}
+
+test('a run writes a complete run folder, and the tensor count stays constant across epochs', async () => {
+  const directory = temporaryDirectory();
+  const events: EngineEvent[] = [];
+  const result = await runExperiment({ file: tinyExperiment(directory, { epochs: 3 }), outDir: path.join(directory, 'runs'), onEvent: (event) => events.push(event) });
+  assert.equal(result.status, 'completed');
+  const files = readdirSync(result.runDir).sort();
+  assert.deepEqual(files, ['checkpoints', 'config.json', 'experiment.aexp', 'images', 'metrics.jsonl', 'model', 'summary.json']);
+  assert.equal(readFileSync(path.join(result.runDir, 'experiment.aexp'), 'utf8'), readFileSync(path.join(directory, 'tiny.aexp'), 'utf8'));
+  const summary = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8'));
+  assert.equal(summary.backend, 'wasm');
+  assert.equal(summary.epochs, 3);
+  assert.equal(summary.units, 'nats');
+  for (const key of ['loss', 'reconstruction', 'kl']) assert.ok(Number.isFinite(summary.test[key]), `summary.test.${key}`);
+  assert.ok(Math.abs(summary.test.loss - summary.test.reconstruction - summary.test.kl) < 1e-6);
+
+  const epochs = records(result.runDir).filter((record) => record.kind === 'epoch');
+  assert.equal(epochs.length, 3);
+  const tensors = epochs.map((record) => record.tensors);
+  assert.ok(tensors.every((count) => count === tensors[0]), `tensors per epoch: ${tensors}`);
+  const testLoss = epochs.map((record) => (record.test as { loss: number }).loss);
+  assert.ok(testLoss[2] < testLoss[0], `test loss falls: ${testLoss}`);
+
+  assert.ok(existsSync(path.join(result.runDir, 'checkpoints', 'last.ckpt')) && existsSync(path.join(result.runDir, 'checkpoints', 'best.ckpt')));
+  const checkpoint = loadCheckpoint(path.join(result.runDir, 'checkpoints', 'last.ckpt'));
+  assert.equal(checkpoint.position.epoch, 3);
+  assert.equal(checkpoint.optimizer.name, 'adam');
+  assert.ok(checkpoint.optimizer.slots.length === 2 * 8);
+  const images = readdirSync(path.join(result.runDir, 'images'));
+  assert.ok(images.includes('epoch-003-reconstructions.png') && images.includes('epoch-003-samples.png') && images.includes('reconstructions.png'));
+  const exported = JSON.parse(readFileSync(path.join(result.runDir, 'model', 'decoder', 'model.json'), 'utf8'));
+  assert.equal(exported.format, 'layers-model');
+  assert.equal(exported.weightsManifest[0].paths[0], 'weights.bin');
+  assert.ok(events.some((event) => event.type === 'cellOutput' && event.cell === 'model' && /parameters/.test(event.text)));
+  assert.ok(events.some((event) => event.type === 'cellOutput' && event.cell === 'evaluate' && /elbo/.test(event.text)));
+  assert.ok(events.some((event) => event.type === 'image' && event.cell === 'reconstruct'));
+});
+
+test('a cancelled run leaves a checkpoint; resuming it gives exactly the uninterrupted result', async () => {
+  const directory = temporaryDirectory();
+  const file = tinyExperiment(directory, { epochs: 2 });
+  const straight = await runExperiment({ file, outDir: path.join(directory, 'a') });
+
+  const controller = new AbortController();
+  const stopped = await runExperiment({
+    file,
+    outDir: path.join(directory, 'b'),
+    signal: controller.signal,
+    onEvent: (event) => {
+      if (event.type === 'progress' && event.epoch === 1 && event.step === 13) controller.abort();
+    },
+  });
+  assert.equal(stopped.status, 'stopped');
+  const position = loadCheckpoint(path.join(stopped.runDir, 'checkpoints', 'last.ckpt')).position;
+  assert.deepEqual([position.epoch, position.batch, position.globalStep], [0, 13, 13]);
+  assert.match(stopped.summary.message ?? '', /resume with: aexp run --resume/);
+
+  const resumed = await runExperiment({ file: '', resume: stopped.runDir });
+  assert.equal(resumed.status, 'completed');
+  assert.equal(resumed.runDir, stopped.runDir);
+  assert.equal(resumed.summary.epochs, 2);
+  assert.equal(resumed.summary.steps, straight.summary.steps);
+  assert.ok(Math.abs(resumed.summary.test!.loss - straight.summary.test!.loss) < 1e-9, `${resumed.summary.test!.loss} vs ${straight.summary.test!.loss}`);
+
+  // Continue training: more epochs on a finished run.
+  const continued = await runExperiment({ file: '', resume: stopped.runDir, epochs: 3 });
+  assert.equal(continued.summary.epochs, 3);
+  assert.equal(records(stopped.runDir).filter((record) => record.kind === 'epoch').length, 3);
+});
+
+test('a diverging loss stops the run with a clear message and keeps the last good checkpoint', async () => {
+  const directory = temporaryDirectory();
+  // A sane first epoch, then a step schedule that multiplies the rate by a million.
+  const file = tinyExperiment(directory, { epochs: 3, train: 'optimizer: sgd\nlr: 1e-3\nschedule: step\nstep_size: 1\ngamma: 1e7' });
+  const result = await runExperiment({ file, outDir: path.join(directory, 'runs') });
+  assert.equal(result.status, 'diverged');
+  assert.match(result.summary.message!, /the loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+/);
+  const summary = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8'));
+  assert.equal(summary.status, 'diverged');
+  const kept = loadCheckpoint(path.join(result.runDir, 'checkpoints', 'last.ckpt'));
+  assert.equal(kept.position.epoch, 1, 'the checkpoint of the last good epoch is kept');
+  for (const weight of kept.weights) assert.ok(weight.values.every(Number.isFinite), 'the kept checkpoint holds finite weights');
+});
+
+const baseConfig: TrainConfig = { epochs: 1, optimizer: 'adam', lr: 0.1, betas: [0.9, 0.999], epsilon: 1e-8, weight_decay: 0, schedule: 'constant', step_size: 1, gamma: 0.1, min_lr: 0, warmup_steps: 0, checkpoint_every: 0, validate: true, log_every: 50 };
+
+test('optimizers follow PyTorch update rules (one step, computed by hand)', async () => {
+  await selectBackend('cpu');
+  const step = (config: Partial<TrainConfig>, steps = 1) => {
+    const variable = tf.variable(tf.tensor1d([1, -2]));
+    const optimizer = new Optimizer({ ...baseConfig, ...config }, [variable]);
+    for (let index = 0; index < steps; index++) tf.tidy(() => optimizer.apply([tf.tensor1d([0.5, 0.25])], 0.1));
+    const values = Array.from(variable.dataSync());
+    optimizer.dispose();
+    variable.dispose();
+    return values;
+  };
+  const close = (actual: number[], expected: number[]) => actual.forEach((value, index) => assert.ok(Math.abs(value - expected[index]) < 1e-6, `${actual} vs ${expected}`));
+  // Adam's first step moves each weight by lr·sign(g) (bias-corrected m/√v = g/|g|).
+  close(step({ optimizer: 'adam' }), [1 - 0.1, -2 - 0.1]);
+  // AdamW decays the weight by lr·wd first, decoupled from the gradient.
+  close(step({ optimizer: 'adamw', weight_decay: 0.5 }), [1 * (1 - 0.05) - 0.1, -2 * (1 - 0.05) - 0.1]);
+  // Adam with weight_decay adds wd·w to the gradient (L2): still a sign step here.
+  close(step({ optimizer: 'adam', weight_decay: 0.5 }), [1 - 0.1, -2 + 0.1]);
+  // SGD with momentum 0.9: buffers g, then 0.9·g + g.
+  close(step({ optimizer: 'sgd', momentum: 0.9 }, 2), [1 - 0.1 * (0.5 + 1.9 * 0.5), -2 - 0.1 * (0.25 + 1.9 * 0.25)]);
+  // RMSprop: square = 0.01·g², step g/(√square + ε) = 10 for any g.
+  close(step({ optimizer: 'rmsprop' }), [1 - 0.1 * 0.5 / (Math.sqrt(0.01 * 0.25) + 1e-8), -2 - 0.1 * 0.25 / (Math.sqrt(0.01 * 0.0625) + 1e-8)]);
+});
+
+test('learning-rate schedules and gradient clipping', async () => {
+  await selectBackend('cpu');
+  const config = (overrides: Partial<TrainConfig>) => ({ ...baseConfig, lr: 1, ...overrides });
+  assert.equal(learningRate(config({ warmup_steps: 10 }), 4, 100, 1000), 0.5);
+  assert.equal(learningRate(config({ schedule: 'step', step_size: 2, gamma: 0.5 }), 450, 100, 1000), 0.25);
+  assert.ok(Math.abs(learningRate(config({ schedule: 'cosine', min_lr: 0 }), 500, 100, 1000) - 0.5) < 1e-12);
+  assert.ok(learningRate(config({ schedule: 'cosine', min_lr: 0.1 }), 1000, 100, 1000) - 0.1 < 1e-12);
+  tf.tidy(() => {
+    const { gradients, norm } = clipGradients([tf.tensor1d([3, 0]), tf.tensor1d([0, 4])], { clip_norm: 1 });
+    assert.ok(Math.abs(norm!.dataSync()[0] - 5) < 1e-6);
+    assert.deepEqual(Array.from(gradients[0].dataSync()).map((v) => Math.round(v * 1e5) / 1e5), [0.6, 0]);
+    const byValue = clipGradients([tf.tensor1d([3, -7, 0.5])], { clip_value: 1 }).gradients[0];
+    assert.deepEqual(Array.from(byValue.dataSync()), [1, -1, 0.5]);
+  });
+});
