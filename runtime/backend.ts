@@ -3,6 +3,7 @@
  * backend-agnostic. wasm is the default here; cpu is the pure-JS reference.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -29,7 +30,7 @@ function wasmDirectory(): string {
   // Bundled: the .wasm files are copied next to the bundle. From source: they are in the package.
   const besideBundle = __dirname;
   if (existsSync(path.join(besideBundle, 'tfjs-backend-wasm-simd.wasm'))) return besideBundle;
-  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+  return path.dirname(createRequire(__filename).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 }
 
 function kernel(name: string, backend: string): KernelFunc {
@@ -104,6 +105,8 @@ function cpuName(): string {
 }
 
 export async function selectBackend(name: BackendName = 'wasm'): Promise<BackendInfo> {
+  // Production mode: no debug checks, and no console advice to install tfjs-node on every start.
+  tf.env().set('PROD', true);
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new BackendError(`unknown backend "${name}": choose one of ${BACKENDS.join(', ')}`);
   }

@@ -179,6 +179,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`aexp validate … | head`) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

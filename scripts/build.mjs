@@ -20,6 +20,9 @@ await esbuild.build({
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
+  // TF.js registers backends, kernels and gradients by side-effect imports that its package.json
+  // files mark as side-effect free; honouring that would drop the cpu backend and all gradients.
+  ignoreAnnotations: true,
   // Optional native backends: loaded only where a person installed them.
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
 });

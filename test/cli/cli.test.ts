@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { tinyExperiment } from '../helpers/experiments';
+import { temporaryDirectory } from '../helpers/temp';
+
+const root = path.resolve(__dirname, '..', '..');
+const aexp = path.join(root, 'bin', 'aexp.js');
+
+function cli(args: string[], cwd = root) {
+  return spawnSync(process.execPath, [aexp, ...args], { cwd, encoding: 'utf8' });
+}
+
+function waitFor(condition: () => boolean, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (condition()) {
+        clearInterval(timer);
+        resolve();
+      } else if (child.exitCode !== null || Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(`gave up waiting for ${what}`));
+      }
+    }, 50);
+  });
+}
+
+function runDirUnder(parent: string): string | undefined {
+  if (!existsSync(parent)) return undefined;
+  const [name] = readdirSync(parent);
+  return name ? path.join(parent, name) : undefined;
+}
+
+test('aexp validate passes every sample and prints its model summary', () => {
+  const samples = readdirSync(path.join(root, 'samples')).filter((name) => name.endsWith('.aexp')).map((name) => path.join('samples', name));
+  const result = cli(['validate', ...samples]);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /quickstart\.aexp: ok/);
+  assert.match(result.stdout, /vae with a 20-d code, bernoulli likelihood: 652,824 parameters/);
+});
+
+test('aexp validate locates errors, suggests fixes and exits non-zero', () => {
+  const directory = temporaryDirectory();
+  const file = path.join(directory, 'broken.aexp');
+  writeFileSync(file, '# broken\n```data\ndataset: mnist\n```\n```model\nkind: vae\nlatent: 8\nencoder: [conv 8 k3 s2 relu, conv 8 k3 s2 relu, conv 8 k3 s2 relu]\n```\n```train\nepocs: 3\n```\n');
+  const result = cli(['validate', file]);
+  assert.equal(result.status, 1);
+  assert.ok(result.stderr.includes(`${file}:11:1: error: unknown key \`epocs\` in the train cell; did you mean \`epochs\`?`), result.stderr);
+  // A shape mismatch is found before any training, at the model cell's encoder key.
+  const fixed = readFileSync(file, 'utf8').replace('epocs', 'epochs');
+  writeFileSync(file, fixed);
+  const shape = cli(['validate', file]);
+  assert.equal(shape.status, 1);
+  assert.match(shape.stderr, /broken\.aexp:8:1: error: the decoder produces 32×32×1 but the input is 28×28×1/);
+});
+
+test('aexp run fails with one clear line on bad arguments', () => {
+  const missing = cli(['run', 'nope.aexp']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr.split('\n')[0], /^aexp: nope\.aexp: no such file$/);
+  const backend = cli(['run', 'samples/quickstart.aexp', '--backend', 'tpu']);
+  assert.match(backend.stderr.split('\n')[0], /--backend must be one of wasm, cpu, not "tpu"/);
+  const datasets = cli(['datasets', '--data-dir', '/tmp/none']);
+  assert.equal(datasets.status, 0);
+  assert.match(datasets.stdout, /mnist .*downloaded on first use/);
+});
+
+test('a run killed with SIGKILL mid-epoch resumes to the full epoch count; every metrics line parses', async () => {
+  const directory = temporaryDirectory();
+  const file = tinyExperiment(directory, { epochs: 4, count: 2400 });
+  const out = path.join(directory, 'runs');
+  const child = spawn(process.execPath, [aexp, 'run', file, '--out', out], { stdio: 'ignore' });
+  const metricsLines = () => {
+    const runDir = runDirUnder(out);
+    const metrics = runDir && path.join(runDir, 'metrics.jsonl');
+    return metrics && existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean) : [];
+  };
+  // Kill in the middle of epoch 2: after its first training record, before it ends.
+  await waitFor(() => metricsLines().some((line) => line.includes('"kind":"train","epoch":2')), child, 'epoch 2 to start');
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const runDir = runDirUnder(out)!;
+  const lines = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean);
+  for (const line of lines) JSON.parse(line);
+  assert.ok(!existsSync(path.join(runDir, 'summary.json')), 'the killed run never finished');
+  assert.ok(readdirSync(path.join(runDir, 'checkpoints')).every((name) => name.endsWith('.ckpt')), 'no temporary checkpoint left behind');
+
+  const resumed = cli(['run', '--resume', runDir]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming at epoch 2, batch 0/);
+  const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+  assert.equal(summary.epochs, 4);
+  assert.equal(summary.status, 'completed');
+  const epochs = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((record) => record.kind === 'epoch');
+  assert.deepEqual(epochs.map((record) => record.epoch), [1, 2, 3, 4]);
+});
+
+test('Ctrl-C writes a checkpoint and exits; the run resumes from it', async () => {
+  const directory = temporaryDirectory();
+  const file = tinyExperiment(directory, { epochs: 2, count: 2400 });
+  const out = path.join(directory, 'runs');
+  const child = spawn(process.execPath, [aexp, 'run', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  await waitFor(() => {
+    const runDir = runDirUnder(out);
+    return Boolean(runDir && existsSync(path.join(runDir, 'metrics.jsonl')) && readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').includes('"kind":"train"'));
+  }, child, 'the first training record');
+  child.kill('SIGINT');
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /stopped at epoch 1, batch \d+; resume with: aexp run --resume/);
+  const runDir = runDirUnder(out)!;
+  assert.ok(existsSync(path.join(runDir, 'checkpoints', 'last.ckpt')));
+  const resumed = cli(['run', '--resume', runDir]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')).epochs, 2);
+});

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { RuntimeMessage, RuntimeNotification, RuntimeRequest } from '../../runtime/protocol';
+import { tinyExperiment } from '../helpers/experiments';
+import { temporaryDirectory } from '../helpers/temp';
+
+const server = path.resolve(__dirname, '..', '..', 'dist', 'runtime', 'server.js');
+
+/** A minimal client of the runtime's protocol, as the extension will have. */
+class Client {
+  readonly notifications: RuntimeNotification[] = [];
+  private next = 1;
+  private readonly waiting = new Map<number, (message: RuntimeMessage) => void>();
+  private readonly listeners: ((message: RuntimeNotification) => void)[] = [];
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (message: RuntimeMessage) => {
+      if (message.type === 'response') {
+        this.waiting.get(message.id)?.(message);
+        this.waiting.delete(message.id);
+      } else {
+        this.notifications.push(message);
+        for (const listener of this.listeners) listener(message);
+      }
+    });
+  }
+  request(request: Omit<RuntimeRequest, 'id'> | Record<string, unknown>): Promise<RuntimeMessage> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.send({ ...request, id });
+    });
+  }
+  raw(message: unknown): Promise<RuntimeMessage> {
+    return new Promise((resolve) => {
+      this.waiting.set(-1, resolve);
+      this.child.send(message as object);
+    });
+  }
+  runEnded(runId: string): Promise<RuntimeNotification & { type: 'runEnded' }> {
+    return new Promise((resolve) => {
+      const found = this.notifications.find((message) => message.type === 'runEnded' && message.runId === runId);
+      if (found) resolve(found as RuntimeNotification & { type: 'runEnded' });
+      else this.listeners.push((message) => message.type === 'runEnded' && message.runId === runId && resolve(message));
+    });
+  }
+}
+
+let client: Client;
+before(() => {
+  assert.ok(existsSync(server), `${server} is missing: run "npm run build" first`);
+  client = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, AEXP_PROGRESS_INTERVAL_MS: '100' } }));
+});
+after(() => client.child.kill());
+
+test('the forked runtime initializes, runs a real experiment and streams its events', async () => {
+  const initialized = await client.request({ type: 'initialize', backend: 'wasm' });
+  assert.ok(initialized.type === 'response' && initialized.ok, JSON.stringify(initialized));
+  assert.match(JSON.stringify(initialized), /"backend":"wasm"/);
+
+  const directory = temporaryDirectory();
+  const started = Date.now();
+  const response = await client.request({ type: 'run', runId: 'r1', file: tinyExperiment(directory, { epochs: 2 }), outDir: path.join(directory, 'runs') });
+  assert.ok(response.type === 'response' && response.ok);
+  const ended = await client.runEnded('r1');
+  const seconds = (Date.now() - started) / 1000;
+  assert.equal(ended.error, undefined, JSON.stringify(ended.error));
+  assert.equal(ended.result!.status, 'completed');
+  assert.ok(existsSync(path.join(ended.result!.runDir, 'summary.json')));
+  const events = client.notifications.filter((message) => message.type === 'event' && message.runId === 'r1').map((message) => (message as { event: { type: string } }).event);
+  const progress = events.filter((event) => event.type === 'progress').length;
+  assert.ok(progress >= 2, 'progress arrives while training');
+  // 75 steps ran; progress is throttled to about one message per 100 ms.
+  assert.ok(progress <= seconds * 10 + 4, `${progress} progress messages in ${seconds.toFixed(1)} s`);
+  assert.equal(events.filter((event) => event.type === 'metrics').length, 2);
+  assert.ok(events.some((event) => event.type === 'image'));
+  assert.ok(events.some((event) => event.type === 'cellOutput'));
+});
+
+test('cancel stops a run within a batch and the run reports it', async () => {
+  const directory = temporaryDirectory();
+  await client.request({ type: 'run', runId: 'r2', file: tinyExperiment(directory, { epochs: 20 }), outDir: path.join(directory, 'runs') });
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (client.notifications.some((message) => message.type === 'event' && message.runId === 'r2' && message.event.type === 'progress')) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 20);
+  });
+  const cancelled = await client.request({ type: 'cancel', runId: 'r2' });
+  assert.deepEqual(cancelled.type === 'response' && cancelled.ok && cancelled.result, { cancelled: true });
+  const ended = await client.runEnded('r2');
+  assert.equal(ended.result!.status, 'stopped');
+  assert.ok(existsSync(path.join(ended.result!.runDir, 'checkpoints', 'last.ckpt')));
+});
+
+test('malformed requests and failing runs come back as errors, not crashes', async () => {
+  const bad = await client.raw({ type: 'run', id: 'x' });
+  assert.ok(bad.type === 'response' && !bad.ok && bad.error.name === 'ProtocolError');
+  const unknown = await client.request({ type: 'explode' });
+  assert.ok(unknown.type === 'response' && !unknown.ok && /unknown request type/.test(unknown.error.message));
+  const epochs = await client.request({ type: 'run', runId: 'r3', file: 'x.aexp', overrides: { epochs: -1 } });
+  assert.ok(epochs.type === 'response' && !epochs.ok && /overrides.epochs/.test(epochs.error.message));
+  const directory = temporaryDirectory();
+  await client.request({ type: 'run', runId: 'r4', file: path.join(directory, 'inline.aexp'), text: '```data\ndataset: mnst\n```\n' });
+  const ended = await client.runEnded('r4');
+  assert.equal(ended.error?.name, 'ExperimentError');
+  assert.match(ended.error!.message, /inline\.aexp:2:10: error: `mnst` is not a valid `dataset`; did you mean `mnist`\?/);
+  const shutdown = await client.request({ type: 'shutdown' });
+  assert.ok(shutdown.type === 'response' && shutdown.ok);
+  await new Promise((resolve) => client.child.once('exit', resolve));
+});
