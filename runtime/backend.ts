@@ -90,6 +90,38 @@ export const wasmConv2DBackpropFilter: KernelConfig = {
   },
 };
 
+/**
+ * TF.js's wasm matmul is about 9× slower with a transposed operand than an explicit Transpose
+ * followed by a plain matmul (measured: 58 ms vs 6.6 ms for [784×128]·[128×400]), and every dense
+ * layer's backward pass multiplies by transposes. This wraps the stock kernel to transpose first.
+ */
+function transposeFirst(name: 'BatchMatMul' | '_FusedMatMul'): KernelConfig {
+  const stockConfig = tf.getKernel(name, 'wasm')!;
+  const stock = stockConfig.kernelFunc;
+  return {
+    // Keep the stock setup (it binds the wasm functions when the backend starts).
+    ...stockConfig,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      if (!transposeA && !transposeB) return stock({ inputs, backend, attrs });
+      const transposeKernel = kernel('Transpose', 'wasm');
+      const swapLast = (tensor: TensorInfo) => {
+        const perm = tensor.shape.map((_, index) => index);
+        const rank = perm.length;
+        [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+        return transposeKernel({ inputs: { x: tensor }, backend, attrs: { perm } }) as TensorInfo;
+      };
+      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+      const newA = transposeA ? swapLast(a) : a;
+      const newB = transposeB ? swapLast(b) : b;
+      const result = stock({ inputs: { ...inputs, a: newA, b: newB }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } as never });
+      if (newA !== a) (backend as tf.KernelBackend).disposeData(newA.dataId);
+      if (newB !== b) (backend as tf.KernelBackend).disposeData(newB.dataId);
+      return result;
+    },
+  };
+}
+
 let wasmReady: Promise<void> | undefined;
 
 async function prepareWasm(): Promise<void> {
@@ -97,6 +129,11 @@ async function prepareWasm(): Promise<void> {
   // The trailing separator matters: TF.js joins it with the file name.
   setWasmPaths(wasmDirectory() + path.sep);
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.registerKernel(wasmConv2DBackpropFilter);
+  for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
+    const wrapped = transposeFirst(name);
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(wrapped);
+  }
 }
 
 function cpuName(): string {

@@ -46,3 +46,29 @@ test('selectBackend names the backend and the device, and refuses unknown ones',
   assert.match(info.device, /cores/);
   await assert.rejects(selectBackend('webgl' as never), /unknown backend "webgl"/);
 });
+
+test('wasm matmul with transposed operands (explicit transpose first) matches cpu, batched and fused', async () => {
+  const shapes: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [7, 3], true, false],
+    [[4, 6], [3, 6], false, true],
+    [[6, 4], [3, 6], true, true],
+    [[2, 5, 3], [2, 5, 4], true, false],
+    [[3, 4, 5], [3, 6, 5], false, true],
+  ];
+  for (const [index, [aShape, bShape, transposeA, transposeB]] of shapes.entries()) {
+    const compute = () => tf.tidy(() => {
+      const a = randomTensor(aShape, index);
+      const b = randomTensor(bShape, index + 50);
+      const plain = tf.matMul(a, b, transposeA, transposeB);
+      const fused = aShape.length === 2 ? tf.fused.matMul({ a, b, transposeA, transposeB, bias: randomTensor([plain.shape[1]], 7), activation: 'relu' }) : plain;
+      return [...plain.dataSync(), ...fused.dataSync()];
+    });
+    await selectBackend('cpu');
+    const expected = compute();
+    await selectBackend('wasm');
+    const buffers = tf.engine().backend.numDataIds();
+    const actual = compute();
+    assert.equal(tf.engine().backend.numDataIds(), buffers, 'no leaked transposes');
+    actual.forEach((value, element) => assert.ok(Math.abs(value - expected[element]) < 1e-5, `case ${index}: ${value} vs ${expected[element]}`));
+  }
+});
