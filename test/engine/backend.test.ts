@@ -60,7 +60,7 @@ test('wasm matmul with transposed operands (explicit transpose first) matches cp
       const a = randomTensor(aShape, index);
       const b = randomTensor(bShape, index + 50);
       const plain = tf.matMul(a, b, transposeA, transposeB);
-      const fused = aShape.length === 2 ? tf.fused.matMul({ a, b, transposeA, transposeB, bias: randomTensor([plain.shape[1]], 7), activation: 'relu' }) : plain;
+      const fused = aShape.length === 2 ? tf.fused.matMul({ a, b, transposeA, transposeB, bias: randomTensor([plain.shape[1] as number], 7), activation: 'relu' }) : plain;
       return [...plain.dataSync(), ...fused.dataSync()];
     });
     await selectBackend('cpu');
