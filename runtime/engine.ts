@@ -177,7 +177,7 @@ export function buildModelFor(experiment: Experiment, data: DataConfig, model: M
   try {
     return buildAutoencoder(model, experiment.layers!, inputShape, seed);
   } catch (error) {
-    if (error instanceof ModelError) throw new ExperimentError([diagnosticAtKey(experiment, 'model', error.key === 'latent' ? 'latent' : error.key === 'decoder' && model.decoder !== 'mirror' ? 'decoder' : error.key, error.message)]);
+    if (error instanceof ModelError) throw new ExperimentError([diagnosticAtKey(experiment, 'model', error.key, error.message)]);
     throw error;
   }
 }
@@ -474,7 +474,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
 
     if (status !== 'diverged' && status !== 'stopped') {
       const evaluateConfig: EvaluateConfig = cellConfig(experiment, 'evaluate') ?? { metrics: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'] };
-      lastTest = evaluateSplit(model, dataset, data, seed);
+      // The last epoch's validation used the same fixed seed, so its numbers are the final ones.
+      lastTest ??= evaluateSplit(model, dataset, data, seed);
       summary.test = { ...lastTest, ...(modelConfig.kind === 'vae' ? { elbo: -lastTest.loss } : {}) };
       if (analysis.includes('evaluate')) {
         const table = evaluateConfig.metrics.map((metric) => {
