@@ -10,20 +10,22 @@ import type { BackendInfo, BackendName } from './backend';
 import { selectBackend } from './backend';
 import type { Dataset } from './data/dataset';
 import { exampleSize, mixSeed, permutation } from './data/dataset';
-import { datasetShape, loadDataset, resolveDataDir } from './data/index';
+import { datasetClassCount, datasetShape, loadDataset, resolveDataDir } from './data/index';
 import type { Diagnostic } from './format/document';
 import type { CellConfigs, DataConfig, EvaluateConfig, ModelConfig, TrainConfig } from './format/schema';
 import type { Experiment } from './format/validate';
 import { cellConfig, diagnosticAtKey, formatDiagnostic, loadExperiment } from './format/validate';
 import type { Autoencoder } from './model/build';
 import { ModelError, allWeights, buildAutoencoder, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from './model/build';
-import { encode, lossTerms, reconstructionPerExample, toPixels, gaussianKlPerExample } from './model/losses';
+import type { ForwardInputs } from './model/losses';
+import { decode, finalSchedule, forward, gaussianKlPerExample, l1PerExample, lossTerms, objective, reconstructionPerExample, regularizerSchedule, toPixels } from './model/losses';
 import type { CellName, EngineEvent, MetricsRecord, RunResult, RunSummary } from './protocol';
-import { batchPixels, batchTensor, range } from './train/batches';
+import type { BatchNeeds } from './train/batches';
+import { batchInputs, range } from './train/batches';
 import type { Checkpoint, TrainingPosition } from './train/checkpoint';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './train/checkpoint';
 import type { ImageBatch } from './train/images';
-import { comparisonPng, gridPng, writePng } from './train/images';
+import { gridPng, rowsPng, writePng } from './train/images';
 import { Optimizer, clipGradients, learningRate } from './train/optimizers';
 
 export class ExperimentError extends Error {
@@ -111,71 +113,136 @@ export function dataIsBinary(data: DataConfig): boolean {
 
 /** Units of the loss: nats where the objective is a true negative log-likelihood (MODELS.md). */
 export function lossUnits(data: DataConfig, model: ModelConfig): 'nats' | 'loss' {
-  return model.likelihood === 'gaussian' || dataIsBinary(data) ? 'nats' : 'loss';
+  // A weighted regularizer (sparsity, β ≠ 1, capacity) makes the objective a loss, not an NLL.
+  if (model.kind === 'sparse-ae' || (model.kind === 'beta-vae' && (model.beta !== 1 || model.capacity))) return 'loss';
+  if (model.likelihood === 'smooth-l1') return 'loss';
+  return model.likelihood === 'gaussian' || model.likelihood === 'laplace' || dataIsBinary(data) ? 'nats' : 'loss';
 }
 
 export interface Evaluation {
+  /** The objective with warm-up and annealing finished (−ELBO for a vae and cvae). */
   loss: number;
   reconstruction: number;
   kl: number;
   mse: number;
   psnr: number;
+  /** variational kinds: −(reconstruction + KL), a lower bound on log p(x) where the units are nats. */
+  elbo?: number;
+  /** sparse-ae: mean (1/D)Σ|z| and the fraction of code values near zero relative to the code's scale. */
+  l1?: number;
+  sparsity?: number;
+  /** denoising-ae: MSE of the corrupted input against the clean one (what the model improves on). */
+  noisyMse?: number;
+  /** masked-ae: MSE over the masked pixels only. */
+  maskedMse?: number;
 }
 
-/** Test-split metrics, per example; VAE codes are sampled with a fixed seed so epochs compare. */
+/** What each batch needs beside the images, for this model. */
+export function batchNeeds(model: Autoencoder): BatchNeeds {
+  return { classes: model.classes, mask: model.kind === 'masked-ae' ? { patch: model.config.patch, ratio: model.config.mask_ratio } : undefined };
+}
+
+/** The fraction of code values within 10% of the code's root-mean-square: sparsity that the scale of z cannot fake. */
+export function nearZeroFraction(codes: Float32Array): number {
+  let squares = 0;
+  for (const value of codes) squares += value * value;
+  const threshold = 0.1 * Math.sqrt(squares / Math.max(1, codes.length));
+  let near = 0;
+  for (const value of codes) if (Math.abs(value) <= threshold) near++;
+  return near / Math.max(1, codes.length);
+}
+
+/** Test-split metrics, per example; codes, corruptions and masks are drawn with fixed seeds so epochs compare. */
 export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataConfig, seed: number): Evaluation {
   const split = dataset.test;
   const size = exampleSize(dataset);
+  const needs = batchNeeds(model);
   let reconstruction = 0;
   let kl = 0;
+  let l1 = 0;
   let squared = 0;
+  let noisySquared = 0;
+  let maskedSquared = 0;
+  let maskedCount = 0;
+  const codes = model.kind === 'sparse-ae' ? new Float32Array(split.count * model.latent) : undefined;
   for (let start = 0; start < split.count; start += EVALUATION_BATCH) {
     const indices = range(start, Math.min(split.count, start + EVALUATION_BATCH));
+    const inputs = batchInputs(split, indices, dataset.shape, data.binarize, mixSeed(seed, 77, start), needs);
     const values = tf.tidy(() => {
-      const x = batchTensor(split, indices, dataset.shape, data.binarize, mixSeed(seed, 77, start));
-      const encoded = encode(model, x, { training: false, seed: mixSeed(seed, 78, start) });
-      const output = model.decoder.apply(encoded.z, { training: false }) as tf.Tensor;
-      const rec = tf.sum(reconstructionPerExample(model, x, output));
+      const { x, mask } = inputs;
+      const { input, encoded, output } = forward(model, inputs, { training: false, seed: mixSeed(seed, 78, start) });
+      const pixels = toPixels(model, output);
+      const rec = tf.sum(reconstructionPerExample(model, x, output, model.kind === 'masked-ae' ? mask : undefined));
       const divergence = encoded.logVariance ? tf.sum(gaussianKlPerExample(encoded.mean, encoded.logVariance)) : tf.scalar(0);
-      const error = tf.sum(tf.squaredDifference(toPixels(model, output), x));
-      return tf.stack([rec, divergence, error]).dataSync();
+      const absolute = model.kind === 'sparse-ae' ? tf.sum(l1PerExample(encoded.z)) : tf.scalar(0);
+      const error = tf.sum(tf.squaredDifference(pixels, x));
+      const noisy = model.kind === 'denoising-ae' ? tf.sum(tf.squaredDifference(input, x)) : tf.scalar(0);
+      const masked = mask ? tf.sum(tf.mul(tf.squaredDifference(pixels, x), mask)) : tf.scalar(0);
+      const maskedElements = mask ? tf.mul(tf.sum(mask), x.shape[3]!) : tf.scalar(0);
+      if (codes) codes.set(encoded.z.dataSync(), start * model.latent);
+      return tf.stack([rec, divergence, absolute, error, noisy, masked, maskedElements]).dataSync();
     });
+    tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
     reconstruction += values[0];
     kl += values[1];
-    squared += values[2];
+    l1 += values[2];
+    squared += values[3];
+    noisySquared += values[4];
+    maskedSquared += values[5];
+    maskedCount += values[6];
   }
-  const mse = squared / (split.count * size);
-  return { loss: (reconstruction + kl) / split.count, reconstruction: reconstruction / split.count, kl: kl / split.count, mse, psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)) };
+  const count = split.count;
+  const mse = squared / (count * size);
+  const loss = tf.tidy(() => objective(model.config, tf.scalar(reconstruction / count), tf.scalar(kl / count), tf.scalar(l1 / count), finalSchedule(model.config)).dataSync()[0]);
+  const evaluation: Evaluation = { loss, reconstruction: reconstruction / count, kl: kl / count, mse, psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)) };
+  if (model.variational) evaluation.elbo = -(reconstruction + kl) / count;
+  if (codes) {
+    evaluation.l1 = l1 / count;
+    evaluation.sparsity = nearZeroFraction(codes);
+  }
+  if (model.kind === 'denoising-ae') evaluation.noisyMse = noisySquared / (count * size);
+  if (model.kind === 'masked-ae') evaluation.maskedMse = maskedSquared / Math.max(1, maskedCount);
+  return evaluation;
 }
 
-function reconstructionImages(model: Autoencoder, dataset: Dataset, data: DataConfig, count: number, seed: number): { originals: ImageBatch; reconstructions: ImageBatch } {
+/** Rows of test images for the reconstruction grid: input (corrupted or masked, where the kind has one) and output. */
+function reconstructionImages(model: Autoencoder, dataset: Dataset, data: DataConfig, count: number, seed: number): ImageBatch[] {
   const n = Math.min(count, dataset.test.count);
   const [height, width, channels] = dataset.shape;
-  const indices = range(0, n);
-  const originals = batchPixels(dataset.test, indices, exampleSize(dataset), data.binarize, mixSeed(seed, 91));
-  const reconstructed = tf.tidy(() => {
-    const x = tf.tensor4d(originals, [n, height, width, channels]);
-    const encoded = encode(model, x, { training: false, sample: false });
-    return toPixels(model, model.decoder.apply(encoded.z, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+  const batch = (pixels: Float32Array): ImageBatch => ({ pixels, count: n, height, width, channels });
+  const inputs = batchInputs(dataset.test, range(0, n), dataset.shape, data.binarize, mixSeed(seed, 91), batchNeeds(model));
+  const rows = tf.tidy(() => {
+    const { input, output } = forward(model, inputs, { training: false, sample: false, seed: mixSeed(seed, 92) });
+    const result = [inputs.x.dataSync() as Float32Array];
+    if (model.kind === 'denoising-ae') result.push(input.dataSync() as Float32Array);
+    // Masked patches are shown mid-grey, whatever value the learned token has.
+    if (model.kind === 'masked-ae') result.push(tf.add(tf.mul(inputs.x, tf.sub(1, inputs.mask!)), tf.mul(inputs.mask!, 0.5)).dataSync() as Float32Array);
+    result.push(toPixels(model, output).dataSync() as Float32Array);
+    return result;
   });
-  return { originals: { pixels: originals, count: n, height, width, channels }, reconstructions: { pixels: reconstructed, count: n, height, width, channels } };
+  tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
+  return rows.map(batch);
 }
 
-function sampleImages(model: Autoencoder, count: number, temperature: number, seed: number): ImageBatch {
+/** Decodes z ~ N(0, T²I). A cvae gets one row per class: `columns` samples of each label. */
+function sampleImages(model: Autoencoder, count: number, temperature: number, seed: number, columns = 8): { images: ImageBatch; columns: number } {
   const [height, width, channels] = model.inputShape;
+  const perClass = model.classes > 0 ? Math.max(1, Math.floor(count / model.classes)) : 0;
+  const total = model.classes > 0 ? perClass * model.classes : count;
   const pixels = tf.tidy(() => {
-    const z = tf.mul(tf.randomNormal([count, model.latent], 0, 1, 'float32', seed), temperature);
-    return toPixels(model, model.decoder.apply(z, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+    const z = tf.mul(tf.randomNormal([total, model.latent], 0, 1, 'float32', seed), temperature) as tf.Tensor2D;
+    const labels = model.classes > 0 ? (tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: total }, (_, index) => Math.floor(index / perClass)), 'int32'), model.classes), 'float32') as tf.Tensor2D) : undefined;
+    return toPixels(model, decode(model, z, { training: false, labels })).dataSync() as Float32Array;
   });
-  return { pixels, count, height, width, channels };
+  return { images: { pixels, count: total, height, width, channels }, columns: model.classes > 0 ? perClass : columns };
 }
 
 /** Builds the model for a validated experiment, turning shape problems into located diagnostics. */
-export function buildModelFor(experiment: Experiment, data: DataConfig, model: ModelConfig, seed: number, shape?: [number, number, number]): Autoencoder {
+export function buildModelFor(experiment: Experiment, data: DataConfig, model: ModelConfig, seed: number, shape?: [number, number, number], classes?: number): Autoencoder {
   const inputShape = shape ?? datasetShape(data);
   if (!inputShape) throw new ExperimentError([diagnosticAtKey(experiment, 'data', 'size', 'the data cell needs `size` so that the model\'s input shape is known')]);
   try {
-    return buildAutoencoder(model, experiment.layers!, inputShape, seed);
+    return buildAutoencoder(model, experiment.layers!, inputShape, seed, { classes: classes ?? datasetClassCount(data) });
   } catch (error) {
     if (error instanceof ModelError) throw new ExperimentError([diagnosticAtKey(experiment, 'model', error.key, error.message)]);
     throw error;
@@ -191,7 +258,8 @@ export function checkExperiment(text: string, file: string): { experiment: Exper
   let summary: string | undefined;
   if (!diagnostics.some((d) => d.severity === 'error') && data && model && experiment.layers) {
     const shape = datasetShape(data);
-    if (shape) {
+    // A cvae on an image folder learns its class count only when the folder is read.
+    if (shape && (model.kind !== 'cvae' || datasetClassCount(data) !== undefined)) {
       try {
         const built = buildModelFor(experiment, data, model, experiment.frontMatter.seed, shape);
         summary = formatSummary(built);
@@ -278,7 +346,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed });
   emit({ type: 'cellOutput', cell: 'data', text: `${dataset.description}\nexamples are ${dataset.shape.join('×')}, batch ${data.batch}${data.binarize !== 'none' ? `, ${data.binarize} binarization` : ''}` });
 
-  const model = buildModelFor(experiment, data, modelConfig, seed, dataset.shape);
+  const model = buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length);
   const units = lossUnits(data, modelConfig);
   emit({ type: 'cellOutput', cell: 'model', text: formatSummary(model) });
 
@@ -288,7 +356,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     backend: backend.backend,
     device: backend.device,
     dataset: dataset.description,
-    model: `${modelConfig.kind}, ${modelConfig.latent}-d code`,
+    model: `${modelConfig.kind}, ${modelConfig.latent}-d code${model.classes > 0 ? `, ${model.classes} classes` : ''}`,
     parameters: parameterCount(model),
     epochs: 0,
     targetEpochs: train?.epochs ?? 0,
@@ -358,6 +426,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     const stepsPerEpoch = Math.ceil(count / data.batch);
     const totalSteps = train.epochs * stepsPerEpoch;
     const sampleNoiseSeed = mixSeed(seed, 404);
+    const needs = batchNeeds(model);
     let status: RunResult['status'] = 'completed';
     let message: string | undefined;
     let sessionSteps = 0;
@@ -381,15 +450,17 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         }
         const indices = order.subarray(batch * data.batch, Math.min(count, (batch + 1) * data.batch));
         const stepSeed = mixSeed(seed, 2, position.globalStep);
-        const x = batchTensor(dataset.train, indices, dataset.shape, data.binarize, stepSeed);
+        const inputs: ForwardInputs = batchInputs(dataset.train, indices, dataset.shape, data.binarize, stepSeed, needs);
+        model.noise.seed = mixSeed(seed, 4, position.globalStep);
+        const schedule = regularizerSchedule(modelConfig, position.globalStep, stepsPerEpoch);
         let terms: { reconstruction?: tf.Scalar; kl?: tf.Scalar } = {};
         const { value, grads } = tf.variableGrads(() => {
-          const result = lossTerms(model, x, { training: true, seed: mixSeed(seed, 3, position.globalStep) });
+          const result = lossTerms(model, inputs, { training: true, seed: mixSeed(seed, 3, position.globalStep), schedule });
           terms = { reconstruction: tf.keep(result.reconstruction), kl: tf.keep(result.kl) };
           return result.loss;
         }, variables);
         const [loss, reconstruction, kl] = tf.tidy(() => tf.stack([value, terms.reconstruction!, terms.kl!]).dataSync());
-        tf.dispose([x, value, terms.reconstruction!, terms.kl!]);
+        tf.dispose([inputs.x, inputs.labels, inputs.mask, value, terms.reconstruction!, terms.kl!].filter((tensor) => tensor !== undefined));
         if (!Number.isFinite(loss)) {
           tf.dispose(Object.values(grads));
           status = 'diverged';
@@ -446,13 +517,13 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) checkpointNow(`epoch-${String(epoch + 1).padStart(4, '0')}.ckpt`);
 
       const epochTag = `epoch-${String(epoch + 1).padStart(3, '0')}`;
-      const { originals, reconstructions } = reconstructionImages(model, dataset, data, 16, seed);
       const reconstructionFile = path.join(images, `${epochTag}-reconstructions.png`);
-      writePng(reconstructionFile, comparisonPng(originals, reconstructions));
+      writePng(reconstructionFile, rowsPng(reconstructionImages(model, dataset, data, 16, seed)));
       emit({ type: 'image', cell: 'train', kind: 'reconstructions', epoch: epoch + 1, path: reconstructionFile });
-      if (modelConfig.kind === 'vae') {
+      if (model.variational) {
         const sampleFile = path.join(images, `${epochTag}-samples.png`);
-        writePng(sampleFile, gridPng(sampleImages(model, 32, 1, sampleNoiseSeed), 8));
+        const { images: samples, columns } = sampleImages(model, model.classes > 0 ? 8 * model.classes : 32, 1, sampleNoiseSeed);
+        writePng(sampleFile, gridPng(samples, columns));
         emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: sampleFile });
       }
 
@@ -476,27 +547,32 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       const evaluateConfig: EvaluateConfig = cellConfig(experiment, 'evaluate') ?? { metrics: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'] };
       // The last epoch's validation used the same fixed seed, so its numbers are the final ones.
       lastTest ??= evaluateSplit(model, dataset, data, seed);
-      summary.test = { ...lastTest, ...(modelConfig.kind === 'vae' ? { elbo: -lastTest.loss } : {}) };
+      summary.test = { ...lastTest };
       if (analysis.includes('evaluate')) {
         const table = evaluateConfig.metrics.map((metric) => {
-          const value = metric === 'elbo' ? -lastTest!.loss : lastTest![metric];
+          const value = metric === 'elbo' ? (lastTest!.elbo ?? -lastTest!.loss) : lastTest![metric];
           const unit = metric === 'mse' ? '' : metric === 'psnr' ? ' dB' : ` ${units}`;
           return `${metric.padEnd(15)}${value.toFixed(metric === 'mse' ? 5 : 3)}${unit}`;
         });
-        emit({ type: 'cellOutput', cell: 'evaluate', text: [`test split, ${dataset.test.count} examples, per example:`, ...table].join('\n') });
+        const extras = [
+          ...(lastTest.sparsity !== undefined ? [`${'sparsity'.padEnd(15)}${(100 * lastTest.sparsity).toFixed(1)}% of code values within 10% of the code's RMS (mean |z| ${lastTest.l1!.toFixed(4)})`] : []),
+          ...(lastTest.noisyMse !== undefined ? [`${'denoising'.padEnd(15)}MSE ${lastTest.mse.toFixed(5)} against the clean input; the corrupted input had ${lastTest.noisyMse.toFixed(5)}`] : []),
+          ...(lastTest.maskedMse !== undefined ? [`${'masked mse'.padEnd(15)}${lastTest.maskedMse.toFixed(5)} over the masked pixels only`] : []),
+        ];
+        emit({ type: 'cellOutput', cell: 'evaluate', text: [`test split, ${dataset.test.count} examples, per example:`, ...table, ...extras].join('\n') });
         metrics.append({ kind: 'evaluate', epoch: position.epoch, step: position.globalStep, time: timestamp(), units, test: lastTest });
       }
       const reconstructCell = cellConfig(experiment, 'reconstruct') as CellConfigs['reconstruct'] | undefined;
       if (analysis.includes('reconstruct') && reconstructCell) {
-        const { originals, reconstructions } = reconstructionImages(model, dataset, data, reconstructCell.count, seed);
         const target = path.join(images, 'reconstructions.png');
-        writePng(target, comparisonPng(originals, reconstructions));
+        writePng(target, rowsPng(reconstructionImages(model, dataset, data, reconstructCell.count, seed)));
         emit({ type: 'image', cell: 'reconstruct', kind: 'reconstructions', epoch: position.epoch, path: target });
       }
       const sampleCell = cellConfig(experiment, 'sample') as CellConfigs['sample'] | undefined;
-      if (analysis.includes('sample') && sampleCell && modelConfig.kind === 'vae') {
+      if (analysis.includes('sample') && sampleCell && model.variational) {
         const target = path.join(images, 'samples.png');
-        writePng(target, gridPng(sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405)), Math.min(8, sampleCell.count)));
+        const { images: samples, columns } = sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405), Math.min(8, sampleCell.count));
+        writePng(target, gridPng(samples, columns));
         emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target });
       }
       await exportModel(model, path.join(runDir, 'model'));

@@ -49,6 +49,20 @@ export function datasetShape(config: DataConfig): [number, number, number] | und
   }
 }
 
+/** How many classes (labels) a dataset has, when that is known without loading it. */
+export function datasetClassCount(config: DataConfig): number | undefined {
+  switch (config.dataset) {
+    case 'mnist':
+    case 'fashion-mnist':
+    case 'cifar10':
+      return 10;
+    case 'sprites':
+      return 3;
+    case 'folder':
+      return undefined;
+  }
+}
+
 export interface LoadOptions extends DownloadOptions {
   dataDir: string;
   /** Folder of the .aexp file: relative `path:` values resolve against it. */

@@ -28,8 +28,26 @@ const positiveInteger = (description: string, defaultValue?: number): JsonSchema
 });
 
 export const DATASETS = ['sprites', 'mnist', 'fashion-mnist', 'cifar10', 'folder'] as const;
-export const MODEL_KINDS = ['ae', 'vae'] as const;
-export const LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
+export const MODEL_KINDS = ['ae', 'sparse-ae', 'denoising-ae', 'masked-ae', 'vae', 'beta-vae', 'cvae'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+/** Kinds with a Gaussian posterior and a prior to sample from. */
+export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'cvae'];
+export const LIKELIHOODS = ['bernoulli', 'gaussian', 'laplace', 'smooth-l1'] as const;
+export const CORRUPTIONS = ['gaussian', 'salt-and-pepper', 'mask'] as const;
+
+/** Model-cell keys that only mean something for some kinds (checked in validate.ts). */
+export const KIND_KEYS: Record<string, readonly ModelKind[]> = {
+  sparsity: ['sparse-ae'],
+  corruption: ['denoising-ae'],
+  noise: ['denoising-ae'],
+  mask_ratio: ['masked-ae'],
+  patch: ['masked-ae'],
+  beta: ['beta-vae'],
+  capacity: ['beta-vae'],
+  kl_warmup: ['vae', 'beta-vae', 'cvae'],
+  skips: ['ae', 'sparse-ae', 'denoising-ae', 'masked-ae'],
+  code_activation: ['ae', 'sparse-ae', 'denoising-ae', 'masked-ae'],
+};
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
 export const METRICS = ['loss', 'elbo', 'reconstruction', 'kl', 'mse', 'psnr'] as const;
@@ -69,12 +87,34 @@ export const cellSchemas: Record<CellKind, JsonSchema> = {
     additionalProperties: false,
     required: ['kind', 'latent', 'encoder'],
     properties: {
-      kind: { type: 'string', enum: MODEL_KINDS, description: 'ae: deterministic autoencoder; vae: variational autoencoder (Gaussian posterior, standard normal prior, analytic KL).' },
+      kind: { type: 'string', enum: MODEL_KINDS, description: 'ae: deterministic autoencoder; sparse-ae: L1 penalty on the code; denoising-ae: trained to undo a corruption of its input; masked-ae: trained to fill in masked patches (SimMIM-style); vae: variational autoencoder (Gaussian posterior, standard normal prior, analytic KL); beta-vae: a VAE with a weighted KL (β, warm-up, capacity annealing); cvae: a VAE conditioned on the one-hot class label.' },
       latent: positiveInteger('Size of the code z.'),
-      encoder: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Layers, e.g. "dense 400 relu", "conv 32 k4 s2 relu". The last encoder layer feeds a dense layer to the code (μ and log σ² for a VAE).' },
-      decoder: { oneOf: [{ type: 'string', enum: ['mirror'] }, { type: 'array', minItems: 1, items: { type: 'string' } }], default: 'mirror', description: '"mirror" builds the transpose of the encoder; or a list of layers from the code to the output. The output layer (to the input\'s shape) is added for you.' },
-      likelihood: { type: 'string', enum: LIKELIHOODS, default: 'bernoulli', description: 'bernoulli: sigmoid + binary cross-entropy from logits; gaussian: squared error scaled by a fixed σ.' },
-      sigma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'gaussian: the fixed standard deviation σ of p(x|z).' },
+      encoder: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Layers, e.g. "dense 400 relu", "conv 32 k4 s2 relu", "pool 2", "residual 64", "batchnorm relu", "dropout 0.2". The last encoder layer feeds a dense layer to the code (μ and log σ² for a VAE).' },
+      decoder: { oneOf: [{ type: 'string', enum: ['mirror'] }, { type: 'array', minItems: 1, items: { type: 'string' } }], default: 'mirror', description: '"mirror" builds the transpose of the encoder; or a list of layers from the code to the output, e.g. "upsample 2 bilinear", "conv 32 k3 relu". The output layer (to the input\'s shape) is added for you.' },
+      upsample: { type: 'string', enum: ['deconv', 'nearest', 'bilinear'], default: 'deconv', description: 'mirror: how strided convolutions and pooling are undone: deconv (transposed convolution), or nearest/bilinear interpolation followed by a convolution (no checkerboard artifacts).' },
+      skips: { type: 'boolean', default: false, description: 'U-Net skip connections: the mirrored decoder concatenates the encoder\'s features at each scale. They bypass the bottleneck, so only non-variational kinds take them.' },
+      code_activation: { type: 'string', enum: ['linear', 'relu', 'sigmoid', 'tanh'], default: 'linear', description: 'Activation of the code layer of a non-variational model (relu gives a sparse AE exact zeros).' },
+      likelihood: { type: 'string', enum: LIKELIHOODS, default: 'bernoulli', description: 'Reconstruction term, summed over the elements of an example. bernoulli: sigmoid + binary cross-entropy from logits; gaussian: squared error with a fixed σ (MSE); laplace: absolute error with a fixed scale (MAE); smooth-l1: squared below smooth_l1_beta, absolute above.' },
+      sigma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'gaussian: the fixed standard deviation σ of p(x|z); laplace: the fixed scale b.' },
+      smooth_l1_beta: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'smooth-l1: the threshold β between the squared and the absolute part. (PyTorch\'s default 1.0 makes it a pure squared error on pixels in [0, 1].)' },
+      sparsity: { type: 'number', minimum: 0, default: 1, description: 'sparse-ae: weight λ of the L1 penalty λ·(1/D)·Σ|zᵢ| per example. Pair it with weight_decay so the decoder cannot undo a shrinking code.' },
+      corruption: { type: 'string', enum: CORRUPTIONS, default: 'gaussian', description: 'denoising-ae: gaussian (additive noise of std `noise`, clipped to [0, 1]), salt-and-pepper (each pixel set to 0 or 1 with probability `noise`), mask (each pixel zeroed with probability `noise`).' },
+      noise: { type: 'number', exclusiveMinimum: 0, default: 0.3, description: 'denoising-ae: σ of the gaussian corruption, or the probability of salt-and-pepper and mask.' },
+      mask_ratio: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.75, description: 'masked-ae: fraction of patches masked in each image.' },
+      patch: positiveInteger('masked-ae: patch size in pixels (divides the image height and width).', 4),
+      beta: { type: 'number', minimum: 0, default: 4, description: 'beta-vae: weight β of the KL term.' },
+      kl_warmup: { type: 'integer', minimum: 0, default: 0, description: 'vae, beta-vae, cvae: epochs over which the KL weight ramps linearly from 0 to its target (against posterior collapse).' },
+      capacity: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['max'],
+        properties: {
+          max: { type: 'number', minimum: 0, description: 'Final capacity C_max in nats.' },
+          epochs: positiveInteger('Epochs over which C rises linearly from 0 to max.', 10),
+          gamma: { type: 'number', exclusiveMinimum: 0, default: 100, description: 'Weight γ of |KL − C|.' },
+        },
+        description: 'beta-vae: capacity annealing (Burgess et al.): loss = reconstruction + γ·|KL − C| with C raised linearly to max; replaces β·KL.',
+      },
       init: { type: 'string', enum: ['glorot', 'pytorch'], default: 'glorot', description: 'Weight initialisation: glorot (Keras/TF.js default) or pytorch (uniform ±1/√fan_in, as torch.nn.Linear).' },
     },
   },
@@ -129,7 +169,7 @@ export const cellSchemas: Record<CellKind, JsonSchema> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      count: { type: 'integer', minimum: 1, maximum: 256, default: 64, description: 'Images decoded from z ~ N(0, I) (VAE only).' },
+      count: { type: 'integer', minimum: 1, maximum: 256, default: 64, description: 'Images decoded from z ~ N(0, I) (variational kinds only; a cvae shows count/classes per class, one row per class).' },
       temperature: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Scale of the prior samples.' },
     },
   },
@@ -150,12 +190,24 @@ export interface DataConfig {
 }
 
 export interface ModelConfig {
-  kind: (typeof MODEL_KINDS)[number];
+  kind: ModelKind;
   latent: number;
   encoder: string[];
   decoder: 'mirror' | string[];
+  upsample: 'deconv' | 'nearest' | 'bilinear';
+  skips: boolean;
+  code_activation: 'linear' | 'relu' | 'sigmoid' | 'tanh';
   likelihood: (typeof LIKELIHOODS)[number];
   sigma: number;
+  smooth_l1_beta: number;
+  sparsity: number;
+  corruption: (typeof CORRUPTIONS)[number];
+  noise: number;
+  mask_ratio: number;
+  patch: number;
+  beta: number;
+  kl_warmup: number;
+  capacity?: { max: number; epochs: number; gamma: number };
   init: 'glorot' | 'pytorch';
 }
 

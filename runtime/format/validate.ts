@@ -11,7 +11,7 @@ import { CELL_KINDS, parseAexp, positionAt } from './document';
 import type { LayerSpec } from './layers';
 import { isLayerError, nearest, parseLayer } from './layers';
 import type { CellConfigs, FrontMatter, JsonSchema } from './schema';
-import { cellSchemas, frontMatterSchema } from './schema';
+import { KIND_KEYS, VARIATIONAL_KINDS, cellSchemas, frontMatterSchema } from './schema';
 
 export interface ParsedCell<K extends CellKind = CellKind> {
   kind: K;
@@ -337,6 +337,15 @@ export function validateExperiment(document: AexpDocument): Experiment {
         const encoder = checkLayers(model.encoder, 'encoder', result.locator, document.file, index, diagnostics, result.yaml);
         const decoder = model.decoder === 'mirror' ? 'mirror' : checkLayers(model.decoder, 'decoder', result.locator, document.file, index, diagnostics, result.yaml);
         if (encoder && decoder) layers = { encoder, decoder };
+        for (const [key, kinds] of Object.entries(KIND_KEYS)) {
+          if (result.yaml?.has(key) && !kinds.includes(model.kind)) {
+            const reason = key === 'skips' ? ': skip connections bypass the bottleneck, so a variational model would not need its code' : '';
+            diagnostics.push({ severity: 'error', message: `\`${key}\` applies to ${kinds.map((kind) => `\`${kind}\``).join(', ')}, not to \`${model.kind}\`${reason}`, file: document.file, ...rangeOf(result.locator.key([], key), positionOf), block: index });
+          }
+        }
+        if (model.skips && model.decoder !== 'mirror') {
+          diagnostics.push({ severity: 'error', message: '`skips: true` needs `decoder: mirror`, so that each decoder scale has an encoder scale to join', file: document.file, ...rangeOf(result.locator.key([], 'skips'), positionOf), block: index });
+        }
         if (diagnostics.length > before) parsed.config = undefined;
       }
       if (cell.kind === 'data') {
@@ -370,8 +379,9 @@ export function validateExperiment(document: AexpDocument): Experiment {
     if (missing.length > 0) {
       diagnostics.push({ severity: 'error', message: `the ${cell.kind} cell needs ${missing.map((kind) => `a \`${kind}\` cell`).join(' and ')} above it`, file: document.file, ...header, block: cell.block });
     }
-    if (cell.kind === 'sample' && firstOf.get('model')?.config && (firstOf.get('model')!.config as CellConfigs['model']).kind === 'ae') {
-      diagnostics.push({ severity: 'error', message: 'the sample cell decodes draws from the prior, and a plain `ae` has none: use `kind: vae`', file: document.file, ...header, block: cell.block });
+    const modelKind = (firstOf.get('model')?.config as CellConfigs['model'] | undefined)?.kind;
+    if (cell.kind === 'sample' && modelKind && !VARIATIONAL_KINDS.includes(modelKind)) {
+      diagnostics.push({ severity: 'error', message: `the sample cell decodes draws from the prior, and a \`${modelKind}\` has none: use a variational kind (${VARIATIONAL_KINDS.join(', ')})`, file: document.file, ...header, block: cell.block });
     }
     if (!firstOf.has(cell.kind)) firstOf.set(cell.kind, cell);
   }
@@ -407,4 +417,11 @@ export function diagnosticAtKey(experiment: Experiment, kind: CellKind, key: str
   const header = { start: block.offset, end: block.offset + block.open.replace(/\r?\n$/, '').length };
   const located = new CellLocator(document, yaml, block.bodyOffset, header).key([], key);
   return { severity: 'error', message, file: document.file, start: positionAt(document.lineStarts, located.start), end: positionAt(document.lineStarts, located.end), block: cell!.block };
+}
+
+/** A cell's configuration with the schema's defaults filled in (for code that builds configs, e.g. tests and templates). */
+export function withDefaults<K extends CellKind>(kind: K, partial: Partial<CellConfigs[K]>): CellConfigs[K] {
+  const copy = structuredClone(partial) as Record<string, unknown>;
+  validatorFor(kind, cellSchemas[kind])(copy);
+  return copy as unknown as CellConfigs[K];
 }

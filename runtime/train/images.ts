@@ -38,20 +38,26 @@ export function gridPng(batch: ImageBatch, columns: number, scale = Math.max(1, 
   return PNG.sync.write(png);
 }
 
-/** Originals over their reconstructions, in blocks of `columns`. */
-export function comparisonPng(originals: ImageBatch, reconstructions: ImageBatch, columns = 8): Buffer {
-  const size = originals.height * originals.width * originals.channels;
-  const blocks = Math.ceil(originals.count / columns);
-  const pixels = new Float32Array(blocks * 2 * columns * size).fill(0.375);
+/** Rows of images in blocks of `columns`: e.g. originals over their reconstructions. All batches have the same count. */
+export function rowsPng(batches: ImageBatch[], columns = 8): Buffer {
+  const [first] = batches;
+  const size = first.height * first.width * first.channels;
+  const blocks = Math.ceil(first.count / columns);
+  const rows = batches.length;
+  const pixels = new Float32Array(blocks * rows * columns * size).fill(0.375);
   for (let block = 0; block < blocks; block++) {
     for (let column = 0; column < columns; column++) {
       const index = block * columns + column;
-      if (index >= originals.count) continue;
-      pixels.set(originals.pixels.subarray(index * size, (index + 1) * size), (block * 2 * columns + column) * size);
-      pixels.set(reconstructions.pixels.subarray(index * size, (index + 1) * size), ((block * 2 + 1) * columns + column) * size);
+      if (index >= first.count) continue;
+      batches.forEach((batch, row) => pixels.set(batch.pixels.subarray(index * size, (index + 1) * size), ((block * rows + row) * columns + column) * size));
     }
   }
-  return gridPng({ ...originals, pixels, count: blocks * 2 * columns }, columns);
+  return gridPng({ ...first, pixels, count: blocks * rows * columns }, columns);
+}
+
+/** Originals over their reconstructions, in blocks of `columns`. */
+export function comparisonPng(originals: ImageBatch, reconstructions: ImageBatch, columns = 8): Buffer {
+  return rowsPng([originals, reconstructions], columns);
 }
 
 export function writePng(file: string, png: Buffer): void {

@@ -8,9 +8,10 @@ import type { ModelConfig } from '../../runtime/format/schema';
 import type { Autoencoder, Shape } from '../../runtime/model/build';
 import { ModelError, buildAutoencoder, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../../runtime/model/build';
 import { lossTerms } from '../../runtime/model/losses';
+import { withDefaults } from '../../runtime/format/validate';
 
 const layers = (...texts: string[]) => texts.map((text) => parseLayer(text) as LayerSpec);
-const config = (overrides: Partial<ModelConfig>): ModelConfig => ({ kind: 'vae', latent: 2, encoder: [], decoder: 'mirror', likelihood: 'bernoulli', sigma: 0.1, init: 'glorot', ...overrides });
+const config = (overrides: Partial<ModelConfig>): ModelConfig => withDefaults('model', { kind: 'vae', latent: 2, encoder: [], ...overrides });
 
 test('the PyTorch-example VAE has 784-400-(20,20)-400-784 and 652,824 parameters', async () => {
   await selectBackend('cpu');
@@ -21,7 +22,7 @@ test('the PyTorch-example VAE has 784-400-(20,20)-400-784 and 652,824 parameters
   assert.match(summary, /Dense 400 relu/);
   assert.match(summary, /652,824 parameters/);
   // PyTorch's init: |w| ≤ 1/√784 in the first layer, biases too.
-  const [kernel, bias] = model.encoder.layers[1].getWeights();
+  const [kernel, bias] = model.encoder.layers.find((layer) => layer.getClassName() === 'Dense')!.getWeights();
   assert.ok(tf.max(tf.abs(kernel)).dataSync()[0] <= 1 / 28 + 1e-7);
   assert.ok(tf.max(tf.abs(bias)).dataSync()[0] > 0.01);
   disposeAutoencoder(model);
@@ -97,7 +98,7 @@ for (const likelihood of ['bernoulli', 'gaussian'] as const) {
       const x = tf.tensor4d(xValues.flat(), [batch, ...shape]);
       const noise = tf.tensor2d(noiseValues);
       const variables = trainableVariables(model);
-      const { value, grads } = tf.variableGrads(() => lossTerms(model, x, { training: true, noise }).loss, variables);
+      const { value, grads } = tf.variableGrads(() => lossTerms(model, { x }, { training: true, noise }).loss, variables);
 
       const weights = variables.map((variable) => Float64Array.from(variable.dataSync()));
       const shapes = variables.map((variable) => variable.shape);

@@ -5,6 +5,7 @@ import { selectBackend } from '../../runtime/backend';
 import { loadDataset } from '../../runtime/data/index';
 import { evaluateSplit, runExperiment } from '../../runtime/engine';
 import type { DataConfig } from '../../runtime/format/schema';
+import { withDefaults } from '../../runtime/format/validate';
 import { parseLayer } from '../../runtime/format/layers';
 import type { LayerSpec } from '../../runtime/format/layers';
 import { buildAutoencoder, disposeAutoencoder } from '../../runtime/model/build';
@@ -42,7 +43,7 @@ test('the PyTorch-example VAE beats the input-blind baseline on real MNIST after
   const baseline = meanImageLoss(dataset.train, dataset.test, 784);
   assert.ok(baseline > 150 && baseline < 250, `mean-image baseline ${baseline}`);
 
-  const untrained = buildAutoencoder({ kind: 'vae', latent: 20, encoder: [], decoder: 'mirror', likelihood: 'bernoulli', sigma: 0.1, init: 'pytorch' }, { encoder: [parseLayer('dense 400 relu') as LayerSpec], decoder: 'mirror' }, [28, 28, 1], 7);
+  const untrained = buildAutoencoder(withDefaults('model', { kind: 'vae', latent: 20, encoder: ['dense 400 relu'], init: 'pytorch' }), { encoder: [parseLayer('dense 400 relu') as LayerSpec], decoder: 'mirror' }, [28, 28, 1], 7);
   const before = evaluateSplit(untrained, dataset, dataConfig, 7).loss;
   disposeAutoencoder(untrained);
   assert.ok(before > baseline, `untrained ${before} must not pass the baseline ${baseline}`);
