@@ -10,7 +10,7 @@ import { ExperimentError, checkExperiment, formatDiagnostic, runExperiment } fro
 import type { EngineEvent } from './protocol';
 
 const USAGE = `usage:
-  aexp run <file.aexp> [--epochs N] [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR]
+  aexp run <file.aexp> [--epochs N] [--set cell.key=value]... [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR]
   aexp run --resume <run folder> [--epochs N]
   aexp validate <file.aexp>...
   aexp datasets [--data-dir DIR]
@@ -33,7 +33,7 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { epochs: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' } },
+    options: { epochs: { type: 'string' }, set: { type: 'string', multiple: true }, out: { type: 'string' }, backend: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' } },
   });
   if (!values.resume && positionals.length !== 1) throw new UsageError('aexp run takes one .aexp file (or --resume <run folder>)');
   const file = positionals[0];
@@ -99,6 +99,7 @@ async function run(argv: string[]): Promise<number> {
     const result = await runExperiment({
       file: file ?? '',
       epochs,
+      overrides: values.set,
       outDir: values.out,
       backend: values.backend as BackendName | undefined,
       dataDir: values['data-dir'],
@@ -109,7 +110,7 @@ async function run(argv: string[]): Promise<number> {
     stopBar();
     const { summary } = result;
     if (summary.test) {
-      process.stderr.write(`[summary] ${summary.status} after ${summary.epochs}/${summary.targetEpochs} epochs on ${summary.backend}: test loss ${summary.test.loss.toFixed(3)} ${summary.units}/example (reconstruction ${summary.test.reconstruction.toFixed(3)}, KL ${summary.test.kl.toFixed(3)})${summary.test.psnr ? `, PSNR ${summary.test.psnr.toFixed(2)} dB` : ''}\n`);
+      process.stderr.write(`[summary] ${summary.status} after ${summary.epochs}/${summary.targetEpochs} epochs on ${summary.backend}: test loss ${summary.test.loss.toFixed(3)} ${summary.units}/example (reconstruction ${summary.test.reconstruction.toFixed(3)}, KL ${summary.test.kl.toFixed(3)})${summary.test.psnr ? `, PSNR ${summary.test.psnr.toFixed(2)} dB` : ''}${summary.test.sparsity !== undefined ? `, ${(100 * summary.test.sparsity).toFixed(1)}% of code values near zero` : ''}${summary.test.noisyMse !== undefined ? `, MSE ${summary.test.mse!.toFixed(4)} vs ${summary.test.noisyMse.toFixed(4)} for the corrupted input` : ''}${summary.test.maskedMse !== undefined ? `, masked-pixel MSE ${summary.test.maskedMse.toFixed(4)}` : ''}\n`);
     }
     if (result.runDir) {
       process.stderr.write(`images: ${path.join(result.runDir, 'images')}\n`);

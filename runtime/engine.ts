@@ -14,6 +14,7 @@ import { datasetClassCount, datasetShape, loadDataset, resolveDataDir } from './
 import type { Diagnostic } from './format/document';
 import type { CellConfigs, DataConfig, EvaluateConfig, ModelConfig, TrainConfig } from './format/schema';
 import type { Experiment } from './format/validate';
+import { applyOverrides } from './format/overrides';
 import { cellConfig, diagnosticAtKey, formatDiagnostic, loadExperiment } from './format/validate';
 import type { Autoencoder } from './model/build';
 import { ModelError, allWeights, buildAutoencoder, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from './model/build';
@@ -45,6 +46,8 @@ export interface RunOptions {
   dataDir?: string;
   backend?: BackendName;
   epochs?: number;
+  /** `cell.key=value` changes applied to the file's text before it runs (ignored on resume: the snapshot has them). */
+  overrides?: string[];
   /** A run folder to continue from its last checkpoint. */
   resume?: string;
   cells?: CellName[];
@@ -323,6 +326,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     resumed = loadCheckpoint(path.join(runDir, 'checkpoints', 'last.ckpt'));
   }
   text ??= readFileSync(file, 'utf8');
+  if (!options.resume && options.overrides?.length) text = applyOverrides(text, file, options.overrides);
 
   const experiment = loadExperiment(text, file);
   const errors = experiment.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');

@@ -15,6 +15,8 @@ export interface RunOverrides {
   epochs?: number;
   backend?: 'wasm' | 'cpu';
   dataDir?: string;
+  /** `cell.key=value`, as the CLI's --set. */
+  set?: string[];
 }
 
 export type RuntimeRequest =
@@ -61,7 +63,7 @@ export interface RunSummary {
   steps: number;
   units: 'nats' | 'loss';
   train?: { loss: number; reconstruction: number; kl: number };
-  test?: { loss: number; reconstruction: number; kl: number; mse?: number; psnr?: number; elbo?: number };
+  test?: { loss: number; reconstruction: number; kl: number; mse?: number; psnr?: number; elbo?: number; l1?: number; sparsity?: number; noisyMse?: number; maskedMse?: number };
   best?: { epoch: number; loss: number };
   samplesPerSecond?: number;
   durationSeconds: number;

@@ -40,6 +40,7 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
         if (overrides.epochs !== undefined && !(Number.isInteger(overrides.epochs) && (overrides.epochs as number) > 0)) return 'overrides.epochs must be a positive integer';
         if (overrides.backend !== undefined && !(BACKENDS as readonly unknown[]).includes(overrides.backend)) return `overrides.backend must be one of ${BACKENDS.join(', ')}`;
         if (overrides.dataDir !== undefined && typeof overrides.dataDir !== 'string') return 'overrides.dataDir must be a string';
+        if (overrides.set !== undefined && !(Array.isArray(overrides.set) && overrides.set.every((item) => typeof item === 'string'))) return 'overrides.set must be a list of "cell.key=value" strings';
       }
       return request as unknown as RuntimeRequest;
     }
@@ -99,6 +100,7 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
         resume: request.resume,
         cells: request.cells,
         epochs: request.overrides?.epochs,
+        overrides: request.overrides?.set,
         backend: request.overrides?.backend ?? defaults.backend,
         dataDir: request.overrides?.dataDir ?? defaults.dataDir,
         signal: controller.signal,
