@@ -175,7 +175,7 @@ export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataCo
       const { x, mask } = inputs;
       const { input, encoded, output } = forward(model, inputs, { training: false, seed: mixSeed(seed, 78, start) });
       const pixels = toPixels(model, output);
-      const rec = tf.sum(reconstructionPerExample(model, x, output, model.kind === 'masked-ae' ? mask : undefined));
+      const rec = tf.sum(reconstructionPerExample(model.config, x, output, model.kind === 'masked-ae' ? mask : undefined));
       const divergence = encoded.logVariance ? tf.sum(gaussianKlPerExample(encoded.mean, encoded.logVariance)) : tf.scalar(0);
       const absolute = model.kind === 'sparse-ae' ? tf.sum(l1PerExample(encoded.z)) : tf.scalar(0);
       const error = tf.sum(tf.squaredDifference(pixels, x));

@@ -11,8 +11,10 @@ import type { Autoencoder } from './build';
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 
 
+export type LikelihoodParameters = Pick<ModelConfig, 'likelihood' | 'sigma' | 'smooth_l1_beta'>;
+
 /** −log p(x | decoder output) (or the smooth-L1 loss) of each element, shaped like x. */
-export function reconstructionElements(model: { likelihood: ModelConfig['likelihood']; sigma: number; config?: Pick<ModelConfig, 'smooth_l1_beta'> }, x: tf.Tensor, output: tf.Tensor): tf.Tensor {
+export function reconstructionElements(model: LikelihoodParameters, x: tf.Tensor, output: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     switch (model.likelihood) {
       case 'bernoulli':
@@ -23,16 +25,18 @@ export function reconstructionElements(model: { likelihood: ModelConfig['likelih
       case 'laplace':
         return tf.add(tf.div(tf.abs(tf.sub(x, output)), model.sigma), Math.log(2 * model.sigma));
       case 'smooth-l1': {
-        const beta = model.config?.smooth_l1_beta ?? 0.1;
+        // d²/(2β) for d ≤ β, d − β/2 above, written with min() so that it has a gradient everywhere.
+        const beta = model.smooth_l1_beta;
         const difference = tf.abs(tf.sub(x, output));
-        return tf.where(tf.lessEqual(difference, beta), tf.div(tf.square(difference), 2 * beta), tf.sub(difference, beta / 2));
+        const clipped = tf.minimum(difference, beta);
+        return tf.add(tf.div(tf.square(clipped), 2 * beta), tf.sub(difference, clipped));
       }
     }
   });
 }
 
 /** Per-example sum of the reconstruction term, optionally over masked elements only: shape [batch]. */
-export function reconstructionPerExample(model: { likelihood: ModelConfig['likelihood']; sigma: number; config?: Pick<ModelConfig, 'smooth_l1_beta'> }, x: tf.Tensor, output: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D {
+export function reconstructionPerExample(model: LikelihoodParameters, x: tf.Tensor, output: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
     const axes = x.shape.slice(1).map((_, index) => index + 1);
     const elements = reconstructionElements(model, x, output);
@@ -190,7 +194,7 @@ export function lossTerms(model: Autoencoder, inputs: ForwardInputs, options: Fo
   const result = forward(model, inputs, options);
   const { encoded, output } = result;
   // The masked AE's loss counts masked pixels only (He et al.; SimMIM).
-  const reconstruction = tf.mean(reconstructionPerExample(model, inputs.x, output, model.kind === 'masked-ae' ? inputs.mask : undefined)) as tf.Scalar;
+  const reconstruction = tf.mean(reconstructionPerExample(model.config, inputs.x, output, model.kind === 'masked-ae' ? inputs.mask : undefined)) as tf.Scalar;
   const kl = encoded.logVariance ? (tf.mean(gaussianKlPerExample(encoded.mean, encoded.logVariance)) as tf.Scalar) : tf.scalar(0);
   const l1 = model.kind === 'sparse-ae' ? (tf.mean(l1PerExample(encoded.z)) as tf.Scalar) : tf.scalar(0);
   const loss = objective(model.config, reconstruction, kl, l1, options.schedule ?? { klWeight: 1 });
