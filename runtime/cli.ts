@@ -86,7 +86,7 @@ async function run(argv: string[]): Promise<number> {
       case 'metrics': {
         stopBar();
         const record = event.record as unknown as { epoch: number; units: string; train: { loss: number }; test?: { loss: number; reconstruction: number; kl: number }; samplesPerSecond: number };
-        const test = record.test ? ` · test ${record.test.loss.toFixed(2)} (reconstruction ${record.test.reconstruction.toFixed(2)} + KL ${record.test.kl.toFixed(2)})` : '';
+        const test = record.test ? ` · test ${record.test.loss.toFixed(2)} (reconstruction ${record.test.reconstruction.toFixed(2)}${'elbo' in record.test ? ` · KL ${record.test.kl.toFixed(2)}` : ''})` : '';
         process.stderr.write(`epoch ${record.epoch}: train ${record.train.loss.toFixed(2)}${test} ${record.units}/example · ${Math.round(record.samplesPerSecond)} ex/s\n`);
         break;
       }
@@ -110,7 +110,7 @@ async function run(argv: string[]): Promise<number> {
     stopBar();
     const { summary } = result;
     if (summary.test) {
-      process.stderr.write(`[summary] ${summary.status} after ${summary.epochs}/${summary.targetEpochs} epochs on ${summary.backend}: test loss ${summary.test.loss.toFixed(3)} ${summary.units}/example (reconstruction ${summary.test.reconstruction.toFixed(3)}, KL ${summary.test.kl.toFixed(3)})${summary.test.psnr ? `, PSNR ${summary.test.psnr.toFixed(2)} dB` : ''}${summary.test.sparsity !== undefined ? `, ${(100 * summary.test.sparsity).toFixed(1)}% of code values near zero` : ''}${summary.test.noisyMse !== undefined ? `, MSE ${summary.test.mse!.toFixed(4)} vs ${summary.test.noisyMse.toFixed(4)} for the corrupted input` : ''}${summary.test.maskedMse !== undefined ? `, masked-pixel MSE ${summary.test.maskedMse.toFixed(4)}` : ''}\n`);
+      process.stderr.write(`[summary] ${summary.status} after ${summary.epochs}/${summary.targetEpochs} epochs on ${summary.backend}: test loss ${summary.test.loss.toFixed(3)} ${summary.units}/example (reconstruction ${summary.test.reconstruction.toFixed(3)}${summary.test.elbo !== undefined ? `, KL ${summary.test.kl.toFixed(3)}` : ''})${summary.test.psnr ? `, PSNR ${summary.test.psnr.toFixed(2)} dB` : ''}${summary.test.sparsity !== undefined ? `, ${(100 * summary.test.sparsity).toFixed(1)}% of code values near zero` : ''}${summary.test.noisyMse !== undefined ? `, MSE ${summary.test.mse!.toFixed(4)} vs ${summary.test.noisyMse.toFixed(4)} for the corrupted input` : ''}${summary.test.maskedMse !== undefined ? `, masked-pixel MSE ${summary.test.maskedMse.toFixed(4)}` : ''}\n`);
     }
     if (result.runDir) {
       process.stderr.write(`images: ${path.join(result.runDir, 'images')}\n`);

@@ -228,7 +228,7 @@ function reconstructionImages(model: Autoencoder, dataset: Dataset, data: DataCo
 }
 
 /** Decodes z ~ N(0, T²I). A cvae gets one row per class: `columns` samples of each label. */
-function sampleImages(model: Autoencoder, count: number, temperature: number, seed: number, columns = 8): { images: ImageBatch; columns: number } {
+export function sampleImages(model: Autoencoder, count: number, temperature: number, seed: number, columns = 8): { images: ImageBatch; columns: number } {
   const [height, width, channels] = model.inputShape;
   const perClass = model.classes > 0 ? Math.max(1, Math.floor(count / model.classes)) : 0;
   const total = model.classes > 0 ? perClass * model.classes : count;
@@ -285,6 +285,25 @@ function setWeights(model: Autoencoder, weights: Checkpoint['weights']): void {
       target.write(tf.tensor(weights[index].values, weights[index].shape));
     });
   });
+}
+
+/**
+ * Rebuilds a run's model from its folder (snapshot, resolved config, checkpoint): what
+ * analysis of a finished run and exports start from. The caller disposes the model.
+ */
+export async function loadRunModel(runDir: string, checkpoint: 'last' | 'best' = 'last'): Promise<{ model: Autoencoder; config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string } }> {
+  const resolved = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as ResolvedConfig;
+  const experiment = loadExperiment(readFileSync(path.join(runDir, 'experiment.aexp'), 'utf8'), resolved.sourceFile);
+  let classes = datasetClassCount(resolved.data);
+  let shape = datasetShape(resolved.data);
+  if (shape === undefined || (resolved.model.kind === 'cvae' && classes === undefined)) {
+    const dataset = await loadDataset(resolved.data, { dataDir: resolved.dataDir, baseDir: path.dirname(resolved.sourceFile), seed: resolved.seed });
+    classes = dataset.classes.length;
+    shape = dataset.shape;
+  }
+  const model = buildModelFor(experiment, resolved.data, resolved.model, resolved.seed, shape, classes);
+  setWeights(model, loadCheckpoint(path.join(runDir, 'checkpoints', `${checkpoint}.ckpt`)).weights);
+  return { model, config: { seed: resolved.seed, data: resolved.data, model: resolved.model, dataDir: resolved.dataDir } };
 }
 
 /** Saves encoder and decoder as TF.js layers models (model.json + weights.bin) a browser can load. */
