@@ -222,11 +222,13 @@ function outputShapeOf(spec: LayerSpec, shape: ShapeOf): ShapeOf {
   }
 }
 
-/** The activation a block ends with: its last `batchnorm act`, else its main layer's. */
+/**
+ * The activation of the mirrored layer that restores a block's output: the block's main activation,
+ * or linear when the block has batch norm (whose own activation then follows the mirrored layer).
+ */
 function blockActivation(block: Block | undefined): Activation {
   if (!block) return 'relu';
-  const norm = [...block.attachments].reverse().find((spec) => spec.type === 'batchnorm' && spec.activation !== 'linear');
-  if (norm && norm.type === 'batchnorm') return norm.activation;
+  if (block.attachments.some((spec) => spec.type === 'batchnorm')) return 'linear';
   return block.main && 'activation' in block.main ? block.main.activation : 'relu';
 }
 
@@ -431,7 +433,7 @@ export function formatSummary(model: Autoencoder): string {
   const format = (line: string[]) => line.map((cell, column) => (column === 3 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ');
   const total = parameterCount(model).toLocaleString('en-US');
   const skips = model.skipCount > 0 ? `, ${model.skipCount} U-Net skip connection${model.skipCount > 1 ? 's' : ''}` : '';
-  return [format(header), ...lines.map(format), `${kindDescription(model)} with a ${model.latent}-d code, ${model.likelihood} likelihood${skips}: ${total} parameters`].join('\n');
+  return [format(header), ...lines.map(format), `${kindDescription(model)}, ${model.latent}-d code, ${model.likelihood} likelihood${skips}: ${total} parameters`].join('\n');
 }
 
 export function disposeAutoencoder(model: Autoencoder): void {

@@ -40,7 +40,7 @@ test('aexp validate passes every sample and prints its model summary', () => {
   const result = cli(['validate', ...samples]);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /quickstart\.aexp: ok/);
-  assert.match(result.stdout, /vae with a 20-d code, bernoulli likelihood: 652,824 parameters/);
+  assert.match(result.stdout, /vae, 20-d code, bernoulli likelihood: 652,824 parameters/);
 });
 
 test('aexp validate locates errors, suggests fixes and exits non-zero', () => {

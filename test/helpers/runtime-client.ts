@@ -1,0 +1,46 @@
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { RuntimeMessage, RuntimeNotification, RuntimeRequest } from '../../runtime/protocol';
+
+/** The bundled runtime server, as the extension forks it. */
+export const SERVER = path.resolve(__dirname, '..', '..', 'dist', 'runtime', 'server.js');
+
+/** A minimal client of the runtime's protocol, as the extension will have. */
+export class Client {
+  readonly notifications: RuntimeNotification[] = [];
+  private next = 1;
+  private readonly waiting = new Map<number, (message: RuntimeMessage) => void>();
+  private readonly listeners: ((message: RuntimeNotification) => void)[] = [];
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (message: RuntimeMessage) => {
+      if (message.type === 'response') {
+        this.waiting.get(message.id)?.(message);
+        this.waiting.delete(message.id);
+      } else {
+        this.notifications.push(message);
+        for (const listener of this.listeners) listener(message);
+      }
+    });
+  }
+  request(request: Omit<RuntimeRequest, 'id'> | Record<string, unknown>): Promise<RuntimeMessage> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.send({ ...request, id });
+    });
+  }
+  raw(message: unknown): Promise<RuntimeMessage> {
+    return new Promise((resolve) => {
+      this.waiting.set(-1, resolve);
+      this.child.send(message as object);
+    });
+  }
+  runEnded(runId: string): Promise<RuntimeNotification & { type: 'runEnded' }> {
+    return new Promise((resolve) => {
+      const found = this.notifications.find((message) => message.type === 'runEnded' && message.runId === runId);
+      if (found) resolve(found as RuntimeNotification & { type: 'runEnded' });
+      else this.listeners.push((message) => message.type === 'runEnded' && message.runId === runId && resolve(message));
+    });
+  }
+}
+
