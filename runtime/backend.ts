@@ -13,11 +13,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
-export const BACKENDS = ['wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+export type ConcreteBackend = Exclude<BackendName, 'auto'>;
+/** What `auto` tries, in order (DESIGN.md, Backends). */
+export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface BackendInfo {
-  backend: BackendName;
+  backend: ConcreteBackend;
   /** What the person should know about where the math runs. */
   device: string;
 }
@@ -141,20 +144,113 @@ function cpuName(): string {
   return `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${cpus.length} cores)`;
 }
 
-export async function selectBackend(name: BackendName = 'wasm'): Promise<BackendInfo> {
+let webgpuReady: Promise<string> | undefined;
+
+/**
+ * WebGPU through the `webgpu` package's Dawn bindings. Returns the adapter's description; throws
+ * when the package or an adapter is missing. `navigator.gpu` must exist before the TF.js backend
+ * module loads: it registers itself only then (BACKENDS.md).
+ */
+async function prepareWebgpu(allowSoftware: boolean): Promise<string> {
+  let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    dawn = (await import('webgpu')) as unknown as typeof dawn;
+  } catch (error) {
+    throw new BackendError(`the webgpu backend needs the optional "webgpu" package (${(error as Error).message.split('\n')[0]})`);
+  }
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new BackendError('the webgpu backend found no GPU adapter (no Vulkan, Metal or D3D12 driver?)');
+  const info = adapter.info;
+  const description = [info.vendor, info.architecture, info.device, info.description].filter((part) => part).join(' ') || 'unknown adapter';
+  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(description) || (info as { adapterType?: string }).adapterType === 'cpu';
+  if (software && !allowSoftware) throw new BackendError(`the only WebGPU adapter is a software one (${description})`);
+  await import('@tensorflow/tfjs-backend-webgpu');
+  // TF.js 4.22's split-K matmul program mishandles a transposed B and silently corrupts gradients (BACKENDS.md).
+  tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', 3);
+  return `${description}${software ? ' (software renderer)' : ''}, WebGPU via Dawn`;
+}
+
+/**
+ * The native TensorFlow backend, when a person installed @tensorflow/tfjs-node-gpu or
+ * @tensorflow/tfjs-node (never a dependency: their install downloads libtensorflow). The command
+ * that installs them into the extension's storage points AEXP_TFJS_NODE_PATH at that folder.
+ */
+function prepareTensorflow(): string {
+  const require = createRequire(__filename);
+  const roots = [process.env.AEXP_TFJS_NODE_PATH, undefined];
+  const problems: string[] = [];
+  for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    for (const root of roots) {
+      try {
+        require(root ? require.resolve(name, { paths: [root] }) : name);
+      } catch (error) {
+        problems.push(`${name}: ${(error as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      // A bundled runtime carries its own copy of tfjs-core; tfjs-node registers on the copy it loads.
+      if (!tf.findBackend('tensorflow')) throw new BackendError(`${name} loaded, but it registered its backend with another copy of TF.js; run the runtime from an unbundled install`);
+      return name.endsWith('gpu') ? 'libtensorflow with CUDA' : `libtensorflow on ${cpuName()}`;
+    }
+  }
+  throw new BackendError(`the tensorflow backend needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, and neither loads (${problems[problems.length - 1] ?? 'not installed'})`);
+}
+
+async function selectConcrete(name: ConcreteBackend, options: { allowSoftwareGpu: boolean }): Promise<BackendInfo> {
+  switch (name) {
+    case 'tensorflow': {
+      const device = prepareTensorflow();
+      if (!(await tf.setBackend('tensorflow'))) throw new BackendError('the tensorflow backend did not start');
+      return { backend: 'tensorflow', device };
+    }
+    case 'webgpu': {
+      webgpuReady ??= prepareWebgpu(options.allowSoftwareGpu);
+      let device: string;
+      try {
+        device = await webgpuReady;
+      } catch (error) {
+        webgpuReady = undefined;
+        throw error;
+      }
+      if (!(await tf.setBackend('webgpu'))) throw new BackendError(`the webgpu backend did not start on ${device}`);
+      return { backend: 'webgpu', device };
+    }
+    case 'wasm': {
+      wasmReady ??= prepareWasm();
+      await wasmReady;
+      // setBackend answers false (it does not throw) when the .wasm files cannot be found.
+      if (!(await tf.setBackend('wasm'))) throw new BackendError(`the wasm backend did not start: are the .wasm files in ${wasmDirectory()}?`);
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+      return { backend: 'wasm', device: `${cpuName()}, WebAssembly${simd ? ' SIMD' : ''}, 1 thread` };
+    }
+    case 'cpu':
+      if (!(await tf.setBackend('cpu'))) throw new BackendError('the cpu backend did not start');
+      return { backend: 'cpu', device: `${cpuName()}, plain JavaScript` };
+  }
+}
+
+/**
+ * Chooses a backend. `auto` takes the first of AUTO_ORDER that starts (a hardware GPU only, for
+ * webgpu), skipping `exclude` (backends refused by a gradient check); `skipped` says why each
+ * earlier one was passed over.
+ */
+export async function selectBackend(name: BackendName = 'wasm', options: { exclude?: readonly ConcreteBackend[] } = {}): Promise<BackendInfo & { skipped: string[] }> {
   // Production mode: no debug checks, and no console advice to install tfjs-node on every start.
   tf.env().set('PROD', true);
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new BackendError(`unknown backend "${name}": choose one of ${BACKENDS.join(', ')}`);
   }
-  if (name === 'wasm') {
-    wasmReady ??= prepareWasm();
-    await wasmReady;
-    // setBackend answers false (it does not throw) when the .wasm files cannot be found.
-    if (!(await tf.setBackend('wasm'))) throw new BackendError(`the wasm backend did not start: are the .wasm files in ${wasmDirectory()}?`);
-    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    return { backend: 'wasm', device: `${cpuName()}, WebAssembly${simd ? ' SIMD' : ''}, 1 thread` };
+  if (name !== 'auto') return { ...(await selectConcrete(name, { allowSoftwareGpu: true })), skipped: [] };
+  const skipped: string[] = [];
+  for (const candidate of AUTO_ORDER) {
+    if (options.exclude?.includes(candidate)) continue;
+    try {
+      return { ...(await selectConcrete(candidate, { allowSoftwareGpu: false })), skipped };
+    } catch (error) {
+      skipped.push(`${candidate}: ${(error as Error).message}`);
+    }
   }
-  if (!(await tf.setBackend('cpu'))) throw new BackendError('the cpu backend did not start');
-  return { backend: 'cpu', device: `${cpuName()}, plain JavaScript` };
+  throw new BackendError(`no backend started:\n${skipped.join('\n')}`);
 }

@@ -6,8 +6,10 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendInfo, BackendName } from './backend';
-import { selectBackend } from './backend';
+import type { BackendInfo, BackendName, ConcreteBackend } from './backend';
+import { BackendError, selectBackend } from './backend';
+import type { CheckSubject } from './backend-check';
+import { CHECK_TOLERANCE, verifyBackend } from './backend-check';
 import type { Dataset } from './data/dataset';
 import { exampleSize, mixSeed, permutation } from './data/dataset';
 import { datasetClassCount, datasetShape, loadDataset, resolveDataDir } from './data/index';
@@ -63,7 +65,7 @@ interface ResolvedConfig {
   data: DataConfig;
   model: ModelConfig;
   train: TrainConfig;
-  backend: BackendName;
+  backend: ConcreteBackend;
   dataDir: string;
   configHash: string;
 }
@@ -156,7 +158,7 @@ export function nearZeroFraction(codes: Float32Array): number {
 }
 
 /** Test-split metrics, per example; codes, corruptions and masks are drawn with fixed seeds so epochs compare. */
-export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataConfig, seed: number): Evaluation {
+export async function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataConfig, seed: number): Promise<Evaluation> {
   const split = dataset.test;
   const size = exampleSize(dataset);
   const needs = batchNeeds(model);
@@ -171,7 +173,7 @@ export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataCo
   for (let start = 0; start < split.count; start += EVALUATION_BATCH) {
     const indices = range(start, Math.min(split.count, start + EVALUATION_BATCH));
     const inputs = batchInputs(split, indices, dataset.shape, data.binarize, mixSeed(seed, 77, start), needs);
-    const values = tf.tidy(() => {
+    const [stacked, code] = tf.tidy(() => {
       const { x, mask } = inputs;
       const { input, encoded, output } = forward(model, inputs, { training: false, seed: mixSeed(seed, 78, start) });
       const pixels = toPixels(model, output);
@@ -182,9 +184,11 @@ export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataCo
       const noisy = model.kind === 'denoising-ae' ? tf.sum(tf.squaredDifference(input, x)) : tf.scalar(0);
       const masked = mask ? tf.sum(tf.mul(tf.squaredDifference(pixels, x), mask)) : tf.scalar(0);
       const maskedElements = mask ? tf.mul(tf.sum(mask), x.shape[3]!) : tf.scalar(0);
-      if (codes) codes.set(encoded.z.dataSync(), start * model.latent);
-      return tf.stack([rec, divergence, absolute, error, noisy, masked, maskedElements]).dataSync();
+      return [tf.stack([rec, divergence, absolute, error, noisy, masked, maskedElements]), codes ? encoded.z : undefined] as const;
     });
+    const values = await stacked.data();
+    if (codes && code) codes.set(await code.data(), start * model.latent);
+    tf.dispose([stacked, code].filter((tensor) => tensor !== undefined));
     tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
     reconstruction += values[0];
     kl += values[1];
@@ -196,7 +200,9 @@ export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataCo
   }
   const count = split.count;
   const mse = squared / (count * size);
-  const loss = tf.tidy(() => objective(model.config, tf.scalar(reconstruction / count), tf.scalar(kl / count), tf.scalar(l1 / count), finalSchedule(model.config)).dataSync()[0]);
+  const lossTensor = tf.tidy(() => objective(model.config, tf.scalar(reconstruction / count), tf.scalar(kl / count), tf.scalar(l1 / count), finalSchedule(model.config)));
+  const loss = (await lossTensor.data())[0];
+  lossTensor.dispose();
   const evaluation: Evaluation = { loss, reconstruction: reconstruction / count, kl: kl / count, mse, psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)) };
   if (model.variational) evaluation.elbo = -(reconstruction + kl) / count;
   if (codes) {
@@ -209,34 +215,40 @@ export function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataCo
 }
 
 /** Rows of test images for the reconstruction grid: input (corrupted or masked, where the kind has one) and output. */
-function reconstructionImages(model: Autoencoder, dataset: Dataset, data: DataConfig, count: number, seed: number): ImageBatch[] {
+async function reconstructionImages(model: Autoencoder, dataset: Dataset, data: DataConfig, count: number, seed: number): Promise<ImageBatch[]> {
   const n = Math.min(count, dataset.test.count);
   const [height, width, channels] = dataset.shape;
   const batch = (pixels: Float32Array): ImageBatch => ({ pixels, count: n, height, width, channels });
   const inputs = batchInputs(dataset.test, range(0, n), dataset.shape, data.binarize, mixSeed(seed, 91), batchNeeds(model));
-  const rows = tf.tidy(() => {
+  const tensors = tf.tidy(() => {
     const { input, output } = forward(model, inputs, { training: false, sample: false, seed: mixSeed(seed, 92) });
-    const result = [inputs.x.dataSync() as Float32Array];
-    if (model.kind === 'denoising-ae') result.push(input.dataSync() as Float32Array);
+    const result: tf.Tensor[] = [tf.clone(inputs.x)];
+    if (model.kind === 'denoising-ae') result.push(input);
     // Masked patches are shown mid-grey, whatever value the learned token has.
-    if (model.kind === 'masked-ae') result.push(tf.add(tf.mul(inputs.x, tf.sub(1, inputs.mask!)), tf.mul(inputs.mask!, 0.5)).dataSync() as Float32Array);
-    result.push(toPixels(model, output).dataSync() as Float32Array);
+    if (model.kind === 'masked-ae') result.push(tf.add(tf.mul(inputs.x, tf.sub(1, inputs.mask!)), tf.mul(inputs.mask!, 0.5)));
+    result.push(toPixels(model, output));
     return result;
   });
   tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
-  return rows.map(batch);
+  return Promise.all(tensors.map(async (tensor) => {
+    const pixels = (await tensor.data()) as Float32Array;
+    tensor.dispose();
+    return batch(pixels);
+  }));
 }
 
 /** Decodes z ~ N(0, T²I). A cvae gets one row per class: `columns` samples of each label. */
-export function sampleImages(model: Autoencoder, count: number, temperature: number, seed: number, columns = 8): { images: ImageBatch; columns: number } {
+export async function sampleImages(model: Autoencoder, count: number, temperature: number, seed: number, columns = 8): Promise<{ images: ImageBatch; columns: number }> {
   const [height, width, channels] = model.inputShape;
   const perClass = model.classes > 0 ? Math.max(1, Math.floor(count / model.classes)) : 0;
   const total = model.classes > 0 ? perClass * model.classes : count;
-  const pixels = tf.tidy(() => {
+  const decoded = tf.tidy(() => {
     const z = tf.mul(tf.randomNormal([total, model.latent], 0, 1, 'float32', seed), temperature) as tf.Tensor2D;
     const labels = model.classes > 0 ? (tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: total }, (_, index) => Math.floor(index / perClass)), 'int32'), model.classes), 'float32') as tf.Tensor2D) : undefined;
-    return toPixels(model, decode(model, z, { training: false, labels })).dataSync() as Float32Array;
+    return toPixels(model, decode(model, z, { training: false, labels }));
   });
+  const pixels = (await decoded.data()) as Float32Array;
+  decoded.dispose();
   return { images: { pixels, count: total, height, width, channels }, columns: model.classes > 0 ? perClass : columns };
 }
 
@@ -326,6 +338,27 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Selects the backend and builds the model on it. A backend other than cpu must first pass the
+ * gradient check on this model; `auto` then moves on to the next candidate, an explicit choice is refused.
+ */
+async function chooseBackend(requested: BackendName, subject: Omit<CheckSubject, 'build'> & { build: () => Autoencoder }, emit: (event: EngineEvent) => void): Promise<{ backend: BackendInfo; model: Autoencoder }> {
+  const refused: ConcreteBackend[] = [];
+  for (;;) {
+    const backend = await selectBackend(requested, { exclude: refused });
+    for (const reason of backend.skipped) emit({ type: 'log', level: 'info', message: `auto: skipped ${reason}` });
+    const verdict = await verifyBackend(backend, subject);
+    if (verdict.ok) {
+      if (backend.backend !== 'cpu') emit({ type: 'log', level: 'info', message: `gradient check against cpu: ${verdict.error.toExponential(1)} relative (largest, in ${verdict.where})${verdict.cached ? ', cached verdict' : ''}` });
+      return { backend, model: subject.build() };
+    }
+    const message = `the ${backend.backend} backend (${backend.device}) failed the gradient check against cpu on this model: ${verdict.where} differs by ${verdict.error.toExponential(2)} relative (tolerance ${CHECK_TOLERANCE})`;
+    if (requested !== 'auto') throw new BackendError(`${message}; it is refused. Choose another with --backend (wasm or cpu)`);
+    emit({ type: 'log', level: 'warning', message: `${message}; trying the next backend` });
+    refused.push(backend.backend);
+  }
+}
+
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const emit = (event: EngineEvent) => options.onEvent?.(event);
@@ -362,14 +395,16 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
 
   const seed = experiment.frontMatter.seed;
   const train: TrainConfig | undefined = trainCell ? { ...trainCell, epochs: options.epochs ?? previous?.train.epochs ?? trainCell.epochs } : undefined;
-  const backend: BackendInfo = await selectBackend(options.backend ?? previous?.backend ?? 'wasm');
-  emit({ type: 'log', level: 'info', message: `Latent Lab runtime · TF.js ${tf.version_core} · backend ${backend.backend} · ${backend.device}` });
-
   const dataDir = resolveDataDir(options.dataDir ?? previous?.dataDir);
   const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed });
+  const { backend, model } = await chooseBackend(options.backend ?? previous?.backend ?? 'auto', {
+    build: () => buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length),
+    inputShape: dataset.shape,
+    signature: [modelConfig, dataset.classes.length],
+  }, emit);
+  emit({ type: 'log', level: 'info', message: `Latent Lab runtime · TF.js ${tf.version_core} · backend ${backend.backend} · ${backend.device}` });
   emit({ type: 'cellOutput', cell: 'data', text: `${dataset.description}\nexamples are ${dataset.shape.join('×')}, batch ${data.batch}${data.binarize !== 'none' ? `, ${data.binarize} binarization` : ''}` });
 
-  const model = buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length);
   const units = lossUnits(data, modelConfig);
   emit({ type: 'cellOutput', cell: 'model', text: formatSummary(model) });
 
@@ -438,12 +473,12 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       emit({ type: 'log', level: 'info', message: `resuming at epoch ${position.epoch + 1}, batch ${position.batch} (step ${position.globalStep})` });
     }
 
-    const checkpointNow = (name: string) => saveCheckpoint(path.join(checkpoints, name), {
-      position: { ...position, partial: { ...position.partial } },
-      weights: allWeights(model).map((weight) => ({ shape: weight.shape as number[], values: weight.read().dataSync() as Float32Array })),
-      optimizer: optimizer!.getState(),
-      configHash: resolved.configHash,
-    });
+    const checkpointNow = async (name: string) => {
+      const snapshot = { ...position, partial: { ...position.partial } };
+      const weights: Checkpoint['weights'] = [];
+      for (const weight of allWeights(model)) weights.push({ shape: weight.shape, values: (await weight.read().data()) as Float32Array });
+      saveCheckpoint(path.join(checkpoints, name), { position: snapshot, weights, optimizer: await optimizer!.getState(), configHash: resolved.configHash });
+    };
 
     const count = dataset.train.count;
     const stepsPerEpoch = Math.ceil(count / data.batch);
@@ -465,7 +500,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         if (options.signal?.aborted) {
           position.epoch = epoch;
           position.batch = batch;
-          checkpointNow('last.ckpt');
+          await checkpointNow('last.ckpt');
           metrics.append({ kind: 'stop', epoch, step: position.globalStep, time: timestamp(), batch, reason: 'cancelled' });
           status = 'stopped';
           message = `stopped at epoch ${epoch + 1}, batch ${batch}; resume with: aexp run --resume ${runDir}`;
@@ -482,7 +517,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
           terms = { reconstruction: tf.keep(result.reconstruction), kl: tf.keep(result.kl) };
           return result.loss;
         }, variables);
-        const [loss, reconstruction, kl] = tf.tidy(() => tf.stack([value, terms.reconstruction!, terms.kl!]).dataSync());
+        const stacked = tf.stack([value, terms.reconstruction!, terms.kl!]);
+        const [loss, reconstruction, kl] = await stacked.data();
+        stacked.dispose();
         tf.dispose([inputs.x, inputs.labels, inputs.mask, value, terms.reconstruction!, terms.kl!].filter((tensor) => tensor !== undefined));
         if (!Number.isFinite(loss)) {
           tf.dispose(Object.values(grads));
@@ -523,7 +560,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       const record: MetricsRecord = { kind: 'epoch', epoch: epoch + 1, step: position.globalStep, time: timestamp(), units, train: trainMeans, samplesPerSecond: sessionExamples / ((Date.now() - sessionStart) / 1000), tensors: tf.memory().numTensors };
       let improved = false;
       if (train.validate) {
-        lastTest = evaluateSplit(model, dataset, data, seed);
+        lastTest = await evaluateSplit(model, dataset, data, seed);
         record.test = lastTest;
         const minDelta = train.early_stopping?.min_delta ?? 0;
         improved = position.bestLoss === null || lastTest.loss < position.bestLoss - minDelta;
@@ -535,17 +572,17 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       }
       metrics.append(record);
       emit({ type: 'metrics', record });
-      checkpointNow('last.ckpt');
-      if (improved) checkpointNow('best.ckpt');
-      if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) checkpointNow(`epoch-${String(epoch + 1).padStart(4, '0')}.ckpt`);
+      await checkpointNow('last.ckpt');
+      if (improved) await checkpointNow('best.ckpt');
+      if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) await checkpointNow(`epoch-${String(epoch + 1).padStart(4, '0')}.ckpt`);
 
       const epochTag = `epoch-${String(epoch + 1).padStart(3, '0')}`;
       const reconstructionFile = path.join(images, `${epochTag}-reconstructions.png`);
-      writePng(reconstructionFile, rowsPng(reconstructionImages(model, dataset, data, 16, seed)));
+      writePng(reconstructionFile, rowsPng(await reconstructionImages(model, dataset, data, 16, seed)));
       emit({ type: 'image', cell: 'train', kind: 'reconstructions', epoch: epoch + 1, path: reconstructionFile });
       if (model.variational) {
         const sampleFile = path.join(images, `${epochTag}-samples.png`);
-        const { images: samples, columns } = sampleImages(model, model.classes > 0 ? 8 * model.classes : 32, 1, sampleNoiseSeed);
+        const { images: samples, columns } = await sampleImages(model, model.classes > 0 ? 8 * model.classes : 32, 1, sampleNoiseSeed);
         writePng(sampleFile, gridPng(samples, columns));
         emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: sampleFile });
       }
@@ -569,7 +606,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     if (status !== 'diverged' && status !== 'stopped') {
       const evaluateConfig: EvaluateConfig = cellConfig(experiment, 'evaluate') ?? { metrics: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'] };
       // The last epoch's validation used the same fixed seed, so its numbers are the final ones.
-      lastTest ??= evaluateSplit(model, dataset, data, seed);
+      lastTest ??= await evaluateSplit(model, dataset, data, seed);
       summary.test = { ...lastTest };
       if (analysis.includes('evaluate')) {
         const table = evaluateConfig.metrics.map((metric) => {
@@ -588,13 +625,13 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       const reconstructCell = cellConfig(experiment, 'reconstruct') as CellConfigs['reconstruct'] | undefined;
       if (analysis.includes('reconstruct') && reconstructCell) {
         const target = path.join(images, 'reconstructions.png');
-        writePng(target, rowsPng(reconstructionImages(model, dataset, data, reconstructCell.count, seed)));
+        writePng(target, rowsPng(await reconstructionImages(model, dataset, data, reconstructCell.count, seed)));
         emit({ type: 'image', cell: 'reconstruct', kind: 'reconstructions', epoch: position.epoch, path: target });
       }
       const sampleCell = cellConfig(experiment, 'sample') as CellConfigs['sample'] | undefined;
       if (analysis.includes('sample') && sampleCell && model.variational) {
         const target = path.join(images, 'samples.png');
-        const { images: samples, columns } = sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405), Math.min(8, sampleCell.count));
+        const { images: samples, columns } = await sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405), Math.min(8, sampleCell.count));
         writePng(target, gridPng(samples, columns));
         emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target });
       }

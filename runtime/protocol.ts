@@ -13,14 +13,14 @@ export type CellName = 'data' | 'model' | 'train' | 'evaluate' | 'reconstruct' |
 
 export interface RunOverrides {
   epochs?: number;
-  backend?: 'wasm' | 'cpu';
+  backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   dataDir?: string;
   /** `cell.key=value`, as the CLI's --set. */
   set?: string[];
 }
 
 export type RuntimeRequest =
-  | { type: 'initialize'; id: number; backend?: 'wasm' | 'cpu'; dataDir?: string }
+  | { type: 'initialize'; id: number; backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; dataDir?: string }
   | { type: 'run'; id: number; runId: string; file: string; text?: string; cells?: CellName[]; overrides?: RunOverrides; outDir?: string; resume?: string }
   | { type: 'cancel'; id: number; runId: string }
   | { type: 'shutdown'; id: number };

@@ -86,7 +86,7 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
   switch (request.type) {
     case 'initialize': {
       defaults = { backend: request.backend, dataDir: request.dataDir };
-      const info = await selectBackend(request.backend ?? 'wasm');
+      const info = await selectBackend(request.backend ?? 'auto');
       return { ...info, pid: process.pid };
     }
     case 'run': {

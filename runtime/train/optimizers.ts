@@ -76,9 +76,12 @@ export class Optimizer {
     });
   }
 
-  getState(): OptimizerState {
+  /** Asynchronous: GPU backends in Node can only read tensors back asynchronously. */
+  async getState(): Promise<OptimizerState> {
     const slots: OptimizerState['slots'] = [];
-    this.slots.forEach((list, variable) => list.forEach((slot, index) => slots.push({ variable, slot: SLOT_NAMES[this.config.optimizer][index], shape: slot.shape, values: slot.dataSync() as Float32Array })));
+    for (const [variable, list] of this.slots.entries()) {
+      for (const [index, slot] of list.entries()) slots.push({ variable, slot: SLOT_NAMES[this.config.optimizer][index], shape: slot.shape, values: (await slot.data()) as Float32Array });
+    }
     return { name: this.config.optimizer, step: this.step, slots };
   }
 

@@ -112,7 +112,7 @@ test('cvae: per-class samples are classified as their class by a nearest-centroi
     for (let pixel = 0; pixel < 784; pixel++) centroids[label][pixel] += dataset.train.images[index * 784 + pixel] / 255;
   }
   centroids.forEach((centroid, label) => centroid.forEach((value, pixel) => (centroid[pixel] = value / counts[label])));
-  const { images, columns } = sampleImages(model, 200, 1, 123);
+  const { images, columns } = await sampleImages(model, 200, 1, 123);
   assert.equal(columns, 20, 'one row of 20 samples per class');
   let correct = 0;
   for (let sample = 0; sample < images.count; sample++) {

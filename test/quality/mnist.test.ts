@@ -44,7 +44,7 @@ test('the PyTorch-example VAE beats the input-blind baseline on real MNIST after
   assert.ok(baseline > 150 && baseline < 250, `mean-image baseline ${baseline}`);
 
   const untrained = buildAutoencoder(withDefaults('model', { kind: 'vae', latent: 20, encoder: ['dense 400 relu'], init: 'pytorch' }), { encoder: [parseLayer('dense 400 relu') as LayerSpec], decoder: 'mirror' }, [28, 28, 1], 7);
-  const before = evaluateSplit(untrained, dataset, dataConfig, 7).loss;
+  const before = (await evaluateSplit(untrained, dataset, dataConfig, 7)).loss;
   disposeAutoencoder(untrained);
   assert.ok(before > baseline, `untrained ${before} must not pass the baseline ${baseline}`);
 

@@ -1,0 +1,125 @@
+/**
+ * Trust, then verify: a backend other than `cpu` is used only after one training step of the
+ * experiment's own model (its layers, its shapes, a few examples) gives the same loss and gradients
+ * as the pure-JS `cpu` reference. A silent kernel bug (BACKENDS.md: WebGPU's split-K matmul) shows
+ * up only at the shapes a model really has, so a toy model would not do. The verdict is cached per
+ * backend, device, library version and model.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from './backend';
+import { Random } from './data/dataset';
+import type { Autoencoder, Shape } from './model/build';
+import { disposeAutoencoder, trainableVariables } from './model/build';
+import { lossTerms } from './model/losses';
+import { patchMask } from './train/batches';
+import { writeFileAtomic } from './train/checkpoint';
+
+export const CHECK_TOLERANCE = 1e-3;
+const CHECK_BATCH = 4;
+
+export interface Verdict {
+  ok: boolean;
+  /** The largest relative error (loss or a gradient, L2 norm). */
+  error: number;
+  /** Which quantity had it. */
+  where: string;
+  checkedAt: string;
+  cached?: boolean;
+}
+
+export function cacheDirectory(): string {
+  return process.env.AEXP_CACHE_DIR ? path.resolve(process.env.AEXP_CACHE_DIR) : path.join(os.homedir(), '.cache', 'latent-lab');
+}
+
+export interface CheckSubject {
+  /** Builds the experiment's model on the current backend (same seed every time). */
+  build: () => Autoencoder;
+  inputShape: Shape;
+  /** What makes this model's kernels and shapes: the model cell and the input. */
+  signature: unknown;
+}
+
+function gaussian(random: Random): number {
+  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+}
+
+/** One training step's loss and gradients on the current backend, as float arrays. */
+async function step(subject: CheckSubject): Promise<{ names: string[]; values: Float32Array[] }> {
+  const model = subject.build();
+  try {
+    const [height, width, channels] = subject.inputShape;
+    const random = new Random(20240607);
+    const x = tf.tensor4d(Float32Array.from({ length: CHECK_BATCH * height * width * channels }, () => random.next()), [CHECK_BATCH, height, width, channels]);
+    const noise = tf.tensor2d(Float32Array.from({ length: CHECK_BATCH * model.latent }, () => gaussian(random)), [CHECK_BATCH, model.latent]);
+    const labels = model.classes > 0 ? tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: CHECK_BATCH }, (_, index) => index % model.classes), 'int32'), model.classes), 'float32') as tf.Tensor2D) : undefined;
+    const mask = model.kind === 'masked-ae' ? tf.tensor4d(patchMask(CHECK_BATCH, height, width, model.config.patch, model.config.mask_ratio, 5), [CHECK_BATCH, height, width, 1]) : undefined;
+    model.noise.seed = 99;
+    const variables = trainableVariables(model);
+    const { value, grads } = tf.variableGrads(() => lossTerms(model, { x, labels, mask }, { training: true, noise, seed: 7 }).loss, variables);
+    const values: Float32Array[] = [];
+    for (const tensor of [value, ...variables.map((variable) => grads[variable.name])]) values.push((await tensor.data()) as Float32Array);
+    const result = { names: ['loss', ...variables.map((variable) => variable.name.replace(/_\d+(?=\/|$)/g, ''))], values };
+    tf.dispose([x, noise, labels, mask, value, ...Object.values(grads)].filter((tensor) => tensor !== undefined));
+    return result;
+  } finally {
+    disposeAutoencoder(model);
+  }
+}
+
+function relativeError(ours: Float32Array, reference: Float32Array): number {
+  let difference = 0;
+  let norm = 0;
+  for (let index = 0; index < reference.length; index++) {
+    difference += (ours[index] - reference[index]) ** 2;
+    norm += reference[index] ** 2;
+  }
+  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-12);
+}
+
+function cacheKey(info: BackendInfo, subject: CheckSubject): string {
+  return createHash('sha256').update(JSON.stringify([info.backend, info.device, tf.version_core, CHECK_TOLERANCE, subject.inputShape, subject.signature])).digest('hex').slice(0, 24);
+}
+
+function readCache(file: string): Record<string, Verdict> {
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Verdict>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Compares the current backend with `cpu` on one step of the subject model; switches back after. */
+export async function verifyBackend(info: BackendInfo, subject: CheckSubject, cacheFile = path.join(cacheDirectory(), 'backend-checks.json')): Promise<Verdict> {
+  if (info.backend === 'cpu') return { ok: true, error: 0, where: 'cpu is the reference', checkedAt: new Date().toISOString() };
+  const key = cacheKey(info, subject);
+  const cached = readCache(cacheFile)[key];
+  if (cached) return { ...cached, cached: true };
+
+  const ours = await step(subject);
+  await tf.setBackend('cpu');
+  let reference: Awaited<ReturnType<typeof step>>;
+  try {
+    reference = await step(subject);
+  } finally {
+    await tf.setBackend(info.backend);
+  }
+  let error = 0;
+  let where = 'loss';
+  ours.values.forEach((values, index) => {
+    const relative = relativeError(values, reference.values[index]);
+    if (!(relative <= error)) {
+      error = Number.isNaN(relative) ? Infinity : relative;
+      where = ours.names[index];
+    }
+  });
+  const verdict: Verdict = { ok: error <= CHECK_TOLERANCE, error, where, checkedAt: new Date().toISOString() };
+  const all = readCache(cacheFile);
+  all[key] = verdict;
+  mkdirSync(path.dirname(cacheFile), { recursive: true });
+  writeFileAtomic(cacheFile, [Buffer.from(`${JSON.stringify(all, null, 2)}\n`)]);
+  return verdict;
+}
