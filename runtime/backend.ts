@@ -144,14 +144,18 @@ function cpuName(): string {
   return `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${cpus.length} cores)`;
 }
 
-let webgpuReady: Promise<string> | undefined;
+interface WebgpuProbe {
+  description: string;
+  software: boolean;
+}
+let webgpuProbe: Promise<WebgpuProbe> | undefined;
 
 /**
- * WebGPU through the `webgpu` package's Dawn bindings. Returns the adapter's description; throws
- * when the package or an adapter is missing. `navigator.gpu` must exist before the TF.js backend
- * module loads: it registers itself only then (BACKENDS.md).
+ * WebGPU through the `webgpu` package's Dawn bindings, probed once per process; throws when the
+ * package or an adapter is missing. `navigator.gpu` must exist before the TF.js backend module
+ * loads: it registers itself only then (BACKENDS.md).
  */
-async function prepareWebgpu(allowSoftware: boolean): Promise<string> {
+async function probeWebgpu(): Promise<WebgpuProbe> {
   let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
     dawn = (await import('webgpu')) as unknown as typeof dawn;
@@ -166,10 +170,16 @@ async function prepareWebgpu(allowSoftware: boolean): Promise<string> {
   const info = adapter.info;
   const description = [info.vendor, info.architecture, info.device, info.description].filter((part) => part).join(' ') || 'unknown adapter';
   const software = /llvmpipe|lavapipe|swiftshader|software/i.test(description) || (info as { adapterType?: string }).adapterType === 'cpu';
-  if (software && !allowSoftware) throw new BackendError(`the only WebGPU adapter is a software one (${description})`);
   await import('@tensorflow/tfjs-backend-webgpu');
   // TF.js 4.22's split-K matmul program mishandles a transposed B and silently corrupts gradients (BACKENDS.md).
   tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', 3);
+  return { description, software };
+}
+
+async function prepareWebgpu(allowSoftware: boolean): Promise<string> {
+  webgpuProbe ??= probeWebgpu();
+  const { description, software } = await webgpuProbe;
+  if (software && !allowSoftware) throw new BackendError(`the only WebGPU adapter is a software one (${description})`);
   return `${description}${software ? ' (software renderer)' : ''}, WebGPU via Dawn`;
 }
 
@@ -206,14 +216,7 @@ async function selectConcrete(name: ConcreteBackend, options: { allowSoftwareGpu
       return { backend: 'tensorflow', device };
     }
     case 'webgpu': {
-      webgpuReady ??= prepareWebgpu(options.allowSoftwareGpu);
-      let device: string;
-      try {
-        device = await webgpuReady;
-      } catch (error) {
-        webgpuReady = undefined;
-        throw error;
-      }
+      const device = await prepareWebgpu(options.allowSoftwareGpu);
       if (!(await tf.setBackend('webgpu'))) throw new BackendError(`the webgpu backend did not start on ${device}`);
       return { backend: 'webgpu', device };
     }

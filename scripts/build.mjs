@@ -27,8 +27,23 @@ await esbuild.build({
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
 });
 
+// The throughput benchmark, bundled so that it can run on a GPU machine without the sources.
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { throughput: 'bench/throughput/ours.ts' },
+  outdir: path.join(root, 'dist', 'bench'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+  ignoreAnnotations: true,
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
+});
+
 const require = createRequire(import.meta.url);
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const file of readdirSync(wasmDir).filter((name) => name.endsWith('.wasm'))) {
   copyFileSync(path.join(wasmDir, file), path.join(out, file));
+  copyFileSync(path.join(wasmDir, file), path.join(root, 'dist', 'bench', file));
 }

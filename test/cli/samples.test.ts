@@ -35,7 +35,7 @@ function checkImages(runDir: string, sample: string): void {
 
 let client: Client;
 before(() => {
-  client = new Client(fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
+  client = new Client(fork(SERVER, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] }));
 });
 after(() => client.child.kill());
 

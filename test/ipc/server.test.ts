@@ -12,6 +12,7 @@ let client: Client;
 before(() => {
   assert.ok(existsSync(server), `${server} is missing: run "npm run build" first`);
   client = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, AEXP_PROGRESS_INTERVAL_MS: '100' } }));
+  client.child.stderr?.resume();
 });
 after(() => client.child.kill());
 
