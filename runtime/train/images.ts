@@ -55,11 +55,6 @@ export function rowsPng(batches: ImageBatch[], columns = 8): Buffer {
   return gridPng({ ...first, pixels, count: blocks * rows * columns }, columns);
 }
 
-/** Originals over their reconstructions, in blocks of `columns`. */
-export function comparisonPng(originals: ImageBatch, reconstructions: ImageBatch, columns = 8): Buffer {
-  return rowsPng([originals, reconstructions], columns);
-}
-
 export function writePng(file: string, png: Buffer): void {
   writeFileAtomic(file, [png]);
 }
