@@ -7,11 +7,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // The core package leaves gradients unregistered; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from './wasm-kernels';
 
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -36,107 +36,13 @@ function wasmDirectory(): string {
   return path.dirname(createRequire(__filename).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 }
 
-function kernel(name: string, backend: string): KernelFunc {
-  const config = tf.getKernel(name, backend);
-  if (!config) throw new BackendError(`the ${backend} backend has no ${name} kernel`);
-  return config.kernelFunc;
-}
-
-/**
- * The filter gradient of a 2-D convolution, which TF.js's wasm backend lacks, as a convolution
- * itself: dW[kh,kw,ci,co] = Σ x[n, kh + oh·s, kw + ow·s, ci] · dy[n, oh, ow, co], i.e. the padded
- * input (channels as batch) convolved with dy (batch as input channel) at dilation = stride.
- */
-export const wasmConv2DBackpropFilter: KernelConfig = {
-  kernelName: 'Conv2DBackpropFilter',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dataFormat: 'NHWC' | 'NCHW';
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      filterShape: [number, number, number, number];
-    };
-    if (dataFormat === 'NCHW') throw new BackendError('Conv2DBackpropFilter on wasm supports NHWC only');
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-    const run = (name: string, kernelInputs: Record<string, TensorInfo>, kernelAttrs: Record<string, unknown>) =>
-      kernel(name, 'wasm')({ inputs: kernelInputs, backend, attrs: kernelAttrs as never }) as TensorInfo;
-    const temporaries: TensorInfo[] = [];
-    const { top, bottom, left, right } = info.padInfo;
-    let padded = x;
-    if (top || bottom || left || right) {
-      padded = run('PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
-      temporaries.push(padded);
-    }
-    const channelsAsBatch = run('Transpose', { x: padded }, { perm: [3, 1, 2, 0] });
-    const gradientAsFilter = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    temporaries.push(channelsAsBatch, gradientAsFilter);
-    const full = run('Conv2D', { x: channelsAsBatch, filter: gradientAsFilter }, {
-      strides: [1, 1],
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      dilations: [info.strideHeight, info.strideWidth],
-      dimRoundingMode: undefined,
-    });
-    temporaries.push(full);
-    const [kernelHeight, kernelWidth, inChannels, outChannels] = filterShape;
-    let cropped = full;
-    if (full.shape[1] !== kernelHeight || full.shape[2] !== kernelWidth) {
-      cropped = run('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [inChannels, kernelHeight, kernelWidth, outChannels] });
-      temporaries.push(cropped);
-    }
-    const result = run('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
-    for (const temporary of temporaries) (backend as tf.KernelBackend).disposeData(temporary.dataId);
-    return result;
-  },
-};
-
-/**
- * TF.js's wasm matmul is about 9× slower with a transposed operand than an explicit Transpose
- * followed by a plain matmul (measured: 58 ms vs 6.6 ms for [784×128]·[128×400]), and every dense
- * layer's backward pass multiplies by transposes. This wraps the stock kernel to transpose first.
- */
-function transposeFirst(name: 'BatchMatMul' | '_FusedMatMul'): KernelConfig {
-  const stockConfig = tf.getKernel(name, 'wasm')!;
-  const stock = stockConfig.kernelFunc;
-  return {
-    // Keep the stock setup (it binds the wasm functions when the backend starts).
-    ...stockConfig,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return stock({ inputs, backend, attrs });
-      const transposeKernel = kernel('Transpose', 'wasm');
-      const swapLast = (tensor: TensorInfo) => {
-        const perm = tensor.shape.map((_, index) => index);
-        const rank = perm.length;
-        [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-        return transposeKernel({ inputs: { x: tensor }, backend, attrs: { perm } }) as TensorInfo;
-      };
-      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-      const newA = transposeA ? swapLast(a) : a;
-      const newB = transposeB ? swapLast(b) : b;
-      const result = stock({ inputs: { ...inputs, a: newA, b: newB }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } as never });
-      if (newA !== a) (backend as tf.KernelBackend).disposeData(newA.dataId);
-      if (newB !== b) (backend as tf.KernelBackend).disposeData(newB.dataId);
-      return result;
-    },
-  };
-}
-
 let wasmReady: Promise<void> | undefined;
 
 async function prepareWasm(): Promise<void> {
   await import('@tensorflow/tfjs-backend-wasm');
   // The trailing separator matters: TF.js joins it with the file name.
   setWasmPaths(wasmDirectory() + path.sep);
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.registerKernel(wasmConv2DBackpropFilter);
-  for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
-    const wrapped = transposeFirst(name);
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(wrapped);
-  }
+  registerWasmKernels();
 }
 
 function cpuName(): string {

@@ -1,7 +1,7 @@
 """PyTorch training throughput of the two benchmark models (BACKENDS.md), for side-by-side ratios.
 
-MLP VAE: 784-400-(20,20)-400-784. Conv VAE: conv 32 k4 s2, conv 64 k4 s2, 16-d latent, mirrored
-transposed convs. Batch 128, Adam, random inputs in [0, 1). Prints one JSON line.
+MLP VAE: 784-400-(20,20)-400-784. Conv VAE ("conv"): conv 32 s2, conv 64 s2 with 3×3 kernels, 16-d
+latent, mirrored transposed convs; "conv-k4" the same with 4×4 kernels. Batch 128, Adam, random inputs in [0, 1). Prints one JSON line.
 Run with OPENBLAS_NUM_THREADS=1 and 2 torch threads (BACKENDS.md: otherwise the pools fight).
 """
 import json, resource, sys, time
@@ -24,11 +24,13 @@ class MlpVae(nn.Module):
         return self.fc4(F.relu(self.fc3(z))).view_as(x), mu, logvar
 
 class ConvVae(nn.Module):
-    def __init__(self):
+    def __init__(self, k):
         super().__init__()
-        self.c1, self.c2 = nn.Conv2d(1, 32, 4, 2, 1), nn.Conv2d(32, 64, 4, 2, 1)
+        # Both kernel sizes map 28 → 14 → 7 and back (3×3 needs output_padding 1 on the way up).
+        extra = 1 if k == 3 else 0
+        self.c1, self.c2 = nn.Conv2d(1, 32, k, 2, 1), nn.Conv2d(32, 64, k, 2, 1)
         self.code, self.up = nn.Linear(64 * 7 * 7, 32), nn.Linear(16, 64 * 7 * 7)
-        self.d2, self.d1 = nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ConvTranspose2d(32, 1, 4, 2, 1)
+        self.d2, self.d1 = nn.ConvTranspose2d(64, 32, k, 2, 1, extra), nn.ConvTranspose2d(32, 1, k, 2, 1, extra)
     def forward(self, x):
         h = F.relu(self.c2(F.relu(self.c1(x))))
         mu, logvar = self.code(h.flatten(1)).chunk(2, 1)
@@ -36,7 +38,7 @@ class ConvVae(nn.Module):
         h = F.relu(self.up(z)).view(-1, 64, 7, 7)
         return self.d1(F.relu(self.d2(h))), mu, logvar
 
-model = MlpVae() if model_name == "mlp" else ConvVae()
+model = MlpVae() if model_name == "mlp" else ConvVae(4 if model_name == "conv-k4" else 3)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 x = torch.rand(128, 1, 28, 28)
 

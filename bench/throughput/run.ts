@@ -2,7 +2,7 @@
  * Training throughput, ours against PyTorch, run in alternation (A B A B) because these machines
  * are shared and noisy: medians and per-pair ratios, with peak RSS.
  *
- *   npm run bench:throughput -- [--backends wasm,cpu,webgpu] [--models mlp,conv] [--rounds 3]
+ *   npm run bench:throughput -- [--backends wasm,cpu,webgpu] [--models mlp,conv,conv-k4] [--rounds 3]
  *
  * PyTorch runs where `python3 -c "import torch"` works (Debian: python3-torch, with
  * libopenblas0-pthread), with OPENBLAS_NUM_THREADS=1 and 2 torch threads (BACKENDS.md).
@@ -35,12 +35,13 @@ function median(numbers: number[]): number {
 const ours = (backend: string, model: string, steps: number) => (existsSync(bundled)
   ? measure(process.execPath, [bundled, '--backend', backend, '--model', model, '--steps', String(steps)])
   : measure(process.execPath, ['--import', 'tsx', path.join(__dirname, 'ours.ts'), '--backend', backend, '--model', model, '--steps', String(steps)]));
-const pytorch = (model: string) => measure(python, [path.join(__dirname, 'pytorch_throughput.py'), model, model === 'mlp' ? '200' : '40'], { OPENBLAS_NUM_THREADS: '1' });
+const pytorch = (model: string) => measure(python, [path.join(__dirname, 'pytorch_throughput.py'), model, model === 'mlp' ? '200' : model === 'conv' ? '40' : '30'], { OPENBLAS_NUM_THREADS: '1' });
 
 process.stdout.write(`throughput: training samples/s, batch 128, Adam; ${rounds} alternating rounds; ${hasTorch ? 'PyTorch beside ours' : 'PyTorch not installed here (apt-get install python3-torch python3-numpy libopenblas0-pthread): ours only'}\n`);
 for (const model of values.models!.split(',')) {
   for (const backend of values.backends!.split(',')) {
-    const steps = backend === 'cpu' && model === 'conv' ? 2 : model === 'conv' ? 10 : 30;
+    const convolutional = model.startsWith('conv');
+    const steps = backend === 'cpu' && convolutional ? 2 : convolutional ? 10 : 30;
     const mine: Sample[] = [];
     const theirs: Sample[] = [];
     let failure: string | undefined;
@@ -54,11 +55,11 @@ for (const model of values.models!.split(',')) {
       }
     }
     if (failure) {
-      process.stdout.write(`${model.padEnd(5)} ${backend.padEnd(7)} unavailable: ${failure}\n`);
+      process.stdout.write(`${model.padEnd(7)} ${backend.padEnd(7)} unavailable: ${failure}\n`);
       continue;
     }
     const oursMedian = median(mine.map((sample) => sample.samplesPerSecond));
-    let line = `${model.padEnd(5)} ${backend.padEnd(7)} ${oursMedian.toFixed(0).padStart(7)} samples/s (peak RSS ${Math.max(...mine.map((sample) => sample.peakRssMb)).toFixed(0)} MB)`;
+    let line = `${model.padEnd(7)} ${backend.padEnd(7)} ${oursMedian.toFixed(0).padStart(7)} samples/s (peak RSS ${Math.max(...mine.map((sample) => sample.peakRssMb)).toFixed(0)} MB)`;
     if (theirs.length === mine.length && theirs.length > 0) {
       const ratios = mine.map((sample, index) => sample.samplesPerSecond / theirs[index].samplesPerSecond);
       line += ` · PyTorch ${median(theirs.map((sample) => sample.samplesPerSecond)).toFixed(0)} samples/s (peak RSS ${Math.max(...theirs.map((sample) => sample.peakRssMb)).toFixed(0)} MB) · ours/PyTorch median ${median(ratios).toFixed(3)} [${ratios.map((ratio) => ratio.toFixed(3)).join(', ')}]`;

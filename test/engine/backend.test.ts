@@ -7,36 +7,53 @@ function randomTensor(shape: number[], seed: number): tf.Tensor {
   return tf.randomUniform(shape, -1, 1, 'float32', seed);
 }
 
-test('the wasm Conv2DBackpropFilter kernel matches the cpu backend (strides, padding, odd sizes)', async () => {
-  const cases: { x: [number, number, number, number]; filter: [number, number, number, number]; stride: number; pad: 'same' | 'valid' }[] = [
-    { x: [3, 28, 28, 1], filter: [4, 4, 1, 8], stride: 2, pad: 'same' },
-    { x: [2, 14, 14, 8], filter: [3, 3, 8, 5], stride: 2, pad: 'same' },
-    { x: [2, 9, 7, 3], filter: [3, 2, 3, 4], stride: 1, pad: 'valid' },
-    { x: [1, 11, 13, 2], filter: [5, 3, 2, 3], stride: 3, pad: 'same' },
-    { x: [4, 8, 8, 4], filter: [1, 1, 4, 6], stride: 1, pad: 'same' },
-  ];
-  for (const [index, { x: xShape, filter, stride, pad }] of cases.entries()) {
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+const CONV_CASES: { x: Shape4; filter: Shape4; stride: number | [number, number]; pad: Pad }[] = [
+  { x: [3, 28, 28, 1], filter: [4, 4, 1, 8], stride: 2, pad: 'same' },
+  { x: [2, 14, 14, 8], filter: [4, 4, 8, 6], stride: 2, pad: 'same' },
+  { x: [2, 14, 14, 8], filter: [3, 3, 8, 5], stride: 2, pad: 'same' },
+  { x: [2, 9, 7, 3], filter: [3, 2, 3, 4], stride: 1, pad: 'valid' },
+  { x: [1, 11, 13, 2], filter: [5, 3, 2, 3], stride: 3, pad: 'same' },
+  { x: [2, 10, 9, 3], filter: [2, 5, 3, 2], stride: [2, 3], pad: 'valid' },
+  { x: [1, 8, 8, 2], filter: [3, 3, 2, 4], stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  { x: [4, 8, 8, 4], filter: [1, 1, 4, 6], stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 3], filter: [2, 2, 3, 3], stride: 4, pad: 'same' },
+];
+
+/**
+ * Runs both gradients of conv2d (the filter gradient is the Conv2DBackpropFilter kernel, the
+ * input gradient and conv2dTranspose are Conv2DBackpropInput) on cpu and on wasm.
+ */
+test('the wasm convolution gradient kernels match the cpu backend (strides, padding, odd sizes, transposed conv)', async () => {
+  for (const [index, { x: xShape, filter, stride, pad }] of CONV_CASES.entries()) {
     const compute = () => tf.tidy(() => {
       const x = randomTensor(xShape, index);
-      const probe = tf.conv2d(x as tf.Tensor4D, tf.zeros(filter) as tf.Tensor4D, stride, pad);
-      const dy = randomTensor(probe.shape, index + 100);
-      // The filter gradient of conv2d is what runs the Conv2DBackpropFilter kernel.
       const weights = randomTensor(filter, index + 200);
-      const gradient = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad), dy)))(weights);
-      return gradient.dataSync().slice();
+      const probe = tf.conv2d(x as tf.Tensor4D, weights as tf.Tensor4D, stride, pad);
+      const dy = randomTensor(probe.shape, index + 100);
+      const [inputGradient, filterGradient] = tf.grads((input: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, stride, pad), dy)))([x, weights]);
+      const parts = [inputGradient, filterGradient];
+      // conv2dTranspose takes 'same' or 'valid' only.
+      if (typeof pad === 'string') parts.push(tf.conv2dTranspose(dy as tf.Tensor4D, weights as tf.Tensor4D, xShape, stride, pad));
+      return parts.map((part) => part.dataSync().slice());
     });
     await selectBackend('cpu');
     const expected = compute();
     await selectBackend('wasm');
+    compute();
     const tensors = tf.memory().numTensors;
     const buffers = tf.engine().backend.numDataIds();
     const actual = compute();
     assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
-    assert.equal(tf.engine().backend.numDataIds(), buffers, 'the kernel frees its intermediate buffers');
-    let worst = 0;
-    const scale = Math.max(...Array.from(expected, Math.abs));
-    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / scale);
-    assert.ok(worst < 1e-5, `case ${index}: relative error ${worst}`);
+    assert.equal(tf.engine().backend.numDataIds(), buffers, 'the kernels free their intermediate buffers');
+    for (const [part, values] of expected.entries()) {
+      let worst = 0;
+      const scale = Math.max(...Array.from(values, Math.abs));
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(actual[part][i] - values[i]) / scale);
+      assert.ok(worst < 1e-5, `case ${index} (${JSON.stringify(CONV_CASES[index])}), ${['input gradient', 'filter gradient', 'conv2dTranspose'][part]}: relative error ${worst}`);
+    }
   }
 });
 
