@@ -7,7 +7,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.mjs', 'bin/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly', fetch: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
@@ -28,6 +28,20 @@ export default tseslint.config(
         ],
       }],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator'],
+    },
+  },
+  {
+    // The extension host must stay light and responsive: it talks to the engine only through the
+    // runtime process, and may use the pure format modules (parser, schema) but never TF.js.
+    files: ['extension/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@tensorflow/*'], message: 'TF.js runs in the runtime process, never in the extension host.' },
+          { group: ['../runtime/*', '!../runtime/protocol', '!../runtime/backend-names', '!../runtime/format'], message: 'extension/ may import only runtime/protocol, runtime/backend-names and runtime/format/*.' },
+          { group: ['**/webview/**', '../webview/*'], message: 'extension/ must not import webview code; use a protocol module.' },
+        ],
+      }],
     },
   },
 );

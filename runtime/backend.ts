@@ -13,11 +13,11 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './wasm-kernels';
 
-export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export type ConcreteBackend = Exclude<BackendName, 'auto'>;
-/** What `auto` tries, in order (DESIGN.md, Backends). */
-export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+import { AUTO_ORDER, BACKENDS } from './backend-names';
+import type { BackendName, ConcreteBackend } from './backend-names';
+
+export { AUTO_ORDER, BACKENDS };
+export type { BackendName, ConcreteBackend };
 
 export interface BackendInfo {
   backend: ConcreteBackend;

@@ -27,6 +27,35 @@ await esbuild.build({
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
 });
 
+// The extension host side: one CommonJS bundle; `vscode` is provided by the editor.
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { extension: 'extension/extension.ts' },
+  outdir: path.join(root, 'dist', 'extension'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  external: ['vscode'],
+});
+
+// Integration tests that run inside VS Code (scripts/test-vscode.mjs loads them there).
+const suites = readdirSync(path.join(root, 'test', 'vscode')).filter((name) => name.endsWith('.ts')).map((name) => `test/vscode/${name}`);
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: suites,
+  outdir: path.join(root, 'dist', 'test', 'vscode'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  external: ['vscode', 'mocha'],
+});
+
 // The throughput benchmark, bundled so that it can run on a GPU machine without the sources.
 await esbuild.build({
   absWorkingDir: root,

@@ -1,0 +1,312 @@
+/**
+ * The notebook kernel: runs `.aexp` cells in the runtime child process and streams what it
+ * reports (progress, metrics, images, the run folder) into the cells' outputs.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { CellName, EngineEvent, RunOverrides, RunResult, RuntimeNotification, SerializedError } from '../runtime/protocol';
+import type { RuntimeProcess } from './runtimeProcess';
+import { layoutOf, NOTEBOOK_TYPE, notebookText } from './serializer';
+
+const ANALYSIS: readonly CellName[] = ['evaluate', 'reconstruct', 'sample'];
+const ORDER: readonly CellName[] = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample'];
+
+export interface RuntimeHost {
+  /** The running runtime, started (and initialized) on first use. */
+  runtime(): Promise<RuntimeProcess>;
+  readonly log: vscode.LogOutputChannel;
+}
+
+export interface RunStatus {
+  notebook: vscode.NotebookDocument;
+  cell?: vscode.NotebookCell;
+  text: string;
+}
+
+function cellKind(cell: vscode.NotebookCell): CellName | undefined {
+  if (cell.kind !== vscode.NotebookCellKind.Code) return undefined;
+  const kind = layoutOf(cell)?.kind;
+  return kind && (ORDER as readonly string[]).includes(kind) ? (kind as CellName) : undefined;
+}
+
+function errorOutput(error: SerializedError | Error): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.error({ name: error.name, message: error.message, stack: '' })]);
+}
+
+function text(value: string): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(value, 'text/plain')]);
+}
+
+function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+
+function formatNumber(value: unknown): string {
+  return typeof value === 'number' ? (Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(4)) : String(value);
+}
+
+/** One run of some cells of one notebook: its executions and what has been shown so far. */
+class Run {
+  readonly id = randomUUID();
+  readonly executions = new Map<CellName, vscode.NotebookCellExecution>();
+  private readonly progressOutput = text('starting…');
+  private readonly epochLines: string[] = [];
+  private readonly epochOutput = text('');
+  private readonly images = new Map<string, vscode.NotebookCellOutput>();
+  /** Outputs of this run already appended to their cells (outputs are cleared when a run starts). */
+  private readonly shown = new Set<vscode.NotebookCellOutput>();
+  runDir: string | undefined;
+  private lastProgress = 0;
+
+  constructor(readonly notebook: vscode.NotebookDocument, readonly cells: Map<CellName, vscode.NotebookCell>, private readonly interval: () => number, private readonly onStatus: (status: RunStatus | undefined) => void) {}
+
+  get trainCell(): vscode.NotebookCell | undefined {
+    return this.cells.get('train');
+  }
+
+  private execution(kind: CellName | 'train'): vscode.NotebookCellExecution | undefined {
+    return this.executions.get(kind) ?? this.executions.get('train') ?? [...this.executions.values()].at(-1);
+  }
+
+  async handle(event: EngineEvent): Promise<void> {
+    switch (event.type) {
+      case 'cellOutput':
+        await this.executions.get(event.cell)?.appendOutput(text(event.text));
+        return;
+      case 'progress': {
+        const now = Date.now();
+        if (now - this.lastProgress < this.interval()) return;
+        this.lastProgress = now;
+        const line = `epoch ${event.epoch}/${event.epochs} · step ${event.step}/${event.stepsPerEpoch} · loss ${formatNumber(event.loss)} · ${Math.round(event.samplesPerSecond)} samples/s · ETA ${formatSeconds(event.etaSeconds)}`;
+        const execution = this.executions.get('train');
+        if (execution) {
+          await this.show(execution, this.progressOutput);
+          await execution.replaceOutputItems(vscode.NotebookCellOutputItem.text(line, 'text/plain'), this.progressOutput);
+        }
+        this.onStatus({ notebook: this.notebook, cell: this.trainCell, text: `epoch ${event.epoch}/${event.epochs} · loss ${formatNumber(event.loss)} · ETA ${formatSeconds(event.etaSeconds)}` });
+        return;
+      }
+      case 'metrics': {
+        const record = event.record;
+        if (record.kind !== 'epoch') return;
+        const values = Object.entries(record).filter(([key]) => !['kind', 'epoch', 'step', 'time'].includes(key)).map(([key, value]) => `${key} ${formatNumber(value)}`);
+        this.epochLines.push(`epoch ${record.epoch}: ${values.join(' · ')}`);
+        const execution = this.executions.get('train');
+        if (!execution) return;
+        await this.show(execution, this.epochOutput);
+        await execution.replaceOutputItems(vscode.NotebookCellOutputItem.text(this.epochLines.join('\n'), 'text/plain'), this.epochOutput);
+        return;
+      }
+      case 'image': {
+        const execution = this.execution(event.cell);
+        if (!execution) return;
+        const bytes = await readFile(event.path);
+        const item = vscode.NotebookCellOutputItem.json({ kind: event.kind, epoch: event.epoch, path: event.path }, 'application/vnd.latent-lab.image+json');
+        const items = [new vscode.NotebookCellOutputItem(bytes, 'image/png'), item];
+        // During training the newest grid of each kind replaces the previous one.
+        const key = `${event.cell}:${event.kind}`;
+        const existing = this.images.get(key);
+        if (existing) {
+          await execution.replaceOutputItems(items, existing);
+        } else {
+          const output = new vscode.NotebookCellOutput(items, { kind: event.kind, epoch: event.epoch });
+          this.images.set(key, output);
+          await this.show(execution, output);
+        }
+        return;
+      }
+      case 'log': {
+        const match = /^run folder (.+)$/.exec(event.message);
+        if (match) this.runDir = match[1];
+        if (event.level !== 'info') await this.execution('train')?.appendOutput(text(`${event.level}: ${event.message}`));
+        return;
+      }
+    }
+  }
+
+  private async show(execution: vscode.NotebookCellExecution, output: vscode.NotebookCellOutput): Promise<void> {
+    if (this.shown.has(output)) return;
+    this.shown.add(output);
+    await execution.appendOutput(output);
+  }
+
+  async finish(result: RunResult | undefined, error: SerializedError | undefined): Promise<void> {
+    if (error) {
+      const first = [...this.executions.values()][0];
+      await first?.appendOutput(errorOutput(error));
+      for (const execution of this.executions.values()) execution.end(false, Date.now());
+      return;
+    }
+    const summary = result!.summary;
+    const train = this.executions.get('train');
+    if (train) {
+      const lines = [
+        `${summary.status}: ${summary.epochs}/${summary.targetEpochs} epochs, ${summary.steps} steps in ${formatSeconds(summary.durationSeconds)}${summary.samplesPerSecond ? ` (${Math.round(summary.samplesPerSecond)} samples/s)` : ''} on ${summary.backend} (${summary.device})`,
+        summary.test ? `test: ${Object.entries(summary.test).map(([key, value]) => `${key} ${formatNumber(value)}`).join(' · ')} (${summary.units})` : '',
+        summary.message ?? '',
+        result!.runDir ? `run folder: ${result!.runDir}` : '',
+      ].filter((line) => line);
+      if (this.shown.has(this.progressOutput)) await train.replaceOutputItems(vscode.NotebookCellOutputItem.text(lines.join('\n'), 'text/plain'), this.progressOutput);
+      else await train.appendOutput(text(lines.join('\n')));
+    }
+    this.runDir = result!.runDir || this.runDir;
+    for (const execution of this.executions.values()) execution.end(result!.status !== 'diverged', Date.now());
+  }
+
+  /** The runtime went away mid-run: say so in every cell still running. */
+  async abandon(message: string): Promise<void> {
+    const first = [...this.executions.values()][0];
+    await first?.appendOutput(errorOutput({ name: 'RuntimeExited', message }));
+    for (const execution of this.executions.values()) execution.end(false, Date.now());
+  }
+}
+
+export class AexpController implements vscode.Disposable {
+  private readonly controller: vscode.NotebookController;
+  private readonly runs = new Map<string, Run>();
+  private executionOrder = 0;
+  private readonly statusEmitter = new vscode.EventEmitter<RunStatus | undefined>();
+  readonly onStatus = this.statusEmitter.event;
+  /** The last run folder of each notebook (by URI), for "Open Run Folder" and "Continue training". */
+  readonly lastRunDir = new Map<string, string>();
+
+  constructor(private readonly host: RuntimeHost, private readonly settings: () => { backend: RunOverrides['backend']; dataDir?: string; runsFolder?: string; interval: number }) {
+    this.controller = vscode.notebooks.createNotebookController('latent-lab-runtime', NOTEBOOK_TYPE, 'Latent Lab runtime');
+    this.controller.supportedLanguages = ['yaml'];
+    this.controller.supportsExecutionOrder = true;
+    this.controller.description = 'trains in a separate Node process';
+    this.controller.executeHandler = (cells, notebook) => this.execute(cells, notebook);
+    this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
+  }
+
+  get isRunning(): boolean {
+    return this.runs.size > 0;
+  }
+
+  runningNotebooks(): vscode.NotebookDocument[] {
+    return [...this.runs.values()].map((run) => run.notebook);
+  }
+
+  async interrupt(notebook?: vscode.NotebookDocument): Promise<void> {
+    const runtime = await this.host.runtime().catch(() => undefined);
+    for (const run of this.runs.values()) {
+      if (notebook && run.notebook !== notebook) continue;
+      await runtime?.request({ type: 'cancel', runId: run.id }).catch(() => undefined);
+    }
+  }
+
+  /** "Continue training": more epochs on the notebook's last run, from its checkpoint. */
+  async continueTraining(notebook: vscode.NotebookDocument, epochs: number): Promise<void> {
+    const runDir = this.lastRunDir.get(notebook.uri.toString());
+    if (!runDir) throw new Error('this notebook has no run to continue yet: run its train cell first');
+    // The new target counts from where the run is: epochs finished so far (summary) or planned (config).
+    const read = async (name: string) => JSON.parse(await readFile(path.join(runDir, name), 'utf8').catch(() => 'null')) as Record<string, unknown> | null;
+    const summary = await read('summary.json') as { epochs?: number } | null;
+    const config = await read('config.json') as { train?: { epochs?: number } } | null;
+    const done = summary?.epochs ?? config?.train?.epochs ?? 0;
+    await this.execute(notebook.getCells().filter((cell) => cellKind(cell) === 'train'), notebook, { resume: runDir, epochs: done + epochs });
+  }
+
+  private async execute(selected: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument, continuation?: { resume: string; epochs: number }): Promise<void> {
+    const wanted = new Set(selected.map(cellKind).filter((kind): kind is CellName => kind !== undefined));
+    // Markdown and front matter have nothing to run; they succeed at once.
+    for (const cell of selected.filter((candidate) => cellKind(candidate) === undefined && candidate.kind === vscode.NotebookCellKind.Code)) {
+      const execution = this.controller.createNotebookCellExecution(cell);
+      execution.start(Date.now());
+      execution.end(true, Date.now());
+    }
+    if (wanted.size === 0) return;
+
+    const byKind = new Map<CellName, vscode.NotebookCell>();
+    for (const cell of notebook.getCells()) {
+      const kind = cellKind(cell);
+      if (kind && !byKind.has(kind)) byKind.set(kind, cell);
+    }
+    // Upstream cells run first: data and model always, training when anything downstream needs it.
+    const involved = new Set<CellName>(['data', 'model', ...wanted]);
+    if (byKind.has('train') && (wanted.has('train') || ANALYSIS.some((kind) => wanted.has(kind)))) involved.add('train');
+    const run = new Run(notebook, byKind, () => this.settings().interval, (status) => this.statusEmitter.fire(status));
+    for (const kind of ORDER) {
+      const cell = byKind.get(kind);
+      if (!cell || !involved.has(kind)) continue;
+      const execution = this.controller.createNotebookCellExecution(cell);
+      execution.executionOrder = ++this.executionOrder;
+      execution.token.onCancellationRequested(() => void this.interrupt(notebook));
+      execution.start(Date.now());
+      await execution.clearOutput();
+      run.executions.set(kind, execution);
+    }
+    if (run.executions.size === 0) return;
+
+    if (!vscode.workspace.isTrusted) {
+      await run.abandon('Latent Lab does not train in an untrusted workspace: training runs code from the notebook\'s folder (datasets, run folders). Trust this folder (Manage Workspace Trust) to run it.');
+      return;
+    }
+
+    let runtime: RuntimeProcess;
+    try {
+      runtime = await this.host.runtime();
+    } catch (error) {
+      await run.abandon(`The runtime could not start: ${(error as Error).message}`);
+      return;
+    }
+    this.runs.set(run.id, run);
+    const settings = this.settings();
+    const folder = vscode.workspace.getWorkspaceFolder(notebook.uri)?.uri.fsPath ?? path.dirname(notebook.uri.fsPath);
+    const experiment = path.basename(notebook.uri.fsPath).replace(/\.aexp$/i, '');
+    const runsRoot = settings.runsFolder ? path.resolve(folder, settings.runsFolder) : path.join(folder, '.aexp', 'runs');
+    const finished = new Promise<void>((resolve) => {
+      let chain = Promise.resolve();
+      const subscription = runtime.onNotification((message: RuntimeNotification) => {
+        if (message.type === 'log' || message.runId !== run.id) return;
+        // Outputs are applied in order: an image must not overtake the epoch line before it.
+        chain = chain.then(async () => {
+          if (message.type === 'event') await run.handle(message.event);
+          else {
+            subscription.dispose();
+            exitSubscription.dispose();
+            await run.finish(message.result, message.error);
+            if (run.runDir) this.lastRunDir.set(notebook.uri.toString(), run.runDir);
+            resolve();
+          }
+        }).catch((error: Error) => this.host.log.error(`showing runtime output failed: ${error.stack ?? error.message}`));
+      });
+      const exitSubscription = runtime.onExit(({ code, signal }) => {
+        subscription.dispose();
+        exitSubscription.dispose();
+        chain = chain.then(() => run.abandon(`The runtime stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}). Nothing written to the run folder is lost${run.runDir ? ` (${run.runDir}; resume from its last checkpoint with "Continue training")` : ''}. The next run starts a new runtime; details are in the Latent Lab Runtime log.`));
+        if (run.runDir) this.lastRunDir.set(notebook.uri.toString(), run.runDir);
+        void chain.then(resolve);
+      });
+    });
+    try {
+      await runtime.request({
+        type: 'run',
+        runId: run.id,
+        file: notebook.uri.fsPath,
+        text: notebookText(notebook),
+        cells: ORDER.filter((kind) => involved.has(kind)),
+        overrides: { backend: settings.backend, ...(settings.dataDir ? { dataDir: settings.dataDir } : {}), ...(continuation ? { epochs: continuation.epochs } : {}) },
+        outDir: path.join(runsRoot, experiment),
+        ...(continuation ? { resume: continuation.resume } : {}),
+      });
+    } catch (error) {
+      await run.abandon((error as Error).message);
+      this.runs.delete(run.id);
+      return;
+    }
+    await finished;
+    this.runs.delete(run.id);
+    this.statusEmitter.fire(undefined);
+  }
+
+  dispose(): void {
+    this.controller.dispose();
+    this.statusEmitter.dispose();
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Latent Lab's extension host side. Activation only registers things: the runtime process starts
+ * on the first run, never here.
+ */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { BACKENDS } from '../runtime/backend-names';
+import type { RunOverrides } from '../runtime/protocol';
+import { CELL_KINDS } from '../runtime/format/document';
+import type { CellKind } from '../runtime/format/document';
+import { FRONT_MATTER, withKind } from './cells';
+import { AexpController } from './controller';
+import type { RuntimeHost } from './controller';
+import { AexpDiagnostics } from './diagnostics';
+import { RuntimeProcess } from './runtimeProcess';
+import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
+
+export interface LatentLabApi {
+  /** For tests: the runtime's process id, if one is running. */
+  runtimePid(): number | undefined;
+  diagnostics: AexpDiagnostics;
+  controller: AexpController;
+  activationMs: number;
+}
+
+function settings() {
+  const config = vscode.workspace.getConfiguration('latentLab');
+  return {
+    backend: config.get<RunOverrides['backend']>('backend', 'auto'),
+    dataDir: config.get<string>('datasetCacheFolder') || undefined,
+    runsFolder: config.get<string>('runsFolder') || undefined,
+    interval: config.get<number>('outputUpdateInterval', 250),
+  };
+}
+
+class Host implements RuntimeHost, vscode.Disposable {
+  private current: { process: RuntimeProcess; ready: Promise<RuntimeProcess> } | undefined;
+  private readonly backendEmitter = new vscode.EventEmitter<string | undefined>();
+  readonly onBackend = this.backendEmitter.event;
+
+  constructor(private readonly serverScript: string, readonly log: vscode.LogOutputChannel) {}
+
+  runtime(): Promise<RuntimeProcess> {
+    if (this.current && !this.current.process.exited) return this.current.ready;
+    this.current?.process.dispose();
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: { AEXP_PROGRESS_INTERVAL_MS: String(settings().interval) } }, this.log);
+    runtimeProcess.onExit(() => this.backendEmitter.fire(undefined));
+    const { backend, dataDir } = settings();
+    const ready = runtimeProcess.request<{ backend: string; device: string }>({ type: 'initialize', backend, ...(dataDir ? { dataDir } : {}) }).then((info) => {
+      this.log.info(`backend ${info.backend} · ${info.device}`);
+      this.backendEmitter.fire(`${info.backend} · ${info.device}`);
+      return runtimeProcess;
+    }, (error: Error) => {
+      runtimeProcess.dispose();
+      throw error;
+    });
+    this.current = { process: runtimeProcess, ready };
+    return ready;
+  }
+
+  get pid(): number | undefined {
+    return this.current && !this.current.process.exited ? this.current.process.pid : undefined;
+  }
+
+  restart(): void {
+    this.current?.process.dispose();
+    this.current = undefined;
+    this.backendEmitter.fire(undefined);
+  }
+
+  dispose(): void {
+    this.current?.process.dispose();
+    this.backendEmitter.dispose();
+  }
+}
+
+function activeNotebook(): vscode.NotebookDocument | undefined {
+  const notebook = vscode.window.activeNotebookEditor?.notebook;
+  return notebook?.notebookType === NOTEBOOK_TYPE ? notebook : undefined;
+}
+
+export function activate(context: vscode.ExtensionContext): LatentLabApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Latent Lab Runtime', { log: true });
+  context.subscriptions.push(log);
+  const host = new Host(context.asAbsolutePath(path.join('dist', 'runtime', 'server.js')), log);
+  context.subscriptions.push(host);
+  const controller = new AexpController(host, settings);
+  context.subscriptions.push(controller);
+  const diagnostics = new AexpDiagnostics();
+  context.subscriptions.push(diagnostics);
+  context.subscriptions.push(vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new AexpSerializer(), { transientOutputs: true }));
+
+  // The status bar: backend and device when idle, epoch, loss and ETA while training.
+  const status = vscode.window.createStatusBarItem('latentLab.status', vscode.StatusBarAlignment.Left, 50);
+  status.name = 'Latent Lab';
+  status.command = 'latentLab.revealRunningCell';
+  let backendText: string | undefined;
+  let running: { notebook: vscode.NotebookDocument; cell?: vscode.NotebookCell } | undefined;
+  const showIdle = () => {
+    status.text = backendText ? `$(circuit-board) ${backendText.split(' · ')[0]}` : '$(circuit-board) Latent Lab';
+    status.tooltip = backendText ? `Latent Lab runtime: ${backendText}` : 'Latent Lab: the runtime starts when a cell runs';
+  };
+  showIdle();
+  context.subscriptions.push(status, host.onBackend((text) => {
+    backendText = text;
+    if (!running) showIdle();
+  }), controller.onStatus((update) => {
+    running = update;
+    if (!update) showIdle();
+    else {
+      status.text = `$(sync~spin) ${update.text}`;
+      status.tooltip = `Latent Lab is training ${path.basename(update.notebook.uri.fsPath)} on ${backendText ?? 'the runtime'}: click to show the cell`;
+    }
+  }));
+  const updateVisibility = () => {
+    if (activeNotebook() || controller.isRunning) status.show();
+    else status.hide();
+  };
+  updateVisibility();
+  context.subscriptions.push(vscode.window.onDidChangeActiveNotebookEditor(updateVisibility), controller.onStatus(updateVisibility));
+
+  // Each code cell says what kind it is; clicking changes the kind.
+  context.subscriptions.push(vscode.notebooks.registerNotebookCellStatusBarItemProvider(NOTEBOOK_TYPE, {
+    provideCellStatusBarItems(cell) {
+      const kind = layoutOf(cell)?.kind;
+      if (cell.kind !== vscode.NotebookCellKind.Code || !kind) return [];
+      if (kind === FRONT_MATTER) return [new vscode.NotebookCellStatusBarItem('front matter', vscode.NotebookCellStatusBarAlignment.Left)];
+      const item = new vscode.NotebookCellStatusBarItem(`$(symbol-class) ${kind} cell`, vscode.NotebookCellStatusBarAlignment.Left);
+      item.command = { title: 'Change Cell Kind', command: 'latentLab.changeCellKind', arguments: [cell] };
+      item.tooltip = 'The kind of this cell (the word after the opening ``` in the file): click to change it';
+      return [item];
+    },
+  }));
+
+  const register = (command: string, callback: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(command, callback));
+  register('latentLab.changeCellKind', async (cell?: vscode.NotebookCell, kind?: CellKind) => {
+    const target = cell ?? vscode.window.activeNotebookEditor?.notebook.cellAt(vscode.window.activeNotebookEditor.selection.start);
+    const layout = target && layoutOf(target);
+    if (!target || !layout || layout.kind === FRONT_MATTER) return;
+    const chosen = kind ?? await vscode.window.showQuickPick(CELL_KINDS.map((candidate) => ({ label: candidate, picked: candidate === layout.kind })), { title: 'Cell kind' }).then((pick) => pick?.label as CellKind | undefined);
+    if (!chosen) return;
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(target.notebook.uri, [vscode.NotebookEdit.updateCellMetadata(target.index, { ...target.metadata, aexp: withKind(layout, chosen) })]);
+    await vscode.workspace.applyEdit(edit);
+  });
+  register('latentLab.stopTraining', () => controller.interrupt());
+  register('latentLab.restartRuntime', () => {
+    host.restart();
+    void vscode.window.showInformationMessage('Latent Lab: the runtime will restart on the next run.');
+  });
+  register('latentLab.showRuntimeLog', () => log.show());
+  register('latentLab.selectBackend', async () => {
+    const current = settings().backend;
+    const pick = await vscode.window.showQuickPick(BACKENDS.map((name) => ({ label: name, description: name === current ? 'current' : undefined })), { title: 'Training backend (takes effect when the runtime restarts)' });
+    if (!pick) return;
+    await vscode.workspace.getConfiguration('latentLab').update('backend', pick.label, vscode.ConfigurationTarget.Workspace);
+    host.restart();
+  });
+  register('latentLab.openRunFolder', async () => {
+    const notebook = activeNotebook();
+    const runDir = notebook && controller.lastRunDir.get(notebook.uri.toString());
+    if (!runDir) {
+      void vscode.window.showInformationMessage('Latent Lab: this notebook has no run folder yet. Run its train cell first.');
+      return;
+    }
+    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(runDir));
+  });
+  register('latentLab.continueTraining', async (epochs?: number) => {
+    const notebook = activeNotebook();
+    if (!notebook) return;
+    const count = epochs ?? Number(await vscode.window.showInputBox({ title: 'Continue training: how many more epochs?', value: '5', validateInput: (value) => (Number.isInteger(Number(value)) && Number(value) > 0 ? undefined : 'a positive whole number') }));
+    if (!count) return;
+    try {
+      await controller.continueTraining(notebook, count);
+    } catch (error) {
+      void vscode.window.showWarningMessage(`Latent Lab: ${(error as Error).message}`);
+    }
+  });
+  register('latentLab.revealRunningCell', async () => {
+    if (!running?.cell) return log.show();
+    const editor = await vscode.window.showNotebookDocument(running.notebook);
+    editor.revealRange(new vscode.NotebookRange(running.cell.index, running.cell.index + 1), vscode.NotebookEditorRevealType.InCenterIfOutsideViewport);
+  });
+
+  return { runtimePid: () => host.pid, diagnostics, controller, activationMs: performance.now() - started };
+}
+
+export function deactivate(): void {
+  // Everything is owned by context.subscriptions.
+}

@@ -1,0 +1,59 @@
+/** Helpers for tests that run inside VS Code (code-server), against the real extension and runtime. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = 'latent-lab.latent-lab';
+
+export function workspaceFolder(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (!folder) throw new Error('the tests need a workspace folder');
+  return folder;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Asks the harness (scripts/test-vscode.mjs) for a screenshot of the browser and waits for it. */
+export async function screenshot(name: string): Promise<void> {
+  const directory = process.env.LATENT_LAB_ARTIFACTS;
+  if (!directory) return;
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(path.join(directory, `request-${name}`), '');
+  await waitFor(`screenshot ${name}`, () => existsSync(path.join(directory, `done-${name}`)), 30_000);
+}
+
+export function outputText(cell: vscode.NotebookCell): string {
+  return cell.outputs.flatMap((output) => output.items).map((item) => {
+    if (item.mime === 'text/plain') return new TextDecoder().decode(item.data);
+    if (item.mime === 'application/vnd.code.notebook.error') return (JSON.parse(new TextDecoder().decode(item.data)) as { message: string }).message;
+    return `<${item.mime}>`;
+  }).join('\n');
+}
+
+export function cellOfKind(notebook: vscode.NotebookDocument, kind: string): vscode.NotebookCell {
+  const cell = notebook.getCells().find((candidate) => (candidate.metadata.aexp as { kind?: string } | undefined)?.kind === kind);
+  if (!cell) throw new Error(`${path.basename(notebook.uri.fsPath)} has no ${kind} cell`);
+  return cell;
+}
+
+export async function openNotebook(file: string): Promise<vscode.NotebookEditor> {
+  const notebook = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+  const editor = await vscode.window.showNotebookDocument(notebook);
+  await vscode.commands.executeCommand('notebook.selectKernel', { id: 'latent-lab-runtime', extension: EXTENSION_ID });
+  return editor;
+}
+
+/** Runs cells and waits until each has finished (its execution summary says success or failure). */
+export async function runCells(notebook: vscode.NotebookDocument, cells: vscode.NotebookCell[], timeoutMs = 150_000): Promise<void> {
+  const before = cells.map((cell) => cell.executionSummary?.executionOrder);
+  await vscode.commands.executeCommand('notebook.cell.execute', { ranges: cells.map((cell) => ({ start: cell.index, end: cell.index + 1 })), document: notebook.uri });
+  await waitFor('the cells to finish', () => cells.every((cell, index) => cell.executionSummary?.success !== undefined && cell.executionSummary.executionOrder !== before[index] && cell.executionSummary.timing?.endTime !== undefined), timeoutMs);
+}
