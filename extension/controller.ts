@@ -159,9 +159,10 @@ class Run {
   }
 
   /** The runtime went away mid-run: say so in every cell still running. */
-  async abandon(message: string): Promise<void> {
-    const first = [...this.executions.values()][0];
-    await first?.appendOutput(errorOutput({ name: 'RuntimeExited', message }));
+  async abandon(message: string, name = 'RuntimeExited'): Promise<void> {
+    // Said where the person looks: the training cell when there is one, else the first cell of the run.
+    const main = this.executions.get('train') ?? [...this.executions.values()][0];
+    await main?.appendOutput(errorOutput({ name, message }));
     for (const execution of this.executions.values()) execution.end(false, Date.now());
   }
 }
@@ -180,7 +181,7 @@ export class AexpController implements vscode.Disposable {
     this.controller.supportedLanguages = ['yaml'];
     this.controller.supportsExecutionOrder = true;
     this.controller.description = 'trains in a separate Node process';
-    this.controller.executeHandler = (cells, notebook) => this.execute(cells, notebook);
+    this.controller.executeHandler = (cells, notebook) => this.run(cells, notebook);
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
   }
 
@@ -209,10 +210,11 @@ export class AexpController implements vscode.Disposable {
     const summary = await read('summary.json') as { epochs?: number } | null;
     const config = await read('config.json') as { train?: { epochs?: number } } | null;
     const done = summary?.epochs ?? config?.train?.epochs ?? 0;
-    await this.execute(notebook.getCells().filter((cell) => cellKind(cell) === 'train'), notebook, { resume: runDir, epochs: done + epochs });
+    await this.run(notebook.getCells().filter((cell) => cellKind(cell) === 'train'), notebook, { resume: runDir, epochs: done + epochs });
   }
 
-  private async execute(selected: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument, continuation?: { resume: string; epochs: number }): Promise<void> {
+  /** Runs cells (and the cells they depend on); resolves when the run has ended. */
+  async run(selected: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument, continuation?: { resume: string; epochs: number }): Promise<void> {
     const wanted = new Set(selected.map(cellKind).filter((kind): kind is CellName => kind !== undefined));
     // Markdown and front matter have nothing to run; they succeed at once.
     for (const cell of selected.filter((candidate) => cellKind(candidate) === undefined && candidate.kind === vscode.NotebookCellKind.Code)) {
@@ -244,7 +246,7 @@ export class AexpController implements vscode.Disposable {
     if (run.executions.size === 0) return;
 
     if (!vscode.workspace.isTrusted) {
-      await run.abandon('Latent Lab does not train in an untrusted workspace: training runs code from the notebook\'s folder (datasets, run folders). Trust this folder (Manage Workspace Trust) to run it.');
+      await run.abandon('Latent Lab does not train in an untrusted workspace: training reads datasets and writes run folders in this folder. Trust it (Manage Workspace Trust) to run experiments.', 'UntrustedWorkspace');
       return;
     }
 
@@ -252,7 +254,7 @@ export class AexpController implements vscode.Disposable {
     try {
       runtime = await this.host.runtime();
     } catch (error) {
-      await run.abandon(`The runtime could not start: ${(error as Error).message}`);
+      await run.abandon(`The runtime could not start: ${(error as Error).message}`, 'RuntimeStartFailed');
       return;
     }
     this.runs.set(run.id, run);

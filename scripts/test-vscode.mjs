@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFi
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -91,13 +92,15 @@ async function runInstance(workspace, { suite, trusted }) {
     await waitForHealth(port, child);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(home, 'chromium')}`],
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     let finish;
     const exited = new Promise((resolve) => { finish = resolve; });
     await page.exposeFunction('codeAutomationLog', (type, args) => {
-      const line = (Array.isArray(args) ? args : [args]).map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ');
+      const line = format(...(Array.isArray(args) ? args : [args]));
+      // The workbench's own chatter about accounts and galleries it cannot reach offline is noise here.
+      if (/\[AgentHost\]|\[AccountPolicyGate\]|\[ChatModelSelection\]|open-vsx\.org|authentication provider|^\s+at /.test(line)) return;
       process.stdout.write(`${line}\n`);
     });
     await page.exposeFunction('codeAutomationExit', (code) => finish(code));

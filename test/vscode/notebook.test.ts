@@ -66,7 +66,7 @@ suite('Latent Lab in VS Code', () => {
     }, 20_000);
     const typo = diagnostics.find((diagnostic) => /latnet/.test(diagnostic.message));
     assert.ok(typo, diagnostics.map((diagnostic) => diagnostic.message).join('; '));
-    assert.match(typo.message, /did you mean "?latent"?/i);
+    assert.match(typo.message, /did you mean [`"]?latent[`"]?/i);
     const line = model.document.getText().split('\n').findIndex((text) => text.startsWith('latnet'));
     assert.equal(typo.range.start.line, line);
     assert.equal(typo.range.start.character, 0);
