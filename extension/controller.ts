@@ -189,10 +189,6 @@ export class AexpController implements vscode.Disposable {
     return this.runs.size > 0;
   }
 
-  runningNotebooks(): vscode.NotebookDocument[] {
-    return [...this.runs.values()].map((run) => run.notebook);
-  }
-
   async interrupt(notebook?: vscode.NotebookDocument): Promise<void> {
     const runtime = await this.host.runtime().catch(() => undefined);
     for (const run of this.runs.values()) {

@@ -65,10 +65,6 @@ export class AexpDiagnostics implements vscode.Disposable, vscode.CodeActionProv
     cells.forEach(({ cell }, index) => this.collection.set(cell.document.uri, byCell.get(index) ?? []));
   }
 
-  diagnosticsFor(uri: vscode.Uri): readonly vscode.Diagnostic[] {
-    return this.collection.get(uri) ?? [];
-  }
-
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
     for (const diagnostic of context.diagnostics) {

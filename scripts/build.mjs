@@ -10,16 +10,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist', 'runtime');
 mkdirSync(out, { recursive: true });
 
+/** What every bundle shares: Node, CommonJS, sources resolved from the repository root. */
+const node = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' };
+
 await esbuild.build({
-  absWorkingDir: root,
+  ...node,
   entryPoints: { cli: 'runtime/cli.ts', server: 'runtime/server.ts' },
   outdir: out,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
   sourcemap: true,
-  logLevel: 'warning',
   // TF.js registers backends, kernels and gradients by side-effect imports that its package.json
   // files mark as side-effect free; honouring that would drop the cpu backend and all gradients.
   ignoreAnnotations: true,
@@ -29,43 +27,28 @@ await esbuild.build({
 
 // The extension host side: one CommonJS bundle; `vscode` is provided by the editor.
 await esbuild.build({
-  absWorkingDir: root,
+  ...node,
   entryPoints: { extension: 'extension/extension.ts' },
   outdir: path.join(root, 'dist', 'extension'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
   sourcemap: true,
-  logLevel: 'warning',
   external: ['vscode'],
 });
 
 // Integration tests that run inside VS Code (scripts/test-vscode.mjs loads them there).
 const suites = readdirSync(path.join(root, 'test', 'vscode')).filter((name) => name.endsWith('.ts')).map((name) => `test/vscode/${name}`);
 await esbuild.build({
-  absWorkingDir: root,
+  ...node,
   entryPoints: suites,
   outdir: path.join(root, 'dist', 'test', 'vscode'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
   sourcemap: true,
-  logLevel: 'warning',
   external: ['vscode', 'mocha'],
 });
 
 // The throughput benchmark, bundled so that it can run on a GPU machine without the sources.
 await esbuild.build({
-  absWorkingDir: root,
+  ...node,
   entryPoints: { throughput: 'bench/throughput/ours.ts' },
   outdir: path.join(root, 'dist', 'bench'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  logLevel: 'warning',
   ignoreAnnotations: true,
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
 });
