@@ -7,6 +7,8 @@ const filter = process.argv.slice(2);
 const files = readdirSync('test', { recursive: true })
   .map(String)
   .filter((name) => name.endsWith('.test.ts'))
+  // test/vscode/ runs inside VS Code (scripts/test-vscode.mjs), not in plain Node.
+  .filter((name) => !name.startsWith(`vscode${path.sep}`))
   .filter((name) => filter.length === 0 || filter.some((part) => name.includes(part)))
   .map((name) => path.join('test', name))
   .sort();
