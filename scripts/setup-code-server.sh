@@ -33,7 +33,10 @@ fi
 if [ ! -x "$tools/code-server/bin/code-server" ]; then
   echo "installing code-server $code_server_version (about 2 minutes, 630 MB)"
   rm -rf "$tools/code-server"
-  PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" npm install -g --prefix "$tools/code-server" --foreground-scripts --no-audit --no-fund "code-server@$code_server_version" > "$tools/code-server-install.log" 2>&1 \
+  # npm itself must run on Node 24: its lifecycle scripts put the node that runs npm first on PATH,
+  # and code-server's postinstall refuses any other version (under `npm test` that would be Node 20).
+  npm_cli="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
+  env -u npm_node_execpath -u npm_execpath -u NODE PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" "$node24/bin/node" "$npm_cli" install -g --prefix "$tools/code-server" --foreground-scripts --no-audit --no-fund "code-server@$code_server_version" > "$tools/code-server-install.log" 2>&1 \
     || { tail -30 "$tools/code-server-install.log" >&2; rm -rf "$tools/code-server"; exit 1; }
 fi
 echo "code-server $code_server_version, Node $node_version and Chromium are ready in $tools"
