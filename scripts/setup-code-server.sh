@@ -3,6 +3,9 @@
 # Node 24 from npm (code-server's install needs it), code-server itself, and Debian's Chromium.
 # Idempotent: a second run only checks. Prints one line and exits 1 when something needs root.
 set -euo pipefail
+# Under `npm test` the outer npm (Node 20) exports npm_* settings, among them a user agent naming
+# Node 20, which code-server's postinstall reads as the Node version: start clean.
+for variable in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$variable"; done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.vscode-test"
 node_version=24.21.0
