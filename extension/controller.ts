@@ -3,10 +3,11 @@
  * reports (progress, metrics, images, the run folder) into the cells' outputs.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { CellName, EngineEvent, RunOverrides, RunResult, RuntimeNotification, SerializedError } from '../runtime/protocol';
+import type { CellName, EngineEvent, MetricsRecord, RunOutputs, RunOverrides, RunResult, RunSummary, RuntimeNotification, SerializedError } from '../runtime/protocol';
+import { epochLine } from '../runtime/format/epoch-line';
 import type { RuntimeProcess } from './runtimeProcess';
 import { layoutOf, NOTEBOOK_TYPE, notebookText } from './serializer';
 
@@ -94,8 +95,7 @@ class Run {
       case 'metrics': {
         const record = event.record;
         if (record.kind !== 'epoch') return;
-        const values = Object.entries(record).filter(([key]) => !['kind', 'epoch', 'step', 'time'].includes(key)).map(([key, value]) => `${key} ${formatNumber(value)}`);
-        this.epochLines.push(`epoch ${record.epoch}: ${values.join(' · ')}`);
+        this.epochLines.push(epochLine(record));
         const execution = this.executions.get('train');
         if (!execution) return;
         await this.show(execution, this.epochOutput);
@@ -135,7 +135,7 @@ class Run {
     await execution.appendOutput(output);
   }
 
-  async finish(result: RunResult | undefined, error: SerializedError | undefined): Promise<void> {
+  async finish(result: RunResult | undefined, error: SerializedError | undefined, restoredFrom?: Date): Promise<void> {
     if (error) {
       const first = [...this.executions.values()][0];
       await first?.appendOutput(errorOutput(error));
@@ -146,7 +146,9 @@ class Run {
     const train = this.executions.get('train');
     if (train) {
       const lines = [
-        `${summary.status}: ${summary.epochs}/${summary.targetEpochs} epochs, ${summary.steps} steps in ${formatSeconds(summary.durationSeconds)}${summary.samplesPerSecond ? ` (${Math.round(summary.samplesPerSecond)} samples/s)` : ''} on ${summary.backend} (${summary.device})`,
+        restoredFrom ? `last run, ${restoredFrom.toLocaleString()} (shown again from its run folder)` : '',
+        summary.reused ? `reused: ${summary.epochs}/${summary.targetEpochs} epochs, ${summary.steps} steps, trained in ${formatSeconds(summary.reused.trainedSeconds)} on ${summary.backend} (${summary.device})` : '',
+        summary.reused ? '' : `${summary.status}: ${summary.epochs}/${summary.targetEpochs} epochs, ${summary.steps} steps in ${formatSeconds(summary.durationSeconds)}${summary.samplesPerSecond ? ` (${Math.round(summary.samplesPerSecond)} samples/s)` : ''} on ${summary.backend} (${summary.device})`,
         summary.test ? `test: ${Object.entries(summary.test).map(([key, value]) => `${key} ${formatNumber(value)}`).join(' · ')} (${summary.units})` : '',
         summary.message ?? '',
         result!.runDir ? `run folder: ${result!.runDir}` : '',
@@ -155,7 +157,13 @@ class Run {
       else await train.appendOutput(text(lines.join('\n')));
     }
     this.runDir = result!.runDir || this.runDir;
-    for (const execution of this.executions.values()) execution.end(result!.status !== 'diverged', Date.now());
+    for (const execution of this.executions.values()) execution.end(result!.status !== 'diverged', restoredFrom ? undefined : Date.now());
+  }
+
+  /** A restored run that has no summary: says so on the training cell. */
+  async endUnfinished(message: string): Promise<void> {
+    await this.executions.get('train')?.appendOutput(text(message));
+    for (const execution of this.executions.values()) execution.end(undefined);
   }
 
   /** The runtime went away mid-run: say so in every cell still running. */
@@ -167,6 +175,66 @@ class Run {
   }
 }
 
+function cellsByKind(notebook: vscode.NotebookDocument): Map<CellName, vscode.NotebookCell> {
+  const byKind = new Map<CellName, vscode.NotebookCell>();
+  for (const cell of notebook.getCells()) {
+    const kind = cellKind(cell);
+    if (kind && !byKind.has(kind)) byKind.set(kind, cell);
+  }
+  return byKind;
+}
+
+export interface RunRequestOptions {
+  /** Resume this run folder from its last checkpoint, to `epochs` in all (default: its own target). */
+  continuation?: { resume: string; epochs?: number };
+  /** Train from scratch even when a finished run with the same cells could be reused. */
+  retrain?: boolean;
+}
+
+/** What reopening a notebook found in its newest run folder. */
+export type Restored = 'nothing' | 'shown' | 'resumed';
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest run folder under `parent` (run folder names sort by time). */
+async function newestRunFolder(parent: string): Promise<string | undefined> {
+  const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().reverse();
+  for (const name of names) {
+    const candidate = path.join(parent, name);
+    if (await stat(path.join(candidate, 'config.json')).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
+}
+
+/** A run folder's cell outputs: outputs.json when the run ended, else its epoch records and newest grids. */
+async function recordedOutputs(runDir: string, summary: RunSummary | undefined): Promise<EngineEvent[]> {
+  const outputs = await readJson<RunOutputs>(path.join(runDir, 'outputs.json'));
+  if (outputs?.version === 1 && Array.isArray(outputs.events)) return outputs.events;
+  const metrics = await readFile(path.join(runDir, 'metrics.jsonl'), 'utf8').catch(() => '');
+  const epochs = metrics.split('\n').flatMap((line) => {
+    try {
+      const record = JSON.parse(line) as MetricsRecord;
+      return record.kind === 'epoch' ? [record] : [];
+    } catch {
+      return [];
+    }
+  });
+  const events: EngineEvent[] = epochs.map((record) => ({ type: 'metrics', record }));
+  const last = summary?.epochs ?? epochs.at(-1)?.epoch;
+  for (const kind of ['reconstructions', 'samples'] as const) {
+    const file = path.join(runDir, 'images', `epoch-${String(last).padStart(3, '0')}-${kind}.png`);
+    if (last && await stat(file).then(() => true, () => false)) events.push({ type: 'image', cell: 'train', kind, epoch: last, path: file });
+  }
+  return events;
+}
+
 export class AexpController implements vscode.Disposable {
   private readonly controller: vscode.NotebookController;
   private readonly runs = new Map<string, Run>();
@@ -175,14 +243,79 @@ export class AexpController implements vscode.Disposable {
   readonly onStatus = this.statusEmitter.event;
   /** The last run folder of each notebook (by URI), for "Open Run Folder" and "Continue training". */
   readonly lastRunDir = new Map<string, string>();
+  /** Notebooks (by URI) whose outputs were restored or produced since they opened. */
+  private readonly restored = new Set<string>();
+  private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly host: RuntimeHost, private readonly settings: () => { backend: RunOverrides['backend']; dataDir?: string; runsFolder?: string; interval: number }) {
+  constructor(private readonly host: RuntimeHost, private readonly settings: () => { backend: RunOverrides['backend']; dataDir?: string; runsFolder?: string; interval: number; resumeInterruptedRuns: boolean }) {
     this.controller = vscode.notebooks.createNotebookController('latent-lab-runtime', NOTEBOOK_TYPE, 'Latent Lab runtime');
     this.controller.supportedLanguages = ['yaml'];
     this.controller.supportsExecutionOrder = true;
     this.controller.description = 'trains in a separate Node process';
     this.controller.executeHandler = (cells, notebook) => this.run(cells, notebook);
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
+    // Outputs come back when a notebook opens; the controller may be selected for it only later.
+    const restoreSoon = (notebook: vscode.NotebookDocument) => {
+      if (notebook.notebookType !== NOTEBOOK_TYPE) return;
+      this.controller.updateNotebookAffinity(notebook, vscode.NotebookControllerAffinity.Preferred);
+      void this.restore(notebook).catch((error: Error) => this.host.log.warn(`could not show the last outputs of ${notebook.uri.fsPath}: ${error.message}`));
+    };
+    this.subscriptions.push(
+      vscode.workspace.onDidOpenNotebookDocument(restoreSoon),
+      this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => selected && restoreSoon(notebook)),
+      vscode.workspace.onDidCloseNotebookDocument((notebook) => this.restored.delete(notebook.uri.toString())),
+    );
+    for (const notebook of vscode.workspace.notebookDocuments) restoreSoon(notebook);
+  }
+
+  /** The folder that holds this notebook's run folders. */
+  runsFolder(notebook: vscode.NotebookDocument): string {
+    const { runsFolder } = this.settings();
+    const folder = vscode.workspace.getWorkspaceFolder(notebook.uri)?.uri.fsPath ?? path.dirname(notebook.uri.fsPath);
+    const runsRoot = runsFolder ? path.resolve(folder, runsFolder) : path.join(folder, '.aexp', 'runs');
+    return path.join(runsRoot, path.basename(notebook.uri.fsPath).replace(/\.aexp$/i, ''));
+  }
+
+  /**
+   * Shows the newest run's outputs again in a notebook that has none. A run that stopped because
+   * its runtime shut down (a window reload, a dropped remote connection) resumes from its
+   * checkpoint, when the workspace is trusted and `latentLab.resumeInterruptedRuns` allows it.
+   */
+  async restore(notebook: vscode.NotebookDocument): Promise<Restored> {
+    const key = notebook.uri.toString();
+    if (this.restored.has(key) || notebook.getCells().some((cell) => cell.outputs.length > 0)) return 'nothing';
+    const runDir = await newestRunFolder(this.runsFolder(notebook));
+    if (!runDir || this.restored.has(key)) return 'nothing';
+    const summary = await readJson<RunSummary>(path.join(runDir, 'summary.json'));
+    const events = await recordedOutputs(runDir, summary);
+    const byKind = cellsByKind(notebook);
+    const run = new Run(notebook, byKind, () => 0, () => undefined);
+    const kinds = new Set<CellName>(['train']);
+    for (const event of events) if (event.type === 'cellOutput' || event.type === 'image') kinds.add(event.cell);
+    try {
+      for (const kind of ORDER) {
+        const cell = byKind.get(kind);
+        if (!cell || !kinds.has(kind)) continue;
+        const execution = this.controller.createNotebookCellExecution(cell);
+        execution.start();
+        run.executions.set(kind, execution);
+      }
+    } catch {
+      // Not this notebook's selected controller yet: onDidChangeSelectedNotebooks tries again.
+      for (const execution of run.executions.values()) execution.end(undefined);
+      return 'nothing';
+    }
+    this.restored.add(key);
+    this.lastRunDir.set(key, runDir);
+    for (const event of events) await run.handle(event).catch((error: Error) => this.host.log.warn(`${runDir}: ${error.message}`));
+    const when = await stat(path.join(runDir, summary ? 'summary.json' : 'metrics.jsonl')).then((info) => info.mtime, () => new Date());
+    if (summary) await run.finish({ runDir, status: summary.status, summary }, undefined, when);
+    else await run.endUnfinished(`last run, ${when.toLocaleString()}: it did not finish (its runtime ended without a word, or it is still running elsewhere). Continue Training resumes it from its last checkpoint.\nrun folder: ${runDir}`);
+    const resume = summary?.status === 'stopped' && summary.stoppedBy === 'shutdown' && vscode.workspace.isTrusted && this.settings().resumeInterruptedRuns;
+    if (!resume) return 'shown';
+    void vscode.window.showInformationMessage(`Latent Lab: resuming ${path.basename(notebook.uri.fsPath)}, whose training stopped when its runtime shut down (at epoch ${summary.epochs + 1}).`, 'Stop Training').then((choice) => choice && this.interrupt(notebook));
+    void this.run([...byKind.values()].filter((cell) => cellKind(cell) === 'train'), notebook, { continuation: { resume: runDir } });
+    return 'resumed';
   }
 
   get isRunning(): boolean {
@@ -206,11 +339,13 @@ export class AexpController implements vscode.Disposable {
     const summary = await read('summary.json') as { epochs?: number } | null;
     const config = await read('config.json') as { train?: { epochs?: number } } | null;
     const done = summary?.epochs ?? config?.train?.epochs ?? 0;
-    await this.run(notebook.getCells().filter((cell) => cellKind(cell) === 'train'), notebook, { resume: runDir, epochs: done + epochs });
+    await this.run(notebook.getCells().filter((cell) => cellKind(cell) === 'train'), notebook, { continuation: { resume: runDir, epochs: done + epochs } });
   }
 
   /** Runs cells (and the cells they depend on); resolves when the run has ended. */
-  async run(selected: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument, continuation?: { resume: string; epochs: number }): Promise<void> {
+  async run(selected: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument, options: RunRequestOptions = {}): Promise<void> {
+    const { continuation } = options;
+    this.restored.add(notebook.uri.toString());
     const wanted = new Set(selected.map(cellKind).filter((kind): kind is CellName => kind !== undefined));
     // Markdown and front matter have nothing to run; they succeed at once.
     for (const cell of selected.filter((candidate) => cellKind(candidate) === undefined && candidate.kind === vscode.NotebookCellKind.Code)) {
@@ -220,11 +355,7 @@ export class AexpController implements vscode.Disposable {
     }
     if (wanted.size === 0) return;
 
-    const byKind = new Map<CellName, vscode.NotebookCell>();
-    for (const cell of notebook.getCells()) {
-      const kind = cellKind(cell);
-      if (kind && !byKind.has(kind)) byKind.set(kind, cell);
-    }
+    const byKind = cellsByKind(notebook);
     // Upstream cells run first: data and model always, training when anything downstream needs it.
     const involved = new Set<CellName>(['data', 'model', ...wanted]);
     if (byKind.has('train') && (wanted.has('train') || ANALYSIS.some((kind) => wanted.has(kind)))) involved.add('train');
@@ -255,19 +386,20 @@ export class AexpController implements vscode.Disposable {
     }
     this.runs.set(run.id, run);
     const settings = this.settings();
-    const folder = vscode.workspace.getWorkspaceFolder(notebook.uri)?.uri.fsPath ?? path.dirname(notebook.uri.fsPath);
-    const experiment = path.basename(notebook.uri.fsPath).replace(/\.aexp$/i, '');
-    const runsRoot = settings.runsFolder ? path.resolve(folder, settings.runsFolder) : path.join(folder, '.aexp', 'runs');
     const finished = new Promise<void>((resolve) => {
       let chain = Promise.resolve();
       const subscription = runtime.onNotification((message: RuntimeNotification) => {
         if (message.type === 'log' || message.runId !== run.id) return;
+        // The run's end is known now, even while earlier outputs are still being shown: a runtime
+        // that exits right after (a shutdown) has not crashed this run.
+        if (message.type === 'runEnded') {
+          subscription.dispose();
+          exitSubscription.dispose();
+        }
         // Outputs are applied in order: an image must not overtake the epoch line before it.
         chain = chain.then(async () => {
           if (message.type === 'event') await run.handle(message.event);
           else {
-            subscription.dispose();
-            exitSubscription.dispose();
             await run.finish(message.result, message.error);
             if (run.runDir) this.lastRunDir.set(notebook.uri.toString(), run.runDir);
             resolve();
@@ -289,9 +421,9 @@ export class AexpController implements vscode.Disposable {
         file: notebook.uri.fsPath,
         text: notebookText(notebook),
         cells: ORDER.filter((kind) => involved.has(kind)),
-        overrides: { backend: settings.backend, ...(settings.dataDir ? { dataDir: settings.dataDir } : {}), ...(continuation ? { epochs: continuation.epochs } : {}) },
-        outDir: path.join(runsRoot, experiment),
-        ...(continuation ? { resume: continuation.resume } : {}),
+        overrides: { backend: settings.backend, ...(settings.dataDir ? { dataDir: settings.dataDir } : {}), ...(continuation?.epochs ? { epochs: continuation.epochs } : {}) },
+        outDir: this.runsFolder(notebook),
+        ...(continuation ? { resume: continuation.resume } : { reuse: !options.retrain }),
       });
     } catch (error) {
       await run.abandon((error as Error).message);
@@ -304,6 +436,7 @@ export class AexpController implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.controller.dispose();
     this.statusEmitter.dispose();
   }

@@ -12,6 +12,10 @@ import { FRONT_MATTER, withKind } from './cells';
 import { AexpController } from './controller';
 import type { RuntimeHost } from './controller';
 import { AexpDiagnostics } from './diagnostics';
+import type { ExperimentArguments } from './experiments';
+import { newExperiment, trainVae } from './experiments';
+import { registerLanguageFeatures } from './language';
+import { installedNativeFolder, installNativeBackend } from './native';
 import { RuntimeProcess } from './runtimeProcess';
 import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
 
@@ -30,6 +34,7 @@ function settings() {
     dataDir: config.get<string>('datasetCacheFolder') || undefined,
     runsFolder: config.get<string>('runsFolder') || undefined,
     interval: config.get<number>('outputUpdateInterval', 250),
+    resumeInterruptedRuns: config.get<boolean>('resumeInterruptedRuns', true),
   };
 }
 
@@ -38,13 +43,13 @@ class Host implements RuntimeHost, vscode.Disposable {
   private readonly backendEmitter = new vscode.EventEmitter<string | undefined>();
   readonly onBackend = this.backendEmitter.event;
 
-  constructor(private readonly serverScript: string, readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly serverScript: string, readonly log: vscode.LogOutputChannel, private readonly nativeFolder: () => string | undefined) {}
 
   runtime(): Promise<RuntimeProcess> {
     if (this.current && !this.current.process.exited) return this.current.ready;
     this.current?.process.dispose();
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: { AEXP_PROGRESS_INTERVAL_MS: String(settings().interval) } }, this.log);
+    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: { AEXP_PROGRESS_INTERVAL_MS: String(settings().interval), ...(this.nativeFolder() ? { AEXP_TFJS_NODE_PATH: this.nativeFolder() } : {}) } }, this.log);
     runtimeProcess.onExit(() => this.backendEmitter.fire(undefined));
     const { backend, dataDir } = settings();
     const ready = runtimeProcess.request<{ backend: string; device: string }>({ type: 'initialize', backend, ...(dataDir ? { dataDir } : {}) }).then((info) => {
@@ -84,12 +89,12 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Latent Lab Runtime', { log: true });
   context.subscriptions.push(log);
-  const host = new Host(context.asAbsolutePath(path.join('dist', 'runtime', 'server.js')), log);
+  const host = new Host(context.asAbsolutePath(path.join('dist', 'runtime', 'server.js')), log, () => installedNativeFolder(context));
   context.subscriptions.push(host);
   const controller = new AexpController(host, settings);
   context.subscriptions.push(controller);
   const diagnostics = new AexpDiagnostics();
-  context.subscriptions.push(diagnostics);
+  context.subscriptions.push(diagnostics, registerLanguageFeatures());
   context.subscriptions.push(vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new AexpSerializer(), { transientOutputs: true }));
 
   // The status bar: backend and device when idle, epoch, loss and ETA while training.
@@ -177,6 +182,13 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     } catch (error) {
       void vscode.window.showWarningMessage(`Latent Lab: ${(error as Error).message}`);
     }
+  });
+  register('latentLab.trainVae', (args?: ExperimentArguments) => trainVae(args ?? {}, (notebook) => controller.run(notebook.getCells(), notebook)));
+  register('latentLab.newExperiment', (args?: ExperimentArguments) => newExperiment(args ?? {}));
+  register('latentLab.installNativeBackend', () => installNativeBackend(context, () => host.restart()));
+  register('latentLab.trainAgain', async () => {
+    const notebook = activeNotebook();
+    if (notebook) await controller.run(notebook.getCells(), notebook, { retrain: true });
   });
   register('latentLab.revealRunningCell', async () => {
     if (!running?.cell) return log.show();

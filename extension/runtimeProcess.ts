@@ -68,6 +68,7 @@ export class RuntimeProcess implements vscode.Disposable {
       for (const { reject } of this.pending.values()) reject(new Error(`the runtime exited (code ${code}, signal ${signal}) before answering`));
       this.pending.clear();
       this.exitEmitter.fire({ code, signal, expected });
+      if (expected) this.disposeEmitters();
     });
     this.child.on('error', (error) => log.error(`runtime process error: ${error.message}`));
   }
@@ -110,16 +111,21 @@ export class RuntimeProcess implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (!this.exited) {
-      // Ask for a clean stop (running trainings write their checkpoint), then make sure.
+    if (this.exited) this.disposeEmitters();
+    else {
+      // Ask for a clean stop (running trainings write their checkpoint), then make sure. Until it
+      // exits, the runtime still reports, so a stopped run's end reaches its notebook.
       this.request({ type: 'shutdown' }).catch(() => undefined);
       const child = this.child;
       setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }, 6000).unref();
     }
+    this.log.info('runtime stopped');
+  }
+
+  private disposeEmitters(): void {
     this.notificationEmitter.dispose();
     this.exitEmitter.dispose();
-    this.log.info('runtime stopped');
   }
 }

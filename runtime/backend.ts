@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // The core package leaves gradients unregistered; training needs them all.
@@ -63,8 +64,10 @@ let webgpuProbe: Promise<WebgpuProbe> | undefined;
  */
 async function probeWebgpu(): Promise<WebgpuProbe> {
   let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  // A .vsix carries its platform's copy beside the bundle (scripts/package.mjs); a checkout has the package.
+  const packaged = path.join(__dirname, '..', 'webgpu', 'index.js');
   try {
-    dawn = (await import('webgpu')) as unknown as typeof dawn;
+    dawn = (existsSync(packaged) ? await import(pathToFileURL(packaged).href) : await import('webgpu')) as unknown as typeof dawn;
   } catch (error) {
     throw new BackendError(`the webgpu backend needs the optional "webgpu" package (${(error as Error).message.split('\n')[0]})`);
   }

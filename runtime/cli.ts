@@ -7,14 +7,16 @@ import { BACKENDS, selectBackend } from './backend';
 import type { BackendName } from './backend';
 import { DATASET_CATALOG, resolveDataDir } from './data/index';
 import { ExperimentError, checkExperiment, formatDiagnostic, runExperiment } from './engine';
+import { epochLine } from './format/epoch-line';
 import type { EngineEvent } from './protocol';
 
 const USAGE = `usage:
-  aexp run <file.aexp> [--epochs N] [--set cell.key=value]... [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR]
+  aexp run <file.aexp> [--epochs N] [--set cell.key=value]... [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR] [--reuse]
   aexp run --resume <run folder> [--epochs N]
   aexp validate <file.aexp>...
   aexp datasets [--data-dir DIR]
 
+--reuse uses a finished run with the same data, model and train cells instead of training again.
 The data folder defaults to $AEXP_DATA_DIR, then ~/.cache/latent-lab/datasets.`;
 
 class UsageError extends Error {}
@@ -33,7 +35,7 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { epochs: { type: 'string' }, set: { type: 'string', multiple: true }, out: { type: 'string' }, backend: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' } },
+    options: { epochs: { type: 'string' }, set: { type: 'string', multiple: true }, out: { type: 'string' }, backend: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' }, reuse: { type: 'boolean' } },
   });
   if (!values.resume && positionals.length !== 1) throw new UsageError('aexp run takes one .aexp file (or --resume <run folder>)');
   const file = positionals[0];
@@ -85,9 +87,7 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'metrics': {
         stopBar();
-        const record = event.record as unknown as { epoch: number; units: string; train: { loss: number }; test?: { loss: number; reconstruction: number; kl: number }; samplesPerSecond: number };
-        const test = record.test ? ` · test ${record.test.loss.toFixed(2)} (reconstruction ${record.test.reconstruction.toFixed(2)}${'elbo' in record.test ? ` · KL ${record.test.kl.toFixed(2)}` : ''})` : '';
-        process.stderr.write(`epoch ${record.epoch}: train ${record.train.loss.toFixed(2)}${test} ${record.units}/example · ${Math.round(record.samplesPerSecond)} ex/s\n`);
+        process.stderr.write(`${epochLine(event.record)}\n`);
         break;
       }
       case 'image':
@@ -104,6 +104,7 @@ async function run(argv: string[]): Promise<number> {
       backend: values.backend as BackendName | undefined,
       dataDir: values['data-dir'],
       resume: values.resume,
+      reuse: values.reuse,
       signal: controller.signal,
       onEvent,
     });

@@ -3,7 +3,7 @@
  * and writes the run folder. Both front ends (the CLI and the IPC server) call runExperiment.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo, BackendName, ConcreteBackend } from './backend';
@@ -22,7 +22,7 @@ import type { Autoencoder } from './model/build';
 import { ModelError, allWeights, buildAutoencoder, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from './model/build';
 import type { ForwardInputs } from './model/losses';
 import { decode, finalSchedule, forward, gaussianKlPerExample, l1PerExample, lossTerms, objective, reconstructionPerExample, regularizerSchedule, toPixels } from './model/losses';
-import type { CellName, EngineEvent, MetricsRecord, RunResult, RunSummary } from './protocol';
+import type { CellName, EngineEvent, MetricsRecord, RunOutputs, RunResult, RunSummary } from './protocol';
 import type { BatchNeeds } from './train/batches';
 import { batchInputs, range } from './train/batches';
 import type { Checkpoint, TrainingPosition } from './train/checkpoint';
@@ -53,6 +53,11 @@ export interface RunOptions {
   /** A run folder to continue from its last checkpoint. */
   resume?: string;
   cells?: CellName[];
+  /**
+   * Use the checkpoint of a finished run under `outDir` whose data, model and train configuration,
+   * backend and data folder are this run's, instead of training again (the notebook's semantics).
+   */
+  reuse?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: EngineEvent) => void;
 }
@@ -71,6 +76,7 @@ interface ResolvedConfig {
 }
 
 const EVALUATION_BATCH = 500;
+export const OUTPUTS_FILE = 'outputs.json';
 
 export function experimentName(file: string): string {
   return path.basename(file).replace(/\.aexp$/i, '');
@@ -96,6 +102,27 @@ function newRunDir(parent: string): string {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
+}
+
+/**
+ * The newest finished run in `parent` trained with exactly this configuration, if any. Runs that
+ * were stopped, diverged or are being continued (their config.json names more epochs) never match.
+ */
+export function findReusableRun(parent: string, resolved: Pick<ResolvedConfig, 'configHash' | 'backend' | 'dataDir'>): { runDir: string; summary: RunSummary } | undefined {
+  if (!existsSync(parent)) return undefined;
+  const names = readdirSync(parent, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().reverse();
+  for (const name of names) {
+    const runDir = path.join(parent, name);
+    try {
+      const config = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as ResolvedConfig;
+      if (config.configHash !== resolved.configHash || config.backend !== resolved.backend || config.dataDir !== resolved.dataDir) continue;
+      const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+      if ((summary.status === 'completed' || summary.status === 'early-stopped') && existsSync(path.join(runDir, 'checkpoints', 'last.ckpt'))) return { runDir, summary };
+    } catch {
+      // A run folder being written, or not one of ours: not reusable.
+    }
+  }
+  return undefined;
 }
 
 /** Appends one JSON record per line and lets the OS have it at once, so a kill loses nothing written. */
@@ -359,9 +386,35 @@ async function chooseBackend(requested: BackendName, subject: Omit<CheckSubject,
   }
 }
 
+/**
+ * Shows a reused run's training as it was: its per-epoch metrics, its last reconstruction and
+ * sample grids, and where they came from.
+ */
+function replayTraining(runDir: string, summary: RunSummary, emit: (event: EngineEvent) => void): void {
+  const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((line) => line.trim()).flatMap((line) => {
+    try {
+      return [JSON.parse(line) as MetricsRecord];
+    } catch {
+      return [];
+    }
+  });
+  for (const record of records) if (record.kind === 'epoch') emit({ type: 'metrics', record });
+  const epochTag = `epoch-${String(summary.epochs).padStart(3, '0')}`;
+  for (const kind of ['reconstructions', 'samples'] as const) {
+    const file = path.join(runDir, 'images', `${epochTag}-${kind}.png`);
+    if (existsSync(file)) emit({ type: 'image', cell: 'train', kind, epoch: summary.epochs, path: file });
+  }
+  emit({ type: 'cellOutput', cell: 'train', text: `reused the model trained in ${runDir}: the data, model and train cells have not changed since (Latent Lab: Train Again retrains from scratch)` });
+}
+
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
-  const emit = (event: EngineEvent) => options.onEvent?.(event);
+  // What the cells showed, kept in the run folder (outputs.json) so an editor reopened later shows it again.
+  const shown: EngineEvent[] = [];
+  const emit = (event: EngineEvent) => {
+    if (event.type === 'cellOutput' || event.type === 'image' || (event.type === 'metrics' && event.record.kind === 'epoch')) shown.push(event);
+    options.onEvent?.(event);
+  };
   let runDir: string | undefined;
   let resumed: Checkpoint | undefined;
   let previous: ResolvedConfig | undefined;
@@ -442,17 +495,24 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       configHash: '',
     };
     resolved.configHash = configHash(resolved);
+    const parent = options.outDir ? path.resolve(options.outDir) : path.join(process.cwd(), '.aexp', 'runs', experimentName(file));
+    const reused = !runDir && options.reuse ? findReusableRun(parent, resolved) : undefined;
+    if (reused) {
+      runDir = reused.runDir;
+      resumed = loadCheckpoint(path.join(runDir, 'checkpoints', 'last.ckpt'));
+    }
     if (!runDir) {
-      runDir = newRunDir(options.outDir ? path.resolve(options.outDir) : path.join(process.cwd(), '.aexp', 'runs', experimentName(file)));
+      runDir = newRunDir(parent);
       writeFileSync(path.join(runDir, 'experiment.aexp'), text);
     }
     const checkpoints = path.join(runDir, 'checkpoints');
     const images = path.join(runDir, 'images');
     mkdirSync(checkpoints, { recursive: true });
     mkdirSync(images, { recursive: true });
-    writeFileAtomic(path.join(runDir, 'config.json'), [Buffer.from(`${JSON.stringify(resolved, null, 2)}\n`)]);
+    if (!reused) writeFileAtomic(path.join(runDir, 'config.json'), [Buffer.from(`${JSON.stringify(resolved, null, 2)}\n`)]);
     metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
     emit({ type: 'log', level: 'info', message: `run folder ${runDir}` });
+    if (reused) replayTraining(runDir, reused.summary, emit);
 
     optimizer = new Optimizer(train, variables);
     const position: TrainingPosition = {
@@ -469,6 +529,8 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       setWeights(model, resumed.weights);
       optimizer.setState(resumed.optimizer);
       Object.assign(position, resumed.position);
+    }
+    if (resumed && !reused) {
       metrics.append({ kind: 'resume', epoch: position.epoch, step: position.globalStep, time: timestamp(), batch: position.batch });
       emit({ type: 'log', level: 'info', message: `resuming at epoch ${position.epoch + 1}, batch ${position.batch} (step ${position.globalStep})` });
     }
@@ -485,15 +547,15 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     const totalSteps = train.epochs * stepsPerEpoch;
     const sampleNoiseSeed = mixSeed(seed, 404);
     const needs = batchNeeds(model);
-    let status: RunResult['status'] = 'completed';
-    let message: string | undefined;
+    let status: RunResult['status'] = reused?.summary.status ?? 'completed';
+    let message = reused?.summary.message;
     let sessionSteps = 0;
     let sessionExamples = 0;
     const sessionStart = Date.now();
     let lastTest: Evaluation | undefined;
-    let lastTrain: RunSummary['train'];
+    let lastTrain = reused?.summary.train;
 
-    training: for (let epoch = position.epoch; epoch < train.epochs; epoch++) {
+    training: for (let epoch = position.epoch; !reused && epoch < train.epochs; epoch++) {
       const order = data.shuffle ? permutation(count, mixSeed(seed, 1, epoch)) : range(0, count);
       for (let batch = position.batch; batch < stepsPerEpoch; batch++) {
         await yieldToEventLoop();
@@ -501,9 +563,11 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
           position.epoch = epoch;
           position.batch = batch;
           await checkpointNow('last.ckpt');
-          metrics.append({ kind: 'stop', epoch, step: position.globalStep, time: timestamp(), batch, reason: 'cancelled' });
+          const reason = options.signal.reason === 'shutdown' ? 'shutdown' : 'cancelled';
+          metrics.append({ kind: 'stop', epoch, step: position.globalStep, time: timestamp(), batch, reason });
           status = 'stopped';
-          message = `stopped at epoch ${epoch + 1}, batch ${batch}; resume with: aexp run --resume ${runDir}`;
+          summary.stoppedBy = reason;
+          message = `stopped at epoch ${epoch + 1}, batch ${batch}${reason === 'shutdown' ? ' because the runtime was shutting down' : ''}; resume with: aexp run --resume ${runDir}`;
           break training;
         }
         const indices = order.subarray(batch * data.batch, Math.min(count, (batch + 1) * data.batch));
@@ -593,15 +657,16 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         break;
       }
     }
-    if (message) emit({ type: 'log', level: status === 'diverged' ? 'error' : 'info', message });
+    if (message && !reused) emit({ type: 'log', level: status === 'diverged' ? 'error' : 'info', message });
 
     summary.status = status;
     summary.epochs = position.epoch;
     summary.steps = position.globalStep;
     summary.train = lastTrain;
     summary.best = position.bestEpoch !== null ? { epoch: position.bestEpoch, loss: position.bestLoss! } : undefined;
-    summary.samplesPerSecond = sessionExamples / Math.max((Date.now() - sessionStart) / 1000, 1e-9);
+    summary.samplesPerSecond = reused ? reused.summary.samplesPerSecond : sessionExamples / Math.max((Date.now() - sessionStart) / 1000, 1e-9);
     summary.message = message;
+    if (reused) summary.reused = { trainedSeconds: reused.summary.durationSeconds };
 
     if (status !== 'diverged' && status !== 'stopped') {
       const evaluateConfig: EvaluateConfig = cellConfig(experiment, 'evaluate') ?? { metrics: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'] };
@@ -635,13 +700,15 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         writePng(target, gridPng(samples, columns));
         emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target });
       }
-      await exportModel(model, path.join(runDir, 'model'));
+      if (!reused) await exportModel(model, path.join(runDir, 'model'));
     } else if (lastTest) summary.test = { ...lastTest };
 
     summary.durationSeconds = (Date.now() - started) / 1000;
-    writeFileAtomic(path.join(runDir, 'summary.json'), [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
+    // A reused run's summary.json stays the record of its training.
+    if (!reused) writeFileAtomic(path.join(runDir, 'summary.json'), [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
     return { runDir, status, summary };
   } finally {
+    if (metrics && runDir) writeFileAtomic(path.join(runDir, OUTPUTS_FILE), [Buffer.from(`${JSON.stringify({ version: 1, events: shown } satisfies RunOutputs)}\n`)]);
     metrics?.close();
     optimizer?.dispose();
     disposeAutoencoder(model);

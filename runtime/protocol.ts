@@ -21,7 +21,7 @@ export interface RunOverrides {
 
 export type RuntimeRequest =
   | { type: 'initialize'; id: number; backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; dataDir?: string }
-  | { type: 'run'; id: number; runId: string; file: string; text?: string; cells?: CellName[]; overrides?: RunOverrides; outDir?: string; resume?: string }
+  | { type: 'run'; id: number; runId: string; file: string; text?: string; cells?: CellName[]; overrides?: RunOverrides; outDir?: string; resume?: string; reuse?: boolean }
   | { type: 'cancel'; id: number; runId: string }
   | { type: 'shutdown'; id: number };
 
@@ -43,6 +43,12 @@ export type EngineEvent =
   | { type: 'progress'; epoch: number; epochs: number; step: number; stepsPerEpoch: number; loss: number; etaSeconds: number; samplesPerSecond: number }
   | { type: 'metrics'; record: MetricsRecord }
   | { type: 'image'; cell: CellName | 'train'; kind: 'reconstructions' | 'samples'; epoch: number; path: string };
+
+/** `outputs.json` in a run folder: what the cells showed during its last run, in order. */
+export interface RunOutputs {
+  version: 1;
+  events: EngineEvent[];
+}
 
 export interface RunResult {
   runDir: string;
@@ -68,6 +74,10 @@ export interface RunSummary {
   samplesPerSecond?: number;
   durationSeconds: number;
   message?: string;
+  /** Set when a finished run's checkpoint was used instead of training again. */
+  reused?: { trainedSeconds: number };
+  /** Why a stopped run stopped: a cancel request, or the runtime shutting down (a window closed or reloaded). */
+  stoppedBy?: 'cancelled' | 'shutdown';
 }
 
 export type RuntimeNotification =

@@ -33,6 +33,7 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
     case 'run': {
       if (typeof request.runId !== 'string' || typeof request.file !== 'string') return 'run needs runId and file strings';
       if (!optionalString('text') || !optionalString('outDir') || !optionalString('resume')) return 'text, outDir and resume must be strings';
+      if (request.reuse !== undefined && typeof request.reuse !== 'boolean') return 'reuse must be a boolean';
       if (request.cells !== undefined && !(Array.isArray(request.cells) && request.cells.every((cell) => CELLS.includes(cell as CellName)))) return `cells must be a list of ${CELLS.join(', ')}`;
       const overrides = request.overrides as Record<string, unknown> | undefined;
       if (overrides !== undefined) {
@@ -82,6 +83,21 @@ function forward(runId: string): (event: EngineEvent) => void {
   };
 }
 
+/** Exits when no run is left (each stops at its next batch with a checkpoint), or after `limitMs`. */
+function exitWhenIdle(limitMs: number): void {
+  const deadline = Date.now() + limitMs;
+  const check = () => {
+    if (runs.size > 0 && Date.now() < deadline) {
+      setTimeout(check, 20);
+      return;
+    }
+    // The callback runs once everything sent before has been handed to the channel.
+    if (process.connected) process.send!({ type: 'log', level: 'info', message: 'runtime exiting' } satisfies RuntimeMessage, () => process.exit(0));
+    else process.exit(0);
+  };
+  check();
+}
+
 async function handle(request: RuntimeRequest): Promise<unknown> {
   switch (request.type) {
     case 'initialize': {
@@ -98,6 +114,7 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
         text: request.text,
         outDir: request.outDir,
         resume: request.resume,
+        reuse: request.reuse,
         cells: request.cells,
         epochs: request.overrides?.epochs,
         overrides: request.overrides?.set,
@@ -116,10 +133,13 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
       controller?.abort();
       return { cancelled: controller !== undefined };
     }
-    case 'shutdown':
-      for (const controller of runs.values()) controller.abort();
-      setTimeout(() => process.exit(0), runs.size > 0 ? 2000 : 0).unref();
-      return { runs: runs.size };
+    case 'shutdown': {
+      const running = runs.size;
+      for (const controller of runs.values()) controller.abort('shutdown');
+      // Answer first, then exit once the runs have written their checkpoints and said so.
+      setImmediate(() => exitWhenIdle(5000));
+      return { runs: running };
+    }
   }
 }
 
@@ -138,8 +158,8 @@ if (process.send) {
   });
   // The extension going away must not leave an orphan training: finish with a checkpoint.
   process.on('disconnect', () => {
-    for (const controller of runs.values()) controller.abort();
-    setTimeout(() => process.exit(0), runs.size > 0 ? 5000 : 0).unref();
+    for (const controller of runs.values()) controller.abort('shutdown');
+    exitWhenIdle(5000);
   });
   send({ type: 'log', level: 'info', message: `runtime ready (pid ${process.pid})` });
 }

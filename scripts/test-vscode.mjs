@@ -3,7 +3,7 @@
 // one trusting the workspace (the main suite), one not (the untrusted-workspace suite).
 // Screenshots land in artifacts/vscode/. scripts/setup-code-server.sh installs what this needs.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,11 +113,23 @@ async function runInstance(workspace, { suite, trusted }) {
       try {
         for (const request of readdirSync(artifacts).filter((file) => file.startsWith('request-'))) {
           const name = request.slice('request-'.length);
-          // Let the notebook render the outputs it was just given.
-          await new Promise((resolve) => setTimeout(resolve, 1500));
-          await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+          const body = readFileSync(path.join(artifacts, request), 'utf8');
+          let result = 'ok';
+          if (body) {
+            // A click the way a person makes it: on the element whose accessible name starts so.
+            const { click } = JSON.parse(body);
+            try {
+              await page.locator(`[aria-label^="${click.replace(/"/g, '\\"')}"]:visible`).first().click({ timeout: 10_000 });
+            } catch (error) {
+              result = `could not click "${click}": ${error.message.split('\n')[0]}`;
+            }
+          } else {
+            // Let the notebook render the outputs it was just given.
+            await new Promise((resolve) => setTimeout(resolve, 1500));
+            await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+          }
           unlinkSync(path.join(artifacts, request));
-          writeFileSync(path.join(artifacts, `done-${name}`), '');
+          writeFileSync(path.join(artifacts, `done-${name}`), result);
         }
       } catch (error) {
         process.stdout.write(`screenshot failed: ${error.message}\n`);

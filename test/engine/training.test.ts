@@ -22,7 +22,7 @@ test('a run writes a complete run folder, and the tensor count stays constant ac
   const result = await runExperiment({ file: tinyExperiment(directory, { epochs: 3 }), outDir: path.join(directory, 'runs'), onEvent: (event) => events.push(event) });
   assert.equal(result.status, 'completed');
   const files = readdirSync(result.runDir).sort();
-  assert.deepEqual(files, ['checkpoints', 'config.json', 'experiment.aexp', 'images', 'metrics.jsonl', 'model', 'summary.json']);
+  assert.deepEqual(files, ['checkpoints', 'config.json', 'experiment.aexp', 'images', 'metrics.jsonl', 'model', 'outputs.json', 'summary.json']);
   assert.equal(readFileSync(path.join(result.runDir, 'experiment.aexp'), 'utf8'), readFileSync(path.join(directory, 'tiny.aexp'), 'utf8'));
   const summary = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8'));
   assert.equal(summary.backend, 'wasm');
@@ -83,6 +83,37 @@ test('a cancelled run leaves a checkpoint; resuming it gives exactly the uninter
   const continued = await runExperiment({ file: '', resume: stopped.runDir, epochs: 3 });
   assert.equal(continued.summary.epochs, 3);
   assert.equal(records(stopped.runDir).filter((record) => record.kind === 'epoch').length, 3);
+});
+
+test('a finished run with unchanged data, model and train cells is reused; a changed or stopped one is not', async () => {
+  const directory = temporaryDirectory();
+  const file = tinyExperiment(directory, { epochs: 1 });
+  const outDir = path.join(directory, 'runs');
+  const first = await runExperiment({ file, outDir });
+
+  const events: EngineEvent[] = [];
+  const again = await runExperiment({ file, outDir, reuse: true, onEvent: (event) => events.push(event) });
+  assert.equal(again.runDir, first.runDir);
+  assert.equal(again.status, 'completed');
+  assert.ok(again.summary.reused, 'the summary says the model was reused');
+  assert.equal(events.filter((event) => event.type === 'progress').length, 0, 'no training step ran');
+  assert.equal(again.summary.test!.loss, first.summary.test!.loss, 'the same weights give the same test loss');
+  assert.equal(events.filter((event) => event.type === 'metrics' && event.record.kind === 'epoch').length, 1, 'the training history is shown again');
+  assert.ok(events.some((event) => event.type === 'image' && event.cell === 'train' && existsSync(event.path)));
+  assert.ok(events.some((event) => event.type === 'cellOutput' && event.cell === 'train' && /reused the model trained in/.test(event.text)));
+  assert.equal(JSON.parse(readFileSync(path.join(first.runDir, 'summary.json'), 'utf8')).reused, undefined, 'summary.json stays the record of the training');
+
+  const changed = tinyExperiment(directory, { epochs: 1, train: 'lr: 2e-3' });
+  const retrained = await runExperiment({ file: changed, outDir, reuse: true });
+  assert.notEqual(retrained.runDir, first.runDir);
+  assert.equal(retrained.summary.reused, undefined);
+
+  const controller = new AbortController();
+  const shutDown = await runExperiment({ file: tinyExperiment(directory, { epochs: 1, train: 'lr: 3e-3' }), outDir, reuse: true, signal: controller.signal, onEvent: (event) => event.type === 'progress' && controller.abort('shutdown') });
+  assert.equal(shutDown.status, 'stopped');
+  assert.equal(shutDown.summary.stoppedBy, 'shutdown');
+  const afterStop = await runExperiment({ file: tinyExperiment(directory, { epochs: 1, train: 'lr: 3e-3' }), outDir, reuse: true });
+  assert.notEqual(afterStop.runDir, shutDown.runDir, 'a stopped run is continued or retrained, never reused');
 });
 
 test('a diverging loss stops the run with a clear message and keeps the last good checkpoint', async () => {

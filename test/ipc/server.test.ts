@@ -70,7 +70,25 @@ test('malformed requests and failing runs come back as errors, not crashes', asy
   const ended = await client.runEnded('r4');
   assert.equal(ended.error?.name, 'ExperimentError');
   assert.match(ended.error!.message, /inline\.aexp:2:10: error: `mnst` is not a valid `dataset`; did you mean `mnist`\?/);
+});
+
+test('shutdown during a run: the run checkpoints and reports why before the process exits', async () => {
+  const directory = temporaryDirectory();
+  await client.request({ type: 'run', runId: 'r5', file: tinyExperiment(directory, { epochs: 20 }), outDir: path.join(directory, 'runs') });
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (client.notifications.some((message) => message.type === 'event' && message.runId === 'r5' && message.event.type === 'progress')) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 20);
+  });
+  const exited = new Promise((resolve) => client.child.once('exit', resolve));
   const shutdown = await client.request({ type: 'shutdown' });
-  assert.ok(shutdown.type === 'response' && shutdown.ok);
-  await new Promise((resolve) => client.child.once('exit', resolve));
+  assert.deepEqual(shutdown.type === 'response' && shutdown.ok && shutdown.result, { runs: 1 });
+  const ended = await client.runEnded('r5');
+  assert.equal(ended.result!.status, 'stopped');
+  assert.equal(ended.result!.summary.stoppedBy, 'shutdown');
+  assert.ok(existsSync(path.join(ended.result!.runDir, 'checkpoints', 'last.ckpt')));
+  assert.equal(await exited, 0);
 });

@@ -1,5 +1,5 @@
 /** Helpers for tests that run inside VS Code (code-server), against the real extension and runtime. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 
@@ -30,6 +30,18 @@ export async function screenshot(name: string): Promise<void> {
   await waitFor(`screenshot ${name}`, () => existsSync(path.join(directory, `done-${name}`)), 30_000);
 }
 
+/** Asks the harness to click, in the browser, the visible element whose accessible name starts with `label`. */
+export async function click(label: string): Promise<void> {
+  const directory = process.env.LATENT_LAB_ARTIFACTS;
+  if (!directory) throw new Error('clicking needs the harness (scripts/test-vscode.mjs)');
+  const name = `click-${Date.now()}`;
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(path.join(directory, `request-${name}`), JSON.stringify({ click: label }));
+  await waitFor(`the click on ${label}`, () => existsSync(path.join(directory, `done-${name}`)), 30_000);
+  const result = readFileSync(path.join(directory, `done-${name}`), 'utf8');
+  if (result !== 'ok') throw new Error(result);
+}
+
 export function outputText(cell: vscode.NotebookCell): string {
   return cell.outputs.flatMap((output) => output.items).map((item) => {
     if (item.mime === 'text/plain') return new TextDecoder().decode(item.data);
@@ -44,9 +56,13 @@ export function cellOfKind(notebook: vscode.NotebookDocument, kind: string): vsc
   return cell;
 }
 
+/**
+ * Opens a file in the notebook editor the way a person does, so that closing the editor closes
+ * the document (vscode.workspace.openNotebookDocument would keep it open for minutes).
+ */
 export async function openNotebook(file: string): Promise<vscode.NotebookEditor> {
-  const notebook = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
-  const editor = await vscode.window.showNotebookDocument(notebook);
+  await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'latent-lab');
+  const editor = await waitFor(`${path.basename(file)} in the notebook editor`, () => vscode.window.activeNotebookEditor?.notebook.uri.fsPath === file && vscode.window.activeNotebookEditor, 20_000);
   await vscode.commands.executeCommand('notebook.selectKernel', { id: 'latent-lab-runtime', extension: EXTENSION_ID });
   return editor;
 }
