@@ -63,6 +63,13 @@ class Run {
   private readonly shown = new Set<vscode.NotebookCellOutput>();
   runDir: string | undefined;
   private lastProgress = 0;
+  /** Milestones of this run since the person pressed run, for the log (cold start is watched). */
+  readonly timeline: string[] = [];
+  private readonly started = performance.now();
+
+  mark(what: string): void {
+    this.timeline.push(`${what} ${Math.round(performance.now() - this.started)} ms`);
+  }
 
   constructor(readonly notebook: vscode.NotebookDocument, readonly cells: Map<CellName, vscode.NotebookCell>, private readonly interval: () => number, private readonly onStatus: (status: RunStatus | undefined) => void) {}
 
@@ -80,6 +87,7 @@ class Run {
         await this.executions.get(event.cell)?.appendOutput(text(event.text));
         return;
       case 'progress': {
+        if (this.lastProgress === 0) this.mark('first progress');
         const now = Date.now();
         if (now - this.lastProgress < this.interval()) return;
         this.lastProgress = now;
@@ -243,6 +251,8 @@ export class AexpController implements vscode.Disposable {
   readonly onStatus = this.statusEmitter.event;
   /** The last run folder of each notebook (by URI), for "Open Run Folder" and "Continue training". */
   readonly lastRunDir = new Map<string, string>();
+  /** The milestones of the last run that ended (the log has them too). */
+  lastTimeline: string[] = [];
   /** Notebooks (by URI) whose outputs were restored or produced since they opened. */
   private readonly restored = new Set<string>();
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -360,6 +370,10 @@ export class AexpController implements vscode.Disposable {
     const involved = new Set<CellName>(['data', 'model', ...wanted]);
     if (byKind.has('train') && (wanted.has('train') || ANALYSIS.some((kind) => wanted.has(kind)))) involved.add('train');
     const run = new Run(notebook, byKind, () => this.settings().interval, (status) => this.statusEmitter.fire(status));
+    // The runtime starts while the cells are being prepared: both take a while.
+    const trusted = vscode.workspace.isTrusted;
+    const starting = trusted ? this.host.runtime().then((process) => ({ process }), (error: Error) => ({ error })) : undefined;
+    const cleared: Thenable<void>[] = [];
     for (const kind of ORDER) {
       const cell = byKind.get(kind);
       if (!cell || !involved.has(kind)) continue;
@@ -367,27 +381,32 @@ export class AexpController implements vscode.Disposable {
       execution.executionOrder = ++this.executionOrder;
       execution.token.onCancellationRequested(() => void this.interrupt(notebook));
       execution.start(Date.now());
-      await execution.clearOutput();
+      cleared.push(execution.clearOutput());
       run.executions.set(kind, execution);
     }
+    // Cleared outputs are waited for only before the first new output, not before the runtime starts.
+    const outputsCleared: Promise<void> = Promise.all(cleared).then(() => undefined);
     if (run.executions.size === 0) return;
 
-    if (!vscode.workspace.isTrusted) {
+    if (!starting) {
+      await outputsCleared;
       await run.abandon('Latent Lab does not train in an untrusted workspace: training reads datasets and writes run folders in this folder. Trust it (Manage Workspace Trust) to run experiments.', 'UntrustedWorkspace');
       return;
     }
 
-    let runtime: RuntimeProcess;
-    try {
-      runtime = await this.host.runtime();
-    } catch (error) {
-      await run.abandon(`The runtime could not start: ${(error as Error).message}`, 'RuntimeStartFailed');
+    run.mark('cells started');
+    const started = await starting;
+    if ('error' in started) {
+      await outputsCleared;
+      await run.abandon(`The runtime could not start: ${started.error.message}`, 'RuntimeStartFailed');
       return;
     }
+    const runtime = started.process;
+    run.mark('runtime ready');
     this.runs.set(run.id, run);
     const settings = this.settings();
     const finished = new Promise<void>((resolve) => {
-      let chain = Promise.resolve();
+      let chain = outputsCleared;
       const subscription = runtime.onNotification((message: RuntimeNotification) => {
         if (message.type === 'log' || message.runId !== run.id) return;
         // The run's end is known now, even while earlier outputs are still being shown: a runtime
@@ -401,6 +420,9 @@ export class AexpController implements vscode.Disposable {
           if (message.type === 'event') await run.handle(message.event);
           else {
             await run.finish(message.result, message.error);
+            run.mark('ended');
+            this.lastTimeline = run.timeline;
+            this.host.log.info(`run of ${path.basename(notebook.uri.fsPath)}: ${run.timeline.join(', ')}`);
             if (run.runDir) this.lastRunDir.set(notebook.uri.toString(), run.runDir);
             resolve();
           }
@@ -415,6 +437,7 @@ export class AexpController implements vscode.Disposable {
       });
     });
     try {
+      run.mark('run requested');
       await runtime.request({
         type: 'run',
         runId: run.id,
@@ -426,6 +449,7 @@ export class AexpController implements vscode.Disposable {
         ...(continuation ? { resume: continuation.resume } : { reuse: !options.retrain }),
       });
     } catch (error) {
+      await outputsCleared;
       await run.abandon((error as Error).message);
       this.runs.delete(run.id);
       return;

@@ -80,6 +80,7 @@ async function runInstance(workspace, { suite, trusted }) {
     // Backend verdicts and datasets: keep the person's real cache out of the tests.
     AEXP_CACHE_DIR: path.join(home, 'latent-lab-cache'),
     LATENT_LAB_TEST_SUITE: suite,
+    ...(process.env.LATENT_LAB_TEST_GREP ? { LATENT_LAB_TEST_GREP: process.env.LATENT_LAB_TEST_GREP } : {}),
     LATENT_LAB_ARTIFACTS: artifacts,
   };
   const child = spawn(path.join(node24, 'node'), [codeServer, ...flags, workspace], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -79,6 +79,11 @@ class CellLocator {
     return path.length > 0 ? this.value(path) : this.fallback;
   }
 
+  /** The cell's opening fence: where a problem of the whole cell (a missing key) is shown. */
+  header(): Located {
+    return this.fallback;
+  }
+
   position(offset: number): Position {
     return positionAt(this.document.lineStarts, offset);
   }
@@ -164,7 +169,8 @@ function schemaErrorsToDiagnostics(
       case 'required': {
         const missing = (error.params as { missingProperty: string }).missingProperty;
         const description = schemaAt(schema, [...path, missing])?.description;
-        push(locator.value(path), `${where} needs \`${missing}\`${path.length ? ` in ${describePath(path)}` : ''}${description ? ` (${description})` : ''}`);
+        // A missing top-level key belongs to the cell, not to its whole body: point at the fence.
+        push(path.length ? locator.value(path) : locator.header(), `${where} needs \`${missing}\`${path.length ? ` in ${describePath(path)}` : ''}${description ? ` (${description})` : ''}`);
         break;
       }
       case 'enum': {

@@ -122,3 +122,10 @@ test('defaults are filled from the schema', () => {
   const train = experiment.cells.find((cell) => cell.kind === 'train')!.config as { epochs: number; optimizer: string; lr: number };
   assert.deepEqual([train.epochs, train.optimizer, train.lr], [10, 'adam', 1e-3]);
 });
+
+test('a missing key is reported on the cell\'s opening fence, not across its whole body', () => {
+  const text = '```data\ndataset: sprites\n```\n\n```model\nkind: vae\nencoder: [dense 64 relu]\n```\n';
+  const problems = loadExperiment(text, 'missing.aexp').diagnostics.filter((diagnostic) => /needs `latent`/.test(diagnostic.message));
+  assert.equal(problems.length, 1);
+  assert.deepEqual([problems[0].start.line, problems[0].start.column, problems[0].end.line], [5, 1, 5]);
+});

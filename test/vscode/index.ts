@@ -8,7 +8,8 @@ import path from 'node:path';
 import Mocha from 'mocha';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });
+  // LATENT_LAB_TEST_GREP (through scripts/test-vscode.mjs) runs only the tests whose names match.
+  const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec', ...(process.env.LATENT_LAB_TEST_GREP ? { grep: process.env.LATENT_LAB_TEST_GREP } : {}) });
   const wanted = process.env.LATENT_LAB_TEST_SUITE ?? 'notebook';
   for (const file of readdirSync(__dirname).filter((name) => name === `${wanted}.test.js`)) mocha.addFile(path.join(__dirname, file));
   return new Promise((resolve, reject) => {

@@ -100,6 +100,7 @@ suite('Latent Lab in VS Code', () => {
     await waitFor('a progress line', () => /epoch \d+\/\d+ · step/.test(outputText(train)), 60_000);
     console.log(`[measure] runtime cold start to first progress line ${(Date.now() - started)} ms`);
     await run;
+    console.log(`[measure] the run's milestones: ${api.controller.lastTimeline.join(', ')}`);
     delay.disable();
     console.log(`[measure] extension host event-loop delay during the run: p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms over ${((Date.now() - started) / 1000).toFixed(0)} s`);
     for (const cell of code) assert.equal(cell.executionSummary?.success, true, `${(cell.metadata.aexp as { kind: string }).kind}: ${outputText(cell)}`);
