@@ -97,7 +97,7 @@ class Run {
           await this.show(execution, this.progressOutput);
           await execution.replaceOutputItems(vscode.NotebookCellOutputItem.text(line, 'text/plain'), this.progressOutput);
         }
-        this.onStatus({ notebook: this.notebook, cell: this.trainCell, text: `epoch ${event.epoch}/${event.epochs} · loss ${formatNumber(event.loss)} · ETA ${formatSeconds(event.etaSeconds)}` });
+        this.onStatus({ notebook: this.notebook, cell: this.trainCell, text: `epoch ${event.epoch}/${event.epochs} · step ${event.step}/${event.stepsPerEpoch} · loss ${formatNumber(event.loss)} · ETA ${formatSeconds(event.etaSeconds)}` });
         return;
       }
       case 'metrics': {

@@ -17,7 +17,8 @@ test('npm run package builds a bundled .vsix whose runtime trains on its own and
   if (target !== 'linux-x64') return context.skip(`this test unpacks the linux-x64 package; this machine is ${target}`);
   const python = spawnSync('python3', ['--version']);
   if (python.status !== 0) return context.skip('python3 (for its zipfile module) is not installed');
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'package.mjs'), target], { cwd: root, stdio: 'pipe' });
+  // dist/ is built before the unit tests run (npm test); rebuilding it here would race the tests that fork it.
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'package.mjs'), target, '--skip-build'], { cwd: root, stdio: 'pipe' });
   const version = (JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: root, encoding: 'utf8' })) as { version: string }).version;
   const vsix = path.join(root, 'artifacts', 'package', `latent-lab-${version}-${target}.vsix`);
   assert.ok(existsSync(vsix), vsix);
