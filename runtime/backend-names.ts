@@ -1,6 +1,6 @@
 /** Backend names, apart from backend.ts so that the extension can list them without loading TF.js. */
-export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 /** What `auto` tries, in order (DESIGN.md, Backends). */
-export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'native', 'wasm', 'cpu'];

@@ -12,6 +12,10 @@ import '@tensorflow/tfjs-backend-cpu';
 // The core package leaves gradients unregistered; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { loadAddon } from './native/addon';
+import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
+import { nativeUpdate } from './native/optimizer';
+import { fusedUpdates } from './train/optimizers';
 import { registerWasmKernels } from './wasm-kernels';
 
 import { AUTO_ORDER, BACKENDS } from './backend-names';
@@ -44,6 +48,17 @@ async function prepareWasm(): Promise<void> {
   // The trailing separator matters: TF.js joins it with the file name.
   setWasmPaths(wasmDirectory() + path.sep);
   registerWasmKernels();
+}
+
+/**
+ * BLAS threads for the native backend: AEXP_NATIVE_THREADS when set, else one per core. Our own
+ * loops run on the JavaScript thread, so BLAS may take every core while it runs; OpenBLAS's default
+ * pool is replaced, never added to.
+ */
+export function nativeThreads(): number {
+  const requested = Number(process.env.AEXP_NATIVE_THREADS);
+  if (Number.isInteger(requested) && requested > 0) return requested;
+  return Math.max(1, os.availableParallelism());
 }
 
 function cpuName(): string {
@@ -136,6 +151,17 @@ async function selectConcrete(name: ConcreteBackend, options: { allowSoftwareGpu
       if (!(await tf.setBackend('wasm'))) throw new BackendError(`the wasm backend did not start: are the .wasm files in ${wasmDirectory()}?`);
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       return { backend: 'wasm', device: `${cpuName()}, WebAssembly${simd ? ' SIMD' : ''}, 1 thread` };
+    }
+    case 'native': {
+      const { addon, problem } = loadAddon();
+      if (!addon) throw new BackendError(problem!);
+      registerNativeBackend(addon);
+      fusedUpdates.set(NATIVE_BACKEND, nativeUpdate);
+      const threads = nativeThreads();
+      addon.setThreads(threads);
+      if (!(await tf.setBackend(NATIVE_BACKEND))) throw new BackendError('the native backend did not start');
+      const info = addon.info();
+      return { backend: 'native', device: `${cpuName()}, native kernels (${info.vectors}), ${info.blas}, ${info.blasThreads} BLAS thread${info.blasThreads === 1 ? '' : 's'}` };
     }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) throw new BackendError('the cpu backend did not start');

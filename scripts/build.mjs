@@ -1,7 +1,7 @@
 // Bundles the runtime (CLI + IPC server) with esbuild and copies the wasm binaries next to the bundle,
 // because the wasm backend looks for them beside the script that loads it.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,14 @@ await esbuild.build({
   ignoreAnnotations: true,
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
 });
+
+// The native addon, when scripts/build-native.mjs could build it, goes beside the runtime bundle.
+const addon = path.join(root, 'native', 'build', 'Release', 'latent_lab_native.node');
+rmSync(path.join(root, 'dist', 'native'), { recursive: true, force: true });
+if (existsSync(addon)) {
+  mkdirSync(path.join(root, 'dist', 'native'), { recursive: true });
+  copyFileSync(addon, path.join(root, 'dist', 'native', 'latent_lab_native.node'));
+}
 
 const require = createRequire(import.meta.url);
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));

@@ -39,7 +39,7 @@ for (const target of targets) {
 }
 
 // --skip-build packages dist/ as it is (the tests do, while other tests use dist/).
-if (!args.includes('--skip-build')) execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+if (!args.includes('--skip-build')) for (const script of ['build-native.mjs', 'build.mjs']) execFileSync(process.execPath, [path.join(root, 'scripts', script)], { stdio: 'inherit' });
 else if (!existsSync(path.join(root, 'dist', 'extension', 'extension.js'))) throw new Error('dist/ is missing: run npm run build');
 mkdirSync(out, { recursive: true });
 const vsce = path.join(path.dirname(require.resolve('@vscode/vsce/package.json')), 'vsce');

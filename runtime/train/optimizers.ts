@@ -19,12 +19,36 @@ const SLOT_NAMES: Record<TrainConfig['optimizer'], string[]> = {
   rmsprop: ['square', 'momentum'],
 };
 
+/** One optimizer step over every variable, for a backend that can do it in one pass per variable. */
+export interface FusedUpdateRequest {
+  optimizer: TrainConfig['optimizer'];
+  variables: readonly tf.Variable[];
+  /** Per variable, its slots in SLOT_NAMES order. */
+  slots: readonly (readonly tf.Variable[])[];
+  gradients: readonly tf.Tensor[];
+  lr: number;
+  /** The step number, from 1. */
+  step: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  momentum: number;
+}
+
+/**
+ * Fused updates by backend name. A backend registers one (runtime/native/); it answers false to
+ * leave the step to the ops below, having changed nothing. The ops are the reference.
+ */
+export const fusedUpdates = new Map<string, (request: FusedUpdateRequest) => boolean>();
+
 export class Optimizer {
   step = 0;
   private readonly slots: tf.Variable[][];
 
   constructor(private readonly config: TrainConfig, private readonly variables: tf.Variable[]) {
-    this.slots = variables.map((variable) => SLOT_NAMES[config.optimizer].map(() => tf.variable(tf.zerosLike(variable), false)));
+    // tidy frees the zeros each slot starts from; the variable keeps its own reference.
+    this.slots = variables.map((variable) => SLOT_NAMES[config.optimizer].map(() => tf.tidy(() => tf.variable(tf.zerosLike(variable), false))));
   }
 
   /** Applies one update with learning rate `lr`; gradients are in the variables' order. */
@@ -34,6 +58,8 @@ export class Optimizer {
     const [beta1, beta2] = this.config.betas;
     const momentum = this.config.momentum ?? (optimizer === 'sgd' ? 0.9 : 0);
     const t = this.step;
+    const fused = fusedUpdates.get(tf.getBackend());
+    if (fused?.({ optimizer, variables: this.variables, slots: this.slots, gradients, lr, step: t, beta1, beta2, epsilon, weightDecay: decay, momentum })) return;
     tf.tidy(() => {
       this.variables.forEach((variable, index) => {
         let gradient = gradients[index];

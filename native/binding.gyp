@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "latent_lab_native",
+      "sources": ["src/addon.cc"],
+      "cflags_cc!": ["-fno-exceptions", "-O2"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"],
+      "conditions": [
+        ["OS=='linux'", { "libraries": ["-lopenblas"] }],
+        ["OS=='linux' and target_arch=='x64'", { "cflags_cc": ["-march=x86-64", "-mtune=generic"] }],
+        ["OS=='mac'", {
+          "defines": ["LATENT_LAB_ACCELERATE", "ACCELERATE_NEW_LAPACK"],
+          "libraries": ["-framework Accelerate"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"] }
+        }],
+        ["OS=='win'", {
+          "variables": { "openblas_dir%": "<!(node -p \"process.env.OPENBLAS_DIR || 'C:/openblas'\")" },
+          "include_dirs": ["<(openblas_dir)/include"],
+          "libraries": ["<(openblas_dir)/lib/libopenblas.lib"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,287 @@
+/**
+ * The native backend against the stock cpu backend: every overridden kernel on random shapes,
+ * seeded training of each sample's model, tensor and buffer accounting, and buffer recycling that
+ * never hands out an array user code can still see.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../runtime/backend';
+import { batchNeeds, buildModelFor } from '../../runtime/engine';
+import { loadExperiment, cellConfig } from '../../runtime/format/validate';
+import { disposeAutoencoder, trainableVariables } from '../../runtime/model/build';
+import { lossTerms } from '../../runtime/model/losses';
+import { loadAddon } from '../../runtime/native/addon';
+import { NativeBackend, broadcastLayout } from '../../runtime/native/backend';
+import { mixSeed } from '../../runtime/data/dataset';
+import { loadDataset } from '../../runtime/data/index';
+import { batchInputs } from '../../runtime/train/batches';
+import { regularizerSchedule } from '../../runtime/model/losses';
+import { SHARED_DATA, sharedData, skipMessage } from '../helpers/shared';
+import { Optimizer } from '../../runtime/train/optimizers';
+
+const { addon, problem } = loadAddon();
+const skip = addon ? false : `the native addon is not available here: ${problem}`;
+
+/** Runs `compute` on cpu, then on native, and compares every output: max |a − b| / max |a|. */
+async function compare(label: string, compute: () => tf.Tensor | tf.Tensor[], tolerance = 1e-5): Promise<void> {
+  const run = () => tf.tidy(() => {
+    const result = compute();
+    return (Array.isArray(result) ? result : [result]).map((tensor) => ({ shape: tensor.shape, values: Float32Array.from(tensor.dataSync()) }));
+  });
+  await selectBackend('cpu');
+  const expected = run();
+  await selectBackend('native');
+  const actual = run();
+  for (const [index, reference] of expected.entries()) {
+    assert.deepEqual(actual[index].shape, reference.shape, `${label}: output ${index} shape`);
+    let scale = 0;
+    let worst = 0;
+    for (let i = 0; i < reference.values.length; i++) {
+      const a = reference.values[i];
+      const b = actual[index].values[i];
+      if (Number.isNaN(a) || Number.isNaN(b)) {
+        assert.ok(Number.isNaN(a) && Number.isNaN(b), `${label}: NaN at ${i} (${a} vs ${b})`);
+        continue;
+      }
+      if (!Number.isFinite(a) || !Number.isFinite(b)) {
+        assert.equal(b, a, `${label}: infinity at ${i}`);
+        continue;
+      }
+      scale = Math.max(scale, Math.abs(a));
+      worst = Math.max(worst, Math.abs(a - b));
+    }
+    const relative = scale > 0 ? worst / scale : worst;
+    assert.ok(relative <= tolerance, `${label}: output ${index} differs by ${relative.toExponential(2)} relative`);
+  }
+}
+
+let seed = 1;
+
+test('broadcast layouts merge axes that move together and drop axes of size 1', () => {
+  const layout = broadcastLayout([128, 28, 28, 1], [128, 28, 28, 1], [128, 28, 28, 1]);
+  assert.deepEqual([...layout.shape], [128 * 28 * 28]);
+  const bias = broadcastLayout([128, 400], [128, 400], [400]);
+  assert.deepEqual([[...bias.shape], [...bias.stridesA], [...bias.stridesB]], [[128, 400], [400, 1], [0, 1]]);
+  const column = broadcastLayout([5, 7], [5, 1], [1, 7]);
+  assert.deepEqual([[...column.shape], [...column.stridesA], [...column.stridesB]], [[5, 7], [1, 0], [0, 1]]);
+});
+
+test('matmul: every transpose combination, batches that broadcast, odd sizes', { skip }, async () => {
+  const cases: [number[], number[]][] = [[[7, 5], [5, 3]], [[1, 33], [33, 1]], [[65, 17], [17, 129]], [[3, 4, 6], [3, 6, 2]], [[3, 4, 6], [1, 6, 2]], [[1, 4, 6], [3, 6, 2]], [[2, 3, 4, 5], [2, 3, 5, 6]], [[2, 3, 4, 5], [5, 6]], [[128, 784], [784, 400]]];
+  for (const [shapeA, shapeB] of cases) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const a = shapeA.slice();
+        const b = shapeB.slice();
+        if (transposeA) [a[a.length - 1], a[a.length - 2]] = [a[a.length - 2], a[a.length - 1]];
+        if (transposeB) [b[b.length - 1], b[b.length - 2]] = [b[b.length - 2], b[b.length - 1]];
+        const first = seed++;
+        await compare(`matmul ${a}×${b} (${transposeA}, ${transposeB})`, () => tf.matMul(tf.randomUniform(a, -1, 1, 'float32', first), tf.randomUniform(b, -1, 1, 'float32', first + 1), transposeA, transposeB));
+      }
+    }
+  }
+});
+
+test('fused matmul: bias shapes and activations', { skip }, async () => {
+  for (const activation of ['linear', 'relu', 'sigmoid', 'elu'] as const) {
+    for (const biasShape of [[9], [1, 9], [6, 9], undefined]) {
+      for (const transposeB of [false, true]) {
+        const first = seed;
+        seed += 3;
+        await compare(`fused matmul ${activation} bias ${biasShape} transposeB ${transposeB}`, () => tf.fused.matMul({
+          a: tf.randomUniform([6, 11], -1, 1, 'float32', first),
+          b: tf.randomUniform(transposeB ? [9, 11] : [11, 9], -1, 1, 'float32', first + 1),
+          transposeB,
+          bias: biasShape ? tf.randomUniform(biasShape, -1, 1, 'float32', first + 2) : undefined,
+          activation,
+        }));
+      }
+    }
+  }
+});
+
+test('elementwise binary ops with broadcasting, and unary ops over their domains', { skip }, async () => {
+  const shapes: [number[], number[]][] = [[[5, 7], [5, 7]], [[5, 7], [7]], [[5, 1], [1, 7]], [[2, 3, 4], [3, 1]], [[], [4, 3]], [[4, 3], []], [[128, 28, 28, 1], [128, 28, 28, 1]], [[128, 400], [400]], [[2, 1, 3, 1], [1, 4, 1, 5]], [[0, 3], [3]]];
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div], ['maximum', tf.maximum], ['minimum', tf.minimum], ['squaredDifference', tf.squaredDifference]];
+  for (const [name, op] of ops) {
+    for (const [shapeA, shapeB] of shapes) {
+      const first = seed;
+      seed += 2;
+      await compare(`${name} ${JSON.stringify(shapeA)} ${JSON.stringify(shapeB)}`, () => op(tf.randomUniform(shapeA, -2, 2, 'float32', first), tf.randomUniform(shapeB, 0.5, 2, 'float32', first + 1)));
+    }
+  }
+  const unary: [string, (x: tf.Tensor) => tf.Tensor, number, number][] = [
+    ['neg', tf.neg, -3, 3], ['exp', tf.exp, -5, 5], ['log', tf.log, 0.01, 10], ['log1p', tf.log1p, -0.9, 10], ['sqrt', tf.sqrt, 0, 9], ['rsqrt', tf.rsqrt, 0.01, 9],
+    ['square', tf.square, -3, 3], ['abs', tf.abs, -3, 3], ['relu', tf.relu, -3, 3], ['sigmoid', tf.sigmoid, -20, 20], ['softplus', tf.softplus, -20, 20], ['tanh', tf.tanh, -5, 5],
+    ['step', (x) => tf.step(x, 0.25), -3, 3], ['reciprocal', tf.reciprocal, 0.1, 4],
+  ];
+  for (const [name, op, low, high] of unary) {
+    for (const shape of [[17], [3, 5, 7], [128, 784]]) {
+      const first = seed++;
+      await compare(`${name} ${shape}`, () => op(tf.randomUniform(shape, low, high, 'float32', first)));
+    }
+  }
+  await compare('NaN and infinities pass through as in TF.js', () => {
+    const x = tf.tensor1d([NaN, Infinity, -Infinity, 0, -0, 1]);
+    return [tf.relu(x), tf.step(x), tf.maximum(x, 0.5), tf.minimum(x, 0.5), tf.exp(x), tf.sigmoid(x)];
+  });
+});
+
+test('reductions: sum, mean, max and min over every axis set, with and without keepDims', { skip }, async () => {
+  const shape = [4, 5, 6, 3];
+  const axisSets = [[0], [1], [3], [1, 2], [0, 1], [1, 2, 3], [0, 1, 2, 3], [0, 2], [-1], [3, 0]];
+  for (const [name, op] of [['sum', tf.sum], ['mean', tf.mean], ['max', tf.max], ['min', tf.min]] as const) {
+    for (const axes of axisSets) {
+      for (const keepDims of [false, true]) {
+        const first = seed++;
+        await compare(`${name} axes ${axes} keepDims ${keepDims}`, () => op(tf.randomUniform(shape, -3, 3, 'float32', first), axes, keepDims));
+      }
+    }
+  }
+  const row = seed++;
+  await compare('sum of a large row accumulates in double precision', () => tf.sum(tf.randomUniform([1, 1_000_000], 0, 1, 'float32', row), 1), 1e-7);
+});
+
+type Shape4 = [number, number, number, number];
+const CONV_CASES: { x: Shape4; filter: Shape4; stride: number | [number, number]; pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]]; dilation?: number }[] = [
+  { x: [3, 28, 28, 1], filter: [3, 3, 1, 8], stride: 2, pad: 'same' },
+  { x: [2, 14, 14, 8], filter: [4, 4, 8, 6], stride: 2, pad: 'same' },
+  { x: [2, 9, 7, 3], filter: [3, 2, 3, 4], stride: 1, pad: 'valid' },
+  { x: [1, 11, 13, 2], filter: [5, 3, 2, 3], stride: 3, pad: 'same' },
+  { x: [2, 10, 9, 3], filter: [2, 5, 3, 2], stride: [2, 3], pad: 'valid' },
+  { x: [1, 8, 8, 2], filter: [3, 3, 2, 4], stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  { x: [4, 8, 8, 4], filter: [1, 1, 4, 6], stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 3], filter: [2, 2, 3, 3], stride: 4, pad: 'same' },
+  { x: [2, 12, 12, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 },
+];
+
+test('conv2d, its input and filter gradients and conv2dTranspose: strides, padding, dilation, odd sizes', { skip }, async () => {
+  for (const [index, { x: xShape, filter, stride, pad, dilation }] of CONV_CASES.entries()) {
+    const first = seed;
+    seed += 3;
+    await compare(`conv case ${index} ${JSON.stringify(CONV_CASES[index])}`, () => {
+      const x = tf.randomUniform(xShape, -1, 1, 'float32', first);
+      const weights = tf.randomUniform(filter, -1, 1, 'float32', first + 1);
+      const forward = tf.conv2d(x as tf.Tensor4D, weights as tf.Tensor4D, stride, pad, 'NHWC', dilation ?? 1);
+      if (dilation) return [forward];
+      const dy = tf.randomUniform(forward.shape, -1, 1, 'float32', first + 2);
+      const [inputGradient, filterGradient] = tf.grads((input: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, stride, pad), dy)))([x, weights]);
+      const parts = [forward, inputGradient, filterGradient];
+      if (typeof pad === 'string') parts.push(tf.conv2dTranspose(dy as tf.Tensor4D, weights as tf.Tensor4D, xShape, stride, pad));
+      return parts;
+    });
+  }
+});
+
+/**
+ * 20 seeded training steps of a sample's model, the engine's way: its own data (the real datasets
+ * from ../shared/data, sprites generated), batches, optimizer and learning rate.
+ */
+async function trainer(file: string, batch?: number, steps = 20): Promise<() => number[]> {
+  const experiment = loadExperiment(readFileSync(file, 'utf8'), file);
+  const data = cellConfig(experiment, 'data')!;
+  const modelConfig = cellConfig(experiment, 'model')!;
+  const trainConfig = cellConfig(experiment, 'train')!;
+  const seed = experiment.frontMatter.seed;
+  const dataset = await loadDataset(data, { dataDir: SHARED_DATA, baseDir: path.dirname(file), seed });
+  const size = batch ?? data.batch;
+  return () => {
+    const model = buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length);
+    const variables = trainableVariables(model);
+    const optimizer = new Optimizer(trainConfig, variables);
+    const needs = batchNeeds(model);
+    const losses: number[] = [];
+    for (let step = 0; step < steps; step++) {
+      const indices = Uint32Array.from({ length: size }, (_, index) => (step * size + index) % dataset.train.count);
+      const inputs = batchInputs(dataset.train, indices, dataset.shape, data.binarize, mixSeed(seed, 2, step), needs);
+      model.noise.seed = mixSeed(seed, 4, step);
+      const { value, grads } = tf.variableGrads(() => lossTerms(model, inputs, { training: true, seed: mixSeed(seed, 3, step), schedule: regularizerSchedule(modelConfig, step, 100) }).loss, variables);
+      losses.push(value.dataSync()[0]);
+      tf.tidy(() => optimizer.apply(variables.map((variable) => grads[variable.name]), trainConfig.lr));
+      tf.dispose([value, inputs.x, inputs.labels, inputs.mask, ...Object.values(grads)].filter((tensor) => tensor !== undefined));
+    }
+    optimizer.dispose();
+    disposeAutoencoder(model);
+    return losses;
+  };
+}
+
+const DATASET_FOLDERS: Record<string, string> = { mnist: 'mnist', cifar10: 'cifar10' };
+
+test('seeded training steps of every sample\'s model match the stock cpu backend within 1e-4', { skip, timeout: 900_000 }, async (context) => {
+  const samples = path.resolve(__dirname, '..', '..', 'samples');
+  for (const name of readdirSync(samples).filter((file) => file.endsWith('.aexp')).sort()) {
+    const file = path.join(samples, name);
+    const dataset = cellConfig(loadExperiment(readFileSync(file, 'utf8'), file), 'data')!.dataset;
+    if (DATASET_FOLDERS[dataset] && !sharedData(DATASET_FOLDERS[dataset])) {
+      context.diagnostic(`${name}: skipped, ${skipMessage(DATASET_FOLDERS[dataset])}`);
+      continue;
+    }
+    // The stock cpu convolution gradients take seconds per image, so the conv sample runs a small
+    // batch, and only 6 steps: with batch norm over 4 images its loss amplifies any change in float
+    // summation order (GEMM vs TF.js's loops) to 1e-4 by step 8, so later steps would test chaos.
+    const conv = name.includes('conv');
+    const train = await trainer(file, conv ? 4 : undefined, conv ? 6 : 20);
+    await selectBackend('cpu');
+    const expected = train();
+    await selectBackend('native');
+    const actual = train();
+    let worst = 0;
+    for (let step = 0; step < expected.length; step++) worst = Math.max(worst, Math.abs(actual[step] - expected[step]) / Math.abs(expected[step]));
+    assert.ok(worst <= 1e-4, `${name}: the losses differ by ${worst.toExponential(2)} relative (cpu ${expected.slice(-3)}, native ${actual.slice(-3)})`);
+    context.diagnostic(`${name}: ${expected.length} steps, largest relative loss difference ${worst.toExponential(2)}`);
+  }
+});
+
+test('no tensor or buffer leaks from one training run to the next, and outputs are recycled', { skip }, async () => {
+  await selectBackend('native');
+  const backend = tf.backend() as NativeBackend;
+  const train = await trainer(path.resolve(__dirname, '..', '..', 'samples', 'quickstart.aexp'), 32);
+  train();
+  const tensors = tf.memory().numTensors;
+  const buffers = backend.numDataIds();
+  const recycled = backend.recycled;
+  train();
+  assert.equal(tf.memory().numTensors, tensors, 'tensors');
+  assert.equal(backend.numDataIds(), buffers, 'buffers');
+  assert.ok(backend.recycled > recycled + 100, `output arrays come from the pool (${backend.recycled - recycled} recycled)`);
+});
+
+test('a recycled buffer is never one that escaped: dataSync, data, slices and user arrays keep their values', { skip }, async () => {
+  await selectBackend('native');
+  const length = 4096;
+  const churn = () => {
+    // Enough same-sized outputs, created and freed, to hand every free array of that size out again.
+    for (let round = 0; round < 50; round++) tf.tidy(() => tf.mul(tf.add(tf.fill([length], round), 1), 3));
+  };
+  const synced = tf.tidy(() => tf.add(tf.fill([length], 5), 2));
+  const syncedValues = synced.dataSync();
+  synced.dispose();
+  const awaited = tf.tidy(() => tf.add(tf.fill([length], 8), 1));
+  const awaitedValues = await awaited.data();
+  awaited.dispose();
+  const parent = tf.tidy(() => tf.add(tf.fill([2, length / 2], 4), 0));
+  const slice = tf.slice(parent, [1, 0], [1, length / 2]);
+  parent.dispose();
+  const mine = new Float32Array(length).fill(6);
+  const wrapped = tf.tensor1d(mine);
+  const doubled = tf.mul(wrapped, 2);
+  wrapped.dispose();
+  churn();
+  assert.ok(syncedValues.every((value) => value === 7), 'an array from dataSync() keeps its values after its tensor is gone');
+  assert.ok(awaitedValues.every((value) => value === 9), 'an array from data() keeps its values');
+  assert.ok(slice.dataSync().every((value) => value === 4), 'a slice sharing its parent\'s memory keeps its values');
+  assert.ok(mine.every((value) => value === 6), 'an array user code handed to tf.tensor is never written to');
+  assert.ok(doubled.dataSync().every((value) => value === 12));
+  slice.dispose();
+  doubled.dispose();
+
+  // And the pool does work: a plain intermediate's array is handed out again.
+  const backend = tf.backend() as NativeBackend;
+  const before = backend.recycled;
+  churn();
+  assert.ok(backend.recycled > before, 'intermediates are recycled');
+});
