@@ -372,6 +372,37 @@ function conv2dBackpropFilterKernel(stock: KernelFunc): KernelFunc {
   };
 }
 
+/**
+ * SplitV along any axis as row copies. TF.js's own goes element by element through index
+ * arithmetic: splitting the VAE's [128, 40] encoder output took 4 ms, a quarter of a training step.
+ */
+function splitVKernel(stock: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x;
+    if (!isFloat(x)) return stock(args);
+    const axis = tf.util.parseAxisParam(attrs!.axis as number, x!.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x!, attrs!.numOrSizeSplits as number | number[], axis);
+    const outer = tf.util.sizeFromShape(x!.shape.slice(0, axis));
+    const inner = tf.util.sizeFromShape(x!.shape.slice(axis + 1));
+    const length = x!.shape[axis];
+    const source = backend.values(x!);
+    let begin = 0;
+    return sizes.map((size) => {
+      const shape = x!.shape.slice();
+      shape[axis] = size;
+      const { info, values } = backend.output(shape);
+      const row = size * inner;
+      for (let index = 0; index < outer; index++) {
+        const from = (index * length + begin) * inner;
+        values.set(source.subarray(from, from + row), index * row);
+      }
+      begin += size;
+      return info;
+    });
+  };
+}
+
 /** The kernels the addon replaces, by TF.js kernel name. */
 export const NATIVE_KERNELS: Record<string, (stock: KernelFunc) => KernelFunc> = {
   ...Object.fromEntries(Object.keys(UNARY).map((name) => [name, (stock: KernelFunc) => unaryKernel(name, stock)])),
@@ -382,6 +413,7 @@ export const NATIVE_KERNELS: Record<string, (stock: KernelFunc) => KernelFunc> =
   Conv2D: conv2dKernel,
   Conv2DBackpropInput: conv2dBackpropInputKernel,
   Conv2DBackpropFilter: conv2dBackpropFilterKernel,
+  SplitV: splitVKernel,
 };
 
 /**

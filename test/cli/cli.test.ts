@@ -63,7 +63,7 @@ test('aexp run fails with one clear line on bad arguments', () => {
   assert.equal(missing.status, 2);
   assert.match(missing.stderr.split('\n')[0], /^aexp: nope\.aexp: no such file$/);
   const backend = cli(['run', 'samples/quickstart.aexp', '--backend', 'tpu']);
-  assert.match(backend.stderr.split('\n')[0], /--backend must be one of auto, tensorflow, webgpu, wasm, cpu, not "tpu"/);
+  assert.match(backend.stderr.split('\n')[0], /--backend must be one of auto, tensorflow, webgpu, native, wasm, cpu, not "tpu"/);
   const datasets = cli(['datasets', '--data-dir', '/tmp/none']);
   assert.equal(datasets.status, 0);
   assert.match(datasets.stdout, /mnist .*downloaded on first use/);

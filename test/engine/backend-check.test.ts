@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadAddon } from '../../runtime/native/addon';
 import { selectBackend } from '../../runtime/backend';
 import { verifyBackend } from '../../runtime/backend-check';
 import { BackendError } from '../../runtime/backend';
@@ -27,23 +28,28 @@ const subject = {
 };
 
 /** Replaces wasm's Relu with one that is off by 1% — the kind of error that trains without a crash. */
-async function withBrokenRelu<T>(body: () => Promise<T>): Promise<T> {
-  const original = tf.getKernel('Relu', 'wasm')!;
-  tf.unregisterKernel('Relu', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: (args) => {
-    const result = original.kernelFunc(args) as tf.TensorInfo;
-    const backend = args.backend as unknown as { disposeData(id: object): void };
-    const factor = tf.scalar(1.01);
-    const scaled = tf.engine().runKernel('Multiply', { a: result as unknown as tf.Tensor, b: factor }) as tf.TensorInfo;
-    backend.disposeData(result.dataId);
-    factor.dispose();
-    return scaled;
-  } });
+/** Relu made 1% wrong on the given backends (each must have registered its kernels), for the body's duration. */
+async function withBrokenRelu<T>(backends: string[], body: () => Promise<T>): Promise<T> {
+  const originals = backends.map((name) => tf.getKernel('Relu', name)!);
+  for (const original of originals) {
+    tf.unregisterKernel('Relu', original.backendName);
+    tf.registerKernel({ ...original, kernelFunc: (args) => {
+      const result = original.kernelFunc(args) as tf.TensorInfo;
+      const backend = args.backend as unknown as { disposeData(id: object): void };
+      const factor = tf.scalar(1.01);
+      const scaled = tf.engine().runKernel('Multiply', { a: result as unknown as tf.Tensor, b: factor }) as tf.TensorInfo;
+      backend.disposeData(result.dataId);
+      factor.dispose();
+      return scaled;
+    } });
+  }
   try {
     return await body();
   } finally {
-    tf.unregisterKernel('Relu', 'wasm');
-    tf.registerKernel(original);
+    for (const original of originals) {
+      tf.unregisterKernel('Relu', original.backendName);
+      tf.registerKernel(original);
+    }
   }
 }
 
@@ -61,7 +67,7 @@ test('wasm passes the gradient check on a conv VAE, and the verdict is cached', 
 test('a backend with a wrong kernel is refused: by name when asked for explicitly, skipped by auto', async () => {
   const cache = path.join(temporaryDirectory(), 'checks.json');
   const info = await selectBackend('wasm');
-  const verdict = await withBrokenRelu(() => verifyBackend(info, subject, cache));
+  const verdict = await withBrokenRelu(['wasm'], () => verifyBackend(info, subject, cache));
   assert.equal(verdict.ok, false);
   assert.ok(verdict.error > 1e-3, JSON.stringify(verdict));
 
@@ -70,7 +76,13 @@ test('a backend with a wrong kernel is refused: by name when asked for explicitl
   process.env.AEXP_CACHE_DIR = directory;
   try {
     const file = tinyExperiment(directory, { epochs: 1, count: 200 });
-    await withBrokenRelu(async () => {
+    // auto tries native before wasm where the addon loads: both are broken, so auto ends on cpu.
+    const broken = ['wasm'];
+    if (loadAddon().addon) {
+      await selectBackend('native');
+      broken.push('native');
+    }
+    await withBrokenRelu(broken, async () => {
       await assert.rejects(runExperiment({ file, backend: 'wasm', outDir: path.join(directory, 'runs') }), (error: Error) => error instanceof BackendError && /wasm backend .* failed the gradient check against cpu/.test(error.message) && /refused/.test(error.message));
       const messages: string[] = [];
       const result = await runExperiment({ file, backend: 'auto', outDir: path.join(directory, 'runs'), onEvent: (event) => event.type === 'log' && messages.push(event.message) });
