@@ -52,6 +52,8 @@ for (const target of targets) {
   mkdirSync(stage, { recursive: true });
   for (const name of ['package.json', 'README.md', '.vscodeignore', 'media']) cpSync(path.join(root, name), path.join(stage, name), { recursive: true });
   for (const part of ['extension', 'runtime']) cpSync(path.join(root, 'dist', part), path.join(stage, 'dist', part), { recursive: true, filter: withoutMaps });
+  // The native addon is built here, for this machine's platform: only that package carries it.
+  if (target !== `${process.platform}-${process.arch}`) rmSync(path.join(stage, 'dist', 'native'), { recursive: true, force: true });
   // The wasm backend runs single-threaded in Node: the threaded binary is never loaded.
   rmSync(path.join(stage, 'dist', 'runtime', 'tfjs-backend-wasm-threaded-simd.wasm'), { force: true });
   if (target !== 'universal') {
