@@ -35,6 +35,15 @@ export class Client {
       this.child.send(message as object);
     });
   }
+  /** Resolves at the run's first progress event. */
+  firstProgress(runId: string): Promise<void> {
+    const isProgress = (message: RuntimeNotification) => message.type === 'event' && message.runId === runId && message.event.type === 'progress';
+    return new Promise((resolve) => {
+      if (this.notifications.some(isProgress)) resolve();
+      else this.listeners.push((message) => isProgress(message) && resolve());
+    });
+  }
+
   runEnded(runId: string): Promise<RuntimeNotification & { type: 'runEnded' }> {
     return new Promise((resolve) => {
       const found = this.notifications.find((message) => message.type === 'runEnded' && message.runId === runId);

@@ -43,14 +43,7 @@ test('the forked runtime initializes, runs a real experiment and streams its eve
 test('cancel stops a run within a batch and the run reports it', async () => {
   const directory = temporaryDirectory();
   await client.request({ type: 'run', runId: 'r2', file: tinyExperiment(directory, { epochs: 20 }), outDir: path.join(directory, 'runs') });
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (client.notifications.some((message) => message.type === 'event' && message.runId === 'r2' && message.event.type === 'progress')) {
-        clearInterval(check);
-        resolve();
-      }
-    }, 20);
-  });
+  await client.firstProgress('r2');
   const cancelled = await client.request({ type: 'cancel', runId: 'r2' });
   assert.deepEqual(cancelled.type === 'response' && cancelled.ok && cancelled.result, { cancelled: true });
   const ended = await client.runEnded('r2');
@@ -75,14 +68,7 @@ test('malformed requests and failing runs come back as errors, not crashes', asy
 test('shutdown during a run: the run checkpoints and reports why before the process exits', async () => {
   const directory = temporaryDirectory();
   await client.request({ type: 'run', runId: 'r5', file: tinyExperiment(directory, { epochs: 20 }), outDir: path.join(directory, 'runs') });
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (client.notifications.some((message) => message.type === 'event' && message.runId === 'r5' && message.event.type === 'progress')) {
-        clearInterval(check);
-        resolve();
-      }
-    }, 20);
-  });
+  await client.firstProgress('r5');
   const exited = new Promise((resolve) => client.child.once('exit', resolve));
   const shutdown = await client.request({ type: 'shutdown' });
   assert.deepEqual(shutdown.type === 'response' && shutdown.ok && shutdown.result, { runs: 1 });
