@@ -35,6 +35,7 @@ function settings() {
     runsFolder: config.get<string>('runsFolder') || undefined,
     interval: config.get<number>('outputUpdateInterval', 250),
     resumeInterruptedRuns: config.get<boolean>('resumeInterruptedRuns', true),
+    nativeThreads: config.get<number>('nativeThreads', 0),
   };
 }
 
@@ -49,7 +50,7 @@ class Host implements RuntimeHost, vscode.Disposable {
     if (this.current && !this.current.process.exited) return this.current.ready;
     this.current?.process.dispose();
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: { AEXP_PROGRESS_INTERVAL_MS: String(settings().interval), ...(this.nativeFolder() ? { AEXP_TFJS_NODE_PATH: this.nativeFolder() } : {}) } }, this.log);
+    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: this.runtimeEnvironment() }, this.log);
     runtimeProcess.onExit(() => this.backendEmitter.fire(undefined));
     const { backend, dataDir } = settings();
     const ready = runtimeProcess.request<{ backend: string; device: string }>({ type: 'initialize', backend, ...(dataDir ? { dataDir } : {}) }).then((info) => {
@@ -62,6 +63,17 @@ class Host implements RuntimeHost, vscode.Disposable {
     });
     this.current = { process: runtimeProcess, ready };
     return ready;
+  }
+
+  /** What the runtime reads from its environment: the update interval, tfjs-node's folder, the native thread count. */
+  private runtimeEnvironment(): NodeJS.ProcessEnv {
+    const { interval, nativeThreads } = settings();
+    const nativeFolder = this.nativeFolder();
+    return {
+      AEXP_PROGRESS_INTERVAL_MS: String(interval),
+      ...(nativeFolder ? { AEXP_TFJS_NODE_PATH: nativeFolder } : {}),
+      ...(nativeThreads > 0 ? { AEXP_NATIVE_THREADS: String(nativeThreads) } : {}),
+    };
   }
 
   get pid(): number | undefined {

@@ -51,15 +51,15 @@ async function prepareWasm(): Promise<void> {
 }
 
 /**
- * BLAS threads for the native backend: AEXP_NATIVE_THREADS when set, else one fewer than the cores.
- * The JavaScript thread keeps running between GEMMs (our elementwise loops, TF.js's bookkeeping,
- * V8's garbage collector): measured on 2 cores, 1 BLAS thread trains the MLP VAE 6% and the conv
- * VAE 24% faster than 2. OpenBLAS's own default pool (one per core) is replaced, never added to.
+ * Threads for the native backend, the JavaScript thread included: AEXP_NATIVE_THREADS when set
+ * (latentLab.nativeThreads in VS Code), else one per core. BLAS stays single-threaded inside each
+ * of the addon's own threads, whose workers sleep between kernels: OpenBLAS's own pool spins after
+ * every call, and on 2 cores that took the second core from V8 and from our loops.
  */
 export function nativeThreads(): number {
   const requested = Number(process.env.AEXP_NATIVE_THREADS);
   if (Number.isInteger(requested) && requested > 0) return requested;
-  return Math.max(1, os.availableParallelism() - 1);
+  return Math.max(1, os.availableParallelism());
 }
 
 function cpuName(): string {
@@ -162,7 +162,7 @@ async function selectConcrete(name: ConcreteBackend, options: { allowSoftwareGpu
       addon.setThreads(threads);
       if (!(await tf.setBackend(NATIVE_BACKEND))) throw new BackendError('the native backend did not start');
       const info = addon.info();
-      return { backend: 'native', device: `${cpuName()}, native kernels (${info.vectors}), ${info.blas}, ${info.blasThreads} BLAS thread${info.blasThreads === 1 ? '' : 's'}` };
+      return { backend: 'native', device: `${cpuName()}, native kernels (${info.vectors}), ${info.blas}, ${info.threads} thread${info.threads === 1 ? '' : 's'}` };
     }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) throw new BackendError('the cpu backend did not start');

@@ -163,6 +163,10 @@ function datasets(argv: string[]): number {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   switch (command) {
     case 'run':
       return run(rest);

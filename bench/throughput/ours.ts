@@ -1,10 +1,14 @@
 /**
  * One measurement of our training throughput: a model from BACKENDS.md on one backend, batch 128,
  * Adam, random inputs, the same step the engine runs (gradients, update, loss read back).
- * Prints one JSON line. Bundled to dist/bench/throughput.js so it runs without the sources.
+ * Prints one JSON line, with the model's floating-point operations per training sample.
+ * `--peak` instead measures the machine: SGEMM through the native addon on every core, and the
+ * nominal AVX2 peak. Bundled to dist/bench/throughput.js so it runs without the sources.
  */
 import { parseArgs } from 'node:util';
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendName } from '../../runtime/backend';
 import { selectBackend } from '../../runtime/backend';
 import { parseLayer } from '../../runtime/format/layers';
@@ -13,6 +17,7 @@ import { withDefaults } from '../../runtime/format/validate';
 import { buildAutoencoder, trainableVariables } from '../../runtime/model/build';
 import { lossTerms } from '../../runtime/model/losses';
 import { Optimizer } from '../../runtime/train/optimizers';
+import { loadAddon } from '../../runtime/native/addon';
 
 /** `conv` is BACKENDS.md's conv VAE as written there (3×3, our default kernel); `conv-k4` the common 4×4 variant. */
 const MODELS = {
@@ -21,8 +26,56 @@ const MODELS = {
   'conv-k4': ['conv 32 k4 s2 relu', 'conv 64 k4 s2 relu'],
 };
 
+/**
+ * Multiply-adds of one sample through the dense and convolution layers, times 2 for FLOPs, times 3
+ * for a training step (forward, input gradient, weight gradient), as PyTorch's and TF.js's
+ * profilers count. Elementwise ops are left out: next to the GEMMs they are noise.
+ */
+function trainingFlopsPerSample(networks: tfl.LayersModel[]): number {
+  let multiplyAdds = 0;
+  for (const network of networks) {
+    for (const layer of network.layers) {
+      const input = layer.input as tfl.SymbolicTensor;
+      const output = layer.output as tfl.SymbolicTensor;
+      if (Array.isArray(input) || Array.isArray(output)) continue;
+      const kernel = layer.getWeights(false)[0]?.shape;
+      if (!kernel) continue;
+      const weights = kernel.reduce((product, size) => product * size, 1);
+      const name = layer.getClassName();
+      // A dense layer uses each weight once per sample; a conv once per output position, a transposed conv once per input position.
+      if (name === 'Dense') multiplyAdds += weights;
+      else if (name === 'Conv2D') multiplyAdds += (output.shape[1] ?? 0) * (output.shape[2] ?? 0) * weights;
+      else if (name === 'Conv2DTranspose') multiplyAdds += (input.shape[1] ?? 0) * (input.shape[2] ?? 0) * weights;
+    }
+  }
+  return 2 * 3 * multiplyAdds;
+}
+
+/** SGEMM GFLOP/s on every core (the practical peak), and cores × clock × 32 (AVX2: two 8-wide FMA units). */
+function measurePeak(): void {
+  const { addon, problem } = loadAddon();
+  const cpus = os.cpus();
+  const nominal = (cpus.length * (cpus[0]?.speed ?? 0) * 1e6 * 32) / 1e9;
+  let gemm: number | undefined;
+  if (addon) {
+    addon.setThreads(os.availableParallelism());
+    const size = 1024;
+    const a = new Float32Array(size * size).fill(0.5);
+    const c = new Float32Array(size * size);
+    const rates: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      const started = performance.now();
+      addon.gemm(false, false, size, size, size, a, a, c, 1, 0, 0, 0, 1, 0);
+      rates.push((2 * size ** 3) / ((performance.now() - started) / 1000) / 1e9);
+    }
+    gemm = rates.sort((x, y) => x - y)[rates.length >> 1];
+  }
+  process.stdout.write(`${JSON.stringify({ gemmGflops: gemm, nominalGflops: nominal, cores: cpus.length, mhz: cpus[0]?.speed, problem })}\n`);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, model: { type: 'string', default: 'mlp' }, steps: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, model: { type: 'string', default: 'mlp' }, steps: { type: 'string', default: '20' }, peak: { type: 'boolean', default: false } } });
+  if (values.peak) return measurePeak();
   const name = values.model as keyof typeof MODELS;
   if (!MODELS[name]) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}, not ${values.model}`);
   const info = await selectBackend(values.backend as BackendName);
@@ -43,7 +96,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   for (let index = 0; index < steps; index++) await trainStep();
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ samplesPerSecond: (steps * 128) / seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, device: `${info.backend}: ${info.device}` })}\n`);
+  process.stdout.write(`${JSON.stringify({ samplesPerSecond: (steps * 128) / seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, device: `${info.backend}: ${info.device}`, flopsPerSample: trainingFlopsPerSample([model.encoder, model.decoder]) })}\n`);
 }
 
 main().catch((error: Error) => {

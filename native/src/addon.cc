@@ -2,7 +2,8 @@
 // with the backend's own typed arrays (runtime/native/). Outputs are written into arrays the caller
 // allocated; nothing here keeps a pointer after it returns. GEMM goes to BLAS (OpenBLAS on Linux
 // and Windows, Accelerate on macOS); convolutions are im2col + GEMM; the elementwise loops are
-// compiled for baseline x86-64 with an AVX2 clone chosen at load time.
+// compiled for baseline x86-64 with an AVX2 clone chosen at load time. Work above a size threshold
+// is split across the addon's thread pool (pool.h), with BLAS itself single-threaded.
 #include <node_api.h>
 
 #include <algorithm>
@@ -11,6 +12,9 @@
 #include <cstdio>
 #include <cstring>
 #include <vector>
+
+#include "pool.h"
+#include "vmath.h"
 
 #ifdef LATENT_LAB_ACCELERATE
 #include <Accelerate/Accelerate.h>
@@ -87,6 +91,38 @@ napi_value undefined(napi_env env) {
 
 // ---- GEMM --------------------------------------------------------------------------------------
 
+void sgemmSerial(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
+              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+}
+
+// Below this many multiply-adds a GEMM stays on one thread: waking a worker costs more than it saves.
+const int64_t PARALLEL_GEMM_WORK = int64_t{1} << 23;
+// Splits fall on multiples of this, the row or column block of the BLAS micro-kernels.
+const int64_t GEMM_SPLIT_QUANTUM = 16;
+
+// Row-major C = alpha·op(A)·op(B) + beta·C, split across the pool along C's longer side.
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const int threads = pool::shared().size();
+  if (threads <= 1 || m * n * k < PARALLEL_GEMM_WORK || std::max(m, n) < 2 * GEMM_SPLIT_QUANTUM) {
+    sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const bool splitRows = m >= n;
+  const int64_t blocks = ((splitRows ? m : n) + GEMM_SPLIT_QUANTUM - 1) / GEMM_SPLIT_QUANTUM;
+  pool::parallelFor(blocks, 1, [&](int64_t begin, int64_t end) {
+    const int64_t from = begin * GEMM_SPLIT_QUANTUM;
+    if (splitRows) {
+      const int64_t to = std::min(m, end * GEMM_SPLIT_QUANTUM);
+      sgemmSerial(transA, transB, to - from, n, k, alpha, transA ? a + from : a + from * lda, lda, b, ldb, beta, c + from * ldc, ldc);
+    } else {
+      const int64_t to = std::min(n, end * GEMM_SPLIT_QUANTUM);
+      sgemmSerial(transA, transB, m, to - from, k, alpha, a, lda, transB ? b + from * ldb : b + from, ldb, beta, c + from, ldc);
+    }
+  });
+}
+
 // gemm(transA, transB, m, n, k, A, B, C, batch, strideA, strideB, strideC, alpha, beta)
 // Row-major C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b]; a stride of 0 broadcasts.
 napi_value Gemm(napi_env env, napi_callback_info info) {
@@ -105,10 +141,13 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     args.fail("gemm: an operand is smaller than its shape");
     return nullptr;
   }
-  for (int64_t index = 0; index < batch; index++) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha,
-                a + index * strideA, transA ? static_cast<int>(m) : static_cast<int>(k), b + index * strideB, transB ? static_cast<int>(k) : static_cast<int>(n), beta,
-                c + index * strideC, static_cast<int>(n));
+  const int64_t lda = transA ? m : k, ldb = transB ? k : n;
+  if (batch >= pool::shared().size() && batch > 1) {
+    pool::parallelFor(batch, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t index = begin; index < end; index++) sgemmSerial(transA, transB, m, n, k, alpha, a + index * strideA, lda, b + index * strideB, ldb, beta, c + index * strideC, n);
+    });
+  } else {
+    for (int64_t index = 0; index < batch; index++) sgemm(transA, transB, m, n, k, alpha, a + index * strideA, lda, b + index * strideB, ldb, beta, c + index * strideC, n);
   }
   return undefined(env);
 }
@@ -117,27 +156,32 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 
 enum Unary { NEG, EXP, LOG, LOG1P, SQRT, RSQRT, SQUARE, ABS, RELU, SIGMOID, SOFTPLUS, TANH, STEP, RECIPROCAL, UNARY_COUNT };
 
+// Below this many elements an elementwise kernel stays on one thread: waking a sleeping worker
+// costs tens of microseconds (more in a VM), as much as the loop itself.
+const int64_t PARALLEL_ELEMENTS = int64_t{1} << 18;
+
 // TF.js's softplus thresholds (tfjs-backend-cpu softplus.ts): exact where the naive form loses digits.
 const float SOFTPLUS_THRESHOLD = std::log(1.1920928955078125e-7f) + 2.0f;
 
 VECTOR_CLONES void unaryLoop(int op, const float* x, float* out, int64_t length, float alpha) {
+  using vmath::Floats;
   switch (op) {
     case NEG: for (int64_t i = 0; i < length; i++) out[i] = -x[i]; break;
-    case EXP: for (int64_t i = 0; i < length; i++) out[i] = std::exp(x[i]); break;
-    case LOG: for (int64_t i = 0; i < length; i++) out[i] = std::log(x[i]); break;
-    case LOG1P: for (int64_t i = 0; i < length; i++) out[i] = std::log1p(x[i]); break;
+    case EXP: vmath::map(x, out, length, [](Floats v) VMATH_LAMBDA { return vmath::exp(v); }); break;
+    case LOG: vmath::map(x, out, length, [](Floats v) VMATH_LAMBDA { return vmath::log(v); }); break;
+    case LOG1P: vmath::map(x, out, length, [](Floats v) VMATH_LAMBDA { return vmath::log1p(v); }); break;
     case SQRT: for (int64_t i = 0; i < length; i++) out[i] = std::sqrt(x[i]); break;
     case RSQRT: for (int64_t i = 0; i < length; i++) out[i] = 1.0f / std::sqrt(x[i]); break;
     case SQUARE: for (int64_t i = 0; i < length; i++) out[i] = x[i] * x[i]; break;
     case ABS: for (int64_t i = 0; i < length; i++) out[i] = std::fabs(x[i]); break;
     // NaN passes through, as in TF.js (x < 0 is false for NaN).
     case RELU: for (int64_t i = 0; i < length; i++) out[i] = x[i] < 0.0f ? 0.0f : x[i]; break;
-    case SIGMOID: for (int64_t i = 0; i < length; i++) out[i] = 1.0f / (1.0f + std::exp(-x[i])); break;
+    case SIGMOID: vmath::map(x, out, length, [](Floats v) VMATH_LAMBDA { return 1.0f / (1.0f + vmath::exp(-v)); }); break;
     case SOFTPLUS:
-      for (int64_t i = 0; i < length; i++) {
-        const float value = x[i];
-        out[i] = value > -SOFTPLUS_THRESHOLD ? value : value < SOFTPLUS_THRESHOLD ? std::exp(value) : std::log(std::exp(value) + 1.0f);
-      }
+      vmath::map(x, out, length, [](Floats v) VMATH_LAMBDA {
+        const Floats e = vmath::exp(v);
+        return vmath::select(v > -SOFTPLUS_THRESHOLD, v, vmath::select(v < SOFTPLUS_THRESHOLD, e, vmath::log(e + 1.0f)));
+      });
       break;
     case TANH: for (int64_t i = 0; i < length; i++) out[i] = std::tanh(x[i]); break;
     case STEP: for (int64_t i = 0; i < length; i++) out[i] = std::isnan(x[i]) ? x[i] : (x[i] > 0.0f ? 1.0f : alpha); break;
@@ -158,7 +202,7 @@ napi_value UnaryOp(napi_env env, napi_callback_info info) {
     args.fail("unary: unknown op or short output");
     return nullptr;
   }
-  unaryLoop(op, x, out, static_cast<int64_t>(lengthX), alpha);
+  pool::parallelFor(static_cast<int64_t>(lengthX), PARALLEL_ELEMENTS, [&](int64_t begin, int64_t end) { unaryLoop(op, x + begin, out + begin, end - begin, alpha); });
   return undefined(env);
 }
 
@@ -193,16 +237,28 @@ VECTOR_CLONES void binaryRow(const float* a, const float* b, float* out, int64_t
   }
 }
 
+// Rows [firstRow, endRow) of the output, each `shape[last]` long, or, for a single row, the
+// elements [firstRow, endRow) of it (the caller splits whichever there are many of).
 template <int OP>
-void binaryLoop(const float* a, const float* b, float* out, const int32_t* shape, const int32_t* stridesA, const int32_t* stridesB, int rank) {
+void binaryLoop(const float* a, const float* b, float* out, const int32_t* shape, const int32_t* stridesA, const int32_t* stridesB, int rank, int64_t firstRow, int64_t endRow) {
   const int last = rank - 1;
   const int64_t row = rank > 0 ? shape[last] : 1;
   const int strideA = rank > 0 ? stridesA[last] : 0, strideB = rank > 0 ? stridesB[last] : 0;
   int64_t rows = 1;
   for (int axis = 0; axis < last; axis++) rows *= shape[axis];
+  if (rows == 1) {
+    binaryRow<OP>(a + firstRow * strideA, b + firstRow * strideB, out + firstRow, endRow - firstRow, strideA, strideB);
+    return;
+  }
   std::vector<int32_t> counter(std::max(rank, 1), 0);
   int64_t offsetA = 0, offsetB = 0;
-  for (int64_t r = 0; r < rows; r++) {
+  for (int64_t axis = last - 1, rest = firstRow; axis >= 0; axis--) {
+    counter[axis] = static_cast<int32_t>(rest % shape[axis]);
+    rest /= shape[axis];
+    offsetA += static_cast<int64_t>(counter[axis]) * stridesA[axis];
+    offsetB += static_cast<int64_t>(counter[axis]) * stridesB[axis];
+  }
+  for (int64_t r = firstRow; r < endRow; r++) {
     binaryRow<OP>(a + offsetA, b + offsetB, out + r * row, row, strideA, strideB);
     for (int axis = last - 1; axis >= 0; axis--) {
       counter[axis]++;
@@ -241,15 +297,21 @@ napi_value BinaryOp(napi_env env, napi_callback_info info) {
   }
   if (size == 0) return undefined(env);
   const int r = static_cast<int>(rank);
-  switch (op) {
-    case ADD: binaryLoop<ADD>(a, b, out, shape, stridesA, stridesB, r); break;
-    case SUB: binaryLoop<SUB>(a, b, out, shape, stridesA, stridesB, r); break;
-    case MUL: binaryLoop<MUL>(a, b, out, shape, stridesA, stridesB, r); break;
-    case DIV: binaryLoop<DIV>(a, b, out, shape, stridesA, stridesB, r); break;
-    case MAX: binaryLoop<MAX>(a, b, out, shape, stridesA, stridesB, r); break;
-    case MIN: binaryLoop<MIN>(a, b, out, shape, stridesA, stridesB, r); break;
-    case SQUARED_DIFFERENCE: binaryLoop<SQUARED_DIFFERENCE>(a, b, out, shape, stridesA, stridesB, r); break;
-  }
+  const int64_t row = rank > 0 ? shape[rank - 1] : 1;
+  const int64_t rows = size / row;
+  // Split rows when there are several, else the one row; either way about PARALLEL_ELEMENTS each.
+  const int64_t units = rows == 1 ? row : rows, grain = rows == 1 ? PARALLEL_ELEMENTS : std::max<int64_t>(1, PARALLEL_ELEMENTS / row);
+  pool::parallelFor(units, grain, [&](int64_t begin, int64_t end) {
+    switch (op) {
+      case ADD: binaryLoop<ADD>(a, b, out, shape, stridesA, stridesB, r, begin, end); break;
+      case SUB: binaryLoop<SUB>(a, b, out, shape, stridesA, stridesB, r, begin, end); break;
+      case MUL: binaryLoop<MUL>(a, b, out, shape, stridesA, stridesB, r, begin, end); break;
+      case DIV: binaryLoop<DIV>(a, b, out, shape, stridesA, stridesB, r, begin, end); break;
+      case MAX: binaryLoop<MAX>(a, b, out, shape, stridesA, stridesB, r, begin, end); break;
+      case MIN: binaryLoop<MIN>(a, b, out, shape, stridesA, stridesB, r, begin, end); break;
+      case SQUARED_DIFFERENCE: binaryLoop<SQUARED_DIFFERENCE>(a, b, out, shape, stridesA, stridesB, r, begin, end); break;
+    }
+  });
   return undefined(env);
 }
 
@@ -257,47 +319,35 @@ napi_value BinaryOp(napi_env env, napi_callback_info info) {
 
 enum Reduction { SUM, MEAN, MAXIMUM, MINIMUM, REDUCTION_COUNT };
 
-// reduce(op, x, out, outer, inner, trailing): x is [outer, inner, trailing]; out is [outer, trailing].
-// Sums accumulate in double, in the order TF.js's JavaScript kernels use, so they agree to the bit;
-// a mean, as there, sums the float32 quotients x / n.
-napi_value Reduce(napi_env env, napi_callback_info info) {
-  Args args(env, info);
-  const int op = static_cast<int>(args.integer(0));
-  size_t lengthX, lengthOut;
-  const float* x = args.floats(1, &lengthX);
-  float* out = args.floats(2, &lengthOut);
-  const int64_t outer = args.integer(3), inner = args.integer(4), trailing = args.integer(5);
-  if (!args.ok) return nullptr;
-  if (op < 0 || op >= REDUCTION_COUNT || inner <= 0 || static_cast<size_t>(outer * inner * trailing) > lengthX || static_cast<size_t>(outer * trailing) > lengthOut) {
-    args.fail("reduce: shapes do not fit the arrays");
-    return nullptr;
-  }
-  if (trailing == 1) {
-    for (int64_t o = 0; o < outer; o++) {
-      const float* row = x + o * inner;
-      if (op == SUM) {
-        double sum = 0;
-        for (int64_t i = 0; i < inner; i++) sum += row[i];
-        out[o] = static_cast<float>(sum);
-      } else if (op == MEAN) {
-        const float count = static_cast<float>(inner);
-        double sum = 0;
-        for (int64_t i = 0; i < inner; i++) sum += row[i] / count;
-        out[o] = static_cast<float>(sum);
-      } else {
-        float best = row[0];
-        bool nan = std::isnan(best);
-        for (int64_t i = 1; i < inner; i++) {
-          nan = nan || std::isnan(row[i]);
-          best = op == MAXIMUM ? std::max(best, row[i]) : std::min(best, row[i]);
-        }
-        out[o] = nan ? NAN : best;
+// Rows [begin, end) of x [outer, inner] reduced to out [outer].
+void reduceRows(int op, const float* x, float* out, int64_t begin, int64_t end, int64_t inner) {
+  for (int64_t o = begin; o < end; o++) {
+    const float* row = x + o * inner;
+    if (op == SUM) {
+      double sum = 0;
+      for (int64_t i = 0; i < inner; i++) sum += row[i];
+      out[o] = static_cast<float>(sum);
+    } else if (op == MEAN) {
+      const float count = static_cast<float>(inner);
+      double sum = 0;
+      for (int64_t i = 0; i < inner; i++) sum += row[i] / count;
+      out[o] = static_cast<float>(sum);
+    } else {
+      float best = row[0];
+      bool nan = std::isnan(best);
+      for (int64_t i = 1; i < inner; i++) {
+        nan = nan || std::isnan(row[i]);
+        best = op == MAXIMUM ? std::max(best, row[i]) : std::min(best, row[i]);
       }
+      out[o] = nan ? NAN : best;
     }
-    return undefined(env);
   }
+}
+
+// Blocks [begin, end) of x [outer, inner, trailing] reduced over `inner` to out [outer, trailing].
+void reduceBlocks(int op, const float* x, float* out, int64_t begin, int64_t end, int64_t inner, int64_t trailing) {
   std::vector<double> sums(static_cast<size_t>(trailing));
-  for (int64_t o = 0; o < outer; o++) {
+  for (int64_t o = begin; o < end; o++) {
     const float* block = x + o * inner * trailing;
     float* target = out + o * trailing;
     if (op == SUM || op == MEAN) {
@@ -323,6 +373,29 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
       }
     }
   }
+}
+
+// reduce(op, x, out, outer, inner, trailing): x is [outer, inner, trailing]; out is [outer, trailing].
+// Sums accumulate in double, in the order TF.js's JavaScript kernels use, so they agree to the bit;
+// a mean, as there, sums the float32 quotients x / n.
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  const int op = static_cast<int>(args.integer(0));
+  size_t lengthX, lengthOut;
+  const float* x = args.floats(1, &lengthX);
+  float* out = args.floats(2, &lengthOut);
+  const int64_t outer = args.integer(3), inner = args.integer(4), trailing = args.integer(5);
+  if (!args.ok) return nullptr;
+  if (op < 0 || op >= REDUCTION_COUNT || inner <= 0 || static_cast<size_t>(outer * inner * trailing) > lengthX || static_cast<size_t>(outer * trailing) > lengthOut) {
+    args.fail("reduce: shapes do not fit the arrays");
+    return nullptr;
+  }
+  const int64_t grain = std::max<int64_t>(1, PARALLEL_ELEMENTS / std::max<int64_t>(1, inner * trailing));
+  if (trailing == 1) {
+    pool::parallelFor(outer, grain, [&](int64_t begin, int64_t end) { reduceRows(op, x, out, begin, end, inner); });
+    return undefined(env);
+  }
+  pool::parallelFor(outer, grain, [&](int64_t begin, int64_t end) { reduceBlocks(op, x, out, begin, end, inner, trailing); });
   return undefined(env);
 }
 
@@ -394,6 +467,13 @@ void col2im(const ConvShape& s, const float* columns, float* image) {
   }
 }
 
+// Patch rows of images [first, first + count) of the batch, one image per task.
+void im2colImages(const ConvShape& s, const float* x, int64_t first, int64_t count, float* columns) {
+  pool::parallelFor(count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; n++) im2col(s, x + (first + n) * s.inHeight * s.inWidth * s.inChannels, columns + n * s.positions() * s.patch());
+  });
+}
+
 // Scratch for patches, kept between calls: a few MB that would otherwise be allocated every step.
 std::vector<float>& scratch(size_t size) {
   static std::vector<float> buffer;
@@ -429,9 +509,8 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   std::vector<float>& columns = scratch(static_cast<size_t>(block * s.positions() * s.patch()));
   for (int64_t first = 0; first < s.batch; first += block) {
     const int64_t images = std::min(block, s.batch - first);
-    for (int64_t n = 0; n < images; n++) im2col(s, x + (first + n) * s.inHeight * s.inWidth * s.inChannels, columns.data() + n * s.positions() * s.patch());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(images * s.positions()), static_cast<int>(s.outChannels), static_cast<int>(s.patch()), 1.0f,
-                columns.data(), static_cast<int>(s.patch()), w, static_cast<int>(s.outChannels), 0.0f, out + first * s.positions() * s.outChannels, static_cast<int>(s.outChannels));
+    im2colImages(s, x, first, images, columns.data());
+    sgemm(false, false, images * s.positions(), s.outChannels, s.patch(), 1.0f, columns.data(), s.patch(), w, s.outChannels, 0.0f, out + first * s.positions() * s.outChannels, s.outChannels);
   }
   return undefined(env);
 }
@@ -450,9 +529,10 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   std::vector<float>& columns = scratch(static_cast<size_t>(block * s.positions() * s.patch()));
   for (int64_t first = 0; first < s.batch; first += block) {
     const int64_t images = std::min(block, s.batch - first);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(images * s.positions()), static_cast<int>(s.patch()), static_cast<int>(s.outChannels), 1.0f,
-                dy + first * s.positions() * s.outChannels, static_cast<int>(s.outChannels), w, static_cast<int>(s.outChannels), 0.0f, columns.data(), static_cast<int>(s.patch()));
-    for (int64_t n = 0; n < images; n++) col2im(s, columns.data() + n * s.positions() * s.patch(), dx + (first + n) * s.inHeight * s.inWidth * s.inChannels);
+    sgemm(false, true, images * s.positions(), s.patch(), s.outChannels, 1.0f, dy + first * s.positions() * s.outChannels, s.outChannels, w, s.outChannels, 0.0f, columns.data(), s.patch());
+    pool::parallelFor(images, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; n++) col2im(s, columns.data() + n * s.positions() * s.patch(), dx + (first + n) * s.inHeight * s.inWidth * s.inChannels);
+    });
   }
   return undefined(env);
 }
@@ -470,11 +550,101 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   std::vector<float>& columns = scratch(static_cast<size_t>(block * s.positions() * s.patch()));
   for (int64_t first = 0; first < s.batch; first += block) {
     const int64_t images = std::min(block, s.batch - first);
-    for (int64_t n = 0; n < images; n++) im2col(s, x + (first + n) * s.inHeight * s.inWidth * s.inChannels, columns.data() + n * s.positions() * s.patch());
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(s.patch()), static_cast<int>(s.outChannels), static_cast<int>(images * s.positions()), 1.0f,
-                columns.data(), static_cast<int>(s.patch()), dy + first * s.positions() * s.outChannels, static_cast<int>(s.outChannels), first == 0 ? 0.0f : 1.0f, dw,
-                static_cast<int>(s.outChannels));
+    im2colImages(s, x, first, images, columns.data());
+    sgemm(true, false, s.patch(), s.outChannels, images * s.positions(), 1.0f, columns.data(), s.patch(), dy + first * s.positions() * s.outChannels, s.outChannels,
+          first == 0 ? 0.0f : 1.0f, dw, s.outChannels);
   }
+  return undefined(env);
+}
+
+// ---- losses ------------------------------------------------------------------------------------
+
+// One element of the Bernoulli negative log-likelihood from a logit l and a target x in [0, 1]:
+// max(l, 0) − l·x + log(1 + e^−|l|), the same ops in the same order as the composed form.
+VMATH_INLINE vmath::Floats bernoulliNll(vmath::Floats l, vmath::Floats x) {
+  const vmath::Floats zero = vmath::splat(0.0f);
+  const vmath::Floats relu = vmath::select(l < 0.0f, zero, l);
+  const vmath::Floats magnitude = vmath::floatsOf(vmath::bitsOf(l) & 0x7fffffff);
+  return (relu - l * x) + vmath::log1p(vmath::exp(-magnitude));
+}
+
+VECTOR_CLONES void bernoulliNllRows(const float* logits, const float* x, float* out, int64_t begin, int64_t end, int64_t inner) {
+  using vmath::Floats;
+  for (int64_t row = begin; row < end; row++) {
+    const float* l = logits + row * inner;
+    const float* t = x + row * inner;
+    // Eight partial sums in double, one per lane: the order differs from a sequential sum by far less than a float's rounding.
+    double partial[vmath::LANES] = {};
+    int64_t i = 0;
+    float values[vmath::LANES];
+    for (; i + vmath::LANES <= inner; i += vmath::LANES) {
+      vmath::store(values, bernoulliNll(vmath::load(l + i), vmath::load(t + i)));
+      for (int lane = 0; lane < vmath::LANES; lane++) partial[lane] += values[lane];
+    }
+    if (i < inner) {
+      float tailL[vmath::LANES] = {}, tailX[vmath::LANES] = {};
+      std::memcpy(tailL, l + i, static_cast<size_t>(inner - i) * sizeof(float));
+      std::memcpy(tailX, t + i, static_cast<size_t>(inner - i) * sizeof(float));
+      vmath::store(values, bernoulliNll(vmath::load(tailL), vmath::load(tailX)));
+      for (int64_t lane = 0; lane < inner - i; lane++) partial[lane] += values[lane];
+    }
+    double sum = 0;
+    for (int lane = 0; lane < vmath::LANES; lane++) sum += partial[lane];
+    out[row] = static_cast<float>(sum);
+  }
+}
+
+// ∂/∂l of dy[row]·Σ nll = dy[row]·(σ(l) − x).
+VECTOR_CLONES void bernoulliNllGradientRows(const float* logits, const float* x, const float* dy, float* dl, int64_t begin, int64_t end, int64_t inner) {
+  using vmath::Floats;
+  for (int64_t row = begin; row < end; row++) {
+    const float scale = dy[row];
+    const int64_t offset = row * inner;
+    int64_t i = 0;
+    auto gradient = [&](Floats l, Floats t) VMATH_LAMBDA { return (1.0f / (1.0f + vmath::exp(-l)) - t) * scale; };
+    for (; i + vmath::LANES <= inner; i += vmath::LANES) vmath::store(dl + offset + i, gradient(vmath::load(logits + offset + i), vmath::load(x + offset + i)));
+    if (i < inner) {
+      float tailL[vmath::LANES] = {}, tailX[vmath::LANES] = {}, result[vmath::LANES];
+      std::memcpy(tailL, logits + offset + i, static_cast<size_t>(inner - i) * sizeof(float));
+      std::memcpy(tailX, x + offset + i, static_cast<size_t>(inner - i) * sizeof(float));
+      vmath::store(result, gradient(vmath::load(tailL), vmath::load(tailX)));
+      std::memcpy(dl + offset + i, result, static_cast<size_t>(inner - i) * sizeof(float));
+    }
+  }
+}
+
+// bernoulliNll(logits, x, out, rows, inner): out[r] = Σ over the r-th `inner` elements.
+napi_value BernoulliNll(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  size_t lengthL, lengthX, lengthOut;
+  const float* logits = args.floats(0, &lengthL);
+  const float* x = args.floats(1, &lengthX);
+  float* out = args.floats(2, &lengthOut);
+  const int64_t rows = args.integer(3), inner = args.integer(4);
+  if (!args.ok) return nullptr;
+  if (rows < 0 || inner <= 0 || lengthL != static_cast<size_t>(rows * inner) || lengthX != lengthL || lengthOut < static_cast<size_t>(rows)) {
+    args.fail("bernoulliNll: shapes do not fit the arrays");
+    return nullptr;
+  }
+  pool::parallelFor(rows, std::max<int64_t>(1, PARALLEL_ELEMENTS / inner), [&](int64_t begin, int64_t end) { bernoulliNllRows(logits, x, out, begin, end, inner); });
+  return undefined(env);
+}
+
+// bernoulliNllGradient(logits, x, dy, dlogits, rows, inner)
+napi_value BernoulliNllGradient(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  size_t lengthL, lengthX, lengthDy, lengthOut;
+  const float* logits = args.floats(0, &lengthL);
+  const float* x = args.floats(1, &lengthX);
+  const float* dy = args.floats(2, &lengthDy);
+  float* dl = args.floats(3, &lengthOut);
+  const int64_t rows = args.integer(4), inner = args.integer(5);
+  if (!args.ok) return nullptr;
+  if (rows < 0 || inner <= 0 || lengthL != static_cast<size_t>(rows * inner) || lengthX != lengthL || lengthOut != lengthL || lengthDy < static_cast<size_t>(rows)) {
+    args.fail("bernoulliNllGradient: shapes do not fit the arrays");
+    return nullptr;
+  }
+  pool::parallelFor(rows, std::max<int64_t>(1, PARALLEL_ELEMENTS / inner), [&](int64_t begin, int64_t end) { bernoulliNllGradientRows(logits, x, dy, dl, begin, end, inner); });
   return undefined(env);
 }
 
@@ -512,7 +682,9 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     args.fail("adam: the parameter, gradient and slots differ in size");
     return nullptr;
   }
-  adamLoop(p, g, m, v, static_cast<int64_t>(lengthP), beta1, rest1, beta2, rest2, stepSize, correction, epsilon, l2, keep);
+  pool::parallelFor(static_cast<int64_t>(lengthP), PARALLEL_ELEMENTS, [&](int64_t begin, int64_t end) {
+    adamLoop(p + begin, g + begin, m + begin, v + begin, end - begin, beta1, rest1, beta2, rest2, stepSize, correction, epsilon, l2, keep);
+  });
   return undefined(env);
 }
 
@@ -530,15 +702,17 @@ napi_value Sgd(napi_env env, napi_callback_info info) {
     args.fail("sgd: the parameter, gradient and buffer differ in size");
     return nullptr;
   }
-  for (size_t i = 0; i < lengthP; i++) {
-    const float gradient = l2 != 0.0f ? g[i] + l2 * p[i] : g[i];
-    if (momentum > 0.0f) {
-      buffer[i] = first ? gradient : momentum * buffer[i] + gradient;
-      p[i] = p[i] - lr * buffer[i];
-    } else {
-      p[i] = p[i] - lr * gradient;
+  pool::parallelFor(static_cast<int64_t>(lengthP), PARALLEL_ELEMENTS, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      const float gradient = l2 != 0.0f ? g[i] + l2 * p[i] : g[i];
+      if (momentum > 0.0f) {
+        buffer[i] = first ? gradient : momentum * buffer[i] + gradient;
+        p[i] = p[i] - lr * buffer[i];
+      } else {
+        p[i] = p[i] - lr * gradient;
+      }
     }
-  }
+  });
   return undefined(env);
 }
 
@@ -557,17 +731,19 @@ napi_value Rmsprop(napi_env env, napi_callback_info info) {
     args.fail("rmsprop: the parameter, gradient and slots differ in size");
     return nullptr;
   }
-  for (size_t i = 0; i < lengthP; i++) {
-    const float gradient = l2 != 0.0f ? g[i] + l2 * p[i] : g[i];
-    square[i] = alpha * square[i] + rest * (gradient * gradient);
-    const float scaled = gradient / (std::sqrt(square[i]) + epsilon);
-    if (momentum > 0.0f) {
-      buffer[i] = momentum * buffer[i] + scaled;
-      p[i] = p[i] - lr * buffer[i];
-    } else {
-      p[i] = p[i] - lr * scaled;
+  pool::parallelFor(static_cast<int64_t>(lengthP), PARALLEL_ELEMENTS, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      const float gradient = l2 != 0.0f ? g[i] + l2 * p[i] : g[i];
+      square[i] = alpha * square[i] + rest * (gradient * gradient);
+      const float scaled = gradient / (std::sqrt(square[i]) + epsilon);
+      if (momentum > 0.0f) {
+        buffer[i] = momentum * buffer[i] + scaled;
+        p[i] = p[i] - lr * buffer[i];
+      } else {
+        p[i] = p[i] - lr * scaled;
+      }
     }
-  }
+  });
   return undefined(env);
 }
 
@@ -594,19 +770,23 @@ const char* blasName() {
 }
 #endif
 
+// setThreads(count): the addon's threads, the calling one included. BLAS stays on one thread
+// inside each, so `count` is the most cores the addon keeps busy.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args args(env, info);
   const int count = static_cast<int>(args.integer(0));
   if (!args.ok) return nullptr;
-  setBlasThreads(std::max(1, count));
+  setBlasThreads(1);
+  pool::shared().resize(std::max(1, count));
   return undefined(env);
 }
 
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value result, blas, threads, vectors;
+  napi_value result, blas, threads, blasThreads, vectors;
   napi_create_object(env, &result);
   napi_create_string_utf8(env, blasName(), NAPI_AUTO_LENGTH, &blas);
-  napi_create_int32(env, getBlasThreads(), &threads);
+  napi_create_int32(env, pool::shared().size(), &threads);
+  napi_create_int32(env, getBlasThreads(), &blasThreads);
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
   __builtin_cpu_init();
   const char* vector = __builtin_cpu_supports("avx2") ? "AVX2" : "SSE2";
@@ -617,7 +797,8 @@ napi_value Info(napi_env env, napi_callback_info) {
 #endif
   napi_create_string_utf8(env, vector, NAPI_AUTO_LENGTH, &vectors);
   napi_set_named_property(env, result, "blas", blas);
-  napi_set_named_property(env, result, "blasThreads", threads);
+  napi_set_named_property(env, result, "threads", threads);
+  napi_set_named_property(env, result, "blasThreads", blasThreads);
   napi_set_named_property(env, result, "vectors", vectors);
   return result;
 }
@@ -631,6 +812,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bernoulliNll", nullptr, BernoulliNll, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bernoulliNllGradient", nullptr, BernoulliNllGradient, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmsprop", nullptr, Rmsprop, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../format/schema';
 import type { Autoencoder } from './build';
+import { bernoulliNllElements, bernoulliNllPerExample } from './fused';
 
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -19,7 +20,7 @@ export function reconstructionElements(model: LikelihoodParameters, x: tf.Tensor
     switch (model.likelihood) {
       case 'bernoulli':
         // Binary cross-entropy from logits, stable for large |logit|: max(l, 0) − l·x + log(1 + e^−|l|).
-        return tf.add(tf.sub(tf.relu(output), tf.mul(output, x)), tf.log1p(tf.exp(tf.neg(tf.abs(output)))));
+        return bernoulliNllElements(output, x);
       case 'gaussian':
         return tf.add(tf.div(tf.squaredDifference(x, output), 2 * model.sigma * model.sigma), Math.log(model.sigma) + HALF_LOG_TWO_PI);
       case 'laplace':
@@ -37,6 +38,7 @@ export function reconstructionElements(model: LikelihoodParameters, x: tf.Tensor
 
 /** Per-example sum of the reconstruction term, optionally over masked elements only: shape [batch]. */
 export function reconstructionPerExample(model: LikelihoodParameters, x: tf.Tensor, output: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D {
+  if (model.likelihood === 'bernoulli' && !mask) return bernoulliNllPerExample(output, x);
   return tf.tidy(() => {
     const axes = x.shape.slice(1).map((_, index) => index + 1);
     const elements = reconstructionElements(model, x, output);

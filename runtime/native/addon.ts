@@ -18,8 +18,11 @@ export interface NativeAddon {
   adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, beta1: number, rest1: number, beta2: number, rest2: number, stepSize: number, correction: number, epsilon: number, l2: number, keep: number): void;
   sgd(param: Float32Array, grad: Float32Array, buffer: Float32Array, lr: number, momentum: number, l2: number, first: boolean): void;
   rmsprop(param: Float32Array, grad: Float32Array, square: Float32Array, buffer: Float32Array, lr: number, alpha: number, rest: number, epsilon: number, momentum: number, l2: number): void;
+  bernoulliNll(logits: Float32Array, x: Float32Array, out: Float32Array, rows: number, inner: number): void;
+  bernoulliNllGradient(logits: Float32Array, x: Float32Array, dy: Float32Array, dlogits: Float32Array, rows: number, inner: number): void;
+  /** The addon's threads, the calling one included; BLAS runs on one thread inside each. */
   setThreads(count: number): void;
-  info(): { blas: string; blasThreads: number; vectors: string };
+  info(): { blas: string; threads: number; blasThreads: number; vectors: string };
 }
 
 const FILE = 'latent_lab_native.node';

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon';
+import { BERNOULLI_NLL, BERNOULLI_NLL_GRADIENT } from '../model/fused';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -29,8 +30,9 @@ export class NativeBackend extends MathBackendCPU {
   private readonly exposed = new WeakSet<ArrayBufferLike>();
   private readonly pool = new Map<number, Float32Array[]>();
   private pooledBytes = 0;
-  /** For tests: arrays handed out again from the pool. */
+  /** For tests and benchmarks: arrays handed out again from the pool, and arrays newly allocated. */
   recycled = 0;
+  allocated = 0;
 
   constructor(readonly addon: NativeAddon) {
     super();
@@ -46,6 +48,7 @@ export class NativeBackend extends MathBackendCPU {
       return reused;
     }
     const array = new Float32Array(length);
+    this.allocated++;
     this.owned.add(array);
     return array;
   }
@@ -56,8 +59,13 @@ export class NativeBackend extends MathBackendCPU {
     return { info: { dataId: this.write(values, shape, 'float32'), shape, dtype: 'float32' }, values };
   }
 
+  /**
+   * A float32 tensor's values. The stock Cast from bool or int32 to float32 keeps the input's
+   * Uint8Array or Int32Array and only relabels it (no precision is lost), so those are converted.
+   */
   values(info: TensorInfo): Float32Array {
-    return this.data.get(info.dataId)!.values as Float32Array;
+    const values = this.data.get(info.dataId)!.values;
+    return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
   }
 
   /** Marks memory as visible outside this backend: it is never recycled. */
@@ -403,6 +411,34 @@ function splitVKernel(stock: KernelFunc): KernelFunc {
   };
 }
 
+/** Rows and row length of a loss kernel's [batch, …] input. */
+function rowsOf(info: TensorInfo): [number, number] {
+  const rows = info.shape[0];
+  return [rows, rows === 0 ? 0 : tf.util.sizeFromShape(info.shape) / rows];
+}
+
+function bernoulliNllKernel({ inputs, backend }: KernelArgs): TensorInfo {
+  const { logits, x } = inputs as { logits: TensorInfo; x: TensorInfo };
+  const [rows, inner] = rowsOf(logits);
+  const { info, values } = backend.output([rows]);
+  if (rows > 0) backend.addon.bernoulliNll(backend.values(logits), backend.values(x), values, rows, inner);
+  return info;
+}
+
+function bernoulliNllGradientKernel({ inputs, backend }: KernelArgs): TensorInfo {
+  const { logits, x, dy } = inputs as { logits: TensorInfo; x: TensorInfo; dy: TensorInfo };
+  const [rows, inner] = rowsOf(logits);
+  const { info, values } = backend.output(logits.shape);
+  if (values.length > 0) backend.addon.bernoulliNllGradient(backend.values(logits), backend.values(x), backend.values(dy), values, rows, inner);
+  return info;
+}
+
+/** Kernels of runtime/model/fused.ts, which have no stock version. */
+const FUSED_KERNELS: Record<string, (args: KernelArgs) => TensorInfo> = {
+  [BERNOULLI_NLL]: bernoulliNllKernel,
+  [BERNOULLI_NLL_GRADIENT]: bernoulliNllGradientKernel,
+};
+
 /** The kernels the addon replaces, by TF.js kernel name. */
 export const NATIVE_KERNELS: Record<string, (stock: KernelFunc) => KernelFunc> = {
   ...Object.fromEntries(Object.keys(UNARY).map((name) => [name, (stock: KernelFunc) => unaryKernel(name, stock)])),
@@ -426,11 +462,16 @@ function guardViews(kernelFunc: KernelFunc): KernelFunc {
     const backend = args.backend as NativeBackend;
     const outputs = Array.isArray(result) ? result : [result];
     const inputBuffers = new Set<ArrayBufferLike>();
+    const inputIds = new Set<object>();
     for (const input of Object.values(args.inputs)) {
-      const values = input && backend.data.get(input.dataId)?.values;
+      if (!input) continue;
+      inputIds.add(input.dataId);
+      const values = backend.data.get(input.dataId)?.values;
       if (ArrayBuffer.isView(values)) inputBuffers.add(values.buffer);
     }
     for (const output of outputs) {
+      // Reshape and Identity hand back the input's own data entry, whose reference count guards it.
+      if (inputIds.has(output.dataId)) continue;
       const values = backend.data.get(output.dataId)?.values;
       if (ArrayBuffer.isView(values) && inputBuffers.has(values.buffer)) backend.expose(values);
     }
@@ -451,5 +492,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
     const replace = stock.has(config.kernelName) ? undefined : NATIVE_KERNELS[config.kernelName];
     const kernelFunc = guardViews(replace ? replace(config.kernelFunc) : config.kernelFunc);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc } satisfies KernelConfig);
+  }
+  for (const [kernelName, kernelFunc] of Object.entries(FUSED_KERNELS)) {
+    if (!stock.has(kernelName)) tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: kernelFunc as unknown as KernelFunc });
   }
 }

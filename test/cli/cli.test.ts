@@ -67,6 +67,11 @@ test('aexp run fails with one clear line on bad arguments', () => {
   const datasets = cli(['datasets', '--data-dir', '/tmp/none']);
   assert.equal(datasets.status, 0);
   assert.match(datasets.stdout, /mnist .*downloaded on first use/);
+  for (const help of [['--help'], ['run', '--help'], ['validate', '-h']]) {
+    const shown = cli(help);
+    assert.equal(shown.status, 0, help.join(' '));
+    assert.match(shown.stdout, /^usage:\n {2}aexp run <file\.aexp>/, help.join(' '));
+  }
 });
 
 test('a run killed with SIGKILL mid-epoch resumes to the full epoch count; every metrics line parses', async () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadAddon } from '../../runtime/native/addon';
 import { selectBackend } from '../../runtime/backend';
 import type { ModelConfig } from '../../runtime/format/schema';
 import { withDefaults } from '../../runtime/format/validate';
@@ -87,7 +88,8 @@ const cases: { name: string; config: Partial<ModelConfig>; schedule: Schedule; m
   { name: 'masked-ae, masked pixels only (gaussian)', config: { kind: 'masked-ae', likelihood: 'gaussian', sigma: 0.4 }, schedule: { klWeight: 1 }, masked: true },
 ];
 
-for (const backend of ['cpu', 'wasm'] as const) {
+// native, where its addon is built, runs the fused Bernoulli kernel instead of the composed ops.
+for (const backend of ['cpu', 'wasm', ...(loadAddon().addon ? ['native' as const] : [])] as const) {
   for (const testCase of cases) {
     test(`${testCase.name} (${backend}): loss and gradients match float64 to 1e-5`, async () => {
       await selectBackend(backend);

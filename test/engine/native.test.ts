@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../runtime/backend';
 import { batchNeeds, buildModelFor } from '../../runtime/engine';
-import { loadExperiment, cellConfig } from '../../runtime/format/validate';
+import { loadExperiment, cellConfig, withDefaults } from '../../runtime/format/validate';
 import { disposeAutoencoder, trainableVariables } from '../../runtime/model/build';
 import { lossTerms } from '../../runtime/model/losses';
 import { loadAddon } from '../../runtime/native/addon';
@@ -24,6 +24,8 @@ import { CONV_CASES } from '../helpers/conv-cases';
 import type { Shape4 } from '../helpers/conv-cases';
 import { SHARED_DATA, sharedData, skipMessage } from '../helpers/shared';
 import { Optimizer } from '../../runtime/train/optimizers';
+import { nativeThreads } from '../../runtime/backend';
+import { bernoulliNllPerExample } from '../../runtime/model/fused';
 
 const { addon, problem } = loadAddon();
 const skip = addon ? false : `the native addon is not available here: ${problem}`;
@@ -131,6 +133,13 @@ test('elementwise binary ops with broadcasting, and unary ops over their domains
     const first = seed++;
     await compare(`split ${shape} into ${splits} along ${axis}`, () => tf.split(tf.randomUniform(shape as unknown as number[], -1, 1, 'float32', first), splits as number | number[], axis));
   }
+  const castSeed = seed++;
+  await compare('float32 tensors cast from bool and int32 (which keep their Uint8Array and Int32Array) as operands', () => {
+    const x = tf.randomUniform([4, 6], -1, 1, 'float32', castSeed);
+    const mask = tf.cast(tf.greater(x, 0), 'float32');
+    const counts = tf.cast(tf.tensor2d([1, 2, 3, 4, 5, 6], [6, 1], 'int32'), 'float32');
+    return [tf.mul(mask, x), tf.add(counts, 0.5), tf.exp(mask), tf.sum(mask, 1), tf.matMul(x, counts), bernoulliNllPerExample(x, mask)];
+  });
   await compare('NaN and infinities pass through as in TF.js', () => {
     const x = tf.tensor1d([NaN, Infinity, -Infinity, 0, -0, 1]);
     return [tf.relu(x), tf.step(x), tf.maximum(x, 0.5), tf.minimum(x, 0.5), tf.exp(x), tf.sigmoid(x)];
@@ -150,6 +159,139 @@ test('reductions: sum, mean, max and min over every axis set, with and without k
   }
   const row = seed++;
   await compare('sum of a large row accumulates in double precision', () => tf.sum(tf.randomUniform([1, 1_000_000], 0, 1, 'float32', row), 1), 1e-7);
+});
+
+/** Distance from `got` to the float32 nearest `exact`, in units in the last place of that float. */
+function ulps(got: number, exact: number): number {
+  const nearest = Math.fround(exact);
+  if (got === nearest) return 0;
+  const bits = new Float32Array([nearest]);
+  const view = new Int32Array(bits.buffer);
+  view[0] += 1;
+  const next = bits[0];
+  const step = Number.isFinite(next) && next !== nearest ? Math.abs(next - nearest) : Math.abs(nearest) * 2 ** -23;
+  return Math.abs(got - exact) / step;
+}
+
+test('vectorised exp, log and log1p: within 2.5 ulp over the float range, with IEEE special values', { skip }, () => {
+  // Every 4099th float32 bit pattern: about a million values, all signs and exponents, denormals included.
+  const count = Math.floor(2 ** 32 / 4099);
+  const bits = Uint32Array.from({ length: count }, (_, index) => index * 4099);
+  const x = new Float32Array(bits.buffer);
+  const out = new Float32Array(count);
+  for (const [name, op, exact] of [['exp', 1, Math.exp], ['log', 2, Math.log], ['log1p', 3, Math.log1p]] as const) {
+    addon!.unary(op, x, out, 0);
+    let worst = 0;
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const expected = exact(x[i]);
+      if (Number.isNaN(expected)) {
+        assert.ok(Number.isNaN(out[i]), `${name}(${x[i]}) is NaN, not ${out[i]}`);
+        continue;
+      }
+      if (!Number.isFinite(Math.fround(expected))) {
+        assert.equal(out[i], Math.fround(expected), `${name}(${x[i]})`);
+        continue;
+      }
+      const error = ulps(out[i], expected);
+      if (error > worst) [worst, at] = [error, x[i]];
+    }
+    assert.ok(worst <= 2.5, `${name}: ${worst.toFixed(2)} ulp at ${at}`);
+    // Lengths that are not a multiple of the vector width take the padded tail path.
+    for (let length = 1; length <= 17; length++) {
+      const values = Float32Array.from({ length }, (_, index) => 0.05 + index * 0.7);
+      const results = new Float32Array(length);
+      addon!.unary(op, values, results, 0);
+      for (let i = 0; i < length; i++) assert.ok(ulps(results[i], exact(values[i])) <= 2.5, `${name} of ${length} values, element ${i}: ${results[i]} for ${exact(values[i])}`);
+    }
+  }
+  const special = new Float32Array([0, -0, Infinity, -Infinity, NaN, -1, -2, 88.72, 88.73, -103, -110]);
+  const result = new Float32Array(special.length);
+  addon!.unary(1, special, result, 0);
+  assert.deepEqual([...result].map(String), [...special].map((value) => String(Math.fround(Math.exp(value)))));
+  addon!.unary(3, special, result, 0);
+  assert.deepEqual([...result].slice(0, 7).map(String), ['0', '0', 'Infinity', 'NaN', 'NaN', '-Infinity', 'NaN']);
+});
+
+test('the fused Bernoulli negative log-likelihood and its gradient match the composed ops', { skip }, async () => {
+  const cases: [number[], number][] = [[[5, 3, 3, 1], 3], [[128, 28, 28, 1], 8], [[3, 10], 30], [[7, 13], 100]];
+  for (const [shape, scale] of cases) {
+    const first = seed;
+    seed += 2;
+    // On cpu there is no fused kernel, so the reference is the composed form; large logits check the stable branch.
+    await compare(`bernoulli nll ${shape} logits ±${scale}`, () => {
+      const logits = tf.randomUniform(shape, -scale, scale, 'float32', first);
+      const x = tf.randomUniform(shape, 0, 1, 'float32', first + 1);
+      const weights = tf.linspace(0.5, 1.5, shape[0]);
+      const gradient = tf.grad((l: tf.Tensor) => tf.sum(tf.mul(bernoulliNllPerExample(l, x), weights)))(logits);
+      return [bernoulliNllPerExample(logits, x), gradient];
+    });
+  }
+  await selectBackend('native');
+  assert.ok(tf.getKernel('LatentLabBernoulliNll', 'native'), 'the native backend has the fused kernel');
+});
+
+test('work split across threads: large matmuls, elementwise ops, reductions, convolutions and Adam match stock cpu', { skip, timeout: 300_000 }, async () => {
+  // These sizes pass the addon's thresholds for splitting work; two threads even on one core.
+  addon!.setThreads(2);
+  try {
+    for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const first = seed;
+      seed += 2;
+      const a = transposeA ? [784, 256] : [256, 784];
+      const b = transposeB ? [400, 784] : [784, 400];
+      await compare(`split matmul ${a}×${b}`, () => tf.matMul(tf.randomUniform(a, -1, 1, 'float32', first), tf.randomUniform(b, -1, 1, 'float32', first + 1), transposeA, transposeB));
+    }
+    const first = seed;
+    seed += 3;
+    await compare('split elementwise and reductions', () => {
+      const x = tf.randomUniform([1500, 400], -3, 3, 'float32', first);
+      const bias = tf.randomUniform([400], -1, 1, 'float32', first + 1);
+      const y = tf.randomUniform([1500, 400], -3, 3, 'float32', first + 2);
+      return [tf.add(x, bias), tf.mul(x, y), tf.exp(x), tf.log1p(tf.abs(x)), tf.sum(x, 1), tf.sum(x, 0), tf.mean(x), tf.max(x, 1)];
+    });
+    const shape: Shape4 = [32, 28, 28, 8];
+    await compare('split conv2d and its gradients', () => {
+      const x = tf.randomUniform(shape, -1, 1, 'float32', first) as tf.Tensor4D;
+      const filter = tf.randomUniform([3, 3, 8, 32], -1, 1, 'float32', first + 1) as tf.Tensor4D;
+      const dy = tf.randomUniform([32, 28, 28, 32], -1, 1, 'float32', first + 2) as tf.Tensor4D;
+      // conv2dTranspose is Conv2DBackpropInput.
+      return [tf.conv2d(x, filter, 1, 'same'), tf.conv2dTranspose(dy, filter, shape, 1, 'same')];
+    });
+    await compare('split conv2d filter gradient', () => {
+      const x = tf.randomUniform(shape, -1, 1, 'float32', first) as tf.Tensor4D;
+      const filter = tf.variable(tf.randomUniform([3, 3, 8, 32], -1, 1, 'float32', first + 1), true, `filter${first}`);
+      const { grads } = tf.variableGrads(() => tf.sum(tf.square(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'))) as tf.Scalar, [filter]);
+      filter.dispose();
+      return Object.values(grads);
+    }, 2e-5);
+    await compare('split Adam update', () => {
+      const variable = tf.variable(tf.randomUniform([784, 400], -1, 1, 'float32', first), true, `adam${first}`);
+      const optimizer = new Optimizer(withDefaults('train', {}), [variable]);
+      for (let step = 0; step < 3; step++) tf.tidy(() => optimizer.apply([tf.randomUniform([784, 400], -1, 1, 'float32', first + step + 1)], 1e-3));
+      const result = variable.clone();
+      optimizer.dispose();
+      variable.dispose();
+      return result;
+    });
+  } finally {
+    addon!.setThreads(nativeThreads());
+  }
+});
+
+test('changing the thread count just before a kernel never deadlocks', { skip, timeout: 60_000 }, () => {
+  const a = new Float32Array(256 * 256).fill(1);
+  const c = new Float32Array(256 * 256);
+  try {
+    for (let round = 0; round < 200; round++) {
+      addon!.setThreads(1 + (round % 3));
+      addon!.gemm(false, false, 256, 256, 256, a, a, c, 1, 0, 0, 0, 1, 0);
+      assert.equal(c[0], 256);
+    }
+  } finally {
+    addon!.setThreads(nativeThreads());
+  }
+  assert.equal(addon!.info().threads, nativeThreads());
 });
 
 // Dilation is forward-only: TF.js has no gradient for dilated convolutions.
@@ -252,7 +394,7 @@ test('no tensor or buffer leaks from one training run to the next, and outputs a
   assert.ok(backend.recycled > recycled + 100, `output arrays come from the pool (${backend.recycled - recycled} recycled)`);
 });
 
-test('a recycled buffer is never one that escaped: dataSync, data, slices and user arrays keep their values', { skip }, async () => {
+test('a recycled buffer is never one that escaped: dataSync, data, slices, reshapes and user arrays keep their values', { skip }, async () => {
   await selectBackend('native');
   const length = 4096;
   const churn = () => {
@@ -268,6 +410,10 @@ test('a recycled buffer is never one that escaped: dataSync, data, slices and us
   const parent = tf.tidy(() => tf.add(tf.fill([2, length / 2], 4), 0));
   const slice = tf.slice(parent, [1, 0], [1, length / 2]);
   parent.dispose();
+  // A reshape shares its input's data entry: the entry's reference count, not the pool, keeps it alive.
+  const base = tf.tidy(() => tf.add(tf.fill([length], 3), 0));
+  const reshaped = tf.reshape(base, [2, length / 2]);
+  base.dispose();
   const mine = new Float32Array(length).fill(6);
   const wrapped = tf.tensor1d(mine);
   const doubled = tf.mul(wrapped, 2);
@@ -277,6 +423,8 @@ test('a recycled buffer is never one that escaped: dataSync, data, slices and us
   assert.ok(awaitedValues.every((value) => value === 9), 'an array from data() keeps its values');
   assert.ok(slice.dataSync().every((value) => value === 4), 'a slice sharing its parent\'s memory keeps its values');
   assert.ok(mine.every((value) => value === 6), 'an array user code handed to tf.tensor is never written to');
+  assert.ok(reshaped.dataSync().every((value) => value === 3), 'a reshaped tensor keeps its values after the original is disposed');
+  reshaped.dispose();
   assert.ok(doubled.dataSync().every((value) => value === 12));
   slice.dispose();
   doubled.dispose();
