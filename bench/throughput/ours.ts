@@ -6,6 +6,7 @@
  * nominal AVX2 peak. Bundled to dist/bench/throughput.js so it runs without the sources.
  */
 import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -55,7 +56,9 @@ function trainingFlopsPerSample(networks: tfl.LayersModel[]): number {
 function measurePeak(): void {
   const { addon, problem } = loadAddon();
   const cpus = os.cpus();
-  const nominal = (cpus.length * (cpus[0]?.speed ?? 0) * 1e6 * 32) / 1e9;
+  // Some virtual machines report a speed of 0 to os.cpus(); /proc/cpuinfo still has the clock.
+  const mhz = cpus[0]?.speed || Number(/cpu MHz\s*:\s*([\d.]+)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? 0);
+  const nominal = (cpus.length * mhz * 1e6 * 32) / 1e9;
   let gemm: number | undefined;
   if (addon) {
     addon.setThreads(os.availableParallelism());
@@ -70,7 +73,7 @@ function measurePeak(): void {
     }
     gemm = rates.sort((x, y) => x - y)[rates.length >> 1];
   }
-  process.stdout.write(`${JSON.stringify({ gemmGflops: gemm, nominalGflops: nominal, cores: cpus.length, mhz: cpus[0]?.speed, problem })}\n`);
+  process.stdout.write(`${JSON.stringify({ gemmGflops: gemm, nominalGflops: nominal, cores: cpus.length, mhz: Math.round(mhz), problem })}\n`);
 }
 
 async function main(): Promise<void> {

@@ -57,7 +57,8 @@ function flopRate(samplesPerSecond: number, flopsPerSample: number | undefined):
 for (const model of values.models!.split(',')) {
   for (const backend of values.backends!.split(',')) {
     const convolutional = model.startsWith('conv');
-    const steps = backend === 'cpu' && convolutional ? 2 : convolutional ? 10 : 30;
+    // About as many steps as PyTorch's side runs (200 MLP, 40 conv): short runs measure warm-up and one GC more than the steady state.
+    const steps = backend === 'cpu' ? (convolutional ? 2 : 30) : backend === 'wasm' ? (convolutional ? 10 : 60) : convolutional ? 40 : 200;
     const mine: Sample[] = [];
     const theirs: Sample[] = [];
     let failure: string | undefined;

@@ -102,7 +102,8 @@ const int64_t PARALLEL_GEMM_WORK = int64_t{1} << 23;
 // Splits fall on multiples of this, the row or column block of the BLAS micro-kernels.
 const int64_t GEMM_SPLIT_QUANTUM = 16;
 
-// Row-major C = alpha·op(A)·op(B) + beta·C, split across the pool along C's longer side.
+// Row-major C = alpha·op(A)·op(B) + beta·C, split across the pool along C's longer side, in two
+// pieces per thread (each piece is a BLAS call that packs its operands again).
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   const int threads = pool::shared().size();
   if (threads <= 1 || m * n * k < PARALLEL_GEMM_WORK || std::max(m, n) < 2 * GEMM_SPLIT_QUANTUM) {
@@ -120,7 +121,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
       const int64_t to = std::min(n, end * GEMM_SPLIT_QUANTUM);
       sgemmSerial(transA, transB, m, to - from, k, alpha, a, lda, transB ? b + from * ldb : b + from, ldb, beta, c + from, ldc);
     }
-  });
+  }, 2);
 }
 
 // gemm(transA, transB, m, n, k, A, B, C, batch, strideA, strideB, strideC, alpha, beta)
@@ -573,23 +574,31 @@ VECTOR_CLONES void bernoulliNllRows(const float* logits, const float* x, float* 
   for (int64_t row = begin; row < end; row++) {
     const float* l = logits + row * inner;
     const float* t = x + row * inner;
-    // Eight partial sums in double, one per lane: the order differs from a sequential sum by far less than a float's rounding.
-    double partial[vmath::LANES] = {};
+    // Eight partial sums in double, one per lane, widened four lanes at a time: the order differs
+    // from a sequential sum by far less than a float's rounding.
+    typedef float Half __attribute__((vector_size(4 * sizeof(float))));
+    typedef double Wide __attribute__((vector_size(4 * sizeof(double))));
+    Wide low = {}, high = {};
+    auto accumulate = [&](vmath::Floats values) VMATH_LAMBDA {
+      Half first, second;
+      std::memcpy(&first, &values, sizeof first);
+      std::memcpy(&second, reinterpret_cast<const char*>(&values) + sizeof first, sizeof second);
+      low += __builtin_convertvector(first, Wide);
+      high += __builtin_convertvector(second, Wide);
+    };
     int64_t i = 0;
-    float values[vmath::LANES];
-    for (; i + vmath::LANES <= inner; i += vmath::LANES) {
-      vmath::store(values, bernoulliNll(vmath::load(l + i), vmath::load(t + i)));
-      for (int lane = 0; lane < vmath::LANES; lane++) partial[lane] += values[lane];
-    }
+    for (; i + vmath::LANES <= inner; i += vmath::LANES) accumulate(bernoulliNll(vmath::load(l + i), vmath::load(t + i)));
     if (i < inner) {
-      float tailL[vmath::LANES] = {}, tailX[vmath::LANES] = {};
+      float tailL[vmath::LANES] = {}, tailX[vmath::LANES] = {}, values[vmath::LANES];
       std::memcpy(tailL, l + i, static_cast<size_t>(inner - i) * sizeof(float));
       std::memcpy(tailX, t + i, static_cast<size_t>(inner - i) * sizeof(float));
       vmath::store(values, bernoulliNll(vmath::load(tailL), vmath::load(tailX)));
-      for (int64_t lane = 0; lane < inner - i; lane++) partial[lane] += values[lane];
+      // Only the real elements count: the padding's loss, log 2, must not.
+      for (int64_t lane = inner - i; lane < vmath::LANES; lane++) values[lane] = 0.0f;
+      accumulate(vmath::load(values));
     }
     double sum = 0;
-    for (int lane = 0; lane < vmath::LANES; lane++) sum += partial[lane];
+    for (int lane = 0; lane < 4; lane++) sum += low[lane] + high[lane];
     out[row] = static_cast<float>(sum);
   }
 }
@@ -626,7 +635,8 @@ napi_value BernoulliNll(napi_env env, napi_callback_info info) {
     args.fail("bernoulliNll: shapes do not fit the arrays");
     return nullptr;
   }
-  pool::parallelFor(rows, std::max<int64_t>(1, PARALLEL_ELEMENTS / inner), [&](int64_t begin, int64_t end) { bernoulliNllRows(logits, x, out, begin, end, inner); });
+  // exp and log1p make each element several times dearer than a plain elementwise op: split sooner.
+  pool::parallelFor(rows, std::max<int64_t>(1, PARALLEL_ELEMENTS / 8 / inner), [&](int64_t begin, int64_t end) { bernoulliNllRows(logits, x, out, begin, end, inner); });
   return undefined(env);
 }
 
@@ -644,7 +654,7 @@ napi_value BernoulliNllGradient(napi_env env, napi_callback_info info) {
     args.fail("bernoulliNllGradient: shapes do not fit the arrays");
     return nullptr;
   }
-  pool::parallelFor(rows, std::max<int64_t>(1, PARALLEL_ELEMENTS / inner), [&](int64_t begin, int64_t end) { bernoulliNllGradientRows(logits, x, dy, dl, begin, end, inner); });
+  pool::parallelFor(rows, std::max<int64_t>(1, PARALLEL_ELEMENTS / 4 / inner), [&](int64_t begin, int64_t end) { bernoulliNllGradientRows(logits, x, dy, dl, begin, end, inner); });
   return undefined(env);
 }
 

@@ -37,33 +37,54 @@ class Pool {
     // Each worker starts from the generation current now, so that a job published before the
     // thread first runs is still taken.
     const uint64_t start = generation_;
-    for (int index = 1; index < threads; index++) workers_.emplace_back([this, index, start] { work(index, start); });
+    for (int index = 1; index < threads; index++) workers_.emplace_back([this, start] { work(start); });
   }
 
-  // Runs part(0) … part(parts − 1), part 0 on the calling thread, and returns when all are done.
-  // Another JavaScript thread (a worker_thread with its own TF.js) using the pool runs its parts itself.
+  // Runs part(0) … part(parts − 1) and returns when all are done. Threads take parts as they come
+  // free, the calling one too, so a worker that wakes late (tens of microseconds in a VM) or loses
+  // its core to V8 for a while costs only its share of what is left. Another JavaScript thread
+  // (a worker_thread with its own TF.js) that finds the pool busy runs its parts itself.
   void run(int parts, const std::function<void(int)>& part) {
     std::unique_lock<std::mutex> owner(running_, std::try_to_lock);
     if (parts <= 1 || workers_.empty() || !owner.owns_lock()) {
       for (int index = 0; index < parts; index++) part(index);
       return;
     }
-    parts = parts > size() ? size() : parts;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = &part;
       parts_ = parts;
-      pending_.store(parts - 1, std::memory_order_relaxed);
+      next_.store(0, std::memory_order_relaxed);
+      remaining_.store(parts, std::memory_order_relaxed);
       generation_++;
-      published_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
-    part(0);
-    while (pending_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+    drain(part, parts);
+    while (remaining_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+    // Retire the job once no worker holds it, so that a worker waking only now skips it.
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (active_.load(std::memory_order_acquire) == 0) {
+        job_ = nullptr;
+        parts_ = 0;
+        return;
+      }
+      lock.unlock();
+      std::this_thread::yield();
+    }
   }
 
  private:
-  void work(int index, uint64_t seen) {
+  void drain(const std::function<void(int)>& part, int parts) {
+    for (;;) {
+      const int index = next_.fetch_add(1, std::memory_order_relaxed);
+      if (index >= parts) return;
+      part(index);
+      remaining_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void work(uint64_t seen) {
     for (;;) {
       const std::function<void(int)>* job;
       int parts;
@@ -72,13 +93,14 @@ class Pool {
         wake_.wait(lock, [&] { return generation_ != seen || stopping_; });
         if (stopping_) return;
         seen = generation_;
+        if (!job_) continue;
         job = job_;
         parts = parts_;
+        // Taken under the lock: the job cannot be retired while this worker may still run a part of it.
+        active_.fetch_add(1, std::memory_order_acq_rel);
       }
-      if (job && index < parts) {
-        (*job)(index);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      drain(*job, parts);
+      active_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
 
@@ -89,8 +111,9 @@ class Pool {
   const std::function<void(int)>* job_ = nullptr;
   int parts_ = 0;
   uint64_t generation_ = 0;
-  std::atomic<uint64_t> published_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<int> next_{0};
+  std::atomic<int> remaining_{0};
+  std::atomic<int> active_{0};
   bool stopping_ = false;
 };
 
@@ -99,14 +122,15 @@ inline Pool& shared() {
   return instance;
 }
 
-// Splits [0, count) into at most one contiguous range per thread, none shorter than `grain`, and
-// runs body(begin, end) on each; small counts run on the calling thread alone.
+// Splits [0, count) into contiguous ranges of at least `grain` (at most `perThread` per thread) and
+// runs body(begin, end) on each, in parallel; small counts run on the calling thread alone.
 template <typename Body>
-void parallelFor(int64_t count, int64_t grain, const Body& body) {
+void parallelFor(int64_t count, int64_t grain, const Body& body, int perThread = 4) {
   Pool& threads = shared();
   int64_t parts = grain > 0 ? count / grain : count;
-  parts = parts > threads.size() ? threads.size() : parts;
-  if (parts <= 1) {
+  const int64_t most = static_cast<int64_t>(threads.size()) * perThread;
+  parts = parts > most ? most : parts;
+  if (threads.size() <= 1 || parts <= 1) {
     if (count > 0) body(int64_t{0}, count);
     return;
   }

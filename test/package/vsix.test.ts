@@ -12,7 +12,7 @@ import { temporaryDirectory } from '../helpers/temp';
 
 const root = path.resolve(__dirname, '..', '..');
 
-test('npm run package builds a bundled .vsix whose runtime trains on its own and finds its WebGPU binary', { timeout: 300_000 }, (context) => {
+test('npm run package builds a bundled .vsix whose runtime trains on its own, on wasm and on its native addon, and finds its WebGPU binary', { timeout: 300_000 }, (context) => {
   const target = `${process.platform}-${process.arch}`;
   if (target !== 'linux-x64') return context.skip(`this test unpacks the linux-x64 package; this machine is ${target}`);
   const python = spawnSync('python3', ['--version']);
@@ -40,6 +40,15 @@ test('npm run package builds a bundled .vsix whose runtime trains on its own and
   const trained = spawnSync(process.execPath, [cli, 'run', tinyExperiment(directory, { epochs: 1, count: 300 }), '--backend', 'wasm', '--out', path.join(directory, 'runs')], { cwd: directory, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
   assert.equal(trained.status, 0, trained.stderr);
   assert.ok(existsSync(path.join(trained.stdout.trim(), 'summary.json')));
+  if (addon.length > 0) {
+    // The packaged addon carries OpenBLAS inside (a static link): it needs no libopenblas on the person's machine.
+    const packagedAddon = path.join(extension, 'dist', 'native', 'latent_lab_native.node');
+    const needed = spawnSync('ldd', [packagedAddon], { encoding: 'utf8' });
+    if (needed.status === 0) assert.doesNotMatch(needed.stdout, /openblas/i, needed.stdout);
+    const native = spawnSync(process.execPath, [cli, 'run', tinyExperiment(directory, { epochs: 1, count: 300 }), '--backend', 'native', '--out', path.join(directory, 'runs')], { cwd: directory, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+    assert.equal(native.status, 0, native.stderr);
+    assert.match(native.stderr, /on native/, native.stderr);
+  }
   // This machine has only a software Vulkan adapter: the packaged Dawn must load and say so.
   const webgpu = spawnSync(process.execPath, [cli, 'run', tinyExperiment(directory, { epochs: 1, count: 300 }), '--backend', 'webgpu', '--out', path.join(directory, 'runs')], { cwd: directory, encoding: 'utf8' });
   assert.doesNotMatch(webgpu.stderr, /needs the optional "webgpu" package/, webgpu.stderr);
