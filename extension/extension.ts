@@ -22,6 +22,8 @@ import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
 export interface LatentLabApi {
   /** For tests: the runtime's process id, if one is running. */
   runtimePid(): number | undefined;
+  /** For tests: the running runtime's backend and device. */
+  runtimeBackend(): string | undefined;
   diagnostics: AexpDiagnostics;
   controller: AexpController;
   activationMs: number;
@@ -43,6 +45,8 @@ class Host implements RuntimeHost, vscode.Disposable {
   private current: { process: RuntimeProcess; ready: Promise<RuntimeProcess> } | undefined;
   private readonly backendEmitter = new vscode.EventEmitter<string | undefined>();
   readonly onBackend = this.backendEmitter.event;
+  /** The running runtime's backend and device, as the status bar shows them. */
+  backend: string | undefined;
 
   constructor(private readonly serverScript: string, readonly log: vscode.LogOutputChannel, private readonly nativeFolder: () => string | undefined) {}
 
@@ -51,11 +55,15 @@ class Host implements RuntimeHost, vscode.Disposable {
     this.current?.process.dispose();
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
     const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: this.runtimeEnvironment() }, this.log);
-    runtimeProcess.onExit(() => this.backendEmitter.fire(undefined));
+    runtimeProcess.onExit(() => {
+      this.backend = undefined;
+      this.backendEmitter.fire(undefined);
+    });
     const { backend, dataDir } = settings();
     const ready = runtimeProcess.request<{ backend: string; device: string }>({ type: 'initialize', backend, ...(dataDir ? { dataDir } : {}) }).then((info) => {
       this.log.info(`backend ${info.backend} · ${info.device}`);
-      this.backendEmitter.fire(`${info.backend} · ${info.device}`);
+      this.backend = `${info.backend} · ${info.device}`;
+      this.backendEmitter.fire(this.backend);
       return runtimeProcess;
     }, (error: Error) => {
       runtimeProcess.dispose();
@@ -208,7 +216,7 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     editor.revealRange(new vscode.NotebookRange(running.cell.index, running.cell.index + 1), vscode.NotebookEditorRevealType.InCenterIfOutsideViewport);
   });
 
-  return { runtimePid: () => host.pid, diagnostics, controller, activationMs: performance.now() - started };
+  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, diagnostics, controller, activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {

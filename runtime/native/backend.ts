@@ -457,23 +457,27 @@ export const NATIVE_KERNELS: Record<string, (stock: KernelFunc) => KernelFunc> =
  * memory is marked exposed, so that neither side is recycled while the other lives.
  */
 function guardViews(kernelFunc: KernelFunc): KernelFunc {
+  // Runs around every kernel of a training step, so it allocates nothing.
   return (args) => {
     const result = kernelFunc(args);
     const backend = args.backend as NativeBackend;
     const outputs = Array.isArray(result) ? result : [result];
-    const inputBuffers = new Set<ArrayBufferLike>();
-    const inputIds = new Set<object>();
-    for (const input of Object.values(args.inputs)) {
-      if (!input) continue;
-      inputIds.add(input.dataId);
-      const values = backend.data.get(input.dataId)?.values;
-      if (ArrayBuffer.isView(values)) inputBuffers.add(values.buffer);
-    }
     for (const output of outputs) {
-      // Reshape and Identity hand back the input's own data entry, whose reference count guards it.
-      if (inputIds.has(output.dataId)) continue;
       const values = backend.data.get(output.dataId)?.values;
-      if (ArrayBuffer.isView(values) && inputBuffers.has(values.buffer)) backend.expose(values);
+      if (!ArrayBuffer.isView(values)) continue;
+      let shared = false;
+      let own = false;
+      for (const name in args.inputs) {
+        const input = args.inputs[name];
+        if (!input) continue;
+        // Reshape and Identity hand back the input's own data entry, whose reference count guards it.
+        if (input.dataId === output.dataId) own = true;
+        else {
+          const inputValues = backend.data.get(input.dataId)?.values;
+          if (ArrayBuffer.isView(inputValues) && inputValues.buffer === values.buffer) shared = true;
+        }
+      }
+      if (shared && !own) backend.expose(values);
     }
     return result;
   };

@@ -240,6 +240,23 @@ suite('Latent Lab in VS Code', () => {
     assert.notEqual(api.runtimePid(), pid, 'a new runtime');
   });
 
+  test('latentLab.nativeThreads reaches the native backend when the runtime restarts', async function () {
+    if (!existsSync(path.join(__dirname, '..', '..', 'native', 'latent_lab_native.node'))) return this.skip();
+    const config = vscode.workspace.getConfiguration('latentLab');
+    await config.update('backend', 'native', vscode.ConfigurationTarget.Workspace);
+    await config.update('nativeThreads', 1, vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('latentLab.restartRuntime');
+      const tiny = await openNotebook(path.join(workspaceFolder(), 'tiny.aexp'));
+      await runCells(tiny.notebook, [cellOfKind(tiny.notebook, 'model')], 60_000);
+      assert.match(api.runtimeBackend() ?? '', /^native · .*native kernels .*, 1 thread$/);
+    } finally {
+      await config.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('nativeThreads', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('latentLab.restartRuntime');
+    }
+  });
+
   test('a run stopped by a runtime shutdown resumes from its checkpoint when its notebook reopens', async () => {
     const file = path.join(workspaceFolder(), 'resumable.aexp');
     writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'long.aexp'), 'utf8'));
