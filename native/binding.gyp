@@ -7,7 +7,12 @@
       "cflags_cc!": ["-fno-exceptions", "-O2"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fno-strict-aliasing", "-Wno-psabi", "-pthread"],
       "conditions": [
-        ["OS=='linux'", { "libraries": ["-Wl,--exclude-libs,ALL", "-l:libopenblas.a", "-pthread"] }],
+        ["OS=='linux'", {
+          "variables": {
+            "openblas_link%": "<!(node -p \"['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((folder) => require('fs').existsSync(folder + '/libopenblas.a')) ? '-l:libopenblas.a' : '-lopenblas'\")"
+          },
+          "libraries": ["-Wl,--exclude-libs,ALL", "<(openblas_link)", "-pthread"]
+        }],
         ["OS=='linux' and target_arch=='x64'", { "cflags_cc": ["-march=x86-64", "-mtune=generic"] }],
         ["OS=='mac'", {
           "defines": ["LATENT_LAB_ACCELERATE", "ACCELERATE_NEW_LAPACK"],
