@@ -49,10 +49,10 @@ function ours(): Epoch {
     const result = spawnSync(process.execPath, [path.join(root, 'bin', 'aexp.js'), 'run', sample, '--epochs', '1', '--backend', values.backend!, '--data-dir', dataDir, '--out', out], { encoding: 'utf8' });
     const wall = (performance.now() - started) / 1000;
     if (result.status !== 0) throw new Error(`aexp exited with ${result.status}: ${result.stderr.trim().split('\n').pop()}`);
-    const metrics = readFileSync(findFile(out, 'metrics.jsonl')!, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; samplesPerSecond?: number; examples?: number; step: number });
-    const epoch = metrics.find((record) => record.kind === 'epoch')!;
-    const examples = epoch.step * 128;
-    return { wall, training: examples / epoch.samplesPerSecond!, examples };
+    const summary = JSON.parse(readFileSync(findFile(out, 'summary.json')!, 'utf8')) as { dataset: string; samplesPerSecond: number };
+    // The summary names the training split's size ("60000 train / 10000 test images …").
+    const examples = Number(/(\d+) train/.exec(summary.dataset)?.[1]);
+    return { wall, training: examples / summary.samplesPerSecond, examples };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

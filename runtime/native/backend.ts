@@ -156,11 +156,32 @@ function contiguousStrides(shape: number[]): number[] {
   return strides;
 }
 
+interface BroadcastLayout {
+  shape: Int32Array;
+  stridesA: Int32Array;
+  stridesB: Int32Array;
+}
+
+/** A training step asks for the same few layouts every step: each is computed once. */
+const layouts = new Map<string, BroadcastLayout>();
+
 /**
  * Broadcast strides of both operands over `shape`, with axes of size 1 dropped and neighbours that
- * move together merged, so that the native loop's innermost row is as long as it can be.
+ * move together merged, so that the native loop's innermost row is as long as it can be. The
+ * arrays are shared between calls: callers only read them.
  */
-export function broadcastLayout(shape: number[], a: number[], b: number[]): { shape: Int32Array; stridesA: Int32Array; stridesB: Int32Array } {
+export function broadcastLayout(shape: number[], a: number[], b: number[]): BroadcastLayout {
+  const key = `${shape}|${a}|${b}`;
+  let layout = layouts.get(key);
+  if (!layout) {
+    if (layouts.size > 4096) layouts.clear();
+    layout = computeBroadcastLayout(shape, a, b);
+    layouts.set(key, layout);
+  }
+  return layout;
+}
+
+function computeBroadcastLayout(shape: number[], a: number[], b: number[]): BroadcastLayout {
   const rank = shape.length;
   const strides = (operand: number[]) => {
     const padded = [...new Array<number>(rank - operand.length).fill(1), ...operand];
