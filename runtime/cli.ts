@@ -199,7 +199,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof ExperimentError) process.stderr.write(`${error.message}\n`);
     else if (error instanceof UsageError) process.stderr.write(`aexp: ${error.message}\n${USAGE}\n`);
     else {
-      process.stderr.write(`aexp: ${error.name && error.name !== 'Error' ? `${error.name}: ` : ''}${error.message}\n`);
+      // A backend that cannot start is a fact about this machine, not a bug: no class name.
+      const plain = error.name === 'Error' || error.name === 'BackendError';
+      process.stderr.write(`aexp: ${plain ? '' : `${error.name}: `}${error.message}\n`);
       if (process.env.AEXP_DEBUG) process.stderr.write(`${error.stack}\n`);
     }
     process.exitCode = error instanceof UsageError ? 2 : 1;

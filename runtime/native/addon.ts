@@ -27,18 +27,23 @@ export interface NativeAddon {
 
 const FILE = 'latent_lab_native.node';
 
-/** Where the addon may be, first match wins: beside the bundle, a prebuilt binary, a local build. */
+const REQUIRED: (keyof NativeAddon)[] = ['gemm', 'unary', 'binary', 'reduce', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'adam', 'sgd', 'rmsprop', 'bernoulliNll', 'bernoulliNllGradient', 'setThreads', 'info'];
+
+/**
+ * Where the addon may be, first match wins: beside the bundle, a prebuilt binary, a local build.
+ * AEXP_NATIVE_ADDON names the one file to load instead.
+ */
 export function addonCandidates(): string[] {
+  if (process.env.AEXP_NATIVE_ADDON) return [process.env.AEXP_NATIVE_ADDON];
   const platform = `${process.platform}-${process.arch}`;
   return [
-    process.env.AEXP_NATIVE_ADDON,
     // dist/runtime/server.js → dist/native/ (scripts/build.mjs copies the build there).
     path.join(__dirname, '..', 'native', FILE),
     path.join(__dirname, '..', 'native', platform, FILE),
     // runtime/native/addon.ts, run from the sources.
     path.join(__dirname, '..', '..', 'native', 'build', 'Release', FILE),
     path.join(__dirname, '..', '..', 'native', 'prebuilds', platform, FILE),
-  ].filter((candidate): candidate is string => Boolean(candidate));
+  ];
 }
 
 let loaded: { addon?: NativeAddon; problem?: string } | undefined;
@@ -51,7 +56,14 @@ export function loadAddon(): { addon?: NativeAddon; problem?: string } {
   for (const candidate of addonCandidates()) {
     if (!existsSync(candidate)) continue;
     try {
-      loaded = { addon: require(candidate) as NativeAddon };
+      const addon = require(candidate) as NativeAddon;
+      // A build left over from an older version of the sources lacks newer kernels: refuse it whole.
+      const missing = REQUIRED.filter((name) => typeof addon[name] !== 'function');
+      if (missing.length > 0) {
+        problems.push(`${candidate} is out of date (no ${missing.join(', ')}): npm run build:native rebuilds it`);
+        continue;
+      }
+      loaded = { addon };
       return loaded;
     } catch (error) {
       problems.push(`${candidate}: ${(error as Error).message.split('\n')[0]}`);

@@ -74,6 +74,29 @@ test('aexp run fails with one clear line on bad arguments', () => {
   }
 });
 
+test('a native addon that does not load is one line: auto says so once and trains on wasm, --backend native refuses', () => {
+  const directory = temporaryDirectory();
+  const broken = path.join(directory, 'latent_lab_native.node');
+  writeFileSync(broken, 'not a shared library');
+  const file = tinyExperiment(directory, { epochs: 1, count: 300 });
+  const env = { ...process.env, AEXP_NATIVE_ADDON: broken };
+  const auto = spawnSync(process.execPath, [aexp, 'run', file, '--backend', 'auto', '--out', path.join(directory, 'runs')], { cwd: directory, encoding: 'utf8', env });
+  assert.equal(auto.status, 0, auto.stderr);
+  assert.equal(auto.stderr.match(/native addon did not load/g)?.length, 1, auto.stderr);
+  assert.match(auto.stderr, /^auto: skipped native: the native addon did not load \(.*latent_lab_native\.node: /m);
+  assert.match(auto.stderr, /backend wasm/);
+  const native = spawnSync(process.execPath, [aexp, 'run', file, '--backend', 'native', '--out', path.join(directory, 'runs')], { cwd: directory, encoding: 'utf8', env });
+  assert.notEqual(native.status, 0);
+  assert.match(native.stderr.trim(), /^aexp: .*the native addon did not load/);
+  assert.doesNotMatch(native.stderr, /^\s+at /m, 'no stack trace');
+  // A Node addon that loads but is not ours (or is an older build of ours) lacks our kernels and is refused whole.
+  const other = path.join(root, 'node_modules', 'webgpu', 'dist', `${process.platform}-${process.arch}`, 'dawn.node');
+  if (existsSync(other)) {
+    const stale = spawnSync(process.execPath, [aexp, 'run', file, '--backend', 'native', '--out', path.join(directory, 'runs')], { cwd: directory, encoding: 'utf8', env: { ...process.env, AEXP_NATIVE_ADDON: other } });
+    assert.match(stale.stderr, /^aexp: the native addon did not load \(.*dawn\.node is out of date \(no gemm, unary, .*\): npm run build:native rebuilds it\)/m, stale.stderr);
+  }
+});
+
 test('a run killed with SIGKILL mid-epoch resumes to the full epoch count; every metrics line parses', async () => {
   const directory = temporaryDirectory();
   const file = tinyExperiment(directory, { epochs: 4, count: 2400 });
