@@ -478,30 +478,29 @@ export const NATIVE_KERNELS: Record<string, (stock: KernelFunc) => KernelFunc> =
  * memory is marked exposed, so that neither side is recycled while the other lives.
  */
 function guardViews(kernelFunc: KernelFunc): KernelFunc {
-  // Runs around every kernel of a training step, so it allocates nothing.
   return (args) => {
     const result = kernelFunc(args);
     const backend = args.backend as NativeBackend;
-    const outputs = Array.isArray(result) ? result : [result];
-    for (const output of outputs) {
-      const values = backend.data.get(output.dataId)?.values;
-      if (!ArrayBuffer.isView(values)) continue;
-      let shared = false;
-      let own = false;
-      for (const name in args.inputs) {
-        const input = args.inputs[name];
-        if (!input) continue;
-        // Reshape and Identity hand back the input's own data entry, whose reference count guards it.
-        if (input.dataId === output.dataId) own = true;
-        else {
-          const inputValues = backend.data.get(input.dataId)?.values;
-          if (ArrayBuffer.isView(inputValues) && inputValues.buffer === values.buffer) shared = true;
-        }
-      }
-      if (shared && !own) backend.expose(values);
-    }
+    if (Array.isArray(result)) for (const output of result) guardOutput(backend, args.inputs, output);
+    else guardOutput(backend, args.inputs, result);
     return result;
   };
+}
+
+/** Runs after every kernel of a training step, so it allocates nothing. */
+function guardOutput(backend: NativeBackend, inputs: Inputs, output: TensorInfo): void {
+  const values = backend.data.get(output.dataId)?.values;
+  if (!ArrayBuffer.isView(values)) return;
+  let shared = false;
+  for (const name in inputs) {
+    const input = inputs[name];
+    if (!input) continue;
+    // Reshape and Identity hand back the input's own data entry, whose reference count guards it.
+    if (input.dataId === output.dataId) return;
+    const inputValues = backend.data.get(input.dataId)?.values;
+    if (ArrayBuffer.isView(inputValues) && inputValues.buffer === values.buffer) shared = true;
+  }
+  if (shared) backend.expose(values);
 }
 
 let registered = false;

@@ -389,10 +389,14 @@ test('no tensor or buffer leaks from one training run to the next, and outputs a
   const tensors = tf.memory().numTensors;
   const buffers = backend.numDataIds();
   const recycled = backend.recycled;
+  const allocated = backend.allocated;
   train();
   assert.equal(tf.memory().numTensors, tensors, 'tensors');
   assert.equal(backend.numDataIds(), buffers, 'buffers');
-  assert.ok(backend.recycled > recycled + 100, `output arrays come from the pool (${backend.recycled - recycled} recycled)`);
+  const reused = backend.recycled - recycled;
+  const fresh = backend.allocated - allocated;
+  // A fresh array costs page faults (159 µs for 100K floats against 25 reused): nearly every output must come from the pool.
+  assert.ok(reused > 100 && fresh * 20 < reused, `output arrays come from the pool (${reused} recycled, ${fresh} newly allocated)`);
 });
 
 test('a recycled buffer is never one that escaped: dataSync, data, slices, reshapes and user arrays keep their values', { skip }, async () => {
