@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { BACKENDS } from '../runtime/backend-names';
+import { BACKENDS } from '../runtime/backends/names';
 import type { RunOverrides } from '../runtime/protocol';
 import { CELL_KINDS } from '../runtime/format/document';
 import type { CellKind } from '../runtime/format/document';

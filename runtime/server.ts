@@ -3,8 +3,8 @@
  * are validated, and answered once each; engine events stream back as notifications, with
  * progress throttled so the extension host is never flooded.
  */
-import type { BackendName } from './backend';
-import { BACKENDS, selectBackend } from './backend';
+import type { BackendName } from './backends/select';
+import { BACKENDS, selectBackend } from './backends/select';
 import { runExperiment } from './engine';
 import type { CellName, EngineEvent, RuntimeMessage, RuntimeRequest, SerializedError } from './protocol';
 

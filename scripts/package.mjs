@@ -1,7 +1,7 @@
 // Builds the .vsix: bundled (no node_modules), with the runtime bundle and its wasm files. The
 // `webgpu` package carries Dawn binaries for five platforms (132 MB), so each .vsix is made for one
 // target (vsce --target) and carries only that platform's binary, beside the runtime bundle
-// (runtime/backend.ts looks there first). A universal .vsix without WebGPU covers other platforms.
+// (runtime/backends/select.ts looks there first). A universal .vsix without WebGPU covers other platforms.
 //
 //   npm run package                 this machine's platform
 //   npm run package -- linux-arm64  one target

@@ -10,15 +10,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { BackendName } from '../../runtime/backend';
-import { selectBackend } from '../../runtime/backend';
+import type { BackendName } from '../../runtime/backends/select';
+import { selectBackend } from '../../runtime/backends/select';
 import { parseLayer } from '../../runtime/format/layers';
 import type { LayerSpec } from '../../runtime/format/layers';
 import { withDefaults } from '../../runtime/format/validate';
 import { buildAutoencoder, trainableVariables } from '../../runtime/model/build';
 import { lossTerms } from '../../runtime/model/losses';
 import { Optimizer } from '../../runtime/train/optimizers';
-import { loadAddon } from '../../runtime/native/addon';
+import { loadAddon } from '../../runtime/backends/native/addon';
 
 /** `conv` is BACKENDS.md's conv VAE as written there (3×3, our default kernel); `conv-k4` the common 4×4 variant. */
 const MODELS = {

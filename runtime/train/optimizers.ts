@@ -37,7 +37,7 @@ export interface FusedUpdateRequest {
 }
 
 /**
- * Fused updates by backend name. A backend registers one (runtime/native/); it answers false to
+ * Fused updates by backend name. A backend registers one (runtime/backends/native/); it answers false to
  * leave the step to the ops below, having changed nothing. The ops are the reference.
  */
 export const fusedUpdates = new Map<string, (request: FusedUpdateRequest) => boolean>();

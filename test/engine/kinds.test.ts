@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../runtime/backend';
+import { selectBackend } from '../../runtime/backends/select';
 import type { Split } from '../../runtime/data/dataset';
 import { loadDataset } from '../../runtime/data/index';
 import { loadRunModel, runExperiment, sampleImages } from '../../runtime/engine';

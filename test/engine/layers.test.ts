@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../runtime/backend';
+import { selectBackend } from '../../runtime/backends/select';
 import { loadRunModel, runExperiment } from '../../runtime/engine';
 import type { LayerSpec } from '../../runtime/format/layers';
 import { formatLayer, isLayerError, parseLayer } from '../../runtime/format/layers';

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadAddon } from '../../runtime/native/addon';
-import { selectBackend } from '../../runtime/backend';
+import { loadAddon } from '../../runtime/backends/native/addon';
+import { selectBackend } from '../../runtime/backends/select';
 import type { ModelConfig } from '../../runtime/format/schema';
 import { withDefaults } from '../../runtime/format/validate';
 import type { Schedule } from '../../runtime/model/losses';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../runtime/backend';
+import { selectBackend } from '../../runtime/backends/select';
 import type { LayerSpec } from '../../runtime/format/layers';
 import { parseLayer } from '../../runtime/format/layers';
 import type { ModelConfig } from '../../runtime/format/schema';

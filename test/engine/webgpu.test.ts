@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../runtime/backend';
+import { selectBackend } from '../../runtime/backends/select';
 import { runExperiment } from '../../runtime/engine';
 import { tinyExperiment } from '../helpers/experiments';
 import { temporaryDirectory } from '../helpers/temp';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { selectBackend } from '../../runtime/backend';
+import { selectBackend } from '../../runtime/backends/select';
 import { checkExperiment } from '../../runtime/engine';
 import { TEMPLATE_DATASETS, TEMPLATE_KINDS, experimentTemplate, freeFileName } from '../../extension/templates';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { selectBackend } from '../../runtime/backend';
+import { selectBackend } from '../../runtime/backends/select';
 import { loadDataset } from '../../runtime/data/index';
 import { evaluateSplit, runExperiment } from '../../runtime/engine';
 import type { DataConfig } from '../../runtime/format/schema';

@@ -3,7 +3,7 @@
  * weights and the optimizer's slots in place, with the formulas of runtime/train/optimizers.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FusedUpdateRequest } from '../train/optimizers';
+import type { FusedUpdateRequest } from '../../train/optimizers';
 import type { NativeBackend } from './backend';
 
 const RMSPROP_ALPHA = 0.99;

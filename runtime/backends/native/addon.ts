@@ -40,9 +40,9 @@ export function addonCandidates(): string[] {
     // dist/runtime/server.js → dist/native/ (scripts/build.mjs copies the build there).
     path.join(__dirname, '..', 'native', FILE),
     path.join(__dirname, '..', 'native', platform, FILE),
-    // runtime/native/addon.ts, run from the sources.
-    path.join(__dirname, '..', '..', 'native', 'build', 'Release', FILE),
-    path.join(__dirname, '..', '..', 'native', 'prebuilds', platform, FILE),
+    // runtime/backends/native/addon.ts, run from the sources.
+    path.join(__dirname, '..', '..', '..', 'native', 'build', 'Release', FILE),
+    path.join(__dirname, '..', '..', '..', 'native', 'prebuilds', platform, FILE),
   ];
 }
 

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon';
-import { BERNOULLI_NLL, BERNOULLI_NLL_GRADIENT } from '../model/fused';
+import { BERNOULLI_NLL, BERNOULLI_NLL_GRADIENT } from '../../model/fused';
 
 export const NATIVE_BACKEND = 'native';
 

@@ -15,11 +15,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadAddon } from './native/addon';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
 import { nativeUpdate } from './native/optimizer';
-import { fusedUpdates } from './train/optimizers';
+import { fusedUpdates } from '../train/optimizers';
 import { registerWasmKernels } from './wasm-kernels';
 
-import { AUTO_ORDER, BACKENDS } from './backend-names';
-import type { BackendName, ConcreteBackend } from './backend-names';
+import { AUTO_ORDER, BACKENDS } from './names';
+import type { BackendName, ConcreteBackend } from './names';
 
 export { AUTO_ORDER, BACKENDS };
 export type { BackendName, ConcreteBackend };
