@@ -2,6 +2,7 @@
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
+import { CIFAR_ARCHIVE, CIFAR_FOLDER, CIFAR_TEST_FILE, CIFAR_TRAIN_FILES } from './cache';
 import type { Dataset, Split } from './dataset';
 import { DatasetError } from './dataset';
 import { downloadVerified } from './download';
@@ -10,8 +11,6 @@ import type { DownloadOptions } from './download';
 export const CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
 const RECORD = 3073;
-const TRAIN_FILES = [1, 2, 3, 4, 5].map((index) => `data_batch_${index}.bin`);
-const TEST_FILE = 'test_batch.bin';
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 /** Unpacks the official archive's `cifar-10-batches-bin/*` into `folder`, each file atomically. */
@@ -71,17 +70,17 @@ function concat(splits: Split[]): Split {
 }
 
 export async function loadCifar10(dataDir: string, options: DownloadOptions & { url?: string; md5?: string } = {}): Promise<Dataset> {
-  const folder = path.join(dataDir, 'cifar10');
-  let present = TRAIN_FILES.filter((file) => existsSync(path.join(folder, file)));
-  if (present.length === 0 || !existsSync(path.join(folder, TEST_FILE))) {
-    const archive = path.join(dataDir, 'cifar-10-binary.tar.gz');
+  const folder = path.join(dataDir, CIFAR_FOLDER);
+  let present = CIFAR_TRAIN_FILES.filter((file) => existsSync(path.join(folder, file)));
+  if (present.length === 0 || !existsSync(path.join(folder, CIFAR_TEST_FILE))) {
+    const archive = path.join(dataDir, CIFAR_ARCHIVE);
     if (!existsSync(archive)) await downloadVerified(options.url ?? CIFAR_URL, archive, options.md5 ?? CIFAR_MD5, options);
     await extractCifarArchive(archive, folder);
-    present = TRAIN_FILES.filter((file) => existsSync(path.join(folder, file)));
-    if (present.length === 0 || !existsSync(path.join(folder, TEST_FILE))) throw new DatasetError(`${archive} did not contain the CIFAR-10 batches`);
+    present = CIFAR_TRAIN_FILES.filter((file) => existsSync(path.join(folder, file)));
+    if (present.length === 0 || !existsSync(path.join(folder, CIFAR_TEST_FILE))) throw new DatasetError(`${archive} did not contain the CIFAR-10 batches`);
   }
   const train = concat(await Promise.all(present.map((file) => readBatch(path.join(folder, file)))));
-  const test = await readBatch(path.join(folder, TEST_FILE));
+  const test = await readBatch(path.join(folder, CIFAR_TEST_FILE));
   return {
     name: 'cifar10',
     shape: [32, 32, 3],
