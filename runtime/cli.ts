@@ -110,6 +110,7 @@ async function run(argv: string[]): Promise<number> {
     });
     stopBar();
     const { summary } = result;
+    if (result.status === 'stopped') process.stderr.write(`resume with: aexp run --resume ${result.runDir}\n`);
     if (summary.test) {
       process.stderr.write(`[summary] ${summary.status} after ${summary.epochs}/${summary.targetEpochs} epochs on ${summary.backend}: test loss ${summary.test.loss.toFixed(3)} ${summary.units}/example (reconstruction ${summary.test.reconstruction.toFixed(3)}${summary.test.elbo !== undefined ? `, KL ${summary.test.kl.toFixed(3)}` : ''})${summary.test.psnr ? `, PSNR ${summary.test.psnr.toFixed(2)} dB` : ''}${summary.test.sparsity !== undefined ? `, ${(100 * summary.test.sparsity).toFixed(1)}% of code values near zero` : ''}${summary.test.noisyMse !== undefined ? `, MSE ${summary.test.mse!.toFixed(4)} vs ${summary.test.noisyMse.toFixed(4)} for the corrupted input` : ''}${summary.test.maskedMse !== undefined ? `, masked-pixel MSE ${summary.test.maskedMse.toFixed(4)}` : ''}\n`);
     }

@@ -1,7 +1,12 @@
 /**
  * The extension ↔ runtime protocol: types only, imported with `import type` on both sides.
- * Requests carry ids and get exactly one response; notifications carry no id.
+ * Requests carry ids and get exactly one response, whose result type `RuntimeRequestResults`
+ * names; notifications carry no id.
  */
+import type { BackendName, ConcreteBackend } from './backends/names';
+import type { CellKind } from './cells';
+
+export type { BackendName, ConcreteBackend };
 
 export interface SerializedError {
   name: string;
@@ -9,40 +14,141 @@ export interface SerializedError {
   stack?: string;
 }
 
-export type CellName = 'data' | 'model' | 'train' | 'evaluate' | 'reconstruct' | 'sample';
+/** A cell kind (`CELL_KINDS` in runtime/cells.ts lists them in run order). */
+export type CellName = CellKind;
 
 export interface RunOverrides {
   epochs?: number;
-  backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  backend?: BackendName;
   dataDir?: string;
   /** `cell.key=value`, as the CLI's --set. */
   set?: string[];
 }
 
 export type RuntimeRequest =
-  | { type: 'initialize'; id: number; backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; dataDir?: string }
-  | { type: 'run'; id: number; runId: string; file: string; text?: string; cells?: CellName[]; overrides?: RunOverrides; outDir?: string; resume?: string; reuse?: boolean }
+  | {
+    type: 'initialize';
+    id: number;
+    backend?: BackendName;
+    dataDir?: string;
+    /**
+     * The absolute folder that holds every run folder this runtime may write: a run's `outDir`
+     * and `resume` must lie inside it. Without it, `<the runtime's cwd>/.aexp/runs`.
+     */
+    runsRoot?: string;
+  }
+  | {
+    type: 'run';
+    id: number;
+    runId: string;
+    /** Names the experiment and anchors its relative paths; never written to. */
+    file: string;
+    /** The experiment's text; required unless `resume` names a run folder (which has its own copy). */
+    text?: string;
+    cells?: CellName[];
+    overrides?: RunOverrides;
+    /** The parent of the run folder, inside `runsRoot`. */
+    outDir?: string;
+    /** A run folder inside `runsRoot` to continue from its last checkpoint. */
+    resume?: string;
+    reuse?: boolean;
+  }
   | { type: 'cancel'; id: number; runId: string }
   | { type: 'shutdown'; id: number };
 
+export type RuntimeRequestType = RuntimeRequest['type'];
+/** One request of a type, as the caller writes it (the client adds the id). */
+export type RequestOf<T extends RuntimeRequestType> = Omit<Extract<RuntimeRequest, { type: T }>, 'id'>;
+/**
+ * Any request without its id. A client's `request<R extends OutgoingRequest>(request: R):
+ * Promise<RuntimeRequestResults[R['type']]>` gives each call its own result type.
+ */
+export type OutgoingRequest = { [T in RuntimeRequestType]: RequestOf<T> }[RuntimeRequestType];
+
+export interface BackendInfo {
+  backend: ConcreteBackend;
+  /** What the person should know about where the math runs. */
+  device: string;
+}
+
+export interface InitializeResult extends BackendInfo {
+  /** Why `auto` passed over each backend before this one. */
+  skipped: string[];
+  pid: number;
+  /** The folder run folders are contained in (the request's `runsRoot`, resolved). */
+  runsRoot: string;
+}
+
+/** What each request's successful response carries. */
+export interface RuntimeRequestResults {
+  initialize: InitializeResult;
+  /** Answered when the run ends (its events arrive before), or with an error if it could not run. */
+  run: RunResult;
+  cancel: { cancelled: boolean };
+  shutdown: { runs: number };
+}
+
 export type RuntimeResponse =
-  | { type: 'response'; id: number; ok: true; result?: unknown }
+  | { type: 'response'; id: number; ok: true; result: RuntimeRequestResults[RuntimeRequestType] }
   | { type: 'response'; id: number; ok: false; error: SerializedError };
 
-export interface MetricsRecord {
-  kind: 'train' | 'epoch' | 'evaluate' | 'resume' | 'stop';
-  epoch: number;
-  step: number;
-  time: string;
-  [metric: string]: unknown;
+/** Per-example means over an epoch's training batches. */
+export interface TrainMeans {
+  loss: number;
+  reconstruction: number;
+  kl: number;
 }
+
+/** Test-split metrics, per example, in the run's units. */
+export interface Evaluation {
+  /** The objective with warm-up and annealing finished (−ELBO for a vae and cvae). */
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  mse: number;
+  psnr: number;
+  /** variational kinds: −(reconstruction + KL), a lower bound on log p(x) where the units are nats. */
+  elbo?: number;
+  /** sparse-ae: mean (1/D)Σ|z| and the fraction of code values near zero relative to the code's scale. */
+  l1?: number;
+  sparsity?: number;
+  /** denoising-ae: MSE of the corrupted input against the clean one (what the model improves on). */
+  noisyMse?: number;
+  /** masked-ae: MSE over the masked pixels only. */
+  maskedMse?: number;
+}
+
+export type LossUnits = 'nats' | 'loss';
+
+interface RecordPosition {
+  /** 1-based for train, epoch and evaluate records (the epoch shown to people); epochs done for resume and stop. */
+  epoch: number;
+  /** Optimizer steps taken so far. */
+  step: number;
+  /** ISO 8601. */
+  time: string;
+}
+
+/** One line of `metrics.jsonl`. */
+export type MetricsRecord =
+  | (RecordPosition & { kind: 'train'; loss: number; reconstruction: number; kl: number; lr: number })
+  | (RecordPosition & { kind: 'epoch'; units: LossUnits; train: TrainMeans; test?: Evaluation; samplesPerSecond: number; tensors: number })
+  | (RecordPosition & { kind: 'evaluate'; units: LossUnits; test: Evaluation })
+  | (RecordPosition & { kind: 'resume'; batch: number })
+  | (RecordPosition & { kind: 'stop'; reason: 'cancelled' | 'shutdown'; batch: number })
+  | (RecordPosition & { kind: 'stop'; reason: 'diverged'; loss: string });
+
+export type MetricsKind = MetricsRecord['kind'];
+export type MetricsRecordOf<K extends MetricsKind> = Extract<MetricsRecord, { kind: K }>;
 
 export type EngineEvent =
   | { type: 'log'; level: 'info' | 'warning' | 'error'; message: string }
+  /** The run folder this run writes, as soon as it exists (before any training). */
+  | { type: 'runFolder'; runDir: string }
   | { type: 'cellOutput'; cell: CellName; text: string }
   | { type: 'progress'; epoch: number; epochs: number; step: number; stepsPerEpoch: number; loss: number; etaSeconds: number; samplesPerSecond: number }
   | { type: 'metrics'; record: MetricsRecord }
-  | { type: 'image'; cell: CellName | 'train'; kind: 'reconstructions' | 'samples'; epoch: number; path: string };
+  | { type: 'image'; cell: CellName; kind: 'reconstructions' | 'samples'; epoch: number; path: string };
 
 /** `outputs.json` in a run folder: what the cells showed during its last run, in order. */
 export interface RunOutputs {
@@ -50,15 +156,18 @@ export interface RunOutputs {
   events: EngineEvent[];
 }
 
+export type RunStatus = 'completed' | 'stopped' | 'early-stopped' | 'diverged' | 'analysis';
+
 export interface RunResult {
+  /** Empty when nothing needed training (the analysis-only case without a train cell). */
   runDir: string;
-  status: 'completed' | 'stopped' | 'early-stopped' | 'diverged' | 'analysis';
+  status: RunStatus;
   summary: RunSummary;
 }
 
 export interface RunSummary {
   title?: string;
-  status: RunResult['status'];
+  status: RunStatus;
   backend: string;
   device: string;
   dataset: string;
@@ -67,9 +176,9 @@ export interface RunSummary {
   epochs: number;
   targetEpochs: number;
   steps: number;
-  units: 'nats' | 'loss';
-  train?: { loss: number; reconstruction: number; kl: number };
-  test?: { loss: number; reconstruction: number; kl: number; mse?: number; psnr?: number; elbo?: number; l1?: number; sparsity?: number; noisyMse?: number; maskedMse?: number };
+  units: LossUnits;
+  train?: TrainMeans;
+  test?: Evaluation;
   best?: { epoch: number; loss: number };
   samplesPerSecond?: number;
   durationSeconds: number;
@@ -78,10 +187,13 @@ export interface RunSummary {
   reused?: { trainedSeconds: number };
   /** Why a stopped run stopped: a cancel request, or the runtime shutting down (a window closed or reloaded). */
   stoppedBy?: 'cancelled' | 'shutdown';
+  /** Where a stopped run stopped: the epoch as shown to people (1-based) and the batches of it done. */
+  stoppedAt?: { epoch: number; batch: number };
 }
 
 export type RuntimeNotification =
   | { type: 'event'; runId: string; event: EngineEvent }
+  /** Sent after the `run` request's response, with the same result or error. */
   | { type: 'runEnded'; runId: string; result?: RunResult; error?: SerializedError }
   | { type: 'log'; level: 'info' | 'warning' | 'error'; message: string };
 

@@ -1,23 +1,69 @@
 /**
  * The runtime as a child process of the extension: requests arrive over Node's IPC channel,
  * are validated, and answered once each; engine events stream back as notifications, with
- * progress throttled so the extension host is never flooded.
+ * progress throttled so the extension host is never flooded. Run folders are written only inside
+ * the runs folder the extension named (`runsRoot`), and nothing a request sent is echoed back whole.
  */
-import type { BackendName } from './backends/select';
-import { BACKENDS, selectBackend } from './backends/select';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendName } from './backends/names';
+import { BACKENDS } from './backends/names';
+import { selectBackend } from './backends/select';
+import { CELL_KINDS } from './cells';
 import { runExperiment } from './engine';
-import type { CellName, EngineEvent, RuntimeMessage, RuntimeRequest, SerializedError } from './protocol';
+import type { EngineEvent, RuntimeMessage, RuntimeRequest, RuntimeRequestResults, RuntimeRequestType, SerializedError } from './protocol';
+import { experimentName } from './run-folder';
 
 const PROGRESS_INTERVAL_MS = Number(process.env.AEXP_PROGRESS_INTERVAL_MS ?? 200);
-const CELLS: readonly CellName[] = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample'];
+/** The most of a request's own value (a path, a run id) that an error message repeats. */
+const ECHO_LIMIT = 200;
+const MESSAGE_LIMIT = 4000;
 
 function send(message: RuntimeMessage): void {
   process.send?.(message);
 }
 
+/** A value from a request, as an error message may repeat it: JSON, cut to ECHO_LIMIT characters. */
+export function echo(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length <= ECHO_LIMIT ? text : `${text.slice(0, ECHO_LIMIT)}… (${text.length} characters)`;
+}
+
+function bounded(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length - limit} more characters)`;
+}
+
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error) };
+  if (error instanceof Error) return { name: error.name, message: bounded(error.message, MESSAGE_LIMIT), stack: error.stack === undefined ? undefined : bounded(error.stack, 2 * MESSAGE_LIMIT) };
+  return { name: 'Error', message: bounded(String(error), MESSAGE_LIMIT) };
+}
+
+export class ContainmentError extends Error {
+  override name = 'ContainmentError';
+}
+
+/** `target` with every part that exists resolved through symbolic links (what the OS would write to). */
+function realTarget(target: string): string {
+  const missing: string[] = [];
+  let existing = target;
+  for (;;) {
+    try {
+      return path.join(realpathSync(existing), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return target;
+      missing.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+/** `target` (absolute, or relative to `root`) if it lies inside `root` once links are followed; refused otherwise. */
+export function containedPath(root: string, target: string, key: string): string {
+  const resolved = path.resolve(root, target);
+  const relative = path.relative(realTarget(root), realTarget(resolved));
+  if (relative.startsWith('..') || path.isAbsolute(relative)) throw new ContainmentError(`${key} ${echo(target)} is outside the runs folder ${echo(root)}; run folders are written only inside it`);
+  return resolved;
 }
 
 /** Checks an incoming message's shape; anything else is refused with a reason. */
@@ -29,12 +75,16 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
   switch (request.type) {
     case 'initialize':
       if (request.backend !== undefined && !(BACKENDS as readonly unknown[]).includes(request.backend)) return `backend must be one of ${BACKENDS.join(', ')}`;
-      return optionalString('dataDir') ? (request as unknown as RuntimeRequest) : 'dataDir must be a string';
+      if (!optionalString('dataDir') || !optionalString('runsRoot')) return 'dataDir and runsRoot must be strings';
+      if (request.runsRoot !== undefined && !path.isAbsolute(request.runsRoot as string)) return `runsRoot must be an absolute folder, not ${echo(request.runsRoot)}`;
+      return request as unknown as RuntimeRequest;
     case 'run': {
       if (typeof request.runId !== 'string' || typeof request.file !== 'string') return 'run needs runId and file strings';
+      if (request.runId.length > ECHO_LIMIT) return `runId must be at most ${ECHO_LIMIT} characters, not ${request.runId.length}`;
       if (!optionalString('text') || !optionalString('outDir') || !optionalString('resume')) return 'text, outDir and resume must be strings';
+      if (request.text === undefined && request.resume === undefined) return 'run needs the experiment\'s text (text), unless it resumes a run folder (resume)';
       if (request.reuse !== undefined && typeof request.reuse !== 'boolean') return 'reuse must be a boolean';
-      if (request.cells !== undefined && !(Array.isArray(request.cells) && request.cells.every((cell) => CELLS.includes(cell as CellName)))) return `cells must be a list of ${CELLS.join(', ')}`;
+      if (request.cells !== undefined && !(Array.isArray(request.cells) && request.cells.every((cell) => (CELL_KINDS as readonly unknown[]).includes(cell)))) return `cells must be a list of ${CELL_KINDS.join(', ')}`;
       const overrides = request.overrides as Record<string, unknown> | undefined;
       if (overrides !== undefined) {
         if (typeof overrides !== 'object' || overrides === null) return 'overrides must be an object';
@@ -50,12 +100,14 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
     case 'shutdown':
       return request as unknown as RuntimeRequest;
     default:
-      return `unknown request type ${JSON.stringify(request.type)}`;
+      return `unknown request type ${echo(request.type)}`;
   }
 }
 
 const runs = new Map<string, AbortController>();
-let defaults: { backend?: BackendName; dataDir?: string } = {};
+/** Ids of run requests whose run began (a refused one never did, and gets no runEnded). */
+const started = new Set<number>();
+let defaults: { backend?: BackendName; dataDir?: string; runsRoot: string } = { runsRoot: path.join(process.cwd(), '.aexp', 'runs') };
 
 function forward(runId: string): (event: EngineEvent) => void {
   let lastProgress = 0;
@@ -98,35 +150,42 @@ function exitWhenIdle(limitMs: number): void {
   check();
 }
 
-async function handle(request: RuntimeRequest): Promise<unknown> {
+type Handled<T extends RuntimeRequestType> = Promise<RuntimeRequestResults[T]>;
+
+async function handle<T extends RuntimeRequestType>(request: RuntimeRequest & { type: T }): Handled<T>;
+async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[RuntimeRequestType]> {
   switch (request.type) {
     case 'initialize': {
-      defaults = { backend: request.backend, dataDir: request.dataDir };
+      defaults = { backend: request.backend, dataDir: request.dataDir, runsRoot: request.runsRoot ?? defaults.runsRoot };
       const info = await selectBackend(request.backend ?? 'auto');
-      return { ...info, pid: process.pid };
+      return { ...info, pid: process.pid, runsRoot: defaults.runsRoot };
     }
     case 'run': {
-      if (runs.has(request.runId)) throw new Error(`run ${request.runId} is already running`);
+      if (runs.has(request.runId)) throw new Error(`run ${echo(request.runId)} is already running`);
+      // The experiment file is only a name here: its text came with the request, and nothing is written to it.
+      const outDir = containedPath(defaults.runsRoot, request.outDir ?? experimentName(request.file), 'outDir');
+      const resume = request.resume === undefined ? undefined : containedPath(defaults.runsRoot, request.resume, 'resume');
       const controller = new AbortController();
       runs.set(request.runId, controller);
-      runExperiment({
-        file: request.file,
-        text: request.text,
-        outDir: request.outDir,
-        resume: request.resume,
-        reuse: request.reuse,
-        cells: request.cells,
-        epochs: request.overrides?.epochs,
-        overrides: request.overrides?.set,
-        backend: request.overrides?.backend ?? defaults.backend,
-        dataDir: request.overrides?.dataDir ?? defaults.dataDir,
-        signal: controller.signal,
-        onEvent: forward(request.runId),
-      }).then(
-        (result) => send({ type: 'runEnded', runId: request.runId, result }),
-        (error) => send({ type: 'runEnded', runId: request.runId, error: serializeError(error) }),
-      ).finally(() => runs.delete(request.runId));
-      return { started: request.runId };
+      started.add(request.id);
+      try {
+        return await runExperiment({
+          file: request.file,
+          text: request.text,
+          outDir,
+          resume,
+          reuse: request.reuse,
+          cells: request.cells,
+          epochs: request.overrides?.epochs,
+          overrides: request.overrides?.set,
+          backend: request.overrides?.backend ?? defaults.backend,
+          dataDir: request.overrides?.dataDir ?? defaults.dataDir,
+          signal: controller.signal,
+          onEvent: forward(request.runId),
+        });
+      } finally {
+        runs.delete(request.runId);
+      }
     }
     case 'cancel': {
       const controller = runs.get(request.runId);
@@ -143,6 +202,21 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
   }
 }
 
+/** Answers a request; a run that started also ends with a runEnded notification, after its answer. */
+function answer(request: RuntimeRequest): void {
+  handle(request).then(
+    (result) => {
+      send({ type: 'response', id: request.id, ok: true, result });
+      if (request.type === 'run') send({ type: 'runEnded', runId: request.runId, result: result as RuntimeRequestResults['run'] });
+    },
+    (error: unknown) => {
+      const serialized = serializeError(error);
+      send({ type: 'response', id: request.id, ok: false, error: serialized });
+      if (request.type === 'run' && started.has(request.id)) send({ type: 'runEnded', runId: request.runId, error: serialized });
+    },
+  ).finally(() => started.delete(request.id));
+}
+
 if (process.send) {
   process.on('message', (message: unknown) => {
     const request = parseRequest(message);
@@ -151,10 +225,7 @@ if (process.send) {
       send({ type: 'response', id, ok: false, error: { name: 'ProtocolError', message: request } });
       return;
     }
-    handle(request).then(
-      (result) => send({ type: 'response', id: request.id, ok: true, result }),
-      (error) => send({ type: 'response', id: request.id, ok: false, error: serializeError(error) }),
-    );
+    answer(request);
   });
   // The extension going away must not leave an orphan training: finish with a checkpoint.
   process.on('disconnect', () => {

@@ -16,7 +16,7 @@ import { parseLayer } from '../../runtime/format/layers';
 import type { LayerSpec } from '../../runtime/format/layers';
 import { withDefaults } from '../../runtime/format/validate';
 import { buildAutoencoder, trainableVariables } from '../../runtime/model/build';
-import { lossTerms } from '../../runtime/model/losses';
+import { trainingStep } from '../../runtime/train/step';
 import { Optimizer } from '../../runtime/train/optimizers';
 import { loadAddon } from '../../runtime/backends/native/addon';
 
@@ -85,14 +85,12 @@ async function main(): Promise<void> {
   const config = withDefaults('model', { kind: 'vae', latent: name === 'mlp' ? 20 : 16, encoder: MODELS[name], init: 'pytorch' });
   const model = buildAutoencoder(config, { encoder: MODELS[name].map((text) => parseLayer(text) as LayerSpec), decoder: 'mirror' }, [28, 28, 1], 1);
   const variables = trainableVariables(model);
-  const optimizer = new Optimizer(withDefaults('train', {}), variables);
+  const train = withDefaults('train', {});
+  const optimizer = new Optimizer(train, variables);
   const x = tf.randomUniform([128, 28, 28, 1], 0, 1, 'float32', 3);
   let step = 0;
   const trainStep = async () => {
-    const { value, grads } = tf.variableGrads(() => lossTerms(model, { x }, { training: true, seed: step++ }).loss, variables);
-    tf.tidy(() => optimizer.apply(variables.map((variable) => grads[variable.name]), 1e-3));
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
+    await trainingStep(model, variables, optimizer, { x }, { seed: step++, train, lr: 1e-3 });
   };
   for (let warm = 0; warm < 3; warm++) await trainStep();
   const steps = Number(values.steps);

@@ -14,9 +14,9 @@ import type { BackendInfo } from './select';
 import { Random } from '../util/random';
 import type { Autoencoder, Shape } from '../model/build';
 import { disposeAutoencoder, trainableVariables } from '../model/build';
-import { lossTerms } from '../model/losses';
 import { patchMask } from '../train/batches';
-import { writeFileAtomic } from '../train/checkpoint';
+import { disposeGradients, lossAndGradients } from '../train/step';
+import { writeFileAtomic } from '../util/atomic-file';
 
 export const CHECK_TOLERANCE = 1e-3;
 const CHECK_BATCH = 2;
@@ -59,11 +59,12 @@ async function step(subject: CheckSubject): Promise<{ names: string[]; values: F
     const mask = model.kind === 'masked-ae' ? tf.tensor4d(patchMask(CHECK_BATCH, height, width, model.config.patch, model.config.mask_ratio, 5), [CHECK_BATCH, height, width, 1]) : undefined;
     model.noise.seed = 99;
     const variables = trainableVariables(model);
-    const { value, grads } = tf.variableGrads(() => lossTerms(model, { x, labels, mask }, { training: true, noise, seed: 7 }).loss, variables);
+    const gradients = lossAndGradients(model, variables, { x, labels, mask }, { noise, seed: 7 });
     const values: Float32Array[] = [];
-    for (const tensor of [value, ...variables.map((variable) => grads[variable.name])]) values.push((await tensor.data()) as Float32Array);
+    for (const tensor of [gradients.loss, ...gradients.gradients]) values.push((await tensor.data()) as Float32Array);
     const result = { names: ['loss', ...variables.map((variable) => variable.name.replace(/_\d+(?=\/|$)/g, ''))], values };
-    tf.dispose([x, noise, labels, mask, value, ...Object.values(grads)].filter((tensor) => tensor !== undefined));
+    disposeGradients(gradients);
+    tf.dispose([x, noise, labels, mask].filter((tensor) => tensor !== undefined));
     return result;
   } finally {
     disposeAutoencoder(model);

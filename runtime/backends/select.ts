@@ -2,6 +2,7 @@
  * Backend selection: the only place that decides where tensors live. Model code stays
  * backend-agnostic. wasm is the default here; cpu is the pure-JS reference.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -20,15 +21,11 @@ import { registerWasmKernels } from './wasm-kernels';
 
 import { AUTO_ORDER, BACKENDS } from './names';
 import type { BackendName, ConcreteBackend } from './names';
+import type { BackendInfo } from '../protocol';
 
 export { AUTO_ORDER, BACKENDS };
-export type { BackendName, ConcreteBackend };
+export type { BackendInfo, BackendName, ConcreteBackend };
 
-export interface BackendInfo {
-  backend: ConcreteBackend;
-  /** What the person should know about where the math runs. */
-  device: string;
-}
 
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -73,6 +70,61 @@ interface WebgpuProbe {
 }
 let webgpuProbe: Promise<WebgpuProbe> | undefined;
 
+/** Where the `webgpu` package's entry is: a .vsix carries its platform's copy beside the bundle (scripts/package.mjs); a checkout has the package. */
+function webgpuModule(): string {
+  const packaged = path.join(__dirname, '..', 'webgpu', 'index.js');
+  if (existsSync(packaged)) return pathToFileURL(packaged).href;
+  try {
+    return pathToFileURL(createRequire(__filename).resolve('webgpu')).href;
+  } catch (error) {
+    throw new BackendError(`the webgpu backend needs the optional "webgpu" package (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+interface AdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  adapterType?: string;
+}
+
+function describeAdapter(info: AdapterInfo): WebgpuProbe {
+  const description = [info.vendor, info.architecture, info.device, info.description].filter((part) => part).join(' ') || 'unknown adapter';
+  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(description) || info.adapterType === 'cpu';
+  return { description, software };
+}
+
+const NO_ADAPTER = 'the webgpu backend found no GPU adapter (no Vulkan, Metal or D3D12 driver?)';
+const PROBE_SCRIPT = `import(process.argv[1]).then(async (dawn) => {
+  const adapter = await dawn.create([]).requestAdapter();
+  const info = adapter ? adapter.info : undefined;
+  process.stdout.write(JSON.stringify(info ? { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, adapterType: info.adapterType } : null));
+  process.exit(0);
+}, (error) => { process.stdout.write(JSON.stringify({ problem: String(error && error.message || error).split('\\n')[0] })); process.exit(0); });`;
+
+/**
+ * Asks Dawn for an adapter in a short-lived child process. Dawn writes to the process's stderr
+ * from C++ (a missing Vulkan loader, limits it lowers), and only the child's stderr is lost: the
+ * runtime's own stays free of warnings from a backend that is then not used.
+ */
+function probeAdapterApart(moduleUrl: string): Promise<WebgpuProbe> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', PROBE_SCRIPT, moduleUrl], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 30_000, windowsHide: true }, (error, stdout) => {
+      let answer: (AdapterInfo & { problem?: string }) | null | undefined;
+      try {
+        answer = JSON.parse(stdout) as typeof answer;
+      } catch {
+        answer = undefined;
+      }
+      if (answer === undefined) reject(new BackendError(`the webgpu adapter probe ended without an answer (${error ? error.message.split('\n')[0] : 'no output'})`));
+      else if (answer === null) reject(new BackendError(NO_ADAPTER));
+      else if (answer.problem !== undefined) reject(new BackendError(`the webgpu backend needs the optional "webgpu" package (${answer.problem})`));
+      else resolve(describeAdapter(answer));
+    });
+  });
+}
+
 /**
  * WebGPU through the `webgpu` package's Dawn bindings, probed once per process; throws when the
  * package or an adapter is missing. `navigator.gpu` must exist before the TF.js backend module
@@ -80,28 +132,33 @@ let webgpuProbe: Promise<WebgpuProbe> | undefined;
  */
 async function probeWebgpu(): Promise<WebgpuProbe> {
   let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
-  // A .vsix carries its platform's copy beside the bundle (scripts/package.mjs); a checkout has the package.
-  const packaged = path.join(__dirname, '..', 'webgpu', 'index.js');
   try {
-    dawn = (existsSync(packaged) ? await import(pathToFileURL(packaged).href) : await import('webgpu')) as unknown as typeof dawn;
+    dawn = (await import(webgpuModule())) as unknown as typeof dawn;
   } catch (error) {
+    if (error instanceof BackendError) throw error;
     throw new BackendError(`the webgpu backend needs the optional "webgpu" package (${(error as Error).message.split('\n')[0]})`);
   }
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create([]);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new BackendError('the webgpu backend found no GPU adapter (no Vulkan, Metal or D3D12 driver?)');
-  const info = adapter.info;
-  const description = [info.vendor, info.architecture, info.device, info.description].filter((part) => part).join(' ') || 'unknown adapter';
-  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(description) || (info as { adapterType?: string }).adapterType === 'cpu';
+  if (!adapter) throw new BackendError(NO_ADAPTER);
+  const probe = describeAdapter((adapter as unknown as { info: AdapterInfo }).info);
   await import('@tensorflow/tfjs-backend-webgpu');
   // TF.js 4.22's split-K matmul program mishandles a transposed B and silently corrupts gradients (BACKENDS.md).
   tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', 3);
-  return { description, software };
+  return probe;
 }
 
+let adapterApart: Promise<WebgpuProbe> | undefined;
+
 async function prepareWebgpu(allowSoftware: boolean): Promise<string> {
+  // auto loads Dawn here only where the child found a hardware adapter: WebGPU is then the choice.
+  if (!allowSoftware && !webgpuProbe) {
+    adapterApart ??= probeAdapterApart(webgpuModule());
+    const apart = await adapterApart;
+    if (apart.software) throw new BackendError(`the only WebGPU adapter is a software one (${apart.description})`);
+  }
   webgpuProbe ??= probeWebgpu();
   const { description, software } = await webgpuProbe;
   if (software && !allowSoftware) throw new BackendError(`the only WebGPU adapter is a software one (${description})`);

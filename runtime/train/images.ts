@@ -1,6 +1,6 @@
 /** Image grids as PNG files: what a person opens to see reconstructions and samples. */
 import { PNG } from 'pngjs';
-import { writeFileAtomic } from './checkpoint';
+import { writeFileAtomic } from '../util/atomic-file';
 
 export interface ImageBatch {
   /** [n, h, w, c] values in [0, 1]. */

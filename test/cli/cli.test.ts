@@ -141,7 +141,8 @@ test('Ctrl-C writes a checkpoint and exits; the run resumes from it', async () =
   child.kill('SIGINT');
   const code = await new Promise((resolve) => child.once('exit', resolve));
   assert.equal(code, 130, stderr);
-  assert.match(stderr, /stopped at epoch 1, batch \d+; resume with: aexp run --resume/);
+  assert.match(stderr, /stopped at epoch 1, batch \d+\n/);
+  assert.match(stderr, /\nresume with: aexp run --resume \S+/);
   const runDir = runDirUnder(out)!;
   assert.ok(existsSync(path.join(runDir, 'checkpoints', 'last.ckpt')));
   const resumed = cli(['run', '--resume', runDir]);

@@ -34,8 +34,11 @@ function checkImages(runDir: string, sample: string): void {
 }
 
 let client: Client;
-before(() => {
+let runsRoot: string;
+before(async () => {
   client = new Client(fork(SERVER, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] }));
+  runsRoot = temporaryDirectory();
+  await client.request({ type: 'initialize', runsRoot });
 });
 after(() => client.child.kill());
 
@@ -54,10 +57,10 @@ for (const sample of samples) {
   });
 
   test(`${sample} trains from the IPC server`, { skip }, async () => {
-    const directory = temporaryDirectory();
     const runId = `sample-${sample}`;
-    const response = await client.request({ type: 'run', runId, file: path.join(root, 'samples', sample), outDir: directory, overrides: { dataDir: SHARED_DATA, set: SHORT } });
-    assert.ok(response.type === 'response' && response.ok, JSON.stringify(response));
+    const file = path.join(root, 'samples', sample);
+    const response = await client.request({ type: 'run', runId, file, text: readFileSync(file, 'utf8'), outDir: path.join(runsRoot, sample), overrides: { dataDir: SHARED_DATA, set: SHORT } });
+    assert.ok(response.ok, JSON.stringify(response));
     const ended = await client.runEnded(runId);
     assert.equal(ended.error, undefined, JSON.stringify(ended.error));
     const result = ended.result as RunResult;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../runtime/backends/select';
@@ -75,4 +77,16 @@ test('wasm matmul with transposed operands (explicit transpose first) matches cp
     assert.equal(tf.engine().backend.numDataIds(), buffers, 'no leaked transposes');
     actual.forEach((value, element) => assert.ok(Math.abs(value - expected[element]) < 1e-5, `case ${index}: ${value} vs ${expected[element]}`));
   }
+});
+
+test('auto leaves no Dawn lines on stderr when it does not choose webgpu', () => {
+  const select = path.resolve(__dirname, '..', '..', 'runtime', 'backends', 'select.ts');
+  const script = `require(${JSON.stringify(select)}).selectBackend('auto').then((info) => process.stdout.write(JSON.stringify(info)))`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  const chosen = JSON.parse(child.stdout) as { backend: string; skipped: string[] };
+  if (chosen.backend === 'webgpu') return;
+  // Dawn writes from C++ while it looks for an adapter: "Couldn't load Vulkan", "…artificially reduced…".
+  assert.doesNotMatch(child.stderr, /vulkan|dawn|artificially reduced|maxDynamicUniformBuffers/i, `chose ${chosen.backend}, yet stderr holds:\n${child.stderr}`);
+  assert.ok(chosen.skipped.some((reason) => reason.startsWith('webgpu: ')) || !chosen.skipped.length, 'webgpu was passed over with a reason');
 });

@@ -9,7 +9,12 @@ import { loadAddon } from '../../runtime/backends/native/addon';
 import type { EngineEvent, MetricsRecord } from '../../runtime/protocol';
 import { loadCheckpoint } from '../../runtime/train/checkpoint';
 import { Optimizer, clipGradients, learningRate } from '../../runtime/train/optimizers';
+import { trainingStep } from '../../runtime/train/step';
 import type { TrainConfig } from '../../runtime/format/schema';
+import { withDefaults } from '../../runtime/format/validate';
+import { buildAutoencoder, disposeAutoencoder, trainableVariables } from '../../runtime/model/build';
+import { parseLayer } from '../../runtime/format/layers';
+import type { LayerSpec } from '../../runtime/format/layers';
 import { tinyExperiment } from '../helpers/experiments';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -73,7 +78,9 @@ test('a cancelled run leaves a checkpoint; resuming it gives exactly the uninter
   assert.equal(stopped.status, 'stopped');
   const position = loadCheckpoint(path.join(stopped.runDir, 'checkpoints', 'last.ckpt')).position;
   assert.deepEqual([position.epoch, position.batch, position.globalStep], [0, 13, 13]);
-  assert.match(stopped.summary.message ?? '', /resume with: aexp run --resume/);
+  assert.deepEqual(stopped.summary.stoppedAt, { epoch: 1, batch: 13 }, 'where it stopped, as people count epochs');
+  assert.equal(stopped.summary.stoppedBy, 'cancelled');
+  assert.equal(stopped.summary.message, 'stopped at epoch 1, batch 13', 'the message names no command: each front end says how to continue');
 
   const resumed = await runExperiment({ file: '', resume: stopped.runDir });
   assert.equal(resumed.status, 'completed');
@@ -173,4 +180,32 @@ test('learning-rate schedules and gradient clipping', async () => {
     const byValue = clipGradients([tf.tensor1d([3, -7, 0.5])], { clip_value: 1 }).gradients[0];
     assert.deepEqual(Array.from(byValue.dataSync()), [1, -1, 0.5]);
   });
+});
+
+test('the shared training step allocates nothing that outlives it, and a non-finite loss leaves the weights alone', async () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await selectBackend(backend);
+    const config = withDefaults('model', { kind: 'vae', latent: 3, encoder: ['dense 16 relu'] });
+    const model = buildAutoencoder(config, { encoder: [parseLayer('dense 16 relu') as LayerSpec], decoder: 'mirror' }, [8, 8, 1], 5);
+    const variables = trainableVariables(model);
+    const train = withDefaults('train', { clip_norm: 1 });
+    const optimizer = new Optimizer(train, variables);
+    const x = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 9);
+    const first = await trainingStep(model, variables, optimizer, { x }, { seed: 1, train, lr: 1e-3 });
+    assert.ok(first.applied && Number.isFinite(first.loss), `${backend}: a first step applies`);
+    const warm = tf.memory().numTensors;
+    for (let step = 2; step <= 4; step++) await trainingStep(model, variables, optimizer, { x }, { seed: step, train, lr: 1e-3 });
+    assert.equal(tf.memory().numTensors, warm, `${backend}: tensors after the warm-up step stay ${warm}`);
+
+    const before = variables.map((variable) => Array.from(variable.dataSync()));
+    const poisoned = tf.fill([4, 8, 8, 1], Number.NaN);
+    const diverged = await trainingStep(model, variables, optimizer, { x: poisoned }, { seed: 5, train, lr: 1e-3 });
+    assert.equal(diverged.applied, false, `${backend}: a NaN loss is not applied`);
+    assert.ok(Number.isNaN(diverged.loss));
+    assert.deepEqual(variables.map((variable) => Array.from(variable.dataSync())), before, `${backend}: the weights are the last good ones`);
+    assert.equal(tf.memory().numTensors, warm + 1, `${backend}: only the poisoned batch remains`);
+    tf.dispose([x, poisoned]);
+    optimizer.dispose();
+    disposeAutoencoder(model);
+  }
 });

@@ -1,6 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { RuntimeMessage, RuntimeNotification, RuntimeRequest } from '../../runtime/protocol';
+import type { OutgoingRequest, RuntimeMessage, RuntimeNotification, RuntimeRequestResults, RuntimeRequestType, SerializedError } from '../../runtime/protocol';
+
+/** A response as the typed client sees it: the result type its request's type names. */
+export type Answer<T extends RuntimeRequestType> = { ok: true; result: RuntimeRequestResults[T] } | { ok: false; error: SerializedError };
 
 /** The bundled runtime server, as the extension forks it. */
 export const SERVER = path.resolve(__dirname, '..', '..', 'dist', 'runtime', 'server.js');
@@ -22,10 +25,15 @@ export class Client {
       }
     });
   }
-  request(request: Omit<RuntimeRequest, 'id'> | Record<string, unknown>): Promise<RuntimeMessage> {
+  /** A well-formed request; the answer's result has the type `RuntimeRequestResults` names for it. */
+  request<R extends OutgoingRequest>(request: R): Promise<Answer<R['type']>> {
+    return this.send(request) as Promise<Answer<R['type']>>;
+  }
+  /** Anything at all, as a hostile or broken client might send it. */
+  send(request: Record<string, unknown>): Promise<RuntimeMessage & { type: 'response' }> {
     const id = this.next++;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+      this.waiting.set(id, (message) => resolve(message as RuntimeMessage & { type: 'response' }));
       this.child.send({ ...request, id });
     });
   }

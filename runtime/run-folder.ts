@@ -1,0 +1,238 @@
+/**
+ * The run folder: its layout and the formats of its files, in one place for the engine, the CLI
+ * and the extension. No TF.js and no vscode here, so the extension bundle can import it.
+ *
+ *   <runs>/<experiment>/<YYYYMMDD-HHMMSS>[-n]/
+ *     experiment.aexp   the experiment's text as it ran
+ *     config.json       RunConfig: the resolved cells, backend, data folder and config hash
+ *     metrics.jsonl     one MetricsRecord per line, appended as training goes
+ *     summary.json      RunSummary, written when the run ends
+ *     outputs.json      RunOutputs: what the cells showed, to show again on reopen
+ *     checkpoints/      last.ckpt, best.ckpt, epoch-NNNN.ckpt
+ *     images/           epoch-NNN-reconstructions.png, epoch-NNN-samples.png, reconstructions.png, samples.png
+ *     model/            encoder/ and decoder/ as TF.js layers models
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DataConfig, ModelConfig, TrainConfig } from './format/schema';
+import type { ConcreteBackend, EngineEvent, MetricsRecord, RunOutputs, RunSummary } from './protocol';
+import { writeFileAtomic } from './util/atomic-file';
+
+/** `outputs.json`: what the cells showed (RUN_FILES.outputs). */
+export const OUTPUTS_FILE = 'outputs.json';
+
+export const RUN_FILES = {
+  experiment: 'experiment.aexp',
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  summary: 'summary.json',
+  outputs: OUTPUTS_FILE,
+  checkpoints: 'checkpoints',
+  images: 'images',
+  model: 'model',
+} as const;
+
+/** `config.json`: everything that decides what a run computes, resolved. */
+export interface RunConfig {
+  version: 1;
+  sourceFile: string;
+  title?: string;
+  seed: number;
+  data: DataConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  backend: ConcreteBackend;
+  dataDir: string;
+  configHash: string;
+}
+
+export type CheckpointName = 'last' | 'best' | `epoch-${string}`;
+export type ImageKind = 'reconstructions' | 'samples';
+
+export function runFile(runDir: string, name: keyof typeof RUN_FILES): string {
+  return path.join(runDir, RUN_FILES[name]);
+}
+
+export function checkpointFile(runDir: string, name: CheckpointName): string {
+  return path.join(runDir, RUN_FILES.checkpoints, `${name}.ckpt`);
+}
+
+/** The checkpoint kept every `checkpoint_every` epochs (epoch 1-based). */
+export function epochCheckpointName(epoch: number): CheckpointName {
+  return `epoch-${String(epoch).padStart(4, '0')}`;
+}
+
+/** The grid written at the end of an epoch (1-based), or the analysis cell's final grid without one. */
+export function imageFile(runDir: string, kind: ImageKind, epoch?: number): string {
+  return path.join(runDir, RUN_FILES.images, epoch === undefined ? `${kind}.png` : `epoch-${String(epoch).padStart(3, '0')}-${kind}.png`);
+}
+
+/** The experiment's name: its file name without `.aexp`; the folder its runs go in. */
+export function experimentName(file: string): string {
+  return path.basename(file).replace(/\.aexp$/i, '');
+}
+
+/** Where runs go when no folder is given: `<cwd>/.aexp/runs/<experiment>`. */
+export function defaultRunsParent(file: string, cwd = process.cwd()): string {
+  return path.join(cwd, '.aexp', 'runs', experimentName(file));
+}
+
+/** Creates a new run folder under `parent`, named by the time (a suffix when two start in one second). */
+export function newRunDir(parent: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  mkdirSync(parent, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    const candidate = path.join(parent, attempt === 1 ? stamp : `${stamp}-${attempt}`);
+    try {
+      mkdirSync(candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+function writeJson(file: string, value: unknown, indent?: number): void {
+  writeFileAtomic(file, [Buffer.from(`${JSON.stringify(value, null, indent)}\n`)]);
+}
+
+export function writeRunConfig(runDir: string, config: RunConfig): void {
+  writeJson(runFile(runDir, 'config'), config, 2);
+}
+
+export function writeRunSummary(runDir: string, summary: RunSummary): void {
+  writeJson(runFile(runDir, 'summary'), summary, 2);
+}
+
+export function writeRunOutputs(runDir: string, events: EngineEvent[]): void {
+  writeJson(runFile(runDir, 'outputs'), { version: 1, events } satisfies RunOutputs);
+}
+
+/** Reads `config.json`; throws one line naming the file when it is missing or not JSON. */
+export function readRunConfig(runDir: string): RunConfig {
+  const file = runFile(runDir, 'config');
+  if (!existsSync(file)) throw new Error(`${runDir} is not a run folder (no ${RUN_FILES.config})`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunConfig;
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** `summary.json`, or undefined while the run has not ended (or the file is unreadable). */
+export function readRunSummary(runDir: string): RunSummary | undefined {
+  return parseJson<RunSummary>(readText(runFile(runDir, 'summary')));
+}
+
+/**
+ * The records of a `metrics.jsonl` text. A line that is not JSON (the torn last line of a killed
+ * process, above all) is skipped rather than failing the whole file.
+ */
+export function parseMetrics(text: string): MetricsRecord[] {
+  return text.split('\n').flatMap((line) => {
+    if (!line.trim()) return [];
+    try {
+      const record = JSON.parse(line) as MetricsRecord;
+      return typeof record === 'object' && record !== null && typeof record.kind === 'string' ? [record] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export function readMetrics(runDir: string): MetricsRecord[] {
+  return parseMetrics(readText(runFile(runDir, 'metrics')) ?? '');
+}
+
+/** Appends one record per line and hands each to the OS at once, so a kill loses nothing written. */
+export class MetricsLog {
+  private readonly descriptor: number;
+  constructor(runDir: string) {
+    this.descriptor = openSync(runFile(runDir, 'metrics'), 'a');
+  }
+  append(record: MetricsRecord): void {
+    writeSync(this.descriptor, `${JSON.stringify(record)}\n`);
+  }
+  close(): void {
+    closeSync(this.descriptor);
+  }
+}
+
+/**
+ * The newest finished run in `parent` whose config matches (hash, backend, data folder). Runs that
+ * were stopped, diverged or are being continued never match; neither does one without a checkpoint.
+ */
+export function findReusableRun(parent: string, wanted: Pick<RunConfig, 'configHash' | 'backend' | 'dataDir'>): { runDir: string; summary: RunSummary } | undefined {
+  for (const runDir of runFolders(parent)) {
+    const config = parseJson<RunConfig>(readText(runFile(runDir, 'config')));
+    if (!config || config.configHash !== wanted.configHash || config.backend !== wanted.backend || config.dataDir !== wanted.dataDir) continue;
+    const summary = readRunSummary(runDir);
+    if (summary && (summary.status === 'completed' || summary.status === 'early-stopped') && existsSync(checkpointFile(runDir, 'last'))) return { runDir, summary };
+  }
+  return undefined;
+}
+
+/** The folders under `parent`, newest first (run folder names sort by time). */
+function runFolders(parent: string): string[] {
+  if (!existsSync(parent)) return [];
+  return readdirSync(parent, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => path.join(parent, entry.name)).sort().reverse();
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+// Asynchronous readers, for the extension host (which must not block on the file system).
+
+/** The newest run folder under `parent` (one with a config.json), if any. */
+export async function newestRunFolder(parent: string): Promise<string | undefined> {
+  const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().reverse();
+  for (const name of names) {
+    const candidate = path.join(parent, name);
+    if (await exists(runFile(candidate, 'config'))) return candidate;
+  }
+  return undefined;
+}
+
+export async function readRunSummaryAsync(runDir: string): Promise<RunSummary | undefined> {
+  return parseJson<RunSummary>(await readFile(runFile(runDir, 'summary'), 'utf8').catch(() => undefined));
+}
+
+export async function readMetricsAsync(runDir: string): Promise<MetricsRecord[]> {
+  return parseMetrics(await readFile(runFile(runDir, 'metrics'), 'utf8').catch(() => ''));
+}
+
+/** `outputs.json`'s events, when the run ended and wrote it. */
+export async function readRunOutputsAsync(runDir: string): Promise<EngineEvent[] | undefined> {
+  const outputs = parseJson<RunOutputs>(await readFile(runFile(runDir, 'outputs'), 'utf8').catch(() => undefined));
+  return outputs?.version === 1 && Array.isArray(outputs.events) ? outputs.events : undefined;
+}
+
+/** The training grids of an epoch (1-based) that exist in the run folder. */
+export async function epochImages(runDir: string, epoch: number): Promise<EngineEvent[]> {
+  const events: EngineEvent[] = [];
+  for (const kind of ['reconstructions', 'samples'] as const) {
+    const file = imageFile(runDir, kind, epoch);
+    if (await exists(file)) events.push({ type: 'image', cell: 'train', kind, epoch, path: file });
+  }
+  return events;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
+}

@@ -1,0 +1,261 @@
+/**
+ * One run of an experiment, start to end: reads and checks it, loads the data, chooses and checks
+ * the backend, builds the model, trains (or reuses or resumes a run folder), analyses and writes
+ * the run folder. Both front ends (the CLI and the IPC server) call runExperiment.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { evaluateSplit, evaluationTable, lossUnits } from '../analysis/evaluate';
+import type { Evaluation } from '../analysis/evaluate';
+import { reconstructionImages, sampleImages } from '../analysis/images';
+import type { BackendName } from '../backends/select';
+import type { CellKind as CellName } from '../cells';
+import { ANALYSIS_CELLS, CELL_KINDS } from '../cells';
+import { loadDataset, resolveDataDir } from '../data/index';
+import type { CellConfigs, EvaluateConfig, TrainConfig } from '../format/schema';
+import { applyOverrides } from '../format/overrides';
+import { cellConfig, diagnosticAtKey, formatDiagnostic, loadExperiment } from '../format/validate';
+import { exportModel } from '../model/export';
+import { allWeights, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../model/build';
+import type { EngineEvent, RunResult, RunSummary } from '../protocol';
+import type { CheckpointName, RunConfig } from '../run-folder';
+import { MetricsLog, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, runFile, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
+import type { Checkpoint, TrainingPosition } from '../train/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { gridPng, rowsPng, writePng } from '../train/images';
+import { trainEpochs } from '../train/loop';
+import { Optimizer } from '../train/optimizers';
+import { mixSeed } from '../util/random';
+import { ExperimentError, buildModelFor } from './check';
+import { chooseBackend } from './choose-backend';
+import { setWeights } from './load-run';
+import { replayTraining } from './replay';
+
+export interface RunOptions {
+  /** Path of the .aexp file; names the experiment and anchors relative paths. */
+  file: string;
+  /** The file's text, when the caller has it (an unsaved editor); read from disk otherwise. */
+  text?: string;
+  /** Parent of the run folder; default `<cwd>/.aexp/runs/<experiment>`. */
+  outDir?: string;
+  dataDir?: string;
+  backend?: BackendName;
+  epochs?: number;
+  /** `cell.key=value` changes applied to the file's text before it runs (ignored on resume: the snapshot has them). */
+  overrides?: string[];
+  /** A run folder to continue from its last checkpoint. */
+  resume?: string;
+  cells?: CellName[];
+  /**
+   * Use the checkpoint of a finished run under `outDir` whose data, model and train configuration,
+   * backend and data folder are this run's, instead of training again (the notebook's semantics).
+   */
+  reuse?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+function configHash(config: Pick<RunConfig, 'seed' | 'data' | 'model' | 'train'>): string {
+  return createHash('sha256').update(JSON.stringify([config.seed, config.data, config.model, config.train])).digest('hex').slice(0, 16);
+}
+
+function timestamp(): string {
+  return new Date().toISOString();
+}
+
+export async function runExperiment(options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  // What the cells showed, kept in the run folder (outputs.json) so an editor reopened later shows it again.
+  const shown: EngineEvent[] = [];
+  const emit = (event: EngineEvent) => {
+    if (event.type === 'cellOutput' || event.type === 'image' || (event.type === 'metrics' && event.record.kind === 'epoch')) shown.push(event);
+    options.onEvent?.(event);
+  };
+  let runDir: string | undefined;
+  let resumed: Checkpoint | undefined;
+  let previous: RunConfig | undefined;
+  let file = options.file;
+  let text = options.text;
+
+  if (options.resume) {
+    runDir = path.resolve(options.resume);
+    previous = readRunConfig(runDir);
+    file = previous.sourceFile;
+    text = readFileSync(runFile(runDir, 'experiment'), 'utf8');
+    resumed = loadCheckpoint(checkpointFile(runDir, 'last'));
+  }
+  text ??= readFileSync(file, 'utf8');
+  if (!options.resume && options.overrides?.length) text = applyOverrides(text, file, options.overrides);
+
+  const experiment = loadExperiment(text, file);
+  const errors = experiment.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
+  for (const warning of experiment.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning')) emit({ type: 'log', level: 'warning', message: formatDiagnostic(warning) });
+  if (errors.length > 0) throw new ExperimentError(experiment.diagnostics);
+  const data = cellConfig(experiment, 'data');
+  const modelConfig = cellConfig(experiment, 'model');
+  const trainCell = cellConfig(experiment, 'train');
+  if (!data || !modelConfig) throw new ExperimentError([diagnosticAtKey(experiment, 'data', 'dataset', 'an experiment needs a `data` cell and a `model` cell')]);
+  const wanted = new Set<CellName>(options.cells ?? CELL_KINDS);
+  const present = new Set(experiment.cells.map((cell) => cell.kind));
+  const analysis = ANALYSIS_CELLS.filter((kind) => wanted.has(kind) && present.has(kind));
+  const needsTraining = trainCell !== undefined && (wanted.has('train') || analysis.length > 0);
+
+  const seed = experiment.frontMatter.seed;
+  const train: TrainConfig | undefined = trainCell ? { ...trainCell, epochs: options.epochs ?? previous?.train.epochs ?? trainCell.epochs } : undefined;
+  const dataDir = resolveDataDir(options.dataDir ?? previous?.dataDir);
+  const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed });
+  const { backend, model } = await chooseBackend(options.backend ?? previous?.backend ?? 'auto', {
+    build: () => buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length),
+    inputShape: dataset.shape,
+    signature: [modelConfig, dataset.classes.length],
+  }, emit);
+  emit({ type: 'log', level: 'info', message: `Latent Lab runtime · TF.js ${tf.version_core} · backend ${backend.backend} · ${backend.device}` });
+  emit({ type: 'cellOutput', cell: 'data', text: `${dataset.description}\nexamples are ${dataset.shape.join('×')}, batch ${data.batch}${data.binarize !== 'none' ? `, ${data.binarize} binarization` : ''}` });
+
+  const units = lossUnits(data, modelConfig);
+  emit({ type: 'cellOutput', cell: 'model', text: formatSummary(model) });
+
+  const summary: RunSummary = {
+    title: experiment.frontMatter.title,
+    status: 'analysis',
+    backend: backend.backend,
+    device: backend.device,
+    dataset: dataset.description,
+    model: `${modelConfig.kind}, ${modelConfig.latent}-d code${model.classes > 0 ? `, ${model.classes} classes` : ''}`,
+    parameters: parameterCount(model),
+    epochs: 0,
+    targetEpochs: train?.epochs ?? 0,
+    steps: 0,
+    units,
+    durationSeconds: 0,
+  };
+  const variables = trainableVariables(model);
+  let optimizer: Optimizer | undefined;
+  let metrics: MetricsLog | undefined;
+
+  try {
+    if (!needsTraining || !train) return { runDir: runDir ?? '', status: 'analysis', summary: { ...summary, durationSeconds: (Date.now() - started) / 1000 } };
+
+    const resolved: RunConfig = {
+      version: 1,
+      sourceFile: path.resolve(file),
+      title: experiment.frontMatter.title,
+      seed,
+      data,
+      model: modelConfig,
+      train,
+      backend: backend.backend,
+      dataDir,
+      configHash: '',
+    };
+    resolved.configHash = configHash(resolved);
+    const parent = options.outDir ? path.resolve(options.outDir) : defaultRunsParent(file);
+    const reused = !runDir && options.reuse ? findReusableRun(parent, resolved) : undefined;
+    if (reused) {
+      runDir = reused.runDir;
+      resumed = loadCheckpoint(checkpointFile(runDir, 'last'));
+    }
+    if (!runDir) {
+      runDir = newRunDir(parent);
+      writeFileSync(runFile(runDir, 'experiment'), text);
+    }
+    const folder = runDir;
+    mkdirSync(runFile(folder, 'checkpoints'), { recursive: true });
+    mkdirSync(runFile(folder, 'images'), { recursive: true });
+    if (!reused) writeRunConfig(folder, resolved);
+    metrics = new MetricsLog(folder);
+    emit({ type: 'runFolder', runDir: folder });
+    emit({ type: 'log', level: 'info', message: `run folder ${folder}` });
+    if (reused) replayTraining(folder, reused.summary, emit);
+
+    const activeOptimizer = new Optimizer(train, variables);
+    optimizer = activeOptimizer;
+    const position: TrainingPosition = {
+      epoch: 0,
+      batch: 0,
+      globalStep: 0,
+      seed,
+      bestLoss: null,
+      bestEpoch: null,
+      epochsWithoutImprovement: 0,
+      partial: { loss: 0, reconstruction: 0, kl: 0, examples: 0 },
+    };
+    if (resumed) {
+      setWeights(model, resumed.weights);
+      activeOptimizer.setState(resumed.optimizer);
+      Object.assign(position, resumed.position);
+    }
+    if (resumed && !reused) {
+      metrics.append({ kind: 'resume', epoch: position.epoch, step: position.globalStep, time: timestamp(), batch: position.batch });
+      emit({ type: 'log', level: 'info', message: `resuming at epoch ${position.epoch + 1}, batch ${position.batch} (step ${position.globalStep})` });
+    }
+
+    const checkpoint = async (name: CheckpointName) => {
+      const snapshot = { ...position, partial: { ...position.partial } };
+      const weights: Checkpoint['weights'] = [];
+      for (const weight of allWeights(model)) weights.push({ shape: weight.shape, values: (await weight.read().data()) as Float32Array });
+      saveCheckpoint(checkpointFile(folder, name), { position: snapshot, weights, optimizer: await activeOptimizer.getState(), configHash: resolved.configHash });
+    };
+
+    let status: RunResult['status'] = reused?.summary.status ?? 'completed';
+    let message = reused?.summary.message;
+    let lastTest: Evaluation | undefined;
+    let lastTrain = reused?.summary.train;
+    let samplesPerSecond = reused?.summary.samplesPerSecond;
+    if (!reused) {
+      const outcome = await trainEpochs({ runDir: folder, model, variables, optimizer: activeOptimizer, dataset, data, modelConfig, train, seed, units, position, metrics, checkpoint, emit, signal: options.signal });
+      ({ status, message, lastTest } = outcome);
+      lastTrain = outcome.lastTrain ?? lastTrain;
+      samplesPerSecond = outcome.samplesPerSecond;
+      summary.stoppedBy = outcome.stoppedBy;
+      summary.stoppedAt = outcome.stoppedAt;
+      if (message) emit({ type: 'log', level: status === 'diverged' ? 'error' : 'info', message });
+    }
+
+    summary.status = status;
+    summary.epochs = position.epoch;
+    summary.steps = position.globalStep;
+    summary.train = lastTrain;
+    summary.best = position.bestEpoch !== null ? { epoch: position.bestEpoch, loss: position.bestLoss! } : undefined;
+    summary.samplesPerSecond = samplesPerSecond;
+    summary.message = message;
+    if (reused) summary.reused = { trainedSeconds: reused.summary.durationSeconds };
+
+    if (status !== 'diverged' && status !== 'stopped') {
+      const evaluateConfig: EvaluateConfig = cellConfig(experiment, 'evaluate') ?? { metrics: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'] };
+      // The last epoch's validation used the same fixed seed, so its numbers are the final ones.
+      const test = lastTest ?? await evaluateSplit(model, dataset, data, seed);
+      summary.test = { ...test };
+      if (analysis.includes('evaluate')) {
+        emit({ type: 'cellOutput', cell: 'evaluate', text: evaluationTable(test, evaluateConfig.metrics, units, dataset.test.count) });
+        metrics.append({ kind: 'evaluate', epoch: position.epoch, step: position.globalStep, time: timestamp(), units, test });
+      }
+      const reconstructCell = cellConfig(experiment, 'reconstruct') as CellConfigs['reconstruct'] | undefined;
+      if (analysis.includes('reconstruct') && reconstructCell) {
+        const target = imageFile(folder, 'reconstructions');
+        writePng(target, rowsPng(await reconstructionImages(model, dataset, data, reconstructCell.count, seed)));
+        emit({ type: 'image', cell: 'reconstruct', kind: 'reconstructions', epoch: position.epoch, path: target });
+      }
+      const sampleCell = cellConfig(experiment, 'sample') as CellConfigs['sample'] | undefined;
+      if (analysis.includes('sample') && sampleCell && model.variational) {
+        const target = imageFile(folder, 'samples');
+        const { images: samples, columns } = await sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405), Math.min(8, sampleCell.count));
+        writePng(target, gridPng(samples, columns));
+        emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target });
+      }
+      if (!reused) await exportModel(model, runFile(folder, 'model'));
+    } else if (lastTest) summary.test = { ...lastTest };
+
+    summary.durationSeconds = (Date.now() - started) / 1000;
+    // A reused run's summary.json stays the record of its training.
+    if (!reused) writeRunSummary(folder, summary);
+    return { runDir: folder, status, summary };
+  } finally {
+    if (metrics && runDir) writeRunOutputs(runDir, shown);
+    metrics?.close();
+    optimizer?.dispose();
+    disposeAutoencoder(model);
+  }
+}
