@@ -1,12 +1,14 @@
 /**
- * The quickstart is what a newcomer trains first (`npm run demo`), so its reconstructions must show
- * the sprites' shapes, not round blobs. It trains through the CLI on the fastest backend this
- * machine has, and the test judges the exported model by itself, not by the engine's metrics:
- * the mean IoU between each thresholded test input and its thresholded reconstruction.
+ * A newcomer's first command, `npm run demo`: it builds the native addon when the machine can
+ * (or says in one line why not and how to get it), then trains the quickstart, whose
+ * reconstructions must show the sprites' shapes, not round blobs. The quickstart trains through
+ * the CLI on the fastest backend this machine has, and the test judges the exported model by
+ * itself, not by the engine's metrics: the mean IoU between each thresholded test input and its
+ * thresholded reconstruction.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -80,4 +82,44 @@ test(`the quickstart reconstructs its test sprites with a mean IoU of at least $
   context.diagnostic(`trained on ${config.backend} in ${seconds.toFixed(1)} s; mean IoU ${meanIou.toFixed(3)} over ${count} test sprites`);
   assert.ok(count >= 500, `the test split holds ${count} examples`);
   assert.ok(meanIou >= THRESHOLD_IOU, `mean IoU ${meanIou.toFixed(3)} over ${count} test sprites is below ${THRESHOLD_IOU}: the reconstructions lose the shapes`);
+});
+
+test('npm run demo builds the native addon, when it can, before it builds the runtime and trains the quickstart', () => {
+  const demo = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.demo;
+  const steps = ['node scripts/build-native.mjs', 'node scripts/build.mjs', 'node bin/aexp.js run samples/quickstart.aexp'].map((step) => demo.indexOf(step));
+  assert.ok(steps.every((position, index) => position >= 0 && (index === 0 || position > steps[index - 1])), `demo: ${demo}`);
+});
+
+/** Runs a copy of scripts/build-native.mjs against a copy of native/ with only `commands` on PATH. */
+function buildNativeWith(commands: string[], env: Record<string, string> = {}) {
+  const copy = temporaryDirectory();
+  mkdirSync(path.join(copy, 'scripts'));
+  cpSync(path.join(root, 'scripts', 'build-native.mjs'), path.join(copy, 'scripts', 'build-native.mjs'));
+  cpSync(path.join(root, 'native', 'binding.gyp'), path.join(copy, 'native', 'binding.gyp'));
+  cpSync(path.join(root, 'native', 'src'), path.join(copy, 'native', 'src'), { recursive: true });
+  const bin = path.join(copy, 'bin');
+  mkdirSync(bin);
+  for (const command of ['node', ...commands]) symlinkSync(command === 'node' ? process.execPath : command, path.join(bin, path.basename(command)));
+  return spawnSync(path.join(bin, 'node'), [path.join(copy, 'scripts', 'build-native.mjs')], { env: { PATH: bin, HOME: copy, ...env }, encoding: 'utf8' });
+}
+
+const which = (name: string) => ['/usr/bin', '/bin', '/usr/local/bin'].map((folder) => path.join(folder, name)).find((file) => existsSync(file));
+const apt = existsSync('/etc/debian_version');
+
+test('a missing toolchain is one line saying what is missing and how to get it, and the demo goes on; AEXP_REQUIRE_NATIVE=1 makes it an error', { skip: process.platform !== 'linux' && 'the toolchain checks here are the Linux ones' }, (context) => {
+  const noCompiler = buildNativeWith([]);
+  assert.equal(noCompiler.status, 0, noCompiler.stderr);
+  assert.equal(noCompiler.stdout, `native backend unavailable: the C++ compiler g++ is not installed (${apt ? 'sudo apt install build-essential' : 'install g++ and make'}, then npm run build:native); CPU training will use wasm\n`);
+  assert.equal(noCompiler.stderr, '');
+
+  const required = buildNativeWith([], { AEXP_REQUIRE_NATIVE: '1' });
+  assert.equal(required.status, 1);
+  assert.equal(required.stdout, '');
+  assert.match(required.stderr, /^native backend unavailable: the C\+\+ compiler g\+\+ is not installed \(.*, then npm run build:native\)\n$/);
+
+  const [compiler, make] = [which('g++'), which('make')];
+  if (!compiler || !make) return context.diagnostic('no g++ and make here: the check for Python was not run');
+  const noPython = buildNativeWith([compiler, make]);
+  assert.equal(noPython.status, 0, noPython.stderr);
+  assert.equal(noPython.stdout, `native backend unavailable: node-gyp needs Python 3, which is not installed (${apt ? 'sudo apt install python3' : 'install Python 3'}, then npm run build:native); CPU training will use wasm\n`);
 });
