@@ -26,6 +26,16 @@ export class DatasetError extends Error {
   override name = 'DatasetError';
 }
 
+/**
+ * Every label names one of the classes: a label past them would become an all-zero one-hot
+ * vector, and a conditional model would train on it without a word.
+ */
+export function checkLabels(labels: Uint8Array, classes: number, where: string): void {
+  for (let index = 0; index < labels.length; index++) {
+    if (labels[index] >= classes) throw new DatasetError(`${where}: example ${index} has label ${labels[index]}; the dataset has ${classes} classes (labels 0–${classes - 1})`);
+  }
+}
+
 export function exampleSize(dataset: Pick<Dataset, 'shape'>): number {
   return dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
 }

@@ -3,9 +3,10 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Dataset, Split } from './dataset';
-import { DatasetError } from './dataset';
+import { DatasetError, checkLabels } from './dataset';
 import { downloadVerified } from './download';
 import type { DownloadOptions } from './download';
+import { Pacer } from './interrupt';
 
 interface IdxSource {
   name: string;
@@ -77,15 +78,18 @@ export async function ensureIdxFiles(source: IdxSource, dataDir: string, options
   return folder;
 }
 
-export async function loadIdxDataset(source: IdxSource, dataDir: string, options: DownloadOptions & { baseUrl?: string } = {}): Promise<Dataset> {
+export async function loadIdxDataset(source: IdxSource, dataDir: string, options: DownloadOptions & { baseUrl?: string; signal?: AbortSignal } = {}): Promise<Dataset> {
   const folder = await ensureIdxFiles(source, dataDir, options);
+  const pacer = new Pacer(options.signal, `reading ${source.description}`);
   const read = async (key: keyof IdxSource['files'], kind: 'images' | 'labels') => {
+    pacer.check();
     const file = path.join(folder, source.files[key].file);
     return parseIdx(await readGzip(file), file, kind);
   };
   const split = async (images: keyof IdxSource['files'], labels: keyof IdxSource['files']): Promise<Split & { rows: number; columns: number }> => {
     const imageData = await read(images, 'images');
     const labelData = await read(labels, 'labels');
+    checkLabels(labelData.data, source.classes.length, path.join(folder, source.files[labels].file));
     if (imageData.count !== labelData.count) throw new DatasetError(`${folder}: ${imageData.count} images but ${labelData.count} labels`);
     return { images: imageData.data, labels: labelData.data, count: imageData.count, rows: imageData.rows, columns: imageData.columns };
   };

@@ -1,5 +1,4 @@
 /** Dataset entry point: resolves the data folder and loads what a `data` cell declares. */
-import os from 'node:os';
 import path from 'node:path';
 import type { DataConfig } from '../format/schema';
 import { CIFAR_URL, loadCifar10 } from './cifar';
@@ -9,68 +8,30 @@ import type { DownloadOptions } from './download';
 import { IDX_SOURCES, loadIdxDataset } from './idx';
 import { loadImageFolder } from './folder';
 import { generateSprites } from './sprites';
+import { DEFAULT_SPRITE_COUNT, DEFAULT_SPRITE_SIZE, sizePair } from './shapes';
+import { Pacer } from './interrupt';
+import { largestByteArray, processMemoryBytes } from '../resources';
+
+export { DEFAULT_SPRITE_COUNT, DEFAULT_SPRITE_SIZE, datasetClassCount, datasetExampleCount, datasetShape } from './shapes';
 
 export type { Dataset } from './dataset';
+export { DataInterruptedError } from './interrupt';
 
-export const DATA_DIR_VARIABLE = 'AEXP_DATA_DIR';
-
-/** `--data-dir`, then $AEXP_DATA_DIR, then the user's cache folder. */
-export function resolveDataDir(explicit?: string): string {
-  if (explicit) return path.resolve(explicit);
-  if (process.env[DATA_DIR_VARIABLE]) return path.resolve(process.env[DATA_DIR_VARIABLE]!);
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cache, 'latent-lab', 'datasets');
-}
-
-export const DEFAULT_SPRITE_SIZE = 32;
-export const DEFAULT_SPRITE_COUNT = 12000;
-
-function sizePair(size: DataConfig['size']): [number, number] | undefined {
-  if (size === undefined) return undefined;
-  return typeof size === 'number' ? [size, size] : [size[0], size[1]];
-}
-
-/** The shape a data cell produces, known without loading it (for model summaries and checks). */
-export function datasetShape(config: DataConfig): [number, number, number] | undefined {
-  switch (config.dataset) {
-    case 'mnist':
-    case 'fashion-mnist':
-      return [28, 28, 1];
-    case 'cifar10':
-      return [32, 32, 3];
-    case 'sprites': {
-      const [height, width] = sizePair(config.size) ?? [DEFAULT_SPRITE_SIZE, DEFAULT_SPRITE_SIZE];
-      return [height, width, 1];
-    }
-    case 'folder': {
-      const size = sizePair(config.size);
-      return size ? [size[0], size[1], config.channels ?? 1] : undefined;
-    }
-  }
-}
-
-/** How many classes (labels) a dataset has, when that is known without loading it. */
-export function datasetClassCount(config: DataConfig): number | undefined {
-  switch (config.dataset) {
-    case 'mnist':
-    case 'fashion-mnist':
-    case 'cifar10':
-      return 10;
-    case 'sprites':
-      return 3;
-    case 'folder':
-      return undefined;
-  }
-}
+export { DATA_DIR_VARIABLE, resolveDataDir } from './cache';
 
 export interface LoadOptions extends DownloadOptions {
   dataDir: string;
   /** Folder of the .aexp file: relative `path:` values resolve against it. */
   baseDir: string;
   seed: number;
+  /** Stops generating or decoding (Ctrl-C): the loader rejects with a DataInterruptedError. */
+  signal?: AbortSignal;
+  /** The memory this process may use, in bytes (tests pin it); defaults to the machine's or its cgroup's. */
+  availableBytes?: number;
 }
 
 export async function loadDataset(config: DataConfig, options: LoadOptions): Promise<Dataset> {
+  const pacer = new Pacer(options.signal, `loading ${config.dataset}`);
   let dataset: Dataset;
   switch (config.dataset) {
     case 'mnist':
@@ -83,7 +44,7 @@ export async function loadDataset(config: DataConfig, options: LoadOptions): Pro
     case 'sprites': {
       const [size, width] = sizePair(config.size) ?? [DEFAULT_SPRITE_SIZE, DEFAULT_SPRITE_SIZE];
       if (size !== width) throw new Error('sprites are square: give `size` as one number');
-      dataset = generateSprites({ size, count: config.count ?? DEFAULT_SPRITE_COUNT, seed: options.seed, testFraction: config.test_fraction });
+      dataset = await generateSprites({ size, count: config.count ?? DEFAULT_SPRITE_COUNT, seed: options.seed, testFraction: config.test_fraction, signal: options.signal });
       break;
     }
     case 'folder':
@@ -92,9 +53,12 @@ export async function loadDataset(config: DataConfig, options: LoadOptions): Pro
         channels: config.channels,
         testFraction: config.test_fraction,
         seed: options.seed,
+        signal: options.signal,
+        limits: { availableBytes: options.availableBytes ?? processMemoryBytes(), largestByteArray: largestByteArray() },
       });
       break;
   }
+  pacer.check();
   const size = exampleSize(dataset);
   const train = limitSplit(dataset.train, size, config.train_limit);
   const test = limitSplit(dataset.test, size, config.test_limit);

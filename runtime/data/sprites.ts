@@ -4,6 +4,7 @@
  */
 import type { Dataset } from './dataset';
 import { Random, splitExamples } from './dataset';
+import { Pacer } from './interrupt';
 
 export const SPRITE_SHAPES = ['square', 'ellipse', 'heart'];
 export const SPRITE_FACTORS = ['shape', 'scale', 'rotation', 'x', 'y'];
@@ -39,14 +40,16 @@ export function renderSprite(size: number, shape: number, scale: number, rotatio
   }
 }
 
-export function generateSprites(options: { size: number; count: number; seed: number; testFraction: number }): Dataset {
+export async function generateSprites(options: { size: number; count: number; seed: number; testFraction: number; signal?: AbortSignal }): Promise<Dataset> {
   const { size, count } = options;
+  const pacer = new Pacer(options.signal, 'generating sprites');
   const random = new Random(options.seed ^ 0x5eed);
   const pixels = size * size;
   const images = new Uint8Array(count * pixels);
   const labels = new Uint8Array(count);
   const factors = new Float32Array(count * 5);
   for (let index = 0; index < count; index++) {
+    await pacer.step();
     const shape = random.int(3);
     const scale = 0.5 + random.int(6) * 0.1;
     const rotation = (random.int(40) / 40) * 2 * Math.PI;

@@ -12,6 +12,11 @@ import type { LayerSpec } from './layers';
 import { isLayerError, nearest, parseLayer } from './layers';
 import type { CellConfigs, FrontMatter, JsonSchema } from './schema';
 import { KIND_KEYS, VARIATIONAL_KINDS, cellSchemas, frontMatterSchema } from './schema';
+import type { BackendName } from '../backends/names';
+import { datasetClassCount, datasetShape } from '../data/shapes';
+import { largestBufferBytes, largestByteArray, modelMemoryLimit, processMemoryBytes } from '../resources';
+import type { KeyPath, MemoryLimits } from './memory';
+import { estimateDataMemory, estimateModelMemory, memoryFindings } from './memory';
 
 export interface ParsedCell<K extends CellKind = CellKind> {
   kind: K;
@@ -313,7 +318,47 @@ const PIPELINE: Record<CellKind, CellKind[]> = {
   sample: ['data', 'model', 'train'],
 };
 
-export function validateExperiment(document: AexpDocument): Experiment {
+/** What the memory check compares with; each defaults to this process and a CPU-side backend. */
+export interface ResourceOptions {
+  /** The backend that will hold the model (its largest tensor, wasm's heap). */
+  backend?: BackendName;
+  /** The memory this process may use, in bytes (tests pin it). */
+  availableBytes?: number;
+}
+
+let processMemory: number | undefined;
+
+export function memoryLimits(options: ResourceOptions = {}): MemoryLimits {
+  processMemory ??= processMemoryBytes();
+  const availableBytes = options.availableBytes ?? processMemory;
+  return {
+    availableBytes,
+    modelBytes: modelMemoryLimit(options.backend, availableBytes),
+    largestTensorBytes: largestBufferBytes(options.backend),
+    largestByteArray: largestByteArray(),
+    backend: options.backend === 'auto' ? undefined : options.backend,
+  };
+}
+
+/**
+ * Refuses, at the key that asks for it, a model or dataset that cannot fit in memory: checked
+ * from the configuration alone, before the engine allocates anything. `shape` and `classes` come
+ * from the loaded dataset where the configuration does not say them (a folder).
+ */
+export function checkMemory(experiment: Experiment, options: ResourceOptions & { shape?: [number, number, number]; classes?: number } = {}): Diagnostic[] {
+  const data = cellConfig(experiment, 'data');
+  if (!data) return [];
+  const model = cellConfig(experiment, 'model');
+  const train = cellConfig(experiment, 'train');
+  const shape = options.shape ?? datasetShape(data);
+  const dataEstimate = options.shape ? undefined : estimateDataMemory(data);
+  const modelEstimate = model && experiment.layers && shape
+    ? estimateModelMemory(model, experiment.layers, shape, { batch: data.batch, classes: options.classes ?? datasetClassCount(data), train })
+    : undefined;
+  return memoryFindings(dataEstimate, modelEstimate, memoryLimits(options)).map((finding) => diagnosticAtPath(experiment, finding.cell, finding.path, finding.message));
+}
+
+export function validateExperiment(document: AexpDocument, resources: ResourceOptions = {}): Experiment {
   const diagnostics: Diagnostic[] = [...document.diagnostics];
   const cells: ParsedCell[] = [];
   let frontMatter: FrontMatter = { seed: 0 };
@@ -391,16 +436,18 @@ export function validateExperiment(document: AexpDocument): Experiment {
     }
     if (!firstOf.has(cell.kind)) firstOf.set(cell.kind, cell);
   }
+  const experiment: Experiment = { document, frontMatter, cells, diagnostics, layers };
+  if (!diagnostics.some((diagnostic) => diagnostic.severity === 'error')) diagnostics.push(...checkMemory(experiment, resources));
   diagnostics.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column);
-  return { document, frontMatter, cells, diagnostics, layers };
+  return experiment;
 }
 
 function rangeOf(located: Located, positionOf: (offset: number) => Position): { start: Position; end: Position } {
   return { start: positionOf(located.start), end: positionOf(located.end) };
 }
 
-export function loadExperiment(text: string, file: string): Experiment {
-  return validateExperiment(parseAexp(text, file));
+export function loadExperiment(text: string, file: string, resources: ResourceOptions = {}): Experiment {
+  return validateExperiment(parseAexp(text, file), resources);
 }
 
 export function cellConfig<K extends CellKind>(experiment: Experiment, kind: K): CellConfigs[K] | undefined {
@@ -415,13 +462,19 @@ export { CELL_KINDS };
 
 /** A diagnostic on a key of a cell (or the cell's header when the key is absent), for checks made after validation. */
 export function diagnosticAtKey(experiment: Experiment, kind: CellKind, key: string, message: string): Diagnostic {
+  return diagnosticAtPath(experiment, kind, [key], message);
+}
+
+/** A diagnostic on a key (`['count']`) or a list item (`['encoder', 2]`) of a cell, for checks made after validation. */
+export function diagnosticAtPath(experiment: Experiment, kind: CellKind, path: KeyPath, message: string): Diagnostic {
   const { document } = experiment;
   const cell = experiment.cells.find((candidate) => candidate.kind === kind);
   const block = cell ? (document.blocks[cell.block] as CellBlock) : undefined;
   if (!block) return { severity: 'error', message, file: document.file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
   const yaml = parseDocument(block.body);
   const header = { start: block.offset, end: block.offset + block.open.replace(/\r?\n$/, '').length };
-  const located = new CellLocator(document, yaml, block.bodyOffset, header).key([], key);
+  const locator = new CellLocator(document, yaml, block.bodyOffset, header);
+  const located = path.length === 1 ? locator.key([], String(path[0])) : locator.value(path);
   return { severity: 'error', message, file: document.file, start: positionAt(document.lineStarts, located.start), end: positionAt(document.lineStarts, located.end), block: cell!.block };
 }
 

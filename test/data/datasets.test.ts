@@ -19,6 +19,7 @@ import { temporaryDirectory } from '../helpers/temp';
 const mnistDir = sharedData('mnist');
 const cifarDir = sharedData('cifar10');
 const folderDir = sharedData('image-folder-mnist');
+const limits = { availableBytes: 8e9, largestByteArray: 2 ** 32 };
 
 describe('datasets from ../shared/data (checked by structure, no download)', () => {
   test('MNIST loads 60000/10000 28×28 images with labels', { skip: !mnistDir && skipMessage('mnist') }, async () => {
@@ -63,12 +64,12 @@ describe('datasets from ../shared/data (checked by structure, no download)', () 
   });
 
   test('an image folder loads with labels from subfolders and a seeded split', { skip: !folderDir && skipMessage('image-folder-mnist') }, async () => {
-    const dataset = await loadImageFolder(folderDir!, { size: [28, 28], channels: 1, testFraction: 0.2, seed: 3 });
+    const dataset = await loadImageFolder(folderDir!, { size: [28, 28], channels: 1, testFraction: 0.2, seed: 3, limits });
     assert.deepEqual(dataset.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     assert.equal(dataset.train.count + dataset.test.count, 500);
     assert.equal(dataset.test.count, 100);
     // At its own size the loader returns the PNG's grey values unchanged: find one test image's source.
-    const again = await loadImageFolder(folderDir!, { size: [28, 28], channels: 1, testFraction: 0.2, seed: 3 });
+    const again = await loadImageFolder(folderDir!, { size: [28, 28], channels: 1, testFraction: 0.2, seed: 3, limits });
     assert.deepEqual(again.test.images, dataset.test.images);
     const file = path.join(folderDir!, '3', readdirSync(path.join(folderDir!, '3')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))[0]);
     const png = PNG.sync.read(readFileSync(file));
@@ -77,16 +78,16 @@ describe('datasets from ../shared/data (checked by structure, no download)', () 
     const all = [...Array(dataset.train.count).keys()].map((index) => dataset.train.images.subarray(index * 784, index * 784 + 784))
       .concat([...Array(dataset.test.count).keys()].map((index) => dataset.test.images.subarray(index * 784, index * 784 + 784)));
     assert.ok(all.some((image) => Buffer.from(image).equals(Buffer.from(grey))), 'the PNG appears unchanged in the dataset');
-    const small = await loadImageFolder(folderDir!, { size: [14, 14], channels: 3, testFraction: 0.1, seed: 0 });
+    const small = await loadImageFolder(folderDir!, { size: [14, 14], channels: 3, testFraction: 0.1, seed: 0, limits });
     assert.deepEqual(small.shape, [14, 14, 3]);
   });
 });
 
 describe('sprites', () => {
-  test('are deterministic by seed and place the shape at its factors', () => {
-    const first = generateSprites({ size: 32, count: 200, seed: 5, testFraction: 0.1 });
-    const again = generateSprites({ size: 32, count: 200, seed: 5, testFraction: 0.1 });
-    const other = generateSprites({ size: 32, count: 200, seed: 6, testFraction: 0.1 });
+  test('are deterministic by seed and place the shape at its factors', async () => {
+    const first = await generateSprites({ size: 32, count: 200, seed: 5, testFraction: 0.1 });
+    const again = await generateSprites({ size: 32, count: 200, seed: 5, testFraction: 0.1 });
+    const other = await generateSprites({ size: 32, count: 200, seed: 6, testFraction: 0.1 });
     assert.deepEqual(first.train.images, again.train.images);
     assert.notDeepEqual(first.train.images, other.train.images);
     assert.equal(first.train.count, 180);
