@@ -1,7 +1,8 @@
 /** `aexp`: the command-line front end of the engine. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import cliProgress from 'cli-progress';
 import { BACKENDS, selectBackend } from './backends/select';
 import type { BackendName } from './backends/select';
@@ -21,6 +22,44 @@ The data folder defaults to $AEXP_DATA_DIR, then ~/.cache/latent-lab/datasets.`;
 
 class UsageError extends Error {}
 
+/** parseArgs's own errors (an unknown flag, a flag without its value) are usage errors. */
+function parseArguments<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    if (String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(`${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}; aexp --help shows the usage`);
+    throw error;
+  }
+}
+
+function isFolder(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A run folder to resume, checked before the engine reads it: a missing folder or config.json is
+ * a usage error, a config.json that does not parse is a broken run folder (one line, exit 1).
+ */
+function checkRunFolder(folder: string): void {
+  if (!existsSync(folder)) throw new UsageError(`--resume ${folder}: no such run folder`);
+  if (!isFolder(folder)) throw new UsageError(`--resume ${folder}: not a folder; give the run folder (it holds config.json)`);
+  const config = path.join(folder, 'config.json');
+  if (!existsSync(config)) throw new UsageError(`--resume ${folder}: not a run folder (it has no config.json)`);
+  try {
+    JSON.parse(readFileSync(config, 'utf8'));
+  } catch (error) {
+    throw new RunFolderError(`${config}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+class RunFolderError extends Error {
+  override name = 'RunFolderError';
+}
+
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
@@ -32,14 +71,17 @@ function indent(text: string): string {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseArguments({
     args: argv,
     allowPositionals: true,
     options: { epochs: { type: 'string' }, set: { type: 'string', multiple: true }, out: { type: 'string' }, backend: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' }, reuse: { type: 'boolean' } },
   });
-  if (!values.resume && positionals.length !== 1) throw new UsageError('aexp run takes one .aexp file (or --resume <run folder>)');
+  if (!values.resume && positionals.length !== 1) throw new UsageError('aexp run takes one .aexp file (or --resume <run folder>); aexp --help shows the usage');
   const file = positionals[0];
+  if (values.resume !== undefined && positionals.length > 0) throw new UsageError(`aexp run takes either a .aexp file or --resume <run folder>, not both`);
   if (file && !existsSync(file)) throw new UsageError(`${file}: no such file`);
+  if (file && isFolder(file)) throw new UsageError(`${file}: a folder, not a .aexp file`);
+  if (values.resume !== undefined) checkRunFolder(values.resume);
   const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
   if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) throw new UsageError(`--epochs must be a positive whole number, not "${values.epochs}"`);
   if (values.backend && !(BACKENDS as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${values.backend}"`);
@@ -49,7 +91,8 @@ async function run(argv: string[]): Promise<number> {
   const onInterrupt = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write('\ninterrupted: writing a checkpoint (Ctrl-C again to quit at once)\n');
+    // Training stops after its batch and writes a checkpoint; loading data or choosing a backend just stops.
+    process.stderr.write('\ninterrupted: stopping (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);
@@ -130,29 +173,45 @@ async function run(argv: string[]): Promise<number> {
 
 async function validate(files: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError('aexp validate takes one or more .aexp files');
+  const flag = files.find((file) => file.startsWith('-'));
+  if (flag) throw new UsageError(`aexp validate takes .aexp files, not "${flag}"`);
   await selectBackend('cpu');
   let failed = 0;
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      process.stderr.write(`${file}: cannot read the file\n`);
-      failed++;
-      continue;
-    }
-    const { diagnostics, summary } = checkExperiment(text, file);
-    for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}${diagnostic.fix ? ` (quick fix: ${diagnostic.fix})` : ''}\n`);
-    const errors = diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length;
-    if (errors > 0) failed++;
-    process.stdout.write(`${file}: ${errors === 0 ? 'ok' : `${errors} error(s)`}\n`);
-    if (summary) process.stdout.write(`${indent(summary)}\n`);
-  }
+  // Every file gets its verdict, whatever happened to the ones before it.
+  for (const file of files) if (!validateFile(file)) failed++;
   return failed === 0 ? 0 : 1;
 }
 
+/** Validates one file, printing its diagnostics and model summary, or the one line that says why it could not be checked. */
+function validateFile(file: string): boolean {
+  const fail = (problem: string) => {
+    process.stderr.write(`${file}: ${problem}\n`);
+    process.stdout.write(`${file}: failed\n`);
+    return false;
+  };
+  if (isFolder(file)) return fail('a folder, not a .aexp file');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return fail(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let checked: ReturnType<typeof checkExperiment>;
+  try {
+    checked = checkExperiment(text, file);
+  } catch (error) {
+    return fail((error as Error).message.split('\n')[0]);
+  }
+  const { diagnostics, summary } = checked;
+  for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}${diagnostic.fix ? ` (quick fix: ${diagnostic.fix})` : ''}\n`);
+  const errors = diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length;
+  process.stdout.write(`${file}: ${errors === 0 ? 'ok' : `${errors} error(s)`}\n`);
+  if (summary) process.stdout.write(`${indent(summary)}\n`);
+  return errors === 0;
+}
+
 function datasets(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
+  const { values } = parseArguments({ args: argv, options: { 'data-dir': { type: 'string' } } });
   const dataDir = resolveDataDir(values['data-dir']);
   process.stdout.write(`data folder: ${dataDir}\n`);
   for (const entry of DATASET_CATALOG) {
@@ -182,7 +241,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      throw new UsageError(`unknown command "${command}"; aexp --help shows the usage`);
   }
 }
 
@@ -198,13 +257,15 @@ main(process.argv.slice(2)).then(
   },
   (error: Error) => {
     if (error instanceof ExperimentError) process.stderr.write(`${error.message}\n`);
-    else if (error instanceof UsageError) process.stderr.write(`aexp: ${error.message}\n${USAGE}\n`);
+    else if (error instanceof UsageError) process.stderr.write(`aexp: ${error.message}\n`);
+    else if (error instanceof RunFolderError || error.name === 'AbortError') process.stderr.write(`aexp: ${error.message}\n`);
     else {
       // A backend that cannot start is a fact about this machine, not a bug: no class name.
       const plain = error.name === 'Error' || error.name === 'BackendError';
       process.stderr.write(`aexp: ${plain ? '' : `${error.name}: `}${error.message}\n`);
       if (process.env.AEXP_DEBUG) process.stderr.write(`${error.stack}\n`);
     }
-    process.exitCode = error instanceof UsageError ? 2 : 1;
+    // Interrupted before training began: nothing to checkpoint, and the exit status of a stopped run.
+    process.exitCode = error instanceof UsageError ? 2 : error.name === 'AbortError' ? 130 : 1;
   },
 );
