@@ -87,7 +87,7 @@ try {
 } catch {
   giveUp('node-gyp, a development dependency, is not installed', 'npm ci');
 }
-console.log('building the native addon (C++ and OpenBLAS, about a minute the first time)');
+console.log('building the native addon (C++ with OpenBLAS; again only when native/ changes)');
 try {
   execFileSync(process.execPath, [nodeGyp, 'rebuild', '--silent', ...(nodedir ? [`--nodedir=${nodedir}`] : [])], { cwd: native, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 } catch (error) {
