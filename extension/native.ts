@@ -2,11 +2,13 @@
  * "Install Native TensorFlow Backend": tfjs-node(-gpu) cannot ship in a .vsix (its install
  * downloads libtensorflow for the machine), so this installs it with npm into the extension's
  * global storage, on a machine with internet, and the runtime loads it from there
- * (AEXP_TFJS_NODE_PATH, see runtime/backend.ts).
+ * (AEXP_TFJS_NODE_PATH, see runtime/backends/select.ts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import type { Manifest } from './nativeSpec';
+import { nativeBackendSpec } from './nativeSpec';
 
 export function nativeFolder(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'tfjs-node');
@@ -19,14 +21,19 @@ export function installedNativeFolder(context: vscode.ExtensionContext): string 
 }
 
 export async function installNativeBackend(context: vscode.ExtensionContext, onInstalled: () => void): Promise<void> {
-  const choices = [
+  const packages = [
     { label: '@tensorflow/tfjs-node', detail: 'libtensorflow on the CPU (Linux, macOS, Windows; about 300 MB)' },
     ...(process.platform === 'linux' && process.arch === 'x64' ? [{ label: '@tensorflow/tfjs-node-gpu', detail: 'libtensorflow with CUDA on an NVIDIA GPU (needs CUDA 11.2 and cuDNN 8.1; about 400 MB)' }] : []),
   ];
+  let choices: { label: string; detail: string; spec: string }[];
+  try {
+    choices = packages.map((entry) => ({ ...entry, spec: nativeBackendSpec(context.extension.packageJSON as Manifest, entry.label) }));
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Latent Lab: ${(error as Error).message}`);
+    return;
+  }
   const pick = await vscode.window.showQuickPick(choices, { title: 'Install the native TensorFlow backend (downloads from the npm registry and Google storage)' });
   if (!pick) return;
-  // The native backend must match the TF.js version the runtime was built with.
-  const version = (context.extension.packageJSON as { dependencies: Record<string, string> }).dependencies['@tensorflow/tfjs-core'];
   const folder = nativeFolder(context);
   mkdirSync(folder, { recursive: true });
   const task = new vscode.Task(
@@ -34,7 +41,7 @@ export async function installNativeBackend(context: vscode.ExtensionContext, onI
     vscode.TaskScope.Global,
     `install ${pick.label}`,
     'Latent Lab',
-    new vscode.ProcessExecution('npm', ['install', '--no-audit', '--no-fund', '--prefix', folder, `${pick.label}@${version}`]),
+    new vscode.ProcessExecution('npm', ['install', '--no-audit', '--no-fund', '--prefix', folder, pick.spec]),
   );
   const execution = await vscode.tasks.executeTask(task);
   const code = await new Promise<number | undefined>((resolve) => {
