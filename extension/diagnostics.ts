@@ -1,11 +1,12 @@
 /**
  * Validation of `.aexp` cells as the person types: the runtime's own parser and schema run on the
  * notebook's text, and each problem is shown inside the cell it belongs to, with "did you mean"
- * offered as a quick fix.
+ * offered as a quick fix (never one that writes a key the mapping already has: keyFix.ts).
  */
 import * as vscode from 'vscode';
 import { loadExperiment } from '../runtime/format/validate';
 import { cellOffsets, cellsToText } from './cells';
+import { keyFix } from './keyFix';
 import { layoutOf, NOTEBOOK_TYPE } from './serializer';
 
 function cellsOf(notebook: vscode.NotebookDocument) {
@@ -68,13 +69,19 @@ export class AexpDiagnostics implements vscode.Disposable, vscode.CodeActionProv
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
     for (const diagnostic of context.diagnostics) {
-      const fix = this.fixes.get(diagnostic);
-      if (fix === undefined) continue;
-      const action = new vscode.CodeAction(`Change to "${fix}"`, vscode.CodeActionKind.QuickFix);
+      const suggestion = this.fixes.get(diagnostic);
+      if (suggestion === undefined) continue;
+      const fix = keyFix(document.getText(), document.offsetAt(diagnostic.range.start), document.offsetAt(diagnostic.range.end), suggestion);
+      if (!fix) continue;
+      const action = fix.kind === 'replace'
+        ? new vscode.CodeAction(`Change to "${fix.text}"`, vscode.CodeActionKind.QuickFix)
+        : new vscode.CodeAction(`Remove "${fix.key}" ("${fix.existing}" is already set)`, vscode.CodeActionKind.QuickFix);
       action.edit = new vscode.WorkspaceEdit();
-      action.edit.replace(document.uri, diagnostic.range, fix);
+      if (fix.kind === 'replace') action.edit.replace(document.uri, diagnostic.range, fix.text);
+      else action.edit.delete(document.uri, new vscode.Range(document.positionAt(fix.start), document.positionAt(fix.end)));
       action.diagnostics = [diagnostic];
-      action.isPreferred = true;
+      // Removing drops what the person wrote, so it is offered, never preferred.
+      action.isPreferred = fix.kind === 'replace';
       actions.push(action);
     }
     return actions;
