@@ -105,7 +105,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const seed = experiment.frontMatter.seed;
   const train: TrainConfig | undefined = trainCell ? { ...trainCell, epochs: options.epochs ?? previous?.train.epochs ?? trainCell.epochs } : undefined;
   const dataDir = resolveDataDir(options.dataDir ?? previous?.dataDir);
-  const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed });
+  const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed, signal: options.signal });
   const { backend, model } = await chooseBackend(options.backend ?? previous?.backend ?? 'auto', {
     build: () => buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length),
     inputShape: dataset.shape,
