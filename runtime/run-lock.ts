@@ -102,7 +102,12 @@ export class RunLock {
     clearInterval(this.timer);
     this.timer = undefined;
     held.delete(this);
-    if (!this.lost && readLockFile(this.file)?.identity === this.holder.token) rmSync(this.file, { force: true });
+    if (this.lost) return;
+    try {
+      if (readLockFile(this.file)?.identity === this.holder.token) rmSync(this.file, { force: true });
+    } catch {
+      // Unreadable now (a file system gone away): the lock is left to be judged abandoned.
+    }
   }
 
   dispose(): void {
@@ -150,15 +155,21 @@ export function acquireRunLock(folder: string, options: RunLockOptions = {}): Ru
   const deadline = Date.now() + TAKEOVER_WAIT_MS;
   for (;;) {
     if (create(folder, file, holder)) return new RunLock(folder, holder, options);
-    const found = readLockFile(file);
+    let found: LockFile | undefined;
+    try {
+      found = readLockFile(file);
+    } catch (error) {
+      throw new Error(`${folder}: cannot read its ${RUN_LOCK_FILE} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    }
     // Released between our attempt and our look: try again.
     if (found === undefined) continue;
     const state = toState(found, staleAfter(options));
     if (!state.abandoned) throw new RunLockedError(folder, state);
     if (options.takeoverPauseMs) pause(options.takeoverPauseMs);
-    const outcome = takeOver(folder, file, found, holder.token, staleAfter(options));
-    if (outcome === 'busy') {
-      if (Date.now() > deadline) throw new RunLockedError(folder, state);
+    const claimant = takeOver(folder, file, found, holder.token, staleAfter(options));
+    if (claimant) {
+      // Another process is taking it over: it will hold the folder in a moment.
+      if (Date.now() > deadline) throw new RunLockedError(folder, toState(claimant, staleAfter(options)));
       pause(5);
     }
   }
@@ -292,22 +303,21 @@ function create(folder: string, file: string, holder: RunLockHolder): boolean {
 }
 
 /**
- * Removes the abandoned lock `found`, if this process wins the claim on it. 'busy': another
- * process holds that claim (wait for it to finish); 'done': try to acquire again.
+ * Removes the abandoned lock `found`, if this process wins the claim on it. Returns the claim of
+ * another process that holds it (wait for it to finish), or undefined: try to acquire again.
  */
-function takeOver(folder: string, file: string, found: LockFile, token: string, staleAfterMs: number): 'busy' | 'done' {
+function takeOver(folder: string, file: string, found: LockFile, token: string, staleAfterMs: number): LockFile | undefined {
   const claim = path.join(folder, `${RUN_LOCK_FILE}.takeover-${found.identity}`);
   const claimant: RunLockHolder = { host: HOST, pid: process.pid, pidStartTicks: processStartTicks(process.pid), startedAt: new Date().toISOString(), token };
   if (!createExclusive(claim, JSON.stringify(claimant))) {
     const other = readLockFile(claim);
-    if (!other) return 'done';
     // A claimant that died mid-takeover leaves its claim: abandoned by the same rules as a lock.
-    if (isAbandoned(other, Date.now() - other.modifiedMs, staleAfterMs)) removeIfStill(claim, other.identity, token);
-    return 'busy';
+    if (other && isAbandoned(other, Date.now() - other.modifiedMs, staleAfterMs)) removeIfStill(claim, other.identity, token);
+    return other;
   }
   try {
     removeIfStill(file, found.identity, token);
-    return 'done';
+    return undefined;
   } finally {
     rmSync(claim, { force: true });
   }

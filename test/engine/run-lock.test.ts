@@ -152,3 +152,16 @@ for (const [kind, leave] of [
     assert.deepEqual(readdirSync(folder), []);
   });
 }
+
+test('a claim left by a taker that died mid-takeover does not block the folder', () => {
+  const folder = temporaryDirectory();
+  const dead = { host: os.hostname(), pid: 999_999_999, startedAt: new Date().toISOString() };
+  writeFileSync(path.join(folder, 'lock.json'), JSON.stringify({ ...dead, token: '0123abcd' }));
+  writeFileSync(path.join(folder, 'lock.json.takeover-0123abcd'), JSON.stringify({ ...dead, token: '4567ef' }));
+  assert.equal(readRunLock(folder, timing)?.abandoned, true);
+  const lock = acquireRunLock(folder, timing);
+  assert.equal(lockHolder(folder).pid, process.pid);
+  assertOnlyLockFile(folder);
+  lock.release();
+  assert.equal(readRunLock(folder, timing), undefined);
+});
