@@ -9,13 +9,14 @@ import type { RunOverrides } from '../runtime/protocol';
 import { CELL_KINDS } from '../runtime/format/document';
 import type { CellKind } from '../runtime/format/document';
 import { FRONT_MATTER, withKind } from './cells';
-import { AexpController } from './controller';
-import type { RuntimeHost } from './controller';
+import { AexpController, notebookFromCommandArgument } from './kernel';
+import type { RuntimeHost } from './kernel';
 import { AexpDiagnostics } from './diagnostics';
 import type { ExperimentArguments } from './experiments';
 import { newExperiment, trainVae } from './experiments';
 import { registerLanguageFeatures } from './language';
 import { installedNativeFolder, installNativeBackend } from './native';
+import { epochCount } from './run-text';
 import { RuntimeProcess } from './runtimeProcess';
 import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
 
@@ -192,12 +193,20 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     }
     await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(runDir));
   });
-  register('latentLab.continueTraining', async (epochs?: number) => {
-    const notebook = activeNotebook();
+  register('latentLab.continueTraining', async (first?: unknown, second?: unknown) => {
+    // The notebook toolbar passes its context ({ notebookEditor: { notebookUri }, … }) first, the
+    // palette nothing; a number of epochs is taken only where one is given.
+    const notebook = notebookFromCommandArgument(first) ?? activeNotebook();
     if (!notebook) return;
-    const count = epochs ?? Number(await vscode.window.showInputBox({ title: 'Continue training: how many more epochs?', value: '5', validateInput: (value) => (Number.isInteger(Number(value)) && Number(value) > 0 ? undefined : 'a positive whole number') }));
-    if (!count) return;
     try {
+      const plan = await controller.continuationPlan(notebook);
+      const given = epochCount(first) ?? epochCount(second);
+      const count = given ?? epochCount(Number(await vscode.window.showInputBox({
+        title: `Continue training: how many more epochs? (${plan.done} of ${plan.target} done)`,
+        value: String(plan.more),
+        validateInput: (value) => (epochCount(Number(value)) ? undefined : 'a positive whole number'),
+      })));
+      if (!count) return;
       await controller.continueTraining(notebook, count);
     } catch (error) {
       void vscode.window.showWarningMessage(`Latent Lab: ${(error as Error).message}`);

@@ -35,8 +35,9 @@ export class RuntimeProcess implements vscode.Disposable {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private readonly notificationEmitter = new vscode.EventEmitter<RuntimeNotification>();
   private readonly exitEmitter = new vscode.EventEmitter<{ code: number | null; signal: NodeJS.Signals | null; expected: boolean }>();
-  readonly onNotification = this.notificationEmitter.event;
-  readonly onExit = this.exitEmitter.event;
+  private listeners = 0;
+  readonly onNotification = this.counted(this.notificationEmitter.event);
+  readonly onExit = this.counted(this.exitEmitter.event);
   private disposed = false;
   exited = false;
 
@@ -71,6 +72,27 @@ export class RuntimeProcess implements vscode.Disposable {
       if (expected) this.disposeEmitters();
     });
     this.child.on('error', (error) => log.error(`runtime process error: ${error.message}`));
+  }
+
+  /** How many listeners onNotification and onExit have: a run that ends must leave none of its own behind. */
+  get listenerCount(): number {
+    return this.listeners;
+  }
+
+  private counted<T>(event: vscode.Event<T>): vscode.Event<T> {
+    return (listener, thisArgs, disposables) => {
+      const subscription = event(listener, thisArgs);
+      this.listeners++;
+      let disposed = false;
+      const counted = new vscode.Disposable(() => {
+        if (disposed) return;
+        disposed = true;
+        this.listeners--;
+        subscription.dispose();
+      });
+      disposables?.push(counted);
+      return counted;
+    };
   }
 
   get pid(): number | undefined {

@@ -3,12 +3,12 @@
  * training on procedural sprites. Run by scripts/test-vscode.mjs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { cellOfKind, click, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, waitFor, workspaceFolder } from './support';
+import { acceptQuickInput, cellOfKind, click, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, waitFor, workspaceFolder } from './support';
 
 let api: LatentLabApi;
 
@@ -219,6 +219,115 @@ suite('Latent Lab in VS Code', () => {
     await waitFor('the continued run to finish', () => /^completed: /m.test(outputText(cellOfKind(notebook, 'train'))), 120_000);
     assert.match(outputText(cellOfKind(notebook, 'train')), new RegExp(`completed: ${stoppedAt + 1}/${stoppedAt + 1} epochs`));
     assert.match(outputText(cellOfKind(notebook, 'train')), new RegExp(`run folder: ${runDir!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the same run folder continues');
+  });
+
+  test('a stopped run says so in every cell; Continue Training from the toolbar resumes it and keeps the earlier epochs', async () => {
+    const file = path.join(workspaceFolder(), 'continued.aexp');
+    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'long.aexp'), 'utf8').replace('title: Long', 'title: Continued').replace('epochs: 200', 'epochs: 10'));
+    const editor = await openNotebook(file);
+    // Room for the notebook toolbar's own buttons (and for the outputs in the screenshots).
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    const notebook = editor.notebook;
+    const [data, model, train, reconstruct] = ['data', 'model', 'train', 'reconstruct'].map((kind) => cellOfKind(notebook, kind));
+    const run = runCells(notebook, [data, model, train, reconstruct], 150_000);
+    await waitFor('epoch 1 to finish', () => /^epoch 1: /m.test(outputText(train)), 90_000);
+    // While training, only the train cell runs: the cells before it have ended, the one after it waits.
+    await waitFor('the data and model cells to end', () => data.executionSummary?.timing?.endTime !== undefined && model.executionSummary?.timing?.endTime !== undefined, 10_000);
+    assert.equal(reconstruct.executionSummary?.timing, undefined, 'the reconstruct cell has not started');
+    assert.equal(outputText(reconstruct), 'queued…', 'a waiting cell is not blank');
+    editor.revealRange(new vscode.NotebookRange(data.index, reconstruct.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    await screenshot('training');
+    await vscode.commands.executeCommand('latentLab.stopTraining');
+    await run;
+
+    const stopped = outputText(train);
+    const done = Number(/^stopped: (\d+)\/10 epochs/m.exec(stopped)?.[1]);
+    assert.ok(done >= 1 && done < 10, stopped);
+    assert.match(stopped, new RegExp(`^stopped at epoch ${done + 1}, batch \\d+ — Continue Training resumes from its checkpoint$`, 'm'));
+    assert.doesNotMatch(stopped, /aexp run/, 'the way on is in the notebook, not a CLI command');
+    assert.equal(train.executionSummary?.success, undefined, 'a stopped train cell is neither ✓ nor ✗');
+    assert.match(outputText(reconstruct), /^not run: training was stopped/);
+    assert.equal(reconstruct.executionSummary?.success, undefined, 'an analysis cell that did not run is neither ✓ nor ✗');
+    assert.equal(imagesOf(reconstruct), 0, 'the reconstruct cell shows no other cell\'s grid');
+    for (const cell of [data, model]) assert.equal(cell.executionSummary?.success, true, outputText(cell));
+    // Each cell's duration is its own: a cell starts once the one before it has ended.
+    assert.ok(model.executionSummary!.timing!.startTime >= data.executionSummary!.timing!.endTime, 'model starts after data');
+    assert.ok(train.executionSummary!.timing!.startTime >= model.executionSummary!.timing!.endTime, 'train starts after model');
+    assert.match(outputText(train), /^after epoch \d+ — rows, repeating: test inputs, reconstructions$/m, 'the grid says what it shows');
+    const runDir = /run folder: (.+)/.exec(stopped)![1];
+    editor.revealRange(new vscode.NotebookRange(train.index, reconstruct.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    await screenshot('stopped');
+
+    // A continuation the runtime refuses: only the train cell says so; the cells above keep their ✓
+    // and outputs, the earlier epochs stay listed, and the run leaves no listener behind.
+    const dataText = outputText(data);
+    const listeners = await api.controller.runtimeListenerCount();
+    await api.controller.run([train], notebook, { continuation: { resume: runDir, epochs: 1.5 } });
+    assert.equal(await api.controller.runtimeListenerCount(), listeners, 'the refused run disposed its subscriptions');
+    assert.match(outputText(train), /epochs must be a positive integer/);
+    assert.match(outputText(train), /^not resumed: /m);
+    assert.match(outputText(train), /^epoch 1: /m, 'the earlier epochs are still listed');
+    for (const cell of [data, model]) assert.equal(cell.executionSummary?.success, true, `${outputText(cell)}: not marked red`);
+    assert.equal(outputText(data), dataText, 'the data cell keeps its output');
+
+    // The toolbar button, clicked: VS Code passes its context object ({ notebookEditor, ui, source })
+    // as the first argument; the input box offers what remains of the 10 epochs.
+    await click('Continue Training');
+    await acceptQuickInput(() => /resuming after epoch|epoch \d+\/10 · step/.test(outputText(train)));
+    await waitFor('the continued run to finish', () => /^completed: /m.test(outputText(train)), 150_000);
+    const continued = outputText(train);
+    assert.match(continued, /^completed: 10\/10 epochs/m, continued);
+    assert.deepEqual([...continued.matchAll(/^epoch (\d+): /gm)].map((match) => Number(match[1])), Array.from({ length: 10 }, (_, index) => index + 1), `every epoch is listed once, the earlier ones first:\n${continued}`);
+    assert.match(continued, new RegExp(`run folder: ${runDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the same run folder continues');
+    for (const cell of [data, model]) assert.equal(cell.executionSummary?.success, true);
+    assert.equal(outputText(data), dataText);
+    for (const line of continued.split('\n').filter((candidate) => !candidate.startsWith('run folder: '))) assert.ok(line.length <= 100, `a line wider than 100 characters: ${line}`);
+
+    editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    try {
+      for (const [name, theme] of [['dark', 'Default Dark Modern'], ['light', 'Default Light Modern'], ['high-contrast', 'Default High Contrast']]) {
+        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+        await screenshot(`continued-${name}`);
+      }
+    } finally {
+      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('a hostile run folder (outputs.json naming /etc/passwd, /dev/zero, links out) opens without reading them', async () => {
+    const file = path.join(workspaceFolder(), 'hostile.aexp');
+    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8').replace('title: Tiny', 'title: Hostile'));
+    const runDir = path.join(workspaceFolder(), '.aexp', 'runs', 'hostile', '20990101-000000');
+    mkdirSync(path.join(runDir, 'images'), { recursive: true });
+    writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ train: { epochs: 1 }, model: { kind: 'vae' } }));
+    writeFileSync(path.join(runDir, 'summary.json'), JSON.stringify({ status: 'completed', backend: 'wasm', device: 'cpu', epochs: 1, targetEpochs: 1, steps: 19, units: 'nats', durationSeconds: 1 }));
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+    writeFileSync(path.join(runDir, 'images', 'epoch-001-reconstructions.png'), png);
+    writeFileSync(path.join(runDir, 'images', 'notes.png'), 'not an image\n');
+    symlinkSync('/etc/passwd', path.join(runDir, 'images', 'passwd.png'));
+    const image = (cell: string, where: string) => ({ type: 'image', cell, kind: 'reconstructions', epoch: 1, path: where });
+    writeFileSync(path.join(runDir, 'outputs.json'), JSON.stringify({
+      version: 1,
+      events: [
+        { type: 'cellOutput', cell: 'data', text: 'a hostile run folder' },
+        image('train', '/etc/passwd'),
+        image('reconstruct', '/dev/zero'),
+        image('reconstruct', 'images/passwd.png'),
+        image('reconstruct', 'images/notes.png'),
+        image('reconstruct', '../../../../../../../../etc/passwd'),
+        image('train', path.join(runDir, 'images', 'epoch-001-reconstructions.png')),
+      ],
+    }));
+    const editor = await openNotebook(file);
+    const train = cellOfKind(editor.notebook, 'train');
+    await waitFor('the restored outputs', () => /shown again from its run folder/.test(outputText(train)), 30_000);
+    assert.match(outputText(cellOfKind(editor.notebook, 'data')), /a hostile run folder/);
+    assert.equal(imagesOf(train), 1, 'only the real image inside the run folder is shown');
+    assert.equal(imagesOf(cellOfKind(editor.notebook, 'reconstruct')), 0);
+    const everything = editor.notebook.getCells().map(outputText).join('\n');
+    assert.doesNotMatch(everything, /root:/, 'nothing of /etc/passwd is shown');
   });
 
   test('a killed runtime is reported in the notebook and the next run starts a new one', async () => {

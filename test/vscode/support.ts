@@ -67,9 +67,22 @@ export async function openNotebook(file: string): Promise<vscode.NotebookEditor>
   return editor;
 }
 
-/** Runs cells and waits until each has finished (its execution summary says success or failure). */
+/**
+ * Runs cells and waits until each has ended (its execution has an end time). A cell's `success` may
+ * then be true, false, or undefined (a stopped train cell, an analysis cell that did not run).
+ */
 export async function runCells(notebook: vscode.NotebookDocument, cells: vscode.NotebookCell[], timeoutMs = 150_000): Promise<void> {
   const before = cells.map((cell) => cell.executionSummary?.executionOrder);
   await vscode.commands.executeCommand('notebook.cell.execute', { ranges: cells.map((cell) => ({ start: cell.index, end: cell.index + 1 })), document: notebook.uri });
-  await waitFor('the cells to finish', () => cells.every((cell, index) => cell.executionSummary?.success !== undefined && cell.executionSummary.executionOrder !== before[index] && cell.executionSummary.timing?.endTime !== undefined), timeoutMs);
+  await waitFor('the cells to finish', () => cells.every((cell, index) => cell.executionSummary?.executionOrder !== before[index] && cell.executionSummary?.timing?.endTime !== undefined), timeoutMs);
+}
+
+/** Accepts the quick input (an input box's value as it stands) once one is showing; `until` says it was taken. */
+export async function acceptQuickInput(until: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!until()) {
+    if (Date.now() > deadline) throw new Error(`no quick input was accepted within ${timeoutMs} ms`);
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

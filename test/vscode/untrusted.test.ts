@@ -1,5 +1,6 @@
 /** Run in an instance started without --disable-workspace-trust: the folder is not trusted. */
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
@@ -18,5 +19,19 @@ suite('Latent Lab in an untrusted workspace', () => {
     assert.match(outputText(cellOfKind(editor.notebook, 'data')) + outputText(model), /untrusted workspace/);
     assert.equal(api.runtimePid(), undefined, 'no runtime was started');
     await screenshot('untrusted');
+  });
+
+  test('nothing is restored from run folders in an untrusted workspace (they are the repository\'s files)', async () => {
+    const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    const file = path.join(workspaceFolder(), 'shipped-outputs.aexp');
+    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8'));
+    const editor = await openNotebook(file);
+    // A run folder as a repository could ship it, where this notebook's runs are looked for.
+    const runDir = path.join(api.controller.runsFolder(editor.notebook), '20990101-000000');
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(path.join(runDir, 'config.json'), '{}');
+    writeFileSync(path.join(runDir, 'outputs.json'), JSON.stringify({ version: 1, events: [{ type: 'cellOutput', cell: 'data', text: 'shipped by the repository' }, { type: 'image', cell: 'train', kind: 'samples', epoch: 1, path: '/dev/zero' }] }));
+    assert.equal(await api.controller.restore(editor.notebook), 'nothing');
+    assert.deepEqual(editor.notebook.getCells().map((cell) => cell.outputs.length), editor.notebook.getCells().map(() => 0), 'no cell shows anything');
   });
 });

@@ -1,0 +1,276 @@
+/**
+ * Reads a run folder back for a notebook that reopens, as untrusted input: a repository can ship
+ * any `outputs.json`. Only regular files inside the run folder are read (symbolic links that lead
+ * out are refused), each with a size limit and a bounded read, images only when they are PNGs,
+ * and every parsed JSON shape is checked before use. No `vscode` here: tested in plain Node.
+ */
+import { constants } from 'node:fs';
+import { lstat, open, readdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import type { CellName, EngineEvent, Evaluation, MetricsRecordOf, RunResult, RunSummary, TrainMeans } from '../runtime/protocol';
+
+export const IMAGE_LIMIT_BYTES = 16 * 1024 * 1024;
+const JSON_LIMIT_BYTES = 8 * 1024 * 1024;
+const METRICS_LIMIT_BYTES = 64 * 1024 * 1024;
+const TEXT_LIMIT_CHARS = 64 * 1024;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const CELLS: readonly CellName[] = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample'];
+const STATUSES: readonly RunResult['status'][] = ['completed', 'stopped', 'early-stopped', 'diverged', 'analysis'];
+
+export class RefusedFile extends Error {
+  override name = 'RefusedFile';
+}
+
+function inside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}
+
+/**
+ * The bytes of `file` (relative to `root`, or absolute), refused unless it is a regular file
+ * inside `root` after every symbolic link is followed, of at most `limitBytes`. Opened without
+ * blocking (a FIFO cannot hang it) and read only up to the size it had when opened.
+ */
+export async function readFileInside(root: string, file: string, limitBytes: number): Promise<Buffer> {
+  const candidate = path.resolve(root, file);
+  if (!inside(path.resolve(root), candidate)) throw new RefusedFile(`${file}: not inside the run folder ${root}`);
+  const real = await realpath(candidate).catch(() => undefined);
+  if (!real) throw new RefusedFile(`${file}: no such file`);
+  if (!inside(await realpath(root), real)) throw new RefusedFile(`${file}: leads outside the run folder ${root} (to ${real})`);
+  const handle = await open(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new RefusedFile(`${file}: not a regular file`);
+    if (info.size > limitBytes) throw new RefusedFile(`${file}: ${info.size} bytes, more than the ${limitBytes} allowed`);
+    const bytes = Buffer.alloc(info.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A PNG inside `root` (see readFileInside), refused when its bytes do not start with the PNG signature. */
+export async function readImageInside(root: string, file: string): Promise<Buffer> {
+  const bytes = await readFileInside(root, file, IMAGE_LIMIT_BYTES);
+  if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) throw new RefusedFile(`${file}: not a PNG image`);
+  return bytes;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function numbers(value: unknown, keys: readonly string[]): Record<string, number> | undefined {
+  if (!isObject(value)) return undefined;
+  const result: Record<string, number> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (isNumber(entry)) result[key] = entry;
+    else if (entry !== undefined && entry !== null) return undefined;
+  }
+  return keys.every((key) => key in result) ? result : undefined;
+}
+
+/** An epoch record as the notebook shows it, or undefined when any field it reads has the wrong type. */
+export function parseEpochRecord(value: unknown): MetricsRecordOf<'epoch'> | undefined {
+  if (!isObject(value) || value.kind !== 'epoch' || !isCount(value.epoch) || value.epoch < 1) return undefined;
+  if (value.units !== 'nats' && value.units !== 'loss') return undefined;
+  const train = numbers(value.train, ['loss', 'reconstruction', 'kl']);
+  if (!train || !isNumber(value.samplesPerSecond)) return undefined;
+  const test = value.test === undefined ? undefined : numbers(value.test, ['loss', 'reconstruction', 'kl']);
+  if (value.test !== undefined && !test) return undefined;
+  return {
+    kind: 'epoch',
+    epoch: value.epoch,
+    step: isCount(value.step) ? value.step : 0,
+    time: typeof value.time === 'string' ? value.time : '',
+    units: value.units,
+    train: train as unknown as TrainMeans,
+    ...(test ? { test: test as unknown as Evaluation } : {}),
+    samplesPerSecond: value.samplesPerSecond,
+    tensors: isCount(value.tensors) ? value.tensors : 0,
+  };
+}
+
+/** One recorded cell output, or undefined for anything else (other event kinds, wrong types). */
+export function parseShownEvent(value: unknown): EngineEvent | undefined {
+  if (!isObject(value)) return undefined;
+  const cell = value.cell as CellName;
+  switch (value.type) {
+    case 'cellOutput':
+      return CELLS.includes(cell) && typeof value.text === 'string' && value.text.length <= TEXT_LIMIT_CHARS ? { type: 'cellOutput', cell, text: value.text } : undefined;
+    case 'image':
+      return CELLS.includes(cell) && (value.kind === 'reconstructions' || value.kind === 'samples') && isCount(value.epoch) && typeof value.path === 'string'
+        ? { type: 'image', cell, kind: value.kind, epoch: value.epoch, path: value.path }
+        : undefined;
+    case 'metrics': {
+      const record = parseEpochRecord(value.record);
+      return record ? { type: 'metrics', record } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `outputs.json`'s events (those that pass parseShownEvent), or a reason. */
+export function parseOutputs(value: unknown): EngineEvent[] | string {
+  if (!isObject(value) || value.version !== 1 || !Array.isArray(value.events)) return 'expected {"version": 1, "events": [...]}';
+  return value.events.flatMap((event) => parseShownEvent(event) ?? []);
+}
+
+/** `summary.json` with the fields the notebook reads checked (and only those kept), or a reason. */
+export function parseSummary(value: unknown): RunSummary | string {
+  if (!isObject(value)) return 'expected an object';
+  if (!STATUSES.includes(value.status as RunResult['status'])) return `status must be one of ${STATUSES.join(', ')}`;
+  for (const key of ['epochs', 'targetEpochs', 'steps'] as const) if (!isCount(value[key])) return `${key} must be a whole number`;
+  for (const key of ['backend', 'device'] as const) if (typeof value[key] !== 'string' || (value[key] as string).length > 500) return `${key} must be a short string`;
+  if (!isNumber(value.durationSeconds)) return 'durationSeconds must be a number';
+  if (value.units !== 'nats' && value.units !== 'loss') return 'units must be nats or loss';
+  const summary: RunSummary = {
+    status: value.status as RunResult['status'],
+    backend: value.backend as string,
+    device: value.device as string,
+    dataset: typeof value.dataset === 'string' ? value.dataset : '',
+    model: typeof value.model === 'string' ? value.model : '',
+    parameters: isCount(value.parameters) ? value.parameters : 0,
+    epochs: value.epochs as number,
+    targetEpochs: value.targetEpochs as number,
+    steps: value.steps as number,
+    units: value.units,
+    durationSeconds: value.durationSeconds,
+  };
+  if (value.test !== undefined) {
+    const test = numbers(value.test, ['loss', 'reconstruction', 'kl']);
+    if (!test) return 'test must map metric names to numbers';
+    summary.test = test as unknown as Evaluation;
+  }
+  if (value.samplesPerSecond !== undefined) {
+    if (!isNumber(value.samplesPerSecond)) return 'samplesPerSecond must be a number';
+    summary.samplesPerSecond = value.samplesPerSecond;
+  }
+  if (value.message !== undefined) {
+    if (typeof value.message !== 'string' || value.message.length > TEXT_LIMIT_CHARS) return 'message must be a string';
+    summary.message = value.message;
+  }
+  if (value.reused !== undefined) {
+    if (!isObject(value.reused) || !isNumber(value.reused.trainedSeconds)) return 'reused must be {trainedSeconds}';
+    summary.reused = { trainedSeconds: value.reused.trainedSeconds };
+  }
+  if (value.stoppedBy !== undefined) {
+    if (value.stoppedBy !== 'cancelled' && value.stoppedBy !== 'shutdown') return 'stoppedBy must be cancelled or shutdown';
+    summary.stoppedBy = value.stoppedBy;
+  }
+  if (value.stoppedAt !== undefined) {
+    if (!isObject(value.stoppedAt) || !isCount(value.stoppedAt.epoch) || !isCount(value.stoppedAt.batch)) return 'stoppedAt must be {epoch, batch}';
+    summary.stoppedAt = { epoch: value.stoppedAt.epoch, batch: value.stoppedAt.batch };
+  }
+  return summary;
+}
+
+/** Epoch records of `metrics.jsonl`, each epoch once (a resumed run may have written one twice: the last counts). */
+export function parseEpochRecords(text: string): MetricsRecordOf<'epoch'>[] {
+  const byEpoch = new Map<number, MetricsRecordOf<'epoch'>>();
+  for (const line of text.split('\n')) {
+    if (!line.includes('"epoch"')) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const record = parseEpochRecord(parsed);
+    if (record) byEpoch.set(record.epoch, record);
+  }
+  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+}
+
+async function readOptional(root: string, name: string, limitBytes: number, problems: string[]): Promise<string | undefined> {
+  try {
+    return (await readFileInside(root, name, limitBytes)).toString('utf8');
+  } catch (error) {
+    if (!(error instanceof RefusedFile && /: no such file$/.test(error.message))) problems.push(error instanceof RefusedFile ? error.message : `${name}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+async function readJson<T>(root: string, name: string, parse: (value: unknown) => T | string, problems: string[]): Promise<T | undefined> {
+  const text = await readOptional(root, name, JSON_LIMIT_BYTES, problems);
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    problems.push(`${path.join(root, name)}: not JSON (${(error as Error).message})`);
+    return undefined;
+  }
+  const parsed = parse(value);
+  if (typeof parsed === 'string') {
+    problems.push(`${path.join(root, name)}: ${parsed}`);
+    return undefined;
+  }
+  return parsed;
+}
+
+/** The newest run folder under `parent` (run folder names sort by time): a folder, not a link, with a config.json. */
+export async function newestRunFolder(parent: string): Promise<string | undefined> {
+  const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().reverse();
+  for (const name of names) {
+    const candidate = path.join(parent, name);
+    if (await lstat(path.join(candidate, 'config.json')).then((info) => info.isFile(), () => false)) return candidate;
+  }
+  return undefined;
+}
+
+/** What a run folder says about its run, every part checked. */
+export interface RecordedRun {
+  runDir: string;
+  summary?: RunSummary;
+  /** The cells' outputs in order: outputs.json when the run ended, else its epoch records and newest grids. */
+  events: EngineEvent[];
+  /** Each finished epoch's record, once. */
+  epochs: MetricsRecordOf<'epoch'>[];
+  /** The train cell's `epochs` from config.json. */
+  configEpochs?: number;
+  /** The model cell's `kind` from config.json (what an image grid's rows are depends on it). */
+  modelKind?: string;
+  /** When the run last wrote its summary (or metrics). */
+  when: Date;
+  /** Files that were refused or malformed, one line each, for the log. */
+  problems: string[];
+}
+
+export async function readRecordedRun(runDir: string): Promise<RecordedRun> {
+  const problems: string[] = [];
+  const summary = await readJson(runDir, 'summary.json', parseSummary, problems);
+  const config = await readJson(runDir, 'config.json', (value) => (isObject(value) ? value : 'expected an object'), problems);
+  const configTrain = config?.train;
+  const configEpochs = isObject(configTrain) && isCount(configTrain.epochs) ? configTrain.epochs : undefined;
+  const configModel = config?.model;
+  const modelKind = isObject(configModel) && typeof configModel.kind === 'string' ? configModel.kind : undefined;
+  const epochs = parseEpochRecords(await readOptional(runDir, 'metrics.jsonl', METRICS_LIMIT_BYTES, problems) ?? '');
+  let events = await readJson(runDir, 'outputs.json', parseOutputs, problems);
+  if (!events) {
+    events = epochs.map((record) => ({ type: 'metrics', record }));
+    const last = summary?.epochs ?? epochs.at(-1)?.epoch;
+    for (const kind of ['reconstructions', 'samples'] as const) {
+      const file = path.join('images', `epoch-${String(last).padStart(3, '0')}-${kind}.png`);
+      if (last && await lstat(path.join(runDir, file)).then((info) => info.isFile(), () => false)) events.push({ type: 'image', cell: 'train', kind, epoch: last, path: file });
+    }
+  }
+  const when = await lstat(path.join(runDir, summary ? 'summary.json' : 'metrics.jsonl')).then((info) => info.mtime, () => new Date());
+  return { runDir, summary, events, epochs, configEpochs, modelKind, when, problems };
+}

@@ -1,0 +1,442 @@
+/**
+ * How one run's events become cell outputs: one execution per involved cell, started when that
+ * cell's work starts and ended when it is done (so each cell shows its own duration, and only the
+ * running cell spins), placeholders instead of blank cells, captioned image grids, and an honest end
+ * (a stopped train cell is not a failure; analysis cells that did not run say so).
+ */
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import { epochLine } from '../runtime/format/epoch-line';
+import type { CellName, EngineEvent, MetricsRecord, RunResult, SerializedError } from '../runtime/protocol';
+import type { DisposableStore } from './dispose';
+import { readImageInside } from './restore';
+import { gridCaption, notRunLine, progressLine, progressStatus, summaryLines } from './run-text';
+
+export const CELL_ORDER: readonly CellName[] = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample'];
+const ANALYSIS: readonly CellName[] = ['evaluate', 'reconstruct', 'sample'];
+const IMAGE_MIME = 'application/vnd.latent-lab.image+json';
+
+export interface RunStatus {
+  notebook: vscode.NotebookDocument;
+  cell?: vscode.NotebookCell;
+  text: string;
+}
+
+/** The runtime's cell lifecycle event (`{ type: 'cell', … }`), read loosely until the protocol declares it. */
+interface CellLifecycle {
+  cell: CellName;
+  state: 'started' | 'finished' | 'skipped';
+  reason?: string;
+}
+
+function lifecycleOf(event: EngineEvent): CellLifecycle | undefined {
+  const candidate = event as { type: string; cell?: unknown; state?: unknown; reason?: unknown };
+  if (candidate.type !== 'cell' || !CELL_ORDER.includes(candidate.cell as CellName)) return undefined;
+  if (candidate.state !== 'started' && candidate.state !== 'finished' && candidate.state !== 'skipped') return undefined;
+  return { cell: candidate.cell as CellName, state: candidate.state, reason: typeof candidate.reason === 'string' ? candidate.reason : undefined };
+}
+
+function text(value: string): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(value, 'text/plain')]);
+}
+
+/**
+ * Sets a cell's outputs by clearing them and appending these. (Replacing a cell's outputs with a
+ * non-empty list rewrites the existing ones in place under new ids, and VS Code's extension-side
+ * copy of the cell then ignores later item updates to them: a progress line would stop moving.)
+ */
+async function setOutputs(execution: vscode.NotebookCellExecution, outputs: vscode.NotebookCellOutput[]): Promise<void> {
+  await execution.replaceOutput([]);
+  if (outputs.length > 0) await execution.appendOutput(outputs);
+}
+
+function errorOutput(error: SerializedError | Error): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.error({ name: error.name, message: error.message, stack: '' })]);
+}
+
+/** One cell of the run: its execution, where it is in its life, and the outputs this run gave it. */
+class CellView {
+  state: 'pending' | 'running' | 'ended' = 'pending';
+  startedAt: number | undefined;
+  endedAt: number | undefined;
+  executionOrder: number | undefined;
+  readonly outputs: vscode.NotebookCellOutput[] = [];
+  /** "queued…" / "running…" until the cell's first real output takes its place. */
+  placeholder: vscode.NotebookCellOutput | undefined;
+
+  constructor(readonly kind: CellName, readonly cell: vscode.NotebookCell, public execution: vscode.NotebookCellExecution) {}
+}
+
+/**
+ * `run`: a new run (outputs replaced by placeholders at once); `continue`: more epochs on the train
+ * cell, its earlier epochs kept; `restore`: a finished run shown again (no timing: nothing runs).
+ */
+export type RunMode = 'run' | 'continue' | 'restore';
+
+export interface RunViewOptions {
+  controller: vscode.NotebookController;
+  notebook: vscode.NotebookDocument;
+  cells: ReadonlyMap<CellName, vscode.NotebookCell>;
+  /** The cells that get an execution, in run order. */
+  involved: readonly CellName[];
+  mode: RunMode;
+  /** Owns this run's subscriptions; disposed by the caller when the run ends, however it ends. */
+  store: DisposableStore;
+  log: vscode.LogOutputChannel;
+  nextExecutionOrder?: () => number;
+  onCancel?: () => void;
+  interval?: () => number;
+  onStatus?: (status: RunStatus) => void;
+  /** Epoch records shown before the new ones (a continued run's history). */
+  history?: readonly MetricsRecord[];
+  modelKind?: string;
+  runDir?: string;
+}
+
+export class RunView {
+  readonly id = randomUUID();
+  readonly notebook: vscode.NotebookDocument;
+  private readonly views = new Map<CellName, CellView>();
+  private readonly progressOutput = text('');
+  private readonly epochOutput = text('');
+  private readonly epochLines = new Map<number, string>();
+  private readonly grids = new Map<string, { caption: vscode.NotebookCellOutput; image: vscode.NotebookCellOutput }>();
+  private lastProgress = 0;
+  /** Set once the runtime reports cell lifecycle events; until then a cell starts at its first output. */
+  private lifecycleSeen = false;
+  private ended = false;
+  private opened: Promise<void> = Promise.resolve();
+  runDir: string | undefined;
+  /** Milestones of this run since the person pressed run, for the log (cold start is watched). */
+  readonly timeline: string[] = [];
+  private readonly started = performance.now();
+
+  constructor(private readonly options: RunViewOptions) {
+    this.notebook = options.notebook;
+    this.runDir = options.runDir;
+    for (const record of options.history ?? []) this.epochLines.set(record.epoch, epochLine(record));
+  }
+
+  /** The involved cells this notebook has. */
+  get size(): number {
+    return this.options.involved.filter((kind) => this.options.cells.has(kind)).length;
+  }
+
+  get trainCell(): vscode.NotebookCell | undefined {
+    return this.options.cells.get('train');
+  }
+
+  mark(what: string): void {
+    this.timeline.push(`${what} ${Math.round(performance.now() - this.started)} ms`);
+  }
+
+  /**
+   * Creates the cells' executions. A new run first replaces each cell's outputs, never with
+   * nothing: "starting…" on the first cell, "queued…" on the rest, a continued train cell keeping its
+   * epoch lines. VS Code lets only a started execution change outputs, and a started execution
+   * spins, so each cell gets a brief execution that only sets its placeholder, then the one that
+   * waits (queued, not spinning) until the cell's work starts. Every later change waits for this.
+   */
+  open(): Promise<void> {
+    this.opened = this.createExecutions();
+    return this.opened;
+  }
+
+  private async createExecutions(): Promise<void> {
+    const { controller, mode } = this.options;
+    const kinds = this.options.involved.filter((kind) => this.options.cells.has(kind));
+    try {
+      for (const kind of kinds) {
+        const cell = this.options.cells.get(kind)!;
+        if (mode === 'restore') {
+          const execution = controller.createNotebookCellExecution(cell);
+          const view = new CellView(kind, cell, execution);
+          this.views.set(kind, view);
+          execution.start();
+          view.state = 'running';
+          continue;
+        }
+        const outputs: vscode.NotebookCellOutput[] = [];
+        let placeholder: vscode.NotebookCellOutput | undefined = text(kind === kinds[0] ? 'starting…' : 'queued…');
+        if (mode === 'continue' && kind === 'train') {
+          // The earlier epochs stay, and the progress line says what happens until progress replaces it.
+          if (this.epochLines.size > 0) {
+            this.setItems(this.epochOutput, this.epochText());
+            outputs.push(this.epochOutput);
+          }
+          this.setItems(this.progressOutput, `resuming after epoch ${Math.max(0, ...this.epochLines.keys())}…`);
+          outputs.push(this.progressOutput);
+          placeholder = undefined;
+        } else outputs.push(placeholder);
+        const placing = controller.createNotebookCellExecution(cell);
+        placing.start();
+        await setOutputs(placing, outputs);
+        placing.end(undefined);
+        const execution = controller.createNotebookCellExecution(cell);
+        const view = new CellView(kind, cell, execution);
+        view.outputs.push(...outputs);
+        view.placeholder = placeholder;
+        this.views.set(kind, view);
+        if (this.options.nextExecutionOrder) execution.executionOrder = view.executionOrder = this.options.nextExecutionOrder();
+        if (this.options.onCancel) this.options.store.add(execution.token.onCancellationRequested(this.options.onCancel));
+      }
+    } catch (error) {
+      // Not this notebook's selected controller (yet): nothing of this run may stay pending.
+      for (const view of this.views.values()) view.execution.end(undefined);
+      this.views.clear();
+      this.ended = true;
+      throw error;
+    }
+  }
+
+  private epochText(): string {
+    return [...this.epochLines.entries()].sort(([a], [b]) => a - b).map(([, line]) => line).join('\n');
+  }
+
+  private setItems(output: vscode.NotebookCellOutput, value: string): void {
+    output.items.splice(0, output.items.length, vscode.NotebookCellOutputItem.text(value, 'text/plain'));
+  }
+
+  /** Starts a cell's execution when its work starts; without lifecycle events, the cells before it are done by then. */
+  private async begin(kind: CellName, at = Date.now()): Promise<CellView | undefined> {
+    const view = this.views.get(kind);
+    if (!view || view.state !== 'pending') return view;
+    if (!this.lifecycleSeen) {
+      for (const earlier of CELL_ORDER.slice(0, CELL_ORDER.indexOf(kind))) {
+        const before = this.views.get(earlier);
+        if (before?.state === 'running') await this.endCell(before, true, at);
+      }
+    }
+    view.execution.start(at);
+    view.startedAt = at;
+    view.state = 'running';
+    if (view.placeholder) await view.execution.replaceOutputItems(vscode.NotebookCellOutputItem.text('running…', 'text/plain'), view.placeholder);
+    if (kind !== 'train') this.options.onStatus?.({ notebook: this.notebook, cell: view.cell, text: `running the ${kind} cell` });
+    return view;
+  }
+
+  /** The first cell starts when the runtime takes the run (its work is loading data). */
+  async beginFirst(): Promise<void> {
+    await this.opened;
+    const first = [...this.views.keys()][0];
+    if (first) await this.begin(first);
+  }
+
+  private async endCell(view: CellView, success: boolean | undefined, at: number | undefined): Promise<void> {
+    if (view.state === 'ended') return;
+    if (view.state === 'pending' && this.options.mode !== 'restore') {
+      view.execution.start(at);
+      view.startedAt = at;
+    }
+    if (view.placeholder) {
+      view.outputs.splice(view.outputs.indexOf(view.placeholder), 1);
+      view.placeholder = undefined;
+      await setOutputs(view.execution, view.outputs);
+    }
+    view.state = 'ended';
+    view.endedAt = at;
+    view.execution.end(success, at);
+  }
+
+  /**
+   * Lets an ended cell's outputs change once more, keeping its execution order and its own start
+   * and end: the train cell ends when the cell after it starts, and its summary arrives with the run's end.
+   */
+  private reopen(view: CellView): number | undefined {
+    const execution = this.options.controller.createNotebookCellExecution(view.cell);
+    if (view.executionOrder !== undefined) execution.executionOrder = view.executionOrder;
+    execution.start(view.startedAt);
+    view.execution = execution;
+    view.state = 'running';
+    return view.endedAt;
+  }
+
+  /** Shows an output in its cell: in place of the placeholder if one is still there, else after the others. */
+  /** Only a started execution may change outputs: a cell that never ran, saying why, starts and ends at once. */
+  private startToWrite(view: CellView): void {
+    if (view.state !== 'pending') return;
+    view.startedAt = Date.now();
+    view.execution.start(view.startedAt);
+    view.state = 'running';
+  }
+
+  private async show(view: CellView, output: vscode.NotebookCellOutput): Promise<void> {
+    if (view.outputs.includes(output)) return;
+    this.startToWrite(view);
+    if (view.placeholder) {
+      view.outputs.splice(view.outputs.indexOf(view.placeholder), 1, output);
+      view.placeholder = undefined;
+      await setOutputs(view.execution, view.outputs);
+      return;
+    }
+    view.outputs.push(output);
+    await view.execution.appendOutput(output);
+  }
+
+  private async update(view: CellView, output: vscode.NotebookCellOutput, value: string): Promise<void> {
+    this.setItems(output, value);
+    this.startToWrite(view);
+    if (view.outputs.includes(output)) await view.execution.replaceOutputItems(output.items, output);
+    else await this.show(view, output);
+  }
+
+  async handle(event: EngineEvent): Promise<void> {
+    await this.opened;
+    if (this.ended) return;
+    const lifecycle = lifecycleOf(event);
+    if (lifecycle) {
+      this.lifecycleSeen = true;
+      const view = this.views.get(lifecycle.cell);
+      if (!view) return;
+      if (lifecycle.state === 'started') await this.begin(lifecycle.cell);
+      else if (lifecycle.state === 'finished') await this.endCell(view, true, Date.now());
+      else {
+        if (lifecycle.reason) await this.show(view, text(`not run: ${lifecycle.reason}`));
+        await this.endCell(view, undefined, Date.now());
+      }
+      return;
+    }
+    switch (event.type) {
+      case 'cellOutput': {
+        const view = await this.begin(event.cell);
+        if (view) await this.show(view, text(event.text));
+        return;
+      }
+      case 'progress': {
+        const view = await this.begin('train');
+        if (this.lastProgress === 0) this.mark('first progress');
+        const now = Date.now();
+        if (now - this.lastProgress < (this.options.interval?.() ?? 0)) return;
+        this.lastProgress = now;
+        if (view) await this.update(view, this.progressOutput, progressLine(event));
+        this.options.onStatus?.({ notebook: this.notebook, cell: this.trainCell, text: progressStatus(event) });
+        return;
+      }
+      case 'metrics': {
+        if (event.record.kind !== 'epoch') return;
+        this.epochLines.set(event.record.epoch, epochLine(event.record));
+        const view = await this.begin('train');
+        if (view) await this.update(view, this.epochOutput, this.epochText());
+        return;
+      }
+      case 'image':
+        await this.showImage(event);
+        return;
+      case 'runFolder':
+        this.runDir = event.runDir;
+        return;
+      case 'log': {
+        if (event.level === 'info') return;
+        const view = this.runningView() ?? this.views.get('train');
+        if (view) await this.show(view, text(`${event.level}: ${event.message}`));
+        return;
+      }
+    }
+  }
+
+  /** An image goes to its own cell only (an analysis cell never shows the train cell's grid, nor the reverse). */
+  private async showImage(event: Extract<EngineEvent, { type: 'image' }>): Promise<void> {
+    if (!this.views.has(event.cell)) return;
+    if (!this.runDir) {
+      this.options.log.warn(`not showing ${event.path}: the run folder is not known yet`);
+      return;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readImageInside(this.runDir, event.path);
+    } catch (error) {
+      this.options.log.warn(`not showing an image: ${(error as Error).message}`);
+      return;
+    }
+    const view = (await this.begin(event.cell))!;
+    const caption = gridCaption({ cell: event.cell, kind: event.kind, epoch: event.epoch }, this.options.modelKind);
+    const items = [new vscode.NotebookCellOutputItem(bytes, 'image/png'), vscode.NotebookCellOutputItem.json({ cell: event.cell, kind: event.kind, epoch: event.epoch }, IMAGE_MIME)];
+    // During training the newest grid of each kind replaces the previous one, caption and all.
+    const key = `${event.cell}:${event.kind}`;
+    const existing = this.grids.get(key);
+    if (existing) {
+      await this.update(view, existing.caption, caption);
+      existing.image.items.splice(0, existing.image.items.length, ...items);
+      await view.execution.replaceOutputItems(items, existing.image);
+      return;
+    }
+    const grid = { caption: text(caption), image: new vscode.NotebookCellOutput(items, { kind: event.kind, epoch: event.epoch }) };
+    this.grids.set(key, grid);
+    await this.show(view, grid.caption);
+    await this.show(view, grid.image);
+  }
+
+  private runningView(): CellView | undefined {
+    return [...this.views.values()].filter((view) => view.state === 'running').at(-1);
+  }
+
+  /** The run's end: the train cell's summary, and each cell marked for what happened to it. */
+  async finish(result: RunResult, restoredFrom?: Date): Promise<void> {
+    await this.opened;
+    if (this.ended) return;
+    this.ended = true;
+    this.runDir = result.runDir || this.runDir;
+    const at = this.options.mode === 'restore' ? undefined : Date.now();
+    const notRun = notRunLine(result.status);
+    for (const view of this.views.values()) {
+      let success: boolean | undefined = true;
+      let endedAt = at;
+      if (view.kind === 'train') {
+        if (view.state === 'ended') endedAt = this.reopen(view);
+        const summary = summaryLines(result, restoredFrom).join('\n');
+        await this.update(view, this.progressOutput, summary);
+        // Stopped is not failed (no red): the cell says where it stopped and how to go on.
+        success = result.status === 'diverged' ? false : result.status === 'stopped' ? undefined : true;
+      } else if (view.state === 'ended') continue;
+      else if (notRun && ANALYSIS.includes(view.kind)) {
+        await this.show(view, text(notRun));
+        success = undefined;
+      }
+      await this.endCell(view, success, endedAt);
+    }
+  }
+
+  /** A restored run that has no summary: says so on the train cell. */
+  async endUnfinished(message: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    const train = this.views.get('train');
+    if (train) await this.show(train, text(message));
+    for (const view of this.views.values()) await this.endCell(view, undefined, undefined);
+  }
+
+  /**
+   * The run failed part way (an error from the runtime, or the runtime went away): the error is
+   * shown on the cell that was running (else the first that had not finished), which ends red;
+   * cells already done keep their ✓ and cells that never started say why.
+   */
+  async fail(error: SerializedError | Error): Promise<void> {
+    await this.opened;
+    if (this.ended) return;
+    this.ended = true;
+    const views = [...this.views.values()];
+    const blamed = this.runningView() ?? views.find((view) => view.state !== 'ended');
+    if (!blamed) return;
+    const train = this.views.get('train');
+    if (this.options.mode === 'continue' && this.lastProgress === 0 && train) await this.update(train, this.progressOutput, 'not resumed: the run could not continue');
+    await this.show(blamed, errorOutput(error));
+    await this.endCell(blamed, false, Date.now());
+    for (const view of views) {
+      if (view.state !== 'pending') continue;
+      await this.show(view, text(`not run: the ${blamed.kind} cell failed`));
+      await this.endCell(view, undefined, Date.now());
+    }
+  }
+
+  /** Nothing could run (an untrusted workspace, a runtime that would not start): every cell ends red, the reason on the first. */
+  async refuse(error: SerializedError): Promise<void> {
+    await this.opened;
+    if (this.ended) return;
+    this.ended = true;
+    const views = [...this.views.values()];
+    const main = this.views.get('train') ?? views[0];
+    if (this.options.mode === 'continue' && main) await this.update(main, this.progressOutput, 'not resumed: the run could not continue');
+    if (main) await this.show(main, errorOutput(error));
+    for (const view of views) await this.endCell(view, false, Date.now());
+  }
+}
