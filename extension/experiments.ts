@@ -6,9 +6,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { datasetChoices } from './datasetChoices';
 import { NOTEBOOK_TYPE } from './serializer';
 import type { TemplateDataset, TemplateKind, TemplateOptions } from './templates';
-import { TEMPLATE_DATASETS, TEMPLATE_KINDS, experimentTemplate, freeFileName } from './templates';
+import { TEMPLATE_KINDS, experimentTemplate, freeFileName } from './templates';
 
 export const CONTROLLER_ID = 'latent-lab-runtime';
 export const EXTENSION_ID = 'latent-lab.latent-lab';
@@ -36,8 +37,9 @@ const LATENT_CHOICES = [
 
 const DEFAULT_EPOCHS: Record<TemplateDataset, number> = { sprites: 5, mnist: 10, 'fashion-mnist': 10, cifar10: 20, folder: 20 };
 
-async function pickDataset(title: string): Promise<TemplateDataset | undefined> {
-  const pick = await vscode.window.showQuickPick(TEMPLATE_DATASETS.map((entry) => ({ label: entry.label, detail: entry.detail, dataset: entry.dataset })), { title, placeHolder: 'Sprites needs no download' });
+/** `dataDir`: the dataset cache folder the runtime will read, to say which datasets are there already. */
+async function pickDataset(title: string, dataDir: string): Promise<TemplateDataset | undefined> {
+  const pick = await vscode.window.showQuickPick(datasetChoices(dataDir), { title, placeHolder: 'Sprites needs no download' });
   return pick?.dataset;
 }
 
@@ -88,8 +90,8 @@ async function createAndOpen(options: TemplateOptions, file?: string): Promise<v
 }
 
 /** Latent Lab: Train VAE. Resolves when the new notebook's run has ended (or the person cancelled). */
-export async function trainVae(args: ExperimentArguments, run: (notebook: vscode.NotebookDocument) => Promise<void>): Promise<vscode.NotebookDocument | undefined> {
-  const dataset = args.dataset ?? await pickDataset('Train VAE (1/3): dataset');
+export async function trainVae(args: ExperimentArguments, dataDir: string, run: (notebook: vscode.NotebookDocument) => Promise<void>): Promise<vscode.NotebookDocument | undefined> {
+  const dataset = args.dataset ?? await pickDataset('Train VAE (1/3): dataset', dataDir);
   if (!dataset) return undefined;
   const folder = dataset === 'folder' ? args.folder ?? await pickFolder() : undefined;
   if (dataset === 'folder' && !folder) return undefined;
@@ -104,10 +106,10 @@ export async function trainVae(args: ExperimentArguments, run: (notebook: vscode
 }
 
 /** Latent Lab: New Experiment. Opens the new notebook without running it. */
-export async function newExperiment(args: ExperimentArguments): Promise<vscode.NotebookDocument | undefined> {
+export async function newExperiment(args: ExperimentArguments, dataDir: string): Promise<vscode.NotebookDocument | undefined> {
   const kind = args.kind ?? (await vscode.window.showQuickPick(TEMPLATE_KINDS.map((entry) => ({ label: entry.label, detail: entry.detail, modelKind: entry.kind })), { title: 'New Experiment: model kind' }))?.modelKind;
   if (!kind) return undefined;
-  const dataset = args.dataset ?? await pickDataset('New Experiment: dataset');
+  const dataset = args.dataset ?? await pickDataset('New Experiment: dataset', dataDir);
   if (!dataset) return undefined;
   const folder = dataset === 'folder' ? args.folder ?? await pickFolder() : undefined;
   if (dataset === 'folder' && !folder) return undefined;

@@ -8,11 +8,12 @@ import type { DataConfig, ModelConfig } from '../runtime/format/schema';
 export type TemplateDataset = DataConfig['dataset'];
 export type TemplateKind = ModelConfig['kind'];
 
-export const TEMPLATE_DATASETS: readonly { dataset: TemplateDataset; label: string; detail: string }[] = [
+/** `download`: what the first run fetches into the dataset cache folder (published sizes). */
+export const TEMPLATE_DATASETS: readonly { dataset: TemplateDataset; label: string; detail: string; download?: string }[] = [
   { dataset: 'sprites', label: 'Sprites', detail: 'procedural shapes, generated on the fly: no download' },
-  { dataset: 'mnist', label: 'MNIST', detail: 'handwritten digits, 28×28 grey (11 MB download, once)' },
-  { dataset: 'fashion-mnist', label: 'Fashion-MNIST', detail: 'clothing, 28×28 grey (30 MB download, once)' },
-  { dataset: 'cifar10', label: 'CIFAR-10', detail: 'small photos, 32×32 RGB (163 MB download, once): a convolutional model' },
+  { dataset: 'mnist', label: 'MNIST', detail: 'handwritten digits, 28×28 grey', download: '11 MB' },
+  { dataset: 'fashion-mnist', label: 'Fashion-MNIST', detail: 'clothing, 28×28 grey', download: '30 MB' },
+  { dataset: 'cifar10', label: 'CIFAR-10', detail: 'small photos, 32×32 RGB: a convolutional model', download: '163 MB' },
   { dataset: 'folder', label: 'An image folder…', detail: 'your PNG/JPEG images; subfolder names become labels' },
 ];
 
