@@ -11,6 +11,7 @@ import type { CellKind } from '../runtime/format/document';
 import { FRONT_MATTER, withKind } from './cells';
 import { AexpController, notebookFromCommandArgument } from './kernel';
 import type { RuntimeHost } from './kernel';
+import { datasetCacheFolder } from './datasetChoices';
 import { AexpDiagnostics } from './diagnostics';
 import type { ExperimentArguments } from './experiments';
 import { newExperiment, trainVae } from './experiments';
@@ -25,11 +26,21 @@ export interface LatentLabApi {
   runtimePid(): number | undefined;
   /** For tests: the running runtime's backend and device. */
   runtimeBackend(): string | undefined;
+  /** For tests: the settings as the extension reads them (restricted ones lose their workspace values in an untrusted workspace). */
+  settings(): Settings;
+  /** For tests: the dataset cache folder the runtime will read. */
+  datasetCacheFolder(): string;
   diagnostics: AexpDiagnostics;
   controller: AexpController;
   activationMs: number;
 }
 
+export type Settings = ReturnType<typeof settings>;
+
+/**
+ * `datasetCacheFolder` and `runsFolder` name folders, so package.json lists them under
+ * `restrictedConfigurations`: in an untrusted workspace `get` ignores the workspace's values.
+ */
 function settings() {
   const config = vscode.workspace.getConfiguration('latentLab');
   return {
@@ -104,6 +115,26 @@ class Host implements RuntimeHost, vscode.Disposable {
 function activeNotebook(): vscode.NotebookDocument | undefined {
   const notebook = vscode.window.activeNotebookEditor?.notebook;
   return notebook?.notebookType === NOTEBOOK_TYPE ? notebook : undefined;
+}
+
+/**
+ * Shows a run folder: in the system's file manager where the editor runs on the desktop with the
+ * files, else (a browser, code-server, a remote window, where `revealFileInOS` is missing or would
+ * look on the wrong machine) in the Explorer, or by its path when it lies outside the workspace.
+ * Answers which, for tests.
+ */
+async function revealRunFolder(folder: vscode.Uri): Promise<'os' | 'explorer' | 'message'> {
+  const desktop = vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined;
+  if (desktop && (await vscode.commands.getCommands(true)).includes('revealFileInOS')) {
+    await vscode.commands.executeCommand('revealFileInOS', folder);
+    return 'os';
+  }
+  if (vscode.workspace.getWorkspaceFolder(folder)) {
+    await vscode.commands.executeCommand('revealInExplorer', folder);
+    return 'explorer';
+  }
+  void vscode.window.showInformationMessage(`Latent Lab: the run folder is ${folder.fsPath}`);
+  return 'message';
 }
 
 export function activate(context: vscode.ExtensionContext): LatentLabApi {
@@ -189,9 +220,9 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     const runDir = notebook && controller.lastRunDir.get(notebook.uri.toString());
     if (!runDir) {
       void vscode.window.showInformationMessage('Latent Lab: this notebook has no run folder yet. Run its train cell first.');
-      return;
+      return undefined;
     }
-    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(runDir));
+    return revealRunFolder(vscode.Uri.file(runDir));
   });
   register('latentLab.continueTraining', async (first?: unknown, second?: unknown) => {
     // The notebook toolbar passes its context ({ notebookEditor: { notebookUri }, … }) first, the
@@ -212,8 +243,9 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
       void vscode.window.showWarningMessage(`Latent Lab: ${(error as Error).message}`);
     }
   });
-  register('latentLab.trainVae', (args?: ExperimentArguments) => trainVae(args ?? {}, (notebook) => controller.run(notebook.getCells(), notebook)));
-  register('latentLab.newExperiment', (args?: ExperimentArguments) => newExperiment(args ?? {}));
+  const datasetFolder = () => datasetCacheFolder(settings().dataDir, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+  register('latentLab.trainVae', (args?: ExperimentArguments) => trainVae(args ?? {}, datasetFolder(), (notebook) => controller.run(notebook.getCells(), notebook)));
+  register('latentLab.newExperiment', (args?: ExperimentArguments) => newExperiment(args ?? {}, datasetFolder()));
   register('latentLab.installNativeBackend', () => installNativeBackend(context, () => host.restart()));
   register('latentLab.trainAgain', async () => {
     const notebook = activeNotebook();
@@ -225,7 +257,7 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     editor.revealRange(new vscode.NotebookRange(running.cell.index, running.cell.index + 1), vscode.NotebookEditorRevealType.InCenterIfOutsideViewport);
   });
 
-  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, diagnostics, controller, activationMs: performance.now() - started };
+  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {

@@ -166,6 +166,11 @@ rmSync(artifacts, { recursive: true, force: true });
 const workspace = makeWorkspace();
 let failed = false;
 for (const instance of [{ suite: 'notebook', trusted: true }, { suite: 'untrusted', trusted: false }]) {
+  // A repository's own settings naming folders, which an untrusted window must ignore.
+  if (!instance.trusted) {
+    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'latentLab.runsFolder': '../runs-chosen-by-the-repository', 'latentLab.datasetCacheFolder': '../datasets-chosen-by-the-repository' }));
+  }
   const started = Date.now();
   process.stdout.write(`\n── ${instance.suite} suite in code-server (${instance.trusted ? 'trusted' : 'untrusted'} workspace) ──\n`);
   const code = await runInstance(workspace, instance);

@@ -5,13 +5,17 @@ import path from 'node:path';
 import { test } from 'node:test';
 import ts from 'typescript';
 import { nativeBackendSpec, TFJS_CORE } from '../../extension/nativeSpec';
+import { AUTO_ORDER } from '../../runtime/backends/names';
 
 const root = path.resolve(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   capabilities: { untrustedWorkspaces: { restrictedConfigurations?: string[] } };
-  contributes: { configuration: { properties: Record<string, { type: string; enum?: unknown[] }> } };
+  contributes: {
+    configuration: { properties: Record<string, { type: string; enum?: unknown[] }> };
+    walkthroughs: { steps: { id: string; description: string; media: { markdown?: string } }[] }[];
+  };
 };
 
 /** `require`, or `createRequire(…)`'s result. */
@@ -87,4 +91,18 @@ test('settings that name folders are restricted: an untrusted workspace cannot s
   const paths = Object.entries(manifest.contributes.configuration.properties).filter(([, property]) => property.type === 'string' && !property.enum).map(([name]) => name);
   assert.ok(paths.includes('latentLab.runsFolder') && paths.includes('latentLab.datasetCacheFolder'));
   assert.deepEqual(paths.filter((name) => !restricted.includes(name)), []);
+});
+
+test('the walkthrough\'s backend step tells the order auto tries, every backend in it', () => {
+  const step = manifest.contributes.walkthroughs.flatMap((walkthrough) => walkthrough.steps).find((candidate) => candidate.id === 'backend');
+  assert.ok(step?.media.markdown);
+  const page = readFileSync(path.join(root, step.media.markdown), 'utf8');
+  const positions = AUTO_ORDER.map((backend) => page.indexOf(`\`${backend}\``));
+  assert.ok(positions.every((position) => position >= 0), `${step.media.markdown} names ${AUTO_ORDER.join(', ')}`);
+  assert.deepEqual([...positions].sort((a, b) => a - b), positions, `${step.media.markdown} lists them in auto's order`);
+  // The step's own line, in words a newcomer knows, in the same order.
+  const words = { tensorflow: 'TensorFlow', webgpu: 'WebGPU', native: 'native', wasm: 'WebAssembly', cpu: 'JavaScript' };
+  const inDescription = AUTO_ORDER.map((backend) => step.description.indexOf(words[backend]));
+  assert.ok(inDescription.every((position) => position >= 0), step.description);
+  assert.deepEqual([...inDescription].sort((a, b) => a - b), inDescription, step.description);
 });

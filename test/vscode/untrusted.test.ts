@@ -21,6 +21,19 @@ suite('Latent Lab in an untrusted workspace', () => {
     await screenshot('untrusted');
   });
 
+  test('the workspace cannot choose the folders runs and datasets go to', async () => {
+    const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    // scripts/test-vscode.mjs writes these into the workspace's .vscode/settings.json.
+    const written = JSON.parse(readFileSync(path.join(workspaceFolder(), '.vscode', 'settings.json'), 'utf8')) as Record<string, string>;
+    assert.equal(written['latentLab.runsFolder'], '../runs-chosen-by-the-repository');
+    const inspected = vscode.workspace.getConfiguration('latentLab').inspect<string>('runsFolder');
+    console.log(`[untrusted] inspect(runsFolder): workspace ${JSON.stringify(inspected?.workspaceValue)}, default ${JSON.stringify(inspected?.defaultValue)}`);
+    const { runsFolder, dataDir } = api.settings();
+    assert.equal(runsFolder, undefined, 'latentLab.runsFolder keeps its default');
+    assert.equal(dataDir, undefined, 'latentLab.datasetCacheFolder keeps its default');
+    assert.ok(!api.datasetCacheFolder().includes('datasets-chosen-by-the-repository'), api.datasetCacheFolder());
+  });
+
   test('nothing is restored from run folders in an untrusted workspace (they are the repository\'s files)', async () => {
     const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
     const file = path.join(workspaceFolder(), 'shipped-outputs.aexp');
