@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { CellName, EngineEvent, Evaluation, MetricsRecordOf, RunResult, RunSummary, TrainMeans } from '../runtime/protocol';
+import { imageFile, RUN_FILES } from '../runtime/run-folder';
 
 export const IMAGE_LIMIT_BYTES = 16 * 1024 * 1024;
 const JSON_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -230,7 +231,7 @@ export async function newestRunFolder(parent: string): Promise<string | undefine
   const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().reverse();
   for (const name of names) {
     const candidate = path.join(parent, name);
-    if (await lstat(path.join(candidate, 'config.json')).then((info) => info.isFile(), () => false)) return candidate;
+    if (await lstat(path.join(candidate, RUN_FILES.config)).then((info) => info.isFile(), () => false)) return candidate;
   }
   return undefined;
 }
@@ -255,22 +256,22 @@ export interface RecordedRun {
 
 export async function readRecordedRun(runDir: string): Promise<RecordedRun> {
   const problems: string[] = [];
-  const summary = await readJson(runDir, 'summary.json', parseSummary, problems);
-  const config = await readJson(runDir, 'config.json', (value) => (isObject(value) ? value : 'expected an object'), problems);
+  const summary = await readJson(runDir, RUN_FILES.summary, parseSummary, problems);
+  const config = await readJson(runDir, RUN_FILES.config, (value) => (isObject(value) ? value : 'expected an object'), problems);
   const configTrain = config?.train;
   const configEpochs = isObject(configTrain) && isCount(configTrain.epochs) ? configTrain.epochs : undefined;
   const configModel = config?.model;
   const modelKind = isObject(configModel) && typeof configModel.kind === 'string' ? configModel.kind : undefined;
-  const epochs = parseEpochRecords(await readOptional(runDir, 'metrics.jsonl', METRICS_LIMIT_BYTES, problems) ?? '');
-  let events = await readJson(runDir, 'outputs.json', parseOutputs, problems);
+  const epochs = parseEpochRecords(await readOptional(runDir, RUN_FILES.metrics, METRICS_LIMIT_BYTES, problems) ?? '');
+  let events = await readJson(runDir, RUN_FILES.outputs, parseOutputs, problems);
   if (!events) {
     events = epochs.map((record) => ({ type: 'metrics', record }));
     const last = summary?.epochs ?? epochs.at(-1)?.epoch;
     for (const kind of ['reconstructions', 'samples'] as const) {
-      const file = path.join('images', `epoch-${String(last).padStart(3, '0')}-${kind}.png`);
-      if (last && await lstat(path.join(runDir, file)).then((info) => info.isFile(), () => false)) events.push({ type: 'image', cell: 'train', kind, epoch: last, path: file });
+      const file = last ? imageFile(runDir, kind, last) : undefined;
+      if (file && await lstat(file).then((info) => info.isFile(), () => false)) events.push({ type: 'image', cell: 'train', kind, epoch: last!, path: path.relative(runDir, file) });
     }
   }
-  const when = await lstat(path.join(runDir, summary ? 'summary.json' : 'metrics.jsonl')).then((info) => info.mtime, () => new Date());
+  const when = await lstat(path.join(runDir, summary ? RUN_FILES.summary : RUN_FILES.metrics)).then((info) => info.mtime, () => new Date());
   return { runDir, summary, events, epochs, configEpochs, modelKind, when, problems };
 }

@@ -221,7 +221,10 @@ suite('Latent Lab in VS Code', () => {
     assert.match(outputText(cellOfKind(notebook, 'train')), new RegExp(`run folder: ${runDir!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the same run folder continues');
   });
 
-  test('a stopped run says so in every cell; Continue Training from the toolbar resumes it and keeps the earlier epochs', async () => {
+  /** The stopped run the next two tests continue. */
+  let stoppedRun: { editor: vscode.NotebookEditor; runDir: string; dataText: string } | undefined;
+
+  test('a stopped run says so in every cell, and each cell shows its own duration', async () => {
     const file = path.join(workspaceFolder(), 'continued.aexp');
     writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'long.aexp'), 'utf8').replace('title: Long', 'title: Continued').replace('epochs: 200', 'epochs: 10'));
     const editor = await openNotebook(file);
@@ -242,6 +245,7 @@ suite('Latent Lab in VS Code', () => {
     await run;
 
     const stopped = outputText(train);
+    stoppedRun = { editor, runDir: /run folder: (.+)/.exec(stopped)?.[1] ?? '', dataText: outputText(data) };
     const done = Number(/^stopped: (\d+)\/10 epochs/m.exec(stopped)?.[1]);
     assert.ok(done >= 1 && done < 10, stopped);
     assert.match(stopped, new RegExp(`^stopped at epoch ${done + 1}, batch \\d+ — Continue Training resumes from its checkpoint$`, 'm'));
@@ -255,13 +259,14 @@ suite('Latent Lab in VS Code', () => {
     assert.ok(model.executionSummary!.timing!.startTime >= data.executionSummary!.timing!.endTime, 'model starts after data');
     assert.ok(train.executionSummary!.timing!.startTime >= model.executionSummary!.timing!.endTime, 'train starts after model');
     assert.match(outputText(train), /^after epoch \d+ — rows, repeating: test inputs, reconstructions$/m, 'the grid says what it shows');
-    const runDir = /run folder: (.+)/.exec(stopped)![1];
     editor.revealRange(new vscode.NotebookRange(train.index, reconstruct.index + 1), vscode.NotebookEditorRevealType.AtTop);
     await screenshot('stopped');
+  });
 
-    // A continuation the runtime refuses: only the train cell says so; the cells above keep their ✓
-    // and outputs, the earlier epochs stay listed, and the run leaves no listener behind.
-    const dataText = outputText(data);
+  test('a continuation the runtime refuses marks only the train cell, keeps the earlier epochs, and leaves no listener behind', async function () {
+    if (!stoppedRun) return this.skip();
+    const { editor: { notebook }, runDir, dataText } = stoppedRun;
+    const [data, model, train] = ['data', 'model', 'train'].map((kind) => cellOfKind(notebook, kind));
     const listeners = await api.controller.runtimeListenerCount();
     await api.controller.run([train], notebook, { continuation: { resume: runDir, epochs: 1.5 } });
     assert.equal(await api.controller.runtimeListenerCount(), listeners, 'the refused run disposed its subscriptions');
@@ -270,7 +275,13 @@ suite('Latent Lab in VS Code', () => {
     assert.match(outputText(train), /^epoch 1: /m, 'the earlier epochs are still listed');
     for (const cell of [data, model]) assert.equal(cell.executionSummary?.success, true, `${outputText(cell)}: not marked red`);
     assert.equal(outputText(data), dataText, 'the data cell keeps its output');
+  });
 
+  test('Continue Training from the notebook toolbar resumes the stopped run, offers the remaining epochs and keeps the earlier ones', async function () {
+    if (!stoppedRun) return this.skip();
+    const { editor, runDir, dataText } = stoppedRun;
+    const [data, model, train] = ['data', 'model', 'train'].map((kind) => cellOfKind(editor.notebook, kind));
+    await vscode.window.showNotebookDocument(editor.notebook);
     // The toolbar button, clicked: VS Code passes its context object ({ notebookEditor, ui, source })
     // as the first argument; the input box offers what remains of the 10 epochs.
     await click('Continue Training');
