@@ -72,7 +72,7 @@ class Host implements RuntimeHost, vscode.Disposable {
       this.backendEmitter.fire(undefined);
     });
     const { backend, dataDir } = settings();
-    const ready = runtimeProcess.request<{ backend: string; device: string }>({ type: 'initialize', backend, ...(dataDir ? { dataDir } : {}) }).then((info) => {
+    const ready = runtimeProcess.request({ type: 'initialize', backend, ...(dataDir ? { dataDir } : {}) }).then((info) => {
       this.log.info(`backend ${info.backend} · ${info.device}`);
       this.backend = `${info.backend} · ${info.device}`;
       this.backendEmitter.fire(this.backend);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { CellName, MetricsRecord, RunOverrides, RunResult, RuntimeNotification } from '../runtime/protocol';
+import type { CellName, MetricsRecord, RunOverrides, RuntimeNotification } from '../runtime/protocol';
 import { DisposableStore, toDisposable } from './dispose';
 import { newestRunFolder, readRecordedRun } from './restore';
 import type { ContinuationPlan } from './run-text';
@@ -44,11 +44,6 @@ function cellsByKind(notebook: vscode.NotebookDocument): Map<CellName, vscode.No
 /** The model cell's `kind:` as written (what an image grid's rows are depends on it). */
 function modelKindOf(cells: ReadonlyMap<CellName, vscode.NotebookCell>): string | undefined {
   return /^kind:\s*([\w-]+)/m.exec(cells.get('model')?.document.getText() ?? '')?.[1];
-}
-
-function isRunResult(value: unknown): value is RunResult {
-  const candidate = value as Partial<RunResult> | undefined;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.runDir === 'string' && typeof candidate.status === 'string' && typeof candidate.summary === 'object';
 }
 
 /**
@@ -276,31 +271,19 @@ export class AexpController implements vscode.Disposable {
       chain = chain.then(work).catch((error: Error) => this.host.log.error(`showing runtime output failed: ${error.stack ?? error.message}`));
       return chain;
     };
-    // The run's end is known as soon as it is announced, even while earlier outputs are still
-    // being shown: a runtime that exits right after (a shutdown) has not crashed this run.
-    let endAnnounced = false;
-    const ended = new Promise<void>((resolve) => {
-      store.add(runtime.onNotification((message: RuntimeNotification) => {
-        if (message.type === 'log' || message.runId !== view.id) return;
-        if (message.type === 'runEnded') endAnnounced = true;
-        void enqueue(async () => {
-          if (message.type === 'event') await view.handle(message.event);
-          else {
-            if (message.result) await view.finish(message.result);
-            else await view.fail(message.error ?? { name: 'Error', message: 'the run ended without a result' });
-            resolve();
-          }
-        });
-      }));
-      store.add(runtime.onExit(({ code, signal }) => {
-        if (endAnnounced) return;
-        const where = view.runDir ? ` (${view.runDir}; Continue Training resumes from its last checkpoint)` : '';
-        void enqueue(() => view.fail({ name: 'RuntimeExited', message: `The runtime stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}). Nothing written to the run folder is lost${where}. The next run starts a new runtime; details are in the Latent Lab Runtime log.` })).then(resolve);
-      }));
-    });
+    // Events arrive before the run request's answer, which is the run's result (the runEnded
+    // notification that follows repeats it and is not needed here).
+    store.add(runtime.onNotification((message: RuntimeNotification) => {
+      if (message.type === 'event' && message.runId === view.id) void enqueue(() => view.handle(message.event));
+    }));
+    // A runtime that goes away mid-run is said so first; the request's own rejection then finds the run ended.
+    store.add(runtime.onExit(({ code, signal }) => {
+      const where = view.runDir ? ` (${view.runDir}; Continue Training resumes from its last checkpoint)` : '';
+      void enqueue(() => view.fail({ name: 'RuntimeExited', message: `The runtime stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}). Nothing written to the run folder is lost${where}. The next run starts a new runtime; details are in the Latent Lab Runtime log.` }));
+    }));
     try {
       view.mark('run requested');
-      const response = await runtime.request({
+      const result = await runtime.request({
         type: 'run',
         runId: view.id,
         file: notebook.uri.fsPath,
@@ -310,9 +293,7 @@ export class AexpController implements vscode.Disposable {
         outDir: this.runsFolder(notebook),
         ...(continuation ? { resume: continuation.resume } : { reuse: !options.retrain }),
       });
-      // A runtime whose `run` response is the run's result has ended it here.
-      if (isRunResult(response)) await enqueue(() => view.finish(response));
-      else await ended;
+      await enqueue(() => view.finish(result));
     } catch (error) {
       await enqueue(() => view.fail(error as Error));
     }

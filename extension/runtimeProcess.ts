@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
-import type { RuntimeMessage, RuntimeNotification, RuntimeRequest, SerializedError } from '../runtime/protocol';
+import type { RuntimeMessage, RuntimeNotification, RuntimeRequest, RuntimeRequestResults, SerializedError } from '../runtime/protocol';
 
 /** Distributes `Omit` over a union, so each request keeps its own fields. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -116,10 +116,11 @@ export class RuntimeProcess implements vscode.Disposable {
     this.notificationEmitter.fire(message);
   }
 
-  request<T = unknown>(request: WithoutId<RuntimeRequest>): Promise<T> {
+  /** Sends a request; resolves with the result its type has (RuntimeRequestResults), rejects with the runtime's error. */
+  request<R extends WithoutId<RuntimeRequest>>(request: R): Promise<RuntimeRequestResults[R['type']]> {
     if (this.exited) return Promise.reject(new Error('the runtime is not running'));
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<RuntimeRequestResults[R['type']]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.child.send({ ...request, id } as RuntimeRequest, (error) => {
         if (error) {
