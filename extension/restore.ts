@@ -56,6 +56,16 @@ export async function readFileInside(root: string, file: string, limitBytes: num
   }
 }
 
+/**
+ * Where a recorded image is now: its path as recorded when that lies inside the run folder, else
+ * the file of that name in the run folder's images/ (a run folder that moved, with the project,
+ * keeps its images; a name never leads out of the folder).
+ */
+export function recordedImagePath(runDir: string, recorded: string): string {
+  const resolved = path.resolve(runDir, recorded);
+  return inside(path.resolve(runDir), resolved) ? path.relative(path.resolve(runDir), resolved) : path.join(RUN_FILES.images, path.basename(recorded));
+}
+
 /** A PNG inside `root` (see readFileInside), refused when its bytes do not start with the PNG signature. */
 export async function readImageInside(root: string, file: string): Promise<Buffer> {
   const bytes = await readFileInside(root, file, IMAGE_LIMIT_BYTES);
@@ -263,7 +273,7 @@ export async function readRecordedRun(runDir: string): Promise<RecordedRun> {
   const configModel = config?.model;
   const modelKind = isObject(configModel) && typeof configModel.kind === 'string' ? configModel.kind : undefined;
   const epochs = parseEpochRecords(await readOptional(runDir, RUN_FILES.metrics, METRICS_LIMIT_BYTES, problems) ?? '');
-  let events = await readJson(runDir, RUN_FILES.outputs, parseOutputs, problems);
+  let events = (await readJson(runDir, RUN_FILES.outputs, parseOutputs, problems))?.map((event) => (event.type === 'image' ? { ...event, path: recordedImagePath(runDir, event.path) } : event));
   if (!events) {
     events = epochs.map((record) => ({ type: 'metrics', record }));
     const last = summary?.epochs ?? epochs.at(-1)?.epoch;

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { IMAGE_LIMIT_BYTES, parseEpochRecords, parseOutputs, parseSummary, readFileInside, readImageInside, readRecordedRun } from '../../extension/restore';
+import { IMAGE_LIMIT_BYTES, parseEpochRecords, parseOutputs, parseSummary, readFileInside, readImageInside, readRecordedRun, recordedImagePath } from '../../extension/restore';
 import { temporaryDirectory } from '../helpers/temp';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32, 7)]);
@@ -117,4 +117,15 @@ test('a hostile run folder reads back without its links, devices or wrong shapes
   assert.equal(recorded.problems.length, 2, recorded.problems.join('\n'));
   assert.match(recorded.problems.join('\n'), /outputs\.json: leads outside the run folder/);
   assert.match(recorded.problems.join('\n'), /summary\.json: status must be one of|summary\.json: epochs must be a whole number/);
+});
+
+test('a run folder that moved still finds its images by name, and a recorded path never leads out', async () => {
+  const { runDir } = runFolder();
+  const moved = path.join('/somewhere/else/runs/hostile/20260101-000000', 'images', 'epoch-001-reconstructions.png');
+  assert.equal(recordedImagePath(runDir, moved), path.join('images', 'epoch-001-reconstructions.png'));
+  assert.deepEqual(await readImageInside(runDir, recordedImagePath(runDir, moved)), PNG);
+  assert.equal(recordedImagePath(runDir, path.join(runDir, 'images', 'a.png')), path.join('images', 'a.png'));
+  assert.equal(recordedImagePath(runDir, '/etc/passwd'), path.join('images', 'passwd'));
+  assert.equal(recordedImagePath(runDir, '../../../../etc/passwd'), path.join('images', 'passwd'));
+  await assert.rejects(readImageInside(runDir, recordedImagePath(runDir, '/etc/passwd')), /no such file/);
 });
