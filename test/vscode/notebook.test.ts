@@ -238,6 +238,9 @@ suite('Latent Lab in VS Code', () => {
     // While training, only the train cell runs: the cells before it have ended, the one after it waits.
     await waitFor('the data and model cells to end', () => data.executionSummary?.timing?.endTime !== undefined && model.executionSummary?.timing?.endTime !== undefined, 10_000);
     assert.equal(reconstruct.executionSummary?.timing, undefined, 'the reconstruct cell has not started');
+    // The toolbar's "Go To" (running cell) lands on the train cell, the one cell executing.
+    await vscode.commands.executeCommand('notebook.revealRunningCell');
+    await waitFor('Go To to focus the train cell', () => editor.selection.start === train.index, 5_000);
     assert.equal(outputText(reconstruct), 'queued…', 'a waiting cell is not blank');
     editor.revealRange(new vscode.NotebookRange(data.index, reconstruct.index + 1), vscode.NotebookEditorRevealType.AtTop);
     await screenshot('training');
