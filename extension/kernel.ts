@@ -7,18 +7,17 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { CellName, MetricsRecord, RunOverrides, RuntimeNotification } from '../runtime/protocol';
+import { ANALYSIS_CELLS, CELL_KINDS } from '../runtime/cells';
 import { DisposableStore, toDisposable } from './dispose';
 import { newestRunFolder, readRecordedRun } from './restore';
 import type { ContinuationPlan } from './run-text';
 import { continuationPlan } from './run-text';
-import { CELL_ORDER, RunView } from './run-view';
+import { RunView } from './run-view';
 import type { RunStatus } from './run-view';
 import type { RuntimeProcess } from './runtimeProcess';
 import { layoutOf, NOTEBOOK_TYPE, notebookText } from './serializer';
 
 export type { RunStatus } from './run-view';
-
-const ANALYSIS: readonly CellName[] = ['evaluate', 'reconstruct', 'sample'];
 
 export interface RuntimeHost {
   /** The running runtime, started (and initialized) on first use. */
@@ -29,7 +28,7 @@ export interface RuntimeHost {
 function cellKind(cell: vscode.NotebookCell): CellName | undefined {
   if (cell.kind !== vscode.NotebookCellKind.Code) return undefined;
   const kind = layoutOf(cell)?.kind;
-  return kind && (CELL_ORDER as readonly string[]).includes(kind) ? (kind as CellName) : undefined;
+  return kind && (CELL_KINDS as readonly string[]).includes(kind) ? (kind as CellName) : undefined;
 }
 
 function cellsByKind(notebook: vscode.NotebookDocument): Map<CellName, vscode.NotebookCell> {
@@ -133,7 +132,7 @@ export class AexpController implements vscode.Disposable {
     for (const event of recorded.events) if (event.type === 'cellOutput' || event.type === 'image') kinds.add(event.cell);
     const store = new DisposableStore();
     try {
-      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_ORDER.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir });
+      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir });
       try {
         await view.open();
       } catch {
@@ -216,9 +215,9 @@ export class AexpController implements vscode.Disposable {
     const byKind = cellsByKind(notebook);
     // Upstream cells run first: data and model always, training when anything downstream needs it.
     const requested = new Set<CellName>(['data', 'model', ...wanted]);
-    if (byKind.has('train') && (wanted.has('train') || ANALYSIS.some((kind) => wanted.has(kind)))) requested.add('train');
+    if (byKind.has('train') && (wanted.has('train') || ANALYSIS_CELLS.some((kind) => wanted.has(kind)))) requested.add('train');
     // A continued run trains on: the data and model cells' outputs (and their ✓) stay as they are.
-    const involved = continuation ? CELL_ORDER.filter((kind) => kind === 'train') : CELL_ORDER.filter((kind) => requested.has(kind));
+    const involved = continuation ? CELL_KINDS.filter((kind) => kind === 'train') : CELL_KINDS.filter((kind) => requested.has(kind));
     let history: MetricsRecord[] | undefined;
     if (continuation) {
       const recorded = await readRecordedRun(continuation.resume);
@@ -288,7 +287,7 @@ export class AexpController implements vscode.Disposable {
         runId: view.id,
         file: notebook.uri.fsPath,
         text: notebookText(notebook),
-        cells: CELL_ORDER.filter((kind) => requested.has(kind)),
+        cells: CELL_KINDS.filter((kind) => requested.has(kind)),
         overrides: { backend: settings.backend, ...(settings.dataDir ? { dataDir: settings.dataDir } : {}), ...(continuation?.epochs ? { epochs: continuation.epochs } : {}) },
         outDir: this.runsFolder(notebook),
         ...(continuation ? { resume: continuation.resume } : { reuse: !options.retrain }),

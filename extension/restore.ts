@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { CellName, EngineEvent, Evaluation, MetricsRecordOf, RunResult, RunSummary, TrainMeans } from '../runtime/protocol';
+import { CELL_KINDS } from '../runtime/cells';
 import { imageFile, RUN_FILES } from '../runtime/run-folder';
 
 export const IMAGE_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -15,7 +16,6 @@ const JSON_LIMIT_BYTES = 8 * 1024 * 1024;
 const METRICS_LIMIT_BYTES = 64 * 1024 * 1024;
 const TEXT_LIMIT_CHARS = 64 * 1024;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const CELLS: readonly CellName[] = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample'];
 const STATUSES: readonly RunResult['status'][] = ['completed', 'stopped', 'early-stopped', 'diverged', 'analysis'];
 
 export class RefusedFile extends Error {
@@ -122,9 +122,9 @@ export function parseShownEvent(value: unknown): EngineEvent | undefined {
   const cell = value.cell as CellName;
   switch (value.type) {
     case 'cellOutput':
-      return CELLS.includes(cell) && typeof value.text === 'string' && value.text.length <= TEXT_LIMIT_CHARS ? { type: 'cellOutput', cell, text: value.text } : undefined;
+      return CELL_KINDS.includes(cell) && typeof value.text === 'string' && value.text.length <= TEXT_LIMIT_CHARS ? { type: 'cellOutput', cell, text: value.text } : undefined;
     case 'image':
-      return CELLS.includes(cell) && (value.kind === 'reconstructions' || value.kind === 'samples') && isCount(value.epoch) && typeof value.path === 'string'
+      return CELL_KINDS.includes(cell) && (value.kind === 'reconstructions' || value.kind === 'samples') && isCount(value.epoch) && typeof value.path === 'string'
         ? { type: 'image', cell, kind: value.kind, epoch: value.epoch, path: value.path }
         : undefined;
     case 'metrics': {

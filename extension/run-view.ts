@@ -6,14 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import { CELL_KINDS, isAnalysisCell } from '../runtime/cells';
 import { epochLine } from '../runtime/format/epoch-line';
 import type { CellName, EngineEvent, MetricsRecord, RunResult, SerializedError } from '../runtime/protocol';
 import type { DisposableStore } from './dispose';
 import { readImageInside } from './restore';
 import { gridCaption, notRunLine, progressLine, progressStatus, summaryLines } from './run-text';
 
-export const CELL_ORDER: readonly CellName[] = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample'];
-const ANALYSIS: readonly CellName[] = ['evaluate', 'reconstruct', 'sample'];
 const IMAGE_MIME = 'application/vnd.latent-lab.image+json';
 
 export interface RunStatus {
@@ -31,7 +30,7 @@ interface CellLifecycle {
 
 function lifecycleOf(event: EngineEvent): CellLifecycle | undefined {
   const candidate = event as { type: string; cell?: unknown; state?: unknown; reason?: unknown };
-  if (candidate.type !== 'cell' || !CELL_ORDER.includes(candidate.cell as CellName)) return undefined;
+  if (candidate.type !== 'cell' || !CELL_KINDS.includes(candidate.cell as CellName)) return undefined;
   if (candidate.state !== 'started' && candidate.state !== 'finished' && candidate.state !== 'skipped') return undefined;
   return { cell: candidate.cell as CellName, state: candidate.state, reason: typeof candidate.reason === 'string' ? candidate.reason : undefined };
 }
@@ -202,7 +201,7 @@ export class RunView {
     const view = this.views.get(kind);
     if (!view || view.state !== 'pending') return view;
     if (!this.lifecycleSeen) {
-      for (const earlier of CELL_ORDER.slice(0, CELL_ORDER.indexOf(kind))) {
+      for (const earlier of CELL_KINDS.slice(0, CELL_KINDS.indexOf(kind))) {
         const before = this.views.get(earlier);
         if (before?.state === 'running') await this.endCell(before, true, at);
       }
@@ -251,7 +250,6 @@ export class RunView {
     return view.endedAt;
   }
 
-  /** Shows an output in its cell: in place of the placeholder if one is still there, else after the others. */
   /** Only a started execution may change outputs: a cell that never ran, saying why, starts and ends at once. */
   private startToWrite(view: CellView): void {
     if (view.state !== 'pending') return;
@@ -260,6 +258,7 @@ export class RunView {
     view.state = 'running';
   }
 
+  /** Shows an output in its cell: in place of the placeholder if one is still there, else after the others. */
   private async show(view: CellView, output: vscode.NotebookCellOutput): Promise<void> {
     if (view.outputs.includes(output)) return;
     this.startToWrite(view);
@@ -388,7 +387,7 @@ export class RunView {
         // Stopped is not failed (no red): the cell says where it stopped and how to go on.
         success = result.status === 'diverged' ? false : result.status === 'stopped' ? undefined : true;
       } else if (view.state === 'ended') continue;
-      else if (notRun && ANALYSIS.includes(view.kind)) {
+      else if (notRun && isAnalysisCell(view.kind)) {
         await this.show(view, text(notRun));
         success = undefined;
       }
