@@ -19,6 +19,7 @@ import { registerLanguageFeatures } from './language';
 import { installedNativeFolder, installNativeBackend } from './native';
 import { epochCount } from './run-text';
 import { RuntimeProcess } from './runtimeProcess';
+import { runsRootFor } from './runs-root';
 import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
 
 export interface LatentLabApi {
@@ -65,14 +66,16 @@ class Host implements RuntimeHost, vscode.Disposable {
   runtime(): Promise<RuntimeProcess> {
     if (this.current && !this.current.process.exited) return this.current.ready;
     this.current?.process.dispose();
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    // Without a workspace folder, runs go beside the notebook that started the runtime.
+    const notebook = vscode.window.activeNotebookEditor?.notebook.uri;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (notebook?.scheme === 'file' ? path.dirname(notebook.fsPath) : process.cwd());
     const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: this.runtimeEnvironment() }, this.log);
     runtimeProcess.onExit(() => {
       this.backend = undefined;
       this.backendEmitter.fire(undefined);
     });
-    const { backend, dataDir } = settings();
-    const ready = runtimeProcess.request({ type: 'initialize', backend, ...(dataDir ? { dataDir } : {}) }).then((info) => {
+    const { backend, dataDir, runsFolder } = settings();
+    const ready = runtimeProcess.request({ type: 'initialize', backend, runsRoot: runsRootFor(folder, runsFolder), ...(dataDir ? { dataDir } : {}) }).then((info) => {
       this.log.info(`backend ${info.backend} · ${info.device}`);
       this.backend = `${info.backend} · ${info.device}`;
       this.backendEmitter.fire(this.backend);

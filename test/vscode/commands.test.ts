@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
-import { cellOfKind, click, EXTENSION_ID, openNotebook, runCells, screenshot, waitFor, workspaceFolder } from './support';
+import { cellOfKind, click, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, waitFor, workspaceFolder } from './support';
 
 let api: LatentLabApi;
 
@@ -35,6 +35,25 @@ suite('Latent Lab commands in the browser', () => {
     // The Explorer's row for the folder is on screen: a person could click it.
     await click(path.basename(runDir));
     await screenshot('open-run-folder');
+  });
+
+  test('a runs folder chosen in the settings is where the runtime writes, and the runtime writes nowhere else', async () => {
+    const config = vscode.workspace.getConfiguration('latentLab');
+    await config.update('runsFolder', 'custom-runs', vscode.ConfigurationTarget.Global);
+    try {
+      // The runtime learns its runs folder when it starts.
+      await vscode.commands.executeCommand('latentLab.restartRuntime');
+      const editor = await openNotebook(path.join(workspaceFolder(), 'tiny.aexp'));
+      const train = cellOfKind(editor.notebook, 'train');
+      await runCells(editor.notebook, [train]);
+      assert.equal(train.executionSummary?.success, true, `the run trained: ${outputText(train)}`);
+      const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());
+      assert.ok(runDir && path.relative(path.join(workspaceFolder(), 'custom-runs', 'tiny'), runDir).split(path.sep).length === 1, `the run folder is in custom-runs/tiny: ${runDir}`);
+      assert.ok(existsSync(path.join(runDir, 'summary.json')), 'its summary is written');
+    } finally {
+      await config.update('runsFolder', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('latentLab.restartRuntime');
+    }
   });
 
   test('the quick fix for a misspelt key never writes a key the cell already has', async () => {
