@@ -17,6 +17,8 @@ const METRICS_LIMIT_BYTES = 64 * 1024 * 1024;
 const TEXT_LIMIT_CHARS = 64 * 1024;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const STATUSES: readonly RunResult['status'][] = ['completed', 'stopped', 'early-stopped', 'diverged', 'analysis'];
+type ImageKind = Extract<EngineEvent, { type: 'image' }>['kind'];
+const IMAGE_KINDS: readonly string[] = ['reconstructions', 'samples', 'history'];
 
 export class RefusedFile extends Error {
   override name = 'RefusedFile';
@@ -99,9 +101,9 @@ function numbers(value: unknown, keys: readonly string[]): Record<string, number
 export function parseEpochRecord(value: unknown): MetricsRecordOf<'epoch'> | undefined {
   if (!isObject(value) || value.kind !== 'epoch' || !isCount(value.epoch) || value.epoch < 1) return undefined;
   if (value.units !== 'nats' && value.units !== 'loss') return undefined;
-  const train = numbers(value.train, ['loss', 'reconstruction', 'kl']);
+  const train = numbers(value.train, ['loss', 'reconstruction']);
   if (!train || !isNumber(value.samplesPerSecond)) return undefined;
-  const test = value.test === undefined ? undefined : numbers(value.test, ['loss', 'reconstruction', 'kl']);
+  const test = value.test === undefined ? undefined : numbers(value.test, ['loss', 'reconstruction']);
   if (value.test !== undefined && !test) return undefined;
   return {
     kind: 'epoch',
@@ -124,9 +126,10 @@ export function parseShownEvent(value: unknown): EngineEvent | undefined {
     case 'cellOutput':
       return CELL_KINDS.includes(cell) && typeof value.text === 'string' && value.text.length <= TEXT_LIMIT_CHARS ? { type: 'cellOutput', cell, text: value.text } : undefined;
     case 'image':
-      return CELL_KINDS.includes(cell) && (value.kind === 'reconstructions' || value.kind === 'samples') && isCount(value.epoch) && typeof value.path === 'string'
-        ? { type: 'image', cell, kind: value.kind, epoch: value.epoch, path: value.path }
-        : undefined;
+      if (!CELL_KINDS.includes(cell) || !IMAGE_KINDS.includes(value.kind as ImageKind) || !isCount(value.epoch) || typeof value.path !== 'string') return undefined;
+      // Row labels are shown as a caption: a few short strings, or none at all.
+      if (value.rows !== undefined && !(Array.isArray(value.rows) && value.rows.length <= 64 && value.rows.every((row) => typeof row === 'string' && row.length <= 100))) return undefined;
+      return { type: 'image', cell, kind: value.kind as ImageKind, epoch: value.epoch, path: value.path, ...(value.rows ? { rows: value.rows as string[] } : {}) };
     case 'metrics': {
       const record = parseEpochRecord(value.record);
       return record ? { type: 'metrics', record } : undefined;
@@ -164,7 +167,7 @@ export function parseSummary(value: unknown): RunSummary | string {
     durationSeconds: value.durationSeconds,
   };
   if (value.test !== undefined) {
-    const test = numbers(value.test, ['loss', 'reconstruction', 'kl']);
+    const test = numbers(value.test, ['loss', 'reconstruction']);
     if (!test) return 'test must map metric names to numbers';
     summary.test = test as unknown as Evaluation;
   }

@@ -115,14 +115,15 @@ export function reconstructionRows(modelKind: string | undefined): string[] {
 }
 
 /**
- * The one line above an image grid: which checkpoint it shows (the train cell's per-epoch history,
- * or the analysis cells' final model) and what its rows are.
+ * The line above an image grid: which checkpoint it shows (the train cell's per-epoch history, or
+ * the analysis cells' final model) and what its rows are: as the runtime names them, else as the
+ * model kind draws them (run folders written before the runtime named them). Wrapped at LINE_WIDTH.
  */
-export function gridCaption(image: { cell: CellName; kind: 'reconstructions' | 'samples'; epoch: number }, modelKind?: string): string {
-  const when = image.cell === 'train' ? `after epoch ${image.epoch}` : `final checkpoint (epoch ${image.epoch})`;
-  if (image.kind === 'reconstructions') return `${when} — rows, repeating: ${reconstructionRows(modelKind).join(', ')}`;
-  const classes = modelKind === 'cvae' ? ', one row per class' : '';
-  return `${when} — decoded from random codes z ~ N(0, I)${classes}`;
+export function gridCaption(image: { cell: CellName; kind: string; epoch: number; rows?: readonly string[] }, modelKind?: string): string {
+  const when = image.kind === 'history' ? `after epochs 1–${image.epoch}` : image.cell === 'train' ? `after epoch ${image.epoch}` : `final checkpoint (epoch ${image.epoch})`;
+  if (image.rows && image.rows.length > 0) return wrapLine(`${when} — rows: ${image.rows.join(' · ')}`).join('\n');
+  if (image.kind === 'samples') return `${when} — decoded from random codes z ~ N(0, I)${modelKind === 'cvae' ? ', one row per class' : ''}`;
+  return `${when} — rows, repeating: ${reconstructionRows(modelKind).join(', ')}`;
 }
 
 /** How far a run got and what Continue Training offers by default. */

@@ -348,7 +348,8 @@ export class RunView {
       return;
     }
     const view = (await this.begin(event.cell))!;
-    const caption = gridCaption({ cell: event.cell, kind: event.kind, epoch: event.epoch }, this.options.modelKind);
+    const rows = (event as { rows?: readonly string[] }).rows;
+    const caption = gridCaption({ cell: event.cell, kind: event.kind, epoch: event.epoch, rows }, this.options.modelKind);
     const items = [new vscode.NotebookCellOutputItem(bytes, 'image/png'), vscode.NotebookCellOutputItem.json({ cell: event.cell, kind: event.kind, epoch: event.epoch }, IMAGE_MIME)];
     // During training the newest grid of each kind replaces the previous one, caption and all.
     const key = `${event.cell}:${event.kind}`;

@@ -80,12 +80,18 @@ test('outputs.json and summary.json are checked field by field; wrong shapes are
       { type: 'cellOutput', cell: 'model', text: { toString: 1 } },
       { type: 'image', cell: 'train', kind: 'reconstructions', epoch: 1, path: 'images/a.png' },
       { type: 'image', cell: 'train', kind: 'reconstructions', epoch: -1, path: 'images/a.png' },
+      { type: 'image', cell: 'train', kind: 'history', epoch: 2, path: 'images/h.png', rows: ['test inputs', 'epoch 1', 'epoch 2'] },
+      { type: 'image', cell: 'train', kind: 'history', epoch: 2, path: 'images/h.png', rows: [{ html: '<script>' }] },
+      { type: 'image', cell: 'train', kind: 'portrait', epoch: 2, path: 'images/h.png' },
+      { type: 'metrics', record: { kind: 'epoch', epoch: 2, units: 'loss', train: { loss: 2, reconstruction: 2 }, samplesPerSecond: 1, tensors: 3 } },
       { type: 'metrics', record: { kind: 'epoch', epoch: 1, units: 'nats', train: { loss: 'lots' }, samplesPerSecond: 1 } },
       { type: 'log', level: 'error', message: 'not an output' },
     ],
   }), [
     { type: 'cellOutput', cell: 'data', text: 'sprites' },
     { type: 'image', cell: 'train', kind: 'reconstructions', epoch: 1, path: 'images/a.png' },
+    { type: 'image', cell: 'train', kind: 'history', epoch: 2, path: 'images/h.png', rows: ['test inputs', 'epoch 1', 'epoch 2'] },
+    { type: 'metrics', record: { kind: 'epoch', epoch: 2, step: 0, time: '', units: 'loss', train: { loss: 2, reconstruction: 2 }, samplesPerSecond: 1, tensors: 3 } },
   ]);
   const summary = { status: 'stopped', backend: 'wasm', device: 'cpu', epochs: 2, targetEpochs: 10, steps: 40, units: 'nats', durationSeconds: 3, stoppedAt: { epoch: 3, batch: 7 } };
   assert.equal(typeof parseSummary(summary), 'object');

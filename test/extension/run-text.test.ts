@@ -57,6 +57,10 @@ test('captions say which checkpoint a grid shows and what its rows are, per mode
   assert.equal(gridCaption({ cell: 'reconstruct', kind: 'reconstructions', epoch: 5 }, 'denoising-ae'), 'final checkpoint (epoch 5) — rows, repeating: test inputs, corrupted inputs, reconstructions');
   assert.match(gridCaption({ cell: 'reconstruct', kind: 'reconstructions', epoch: 5 }, 'masked-ae'), /masked inputs/);
   assert.equal(gridCaption({ cell: 'sample', kind: 'samples', epoch: 5 }, 'cvae'), 'final checkpoint (epoch 5) — decoded from random codes z ~ N(0, I), one row per class');
+  // The runtime names the rows itself: those names win, and a long list wraps.
+  assert.equal(gridCaption({ cell: 'train', kind: 'history', epoch: 3, rows: ['test inputs', 'epoch 1', 'epoch 2', 'epoch 3'] }), 'after epochs 1–3 — rows: test inputs · epoch 1 · epoch 2 · epoch 3');
+  const long = gridCaption({ cell: 'train', kind: 'history', epoch: 40, rows: ['test inputs', ...Array.from({ length: 40 }, (_, index) => `epoch ${index + 1}`)] });
+  for (const line of long.split('\n')) assert.ok(line.length <= 100, line);
 });
 
 test('Continue Training offers what remains of the target, or 5 more when the run is complete', () => {
