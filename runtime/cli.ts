@@ -155,7 +155,7 @@ async function run(argv: string[]): Promise<number> {
     const { summary } = result;
     if (result.status === 'stopped') process.stderr.write(`resume with: aexp run --resume ${result.runDir}\n`);
     if (summary.test) {
-      process.stderr.write(`[summary] ${summary.status} after ${summary.epochs}/${summary.targetEpochs} epochs on ${summary.backend}: test loss ${summary.test.loss.toFixed(3)} ${summary.units}/example (reconstruction ${summary.test.reconstruction.toFixed(3)}${summary.test.elbo !== undefined ? `, KL ${summary.test.kl.toFixed(3)}` : ''})${summary.test.psnr ? `, PSNR ${summary.test.psnr.toFixed(2)} dB` : ''}${summary.test.sparsity !== undefined ? `, ${(100 * summary.test.sparsity).toFixed(1)}% of code values near zero` : ''}${summary.test.noisyMse !== undefined ? `, MSE ${summary.test.mse!.toFixed(4)} vs ${summary.test.noisyMse.toFixed(4)} for the corrupted input` : ''}${summary.test.maskedMse !== undefined ? `, masked-pixel MSE ${summary.test.maskedMse.toFixed(4)}` : ''}\n`);
+      process.stderr.write(`[summary] ${summary.status} after ${summary.epochs}/${summary.targetEpochs} epochs on ${summary.backend}: test loss ${summary.test.loss.toFixed(3)} ${summary.units}/example (reconstruction ${summary.test.reconstruction.toFixed(3)}${summary.test.kl !== undefined && summary.test.elbo !== undefined ? `, KL ${summary.test.kl.toFixed(3)}` : ''})${summary.test.psnr ? `, PSNR ${summary.test.psnr.toFixed(2)} dB` : ''}${summary.test.sparsity !== undefined ? `, ${(100 * summary.test.sparsity).toFixed(1)}% of code values near zero` : ''}${summary.test.noisyMse !== undefined ? `, MSE ${summary.test.mse!.toFixed(4)} vs ${summary.test.noisyMse.toFixed(4)} for the corrupted input` : ''}${summary.test.maskedMse !== undefined ? `, masked-pixel MSE ${summary.test.maskedMse.toFixed(4)}` : ''}\n`);
     }
     if (result.runDir) {
       process.stderr.write(`images: ${path.join(result.runDir, 'images')}\n`);
@@ -261,7 +261,8 @@ main(process.argv.slice(2)).then(
     else if (error instanceof RunFolderError || error.name === 'AbortError') process.stderr.write(`aexp: ${error.message}\n`);
     else {
       // A backend that cannot start is a fact about this machine, not a bug: no class name.
-      const plain = error.name === 'Error' || error.name === 'BackendError';
+      // Neither is a locked run folder (another process trains there) or a checkpoint that cannot be used: each says what and where.
+      const plain = ['Error', 'BackendError', 'RunLockedError', 'CheckpointError'].includes(error.name);
       process.stderr.write(`aexp: ${plain ? '' : `${error.name}: `}${error.message}\n`);
       if (process.env.AEXP_DEBUG) process.stderr.write(`${error.stack}\n`);
     }

@@ -96,7 +96,8 @@ export type RuntimeResponse =
 export interface TrainMeans {
   loss: number;
   reconstruction: number;
-  kl: number;
+  /** Variational kinds only: a plain autoencoder has no KL term, so none is reported. */
+  kl?: number;
 }
 
 /** Test-split metrics, per example, in the run's units. */
@@ -104,7 +105,8 @@ export interface Evaluation {
   /** The objective with warm-up and annealing finished (−ELBO for a vae and cvae). */
   loss: number;
   reconstruction: number;
-  kl: number;
+  /** Variational kinds only (see TrainMeans.kl). */
+  kl?: number;
   mse: number;
   psnr: number;
   /** variational kinds: −(reconstruction + KL), a lower bound on log p(x) where the units are nats. */
@@ -131,7 +133,7 @@ interface RecordPosition {
 
 /** One line of `metrics.jsonl`. */
 export type MetricsRecord =
-  | (RecordPosition & { kind: 'train'; loss: number; reconstruction: number; kl: number; lr: number })
+  | (RecordPosition & { kind: 'train'; loss: number; reconstruction: number; kl?: number; lr: number })
   | (RecordPosition & { kind: 'epoch'; units: LossUnits; train: TrainMeans; test?: Evaluation; samplesPerSecond: number; tensors: number })
   | (RecordPosition & { kind: 'evaluate'; units: LossUnits; test: Evaluation })
   | (RecordPosition & { kind: 'resume'; batch: number })
@@ -148,7 +150,34 @@ export type EngineEvent =
   | { type: 'cellOutput'; cell: CellName; text: string }
   | { type: 'progress'; epoch: number; epochs: number; step: number; stepsPerEpoch: number; loss: number; etaSeconds: number; samplesPerSecond: number }
   | { type: 'metrics'; record: MetricsRecord }
-  | { type: 'image'; cell: CellName; kind: 'reconstructions' | 'samples'; epoch: number; path: string };
+  /**
+   * A cell's own work: `started` when the engine begins it (data loading, model building,
+   * training, evaluation, a grid), `finished` when it is done, `skipped` (with the reason) for an
+   * analysis cell that did not run. Transient: not kept in `outputs.json`.
+   */
+  | { type: 'cell'; cell: CellName; state: 'started' | 'finished' | 'skipped'; reason?: string }
+  | ImageEvent;
+
+/**
+ * An image grid in the run folder. `reconstructions` and `samples` show one checkpoint (`epoch`:
+ * the epochs done when it was drawn); `history` (the train cell) shows the same fixed test inputs
+ * reconstructed after each epoch, `epoch` being the newest.
+ */
+export type ImageKind = 'reconstructions' | 'samples' | 'history';
+
+export interface ImageEvent {
+  type: 'image';
+  cell: CellName;
+  kind: ImageKind;
+  epoch: number;
+  path: string;
+  /**
+   * What each row of the grid shows, top to bottom; a grid taller than this list repeats it in
+   * blocks (16 inputs in blocks of 8 columns). Always sent by this runtime; absent in run folders
+   * written before it was.
+   */
+  rows?: string[];
+}
 
 /** `outputs.json` in a run folder: what the cells showed during its last run, in order. */
 export interface RunOutputs {

@@ -9,7 +9,9 @@
  *     summary.json      RunSummary, written when the run ends
  *     outputs.json      RunOutputs: what the cells showed, to show again on reopen
  *     checkpoints/      last.ckpt, best.ckpt, epoch-NNNN.ckpt
- *     images/           epoch-NNN-reconstructions.png, epoch-NNN-samples.png, reconstructions.png, samples.png
+ *     images/           epoch-NNN-reconstructions.png, epoch-NNN-samples.png, history-reconstructions.png,
+ *                       reconstructions.png, samples.png
+ *     lock.json         while a process trains into the folder (run-lock.ts)
  *     model/            encoder/ and decoder/ as TF.js layers models
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
@@ -48,7 +50,8 @@ export interface RunConfig {
 }
 
 export type CheckpointName = 'last' | 'best' | `epoch-${string}`;
-export type ImageKind = 'reconstructions' | 'samples';
+/** The grids drawn from one checkpoint (the `history` grid has its own file: historyImageFile). */
+export type GridKind = 'reconstructions' | 'samples';
 
 export function runFile(runDir: string, name: keyof typeof RUN_FILES): string {
   return path.join(runDir, RUN_FILES[name]);
@@ -64,8 +67,13 @@ export function epochCheckpointName(epoch: number): CheckpointName {
 }
 
 /** The grid written at the end of an epoch (1-based), or the analysis cell's final grid without one. */
-export function imageFile(runDir: string, kind: ImageKind, epoch?: number): string {
+export function imageFile(runDir: string, kind: GridKind, epoch?: number): string {
   return path.join(runDir, RUN_FILES.images, epoch === undefined ? `${kind}.png` : `epoch-${String(epoch).padStart(3, '0')}-${kind}.png`);
+}
+
+/** The train cell's grid: the fixed test inputs, then their reconstructions after each epoch (rewritten every epoch). */
+export function historyImageFile(runDir: string): string {
+  return path.join(runDir, RUN_FILES.images, 'history-reconstructions.png');
 }
 
 /** The experiment's name: its file name without `.aexp`; the folder its runs go in. */
@@ -127,10 +135,12 @@ export function readRunSummary(runDir: string): RunSummary | undefined {
 
 /**
  * The records of a `metrics.jsonl` text. A line that is not JSON (the torn last line of a killed
- * process, above all) is skipped rather than failing the whole file.
+ * process, above all) is skipped rather than failing the whole file. A step's `train` record or
+ * an epoch's `epoch` record that appears twice (a folder written before resumes dropped what
+ * followed their checkpoint) counts once: the last one, where it stands.
  */
 export function parseMetrics(text: string): MetricsRecord[] {
-  return text.split('\n').flatMap((line) => {
+  const records = text.split('\n').flatMap((line) => {
     if (!line.trim()) return [];
     try {
       const record = JSON.parse(line) as MetricsRecord;
@@ -139,6 +149,49 @@ export function parseMetrics(text: string): MetricsRecord[] {
       return [];
     }
   });
+  const lastOf = new Map<string, number>();
+  records.forEach((record, index) => {
+    const key = recordKey(record);
+    if (key) lastOf.set(key, index);
+  });
+  return records.filter((record, index) => {
+    const key = recordKey(record);
+    return key === undefined || lastOf.get(key) === index;
+  });
+}
+
+function recordKey(record: MetricsRecord): string | undefined {
+  if (record.kind === 'train') return `train:${record.step}`;
+  if (record.kind === 'epoch') return `epoch:${record.epoch}`;
+  return undefined;
+}
+
+/**
+ * Before a resume from a checkpoint at `position`: drops the records written after it (by the
+ * process that was stopped or killed before its next checkpoint), since the resumed run writes
+ * them again. The file is rewritten atomically; the records up to the checkpoint stay as written.
+ * Returns how many records were dropped.
+ */
+export function truncateMetrics(runDir: string, position: { epoch: number; globalStep: number }): number {
+  const file = runFile(runDir, 'metrics');
+  const text = readText(file);
+  if (text === undefined) return 0;
+  let dropped = 0;
+  const kept = text.split('\n').filter((line) => {
+    if (!line.trim()) return false;
+    let record: MetricsRecord;
+    try {
+      record = JSON.parse(line) as MetricsRecord;
+    } catch {
+      dropped++;
+      return false;
+    }
+    const after = typeof record?.step === 'number' && (record.step > position.globalStep || (record.kind === 'epoch' && record.epoch > position.epoch));
+    if (after) dropped++;
+    return !after;
+  });
+  if (dropped > 0) writeFileAtomic(file, [Buffer.from(kept.map((line) => `${line}\n`).join(''))]);
+  return dropped;
 }
 
 export function readMetrics(runDir: string): MetricsRecord[] {
@@ -231,6 +284,19 @@ export async function epochImages(runDir: string, epoch: number): Promise<Engine
     if (await exists(file)) events.push({ type: 'image', cell: 'train', kind, epoch, path: file });
   }
   return events;
+}
+
+/** What the rows of a reconstruction grid show, top to bottom, for a model kind. */
+export function reconstructionRows(modelKind: string): string[] {
+  if (modelKind === 'denoising-ae') return ['test inputs', 'corrupted inputs', 'reconstructions'];
+  if (modelKind === 'masked-ae') return ['test inputs', 'masked inputs', 'reconstructions'];
+  return ['test inputs', 'reconstructions'];
+}
+
+/** What the rows of a sample grid show. */
+export function sampleRows(conditional: boolean, temperature = 1): string[] {
+  const prior = temperature === 1 ? 'z ~ N(0, I)' : `z ~ N(0, ${temperature}² I)`;
+  return [conditional ? `${prior}, one row per class` : `${prior}, decoded`];
 }
 
 async function exists(file: string): Promise<boolean> {

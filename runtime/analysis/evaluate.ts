@@ -82,8 +82,12 @@ export async function evaluateSplit(model: Autoencoder, dataset: Dataset, data: 
   const lossTensor = tf.tidy(() => objective(model.config, tf.scalar(reconstruction / count), tf.scalar(kl / count), tf.scalar(l1 / count), finalSchedule(model.config)));
   const loss = (await lossTensor.data())[0];
   lossTensor.dispose();
-  const evaluation: Evaluation = { loss, reconstruction: reconstruction / count, kl: kl / count, mse, psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)) };
-  if (model.variational) evaluation.elbo = -(reconstruction + kl) / count;
+  const evaluation: Evaluation = { loss, reconstruction: reconstruction / count, mse, psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)) };
+  // A plain autoencoder has no KL term and no bound on the likelihood: neither is reported as a number.
+  if (model.variational) {
+    evaluation.kl = kl / count;
+    evaluation.elbo = -(reconstruction + kl) / count;
+  }
   if (codes) {
     evaluation.l1 = l1 / count;
     evaluation.sparsity = nearZeroFraction(codes);
@@ -95,8 +99,9 @@ export async function evaluateSplit(model: Autoencoder, dataset: Dataset, data: 
 
 /** The evaluate cell's text: the chosen metrics, one a line, and what the model kind adds. */
 export function evaluationTable(evaluation: Evaluation, metrics: EvaluateConfig['metrics'], units: LossUnits, examples: number): string {
-  const table = metrics.map((metric) => {
-    const value = metric === 'elbo' ? (evaluation.elbo ?? -evaluation.loss) : evaluation[metric];
+  // kl and elbo exist for variational kinds only; asked of another kind, they are left out.
+  const table = metrics.filter((metric) => evaluation[metric] !== undefined).map((metric) => {
+    const value = evaluation[metric]!;
     const unit = metric === 'mse' ? '' : metric === 'psnr' ? ' dB' : ` ${units}`;
     return `${metric.padEnd(15)}${value.toFixed(metric === 'mse' ? 5 : 3)}${unit}`;
   });

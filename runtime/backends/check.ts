@@ -41,6 +41,18 @@ export interface CheckSubject {
   inputShape: Shape;
   /** What makes this model's kernels and shapes: the model cell and the input. */
   signature: unknown;
+  /** Ctrl-C or SIGTERM: the check stops between its steps (see stopIfAborted). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Yields to the event loop, so that a signal that arrived during a long synchronous step reaches
+ * its handler, then throws an `AbortError` (`interrupted while <doing>`) if the run was aborted.
+ */
+export async function stopIfAborted(signal: AbortSignal | undefined, doing: string): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  if (signal.aborted) throw new DOMException(`interrupted while ${doing}`, 'AbortError');
 }
 
 function gaussian(random: Random): number {
@@ -48,9 +60,11 @@ function gaussian(random: Random): number {
 }
 
 /** One training step's loss and gradients on the current backend, as float arrays. */
-async function step(subject: CheckSubject): Promise<{ names: string[]; values: Float32Array[] }> {
+async function step(subject: CheckSubject, doing: string): Promise<{ names: string[]; values: Float32Array[] }> {
   const model = subject.build();
   try {
+    // Building a large model takes a while: a signal that came meanwhile stops before the step.
+    await stopIfAborted(subject.signal, doing);
     const [height, width, channels] = subject.inputShape;
     const random = new Random(20240607);
     const x = tf.tensor4d(Float32Array.from({ length: CHECK_BATCH * height * width * channels }, () => random.next()), [CHECK_BATCH, height, width, channels]);
@@ -107,14 +121,18 @@ export async function verifyBackend(info: BackendInfo, subject: CheckSubject, ca
   const cached = readCache(cacheFile)[key];
   if (cached) return { ...cached, cached: true };
 
-  const ours = await step(subject);
+  const doing = `checking the ${info.backend} backend against cpu`;
+  await stopIfAborted(subject.signal, doing);
+  const ours = await step(subject, doing);
+  await stopIfAborted(subject.signal, doing);
   await tf.setBackend('cpu');
   let reference: Awaited<ReturnType<typeof step>>;
   try {
-    reference = await step(subject);
+    reference = await step(subject, doing);
   } finally {
     await tf.setBackend(info.backend);
   }
+  await stopIfAborted(subject.signal, doing);
   let error = 0;
   let where = 'loss';
   const floor = 1e-2 * Math.sqrt(reference.values.slice(1).reduce((sum, values) => sum + squaredNorm(values), 0) / Math.max(1, reference.values.length - 1));

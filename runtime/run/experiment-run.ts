@@ -4,7 +4,7 @@
  * the run folder. Both front ends (the CLI and the IPC server) call runExperiment.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluateSplit, evaluationTable, lossUnits } from '../analysis/evaluate';
@@ -16,16 +16,20 @@ import { ANALYSIS_CELLS, CELL_KINDS } from '../cells';
 import { loadDataset, resolveDataDir } from '../data/index';
 import type { CellConfigs, EvaluateConfig, TrainConfig } from '../format/schema';
 import { applyOverrides } from '../format/overrides';
-import { cellConfig, diagnosticAtKey, formatDiagnostic, loadExperiment } from '../format/validate';
+import { cellConfig, checkMemory, diagnosticAtKey, formatDiagnostic, loadExperiment } from '../format/validate';
+import { historyEpochs, historyRows } from '../analysis/history';
 import { exportModel } from '../model/export';
 import { allWeights, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../model/build';
 import type { EngineEvent, RunResult, RunSummary } from '../protocol';
 import type { CheckpointName, RunConfig } from '../run-folder';
-import { MetricsLog, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, runFile, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
+import { MetricsLog, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, reconstructionRows, runFile, sampleRows, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
+import type { RunLock } from '../run-lock';
+import { RunLockedError, acquireRunLock } from '../run-lock';
 import type { Checkpoint, TrainingPosition } from '../train/checkpoint';
-import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { gridPng, rowsPng, writePng } from '../train/images';
-import { trainEpochs } from '../train/loop';
+import { LOCK_LOST, trainEpochs } from '../train/loop';
+import { removeStaleTemporaryFiles } from '../util/atomic-file';
 import { Optimizer } from '../train/optimizers';
 import { mixSeed } from '../util/random';
 import { ExperimentError, buildModelFor } from './check';
@@ -65,14 +69,90 @@ function timestamp(): string {
   return new Date().toISOString();
 }
 
+/**
+ * The run folder's lock, held from the moment the folder is created or chosen until the run ends,
+ * and the run's own abort signal: the caller's (Ctrl-C, cancel, shutdown), or the lock taken away.
+ */
+class RunGuard {
+  private readonly controller = new AbortController();
+  private lock: RunLock | undefined;
+  private readonly forward = () => this.controller.abort(this.caller?.reason);
+
+  constructor(private readonly caller: AbortSignal | undefined) {
+    if (caller?.aborted) this.controller.abort(caller.reason);
+    caller?.addEventListener('abort', this.forward);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Takes `runDir`'s lock (throws RunLockedError naming the holder), then removes what killed writers left there. */
+  hold(runDir: string, emit: (event: EngineEvent) => void): void {
+    this.lock = acquireRunLock(runDir, {
+      onLost: () => {
+        emit({ type: 'log', level: 'error', message: `${runDir}: another process took this run folder's lock; stopping without writing more` });
+        this.controller.abort(LOCK_LOST);
+      },
+    });
+    removeStaleTemporaryFiles(runDir, { recursive: true });
+  }
+
+  /** True once another process took the lock: the run then writes nothing more in the folder. */
+  get lost(): boolean {
+    return this.controller.signal.reason === LOCK_LOST;
+  }
+
+  release(): void {
+    this.lock?.release();
+    this.lock = undefined;
+  }
+
+  dispose(): void {
+    this.caller?.removeEventListener('abort', this.forward);
+    this.release();
+  }
+}
+
+/** A run folder's checkpoint to continue from, checked whole before anything is written. */
+function checkpointToResume(runDir: string, sourceFile: string): Checkpoint {
+  const file = checkpointFile(runDir, 'last');
+  if (!existsSync(file)) throw new CheckpointError(runDir, `this run was stopped before its first checkpoint was written (nothing to resume); start it again with aexp run ${sourceFile}`);
+  return loadCheckpoint(file);
+}
+
+/** setWeights, with the checkpoint and the snapshot named when they do not fit each other. */
+function restoreWeights(model: Parameters<typeof setWeights>[0], checkpoint: Checkpoint, runDir: string): void {
+  try {
+    setWeights(model, checkpoint.weights);
+  } catch (error) {
+    throw new CheckpointError(checkpointFile(runDir, 'last'), `${(error as Error).message} (the model built from ${runFile(runDir, 'experiment')} does not fit it)`);
+  }
+}
+
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
+  const guard = new RunGuard(options.signal);
+  try {
+    return await run({ ...options, signal: guard.signal }, guard);
+  } finally {
+    guard.dispose();
+  }
+}
+
+async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
   const started = Date.now();
   // What the cells showed, kept in the run folder (outputs.json) so an editor reopened later shows it again.
   const shown: EngineEvent[] = [];
   const emit = (event: EngineEvent) => {
+    if (event.type === 'image' && event.kind === 'history') {
+      // The history grid is one file redrawn every epoch: only its newest state is worth showing again.
+      const previous = shown.findIndex((item) => item.type === 'image' && item.kind === 'history' && item.cell === event.cell);
+      if (previous >= 0) shown.splice(previous, 1);
+    }
     if (event.type === 'cellOutput' || event.type === 'image' || (event.type === 'metrics' && event.record.kind === 'epoch')) shown.push(event);
     options.onEvent?.(event);
   };
+  const cell = (name: CellName, state: 'started' | 'finished' | 'skipped', reason?: string) => emit(reason === undefined ? { type: 'cell', cell: name, state } : { type: 'cell', cell: name, state, reason });
   let runDir: string | undefined;
   let resumed: Checkpoint | undefined;
   let previous: RunConfig | undefined;
@@ -82,9 +162,11 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   if (options.resume) {
     runDir = path.resolve(options.resume);
     previous = readRunConfig(runDir);
+    // Before anything reads the rest or writes: a second process is told who trains here.
+    guard.hold(runDir, emit);
     file = previous.sourceFile;
     text = readFileSync(runFile(runDir, 'experiment'), 'utf8');
-    resumed = loadCheckpoint(checkpointFile(runDir, 'last'));
+    resumed = checkpointToResume(runDir, file);
   }
   text ??= readFileSync(file, 'utf8');
   if (!options.resume && options.overrides?.length) text = applyOverrides(text, file, options.overrides);
@@ -105,14 +187,23 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const seed = experiment.frontMatter.seed;
   const train: TrainConfig | undefined = trainCell ? { ...trainCell, epochs: options.epochs ?? previous?.train.epochs ?? trainCell.epochs } : undefined;
   const dataDir = resolveDataDir(options.dataDir ?? previous?.dataDir);
+  cell('data', 'started');
   const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed, signal: options.signal });
+  emit({ type: 'cellOutput', cell: 'data', text: `${dataset.description}\nexamples are ${dataset.shape.join('×')}, batch ${data.batch}${data.binarize !== 'none' ? `, ${data.binarize} binarization` : ''}` });
+  cell('data', 'finished');
+  cell('model', 'started');
   const { backend, model } = await chooseBackend(options.backend ?? previous?.backend ?? 'auto', {
     build: () => buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length),
+    // With the data's real shape (a folder gives its own) and the chosen backend's limits (wasm's heap).
+    checkMemory: (chosen) => {
+      const findings = checkMemory(experiment, { shape: dataset.shape, classes: dataset.classes.length, backend: chosen });
+      if (findings.length > 0) throw new ExperimentError(findings);
+    },
     inputShape: dataset.shape,
     signature: [modelConfig, dataset.classes.length],
+    signal: options.signal,
   }, emit);
   emit({ type: 'log', level: 'info', message: `Latent Lab runtime · TF.js ${tf.version_core} · backend ${backend.backend} · ${backend.device}` });
-  emit({ type: 'cellOutput', cell: 'data', text: `${dataset.description}\nexamples are ${dataset.shape.join('×')}, batch ${data.batch}${data.binarize !== 'none' ? `, ${data.binarize} binarization` : ''}` });
 
   const units = lossUnits(data, modelConfig);
   emit({ type: 'cellOutput', cell: 'model', text: formatSummary(model) });
@@ -136,6 +227,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   let metrics: MetricsLog | undefined;
 
   try {
+    // A resumed run's weights must fit the model before anything in its folder is rewritten.
+    if (resumed) restoreWeights(model, resumed, runDir!);
+    cell('model', 'finished');
     if (!needsTraining || !train) return { runDir: runDir ?? '', status: 'analysis', summary: { ...summary, durationSeconds: (Date.now() - started) / 1000 } };
 
     const resolved: RunConfig = {
@@ -152,23 +246,36 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     };
     resolved.configHash = configHash(resolved);
     const parent = options.outDir ? path.resolve(options.outDir) : defaultRunsParent(file);
-    const reused = !runDir && options.reuse ? findReusableRun(parent, resolved) : undefined;
+    let reused = !runDir && options.reuse ? findReusableRun(parent, resolved) : undefined;
     if (reused) {
-      runDir = reused.runDir;
-      resumed = loadCheckpoint(checkpointFile(runDir, 'last'));
+      try {
+        guard.hold(reused.runDir, emit);
+        const checkpoint = loadCheckpoint(checkpointFile(reused.runDir, 'last'));
+        restoreWeights(model, checkpoint, reused.runDir);
+        runDir = reused.runDir;
+        resumed = checkpoint;
+      } catch (error) {
+        if (!(error instanceof RunLockedError || error instanceof CheckpointError)) throw error;
+        // Another process is continuing it, or its checkpoint is damaged: train anew rather than fail.
+        emit({ type: 'log', level: 'warning', message: `not reusing ${reused.runDir}: ${error.message}` });
+        guard.release();
+        reused = undefined;
+      }
     }
     if (!runDir) {
       runDir = newRunDir(parent);
+      guard.hold(runDir, emit);
       writeFileSync(runFile(runDir, 'experiment'), text);
     }
     const folder = runDir;
     mkdirSync(runFile(folder, 'checkpoints'), { recursive: true });
     mkdirSync(runFile(folder, 'images'), { recursive: true });
     if (!reused) writeRunConfig(folder, resolved);
+    // What a killed process appended after its checkpoint is trained again: drop it, so each step and epoch is recorded once.
+    if (resumed && !reused) truncateMetrics(folder, resumed.position);
     metrics = new MetricsLog(folder);
     emit({ type: 'runFolder', runDir: folder });
     emit({ type: 'log', level: 'info', message: `run folder ${folder}` });
-    if (reused) replayTraining(folder, reused.summary, emit);
 
     const activeOptimizer = new Optimizer(train, variables);
     optimizer = activeOptimizer;
@@ -183,7 +290,6 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       partial: { loss: 0, reconstruction: 0, kl: 0, examples: 0 },
     };
     if (resumed) {
-      setWeights(model, resumed.weights);
       activeOptimizer.setState(resumed.optimizer);
       Object.assign(position, resumed.position);
     }
@@ -204,7 +310,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     let lastTest: Evaluation | undefined;
     let lastTrain = reused?.summary.train;
     let samplesPerSecond = reused?.summary.samplesPerSecond;
-    if (!reused) {
+    cell('train', 'started');
+    if (reused) replayTraining(folder, reused.summary, modelConfig.kind, historyRows(modelConfig.kind, historyEpochs(reused.summary.epochs)), emit);
+    else {
       const outcome = await trainEpochs({ runDir: folder, model, variables, optimizer: activeOptimizer, dataset, data, modelConfig, train, seed, units, position, metrics, checkpoint, emit, signal: options.signal });
       ({ status, message, lastTest } = outcome);
       lastTrain = outcome.lastTrain ?? lastTrain;
@@ -213,6 +321,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
       summary.stoppedAt = outcome.stoppedAt;
       if (message) emit({ type: 'log', level: status === 'diverged' ? 'error' : 'info', message });
     }
+    cell('train', 'finished');
 
     summary.status = status;
     summary.epochs = position.epoch;
@@ -226,34 +335,46 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     if (status !== 'diverged' && status !== 'stopped') {
       const evaluateConfig: EvaluateConfig = cellConfig(experiment, 'evaluate') ?? { metrics: ['loss', 'reconstruction', 'kl', 'mse', 'psnr'] };
       // The last epoch's validation used the same fixed seed, so its numbers are the final ones.
+      if (analysis.includes('evaluate')) cell('evaluate', 'started');
       const test = lastTest ?? await evaluateSplit(model, dataset, data, seed);
       summary.test = { ...test };
       if (analysis.includes('evaluate')) {
         emit({ type: 'cellOutput', cell: 'evaluate', text: evaluationTable(test, evaluateConfig.metrics, units, dataset.test.count) });
         metrics.append({ kind: 'evaluate', epoch: position.epoch, step: position.globalStep, time: timestamp(), units, test });
+        cell('evaluate', 'finished');
       }
       const reconstructCell = cellConfig(experiment, 'reconstruct') as CellConfigs['reconstruct'] | undefined;
       if (analysis.includes('reconstruct') && reconstructCell) {
+        cell('reconstruct', 'started');
         const target = imageFile(folder, 'reconstructions');
         writePng(target, rowsPng(await reconstructionImages(model, dataset, data, reconstructCell.count, seed)));
-        emit({ type: 'image', cell: 'reconstruct', kind: 'reconstructions', epoch: position.epoch, path: target });
+        emit({ type: 'image', cell: 'reconstruct', kind: 'reconstructions', epoch: position.epoch, path: target, rows: reconstructionRows(modelConfig.kind) });
+        cell('reconstruct', 'finished');
       }
       const sampleCell = cellConfig(experiment, 'sample') as CellConfigs['sample'] | undefined;
       if (analysis.includes('sample') && sampleCell && model.variational) {
+        cell('sample', 'started');
         const target = imageFile(folder, 'samples');
         const { images: samples, columns } = await sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405), Math.min(8, sampleCell.count));
         writePng(target, gridPng(samples, columns));
-        emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target });
+        emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target, rows: sampleRows(model.classes > 0, sampleCell.temperature) });
+        cell('sample', 'finished');
       }
-      if (!reused) await exportModel(model, runFile(folder, 'model'));
-    } else if (lastTest) summary.test = { ...lastTest };
+      if (!reused && !guard.lost) await exportModel(model, runFile(folder, 'model'));
+    } else {
+      if (lastTest) summary.test = { ...lastTest };
+      const reason = status === 'stopped' && summary.stoppedAt
+        ? `training was stopped at epoch ${summary.stoppedAt.epoch}, batch ${summary.stoppedAt.batch}`
+        : `training diverged at epoch ${position.epoch + 1}`;
+      for (const kind of analysis) cell(kind, 'skipped', reason);
+    }
 
     summary.durationSeconds = (Date.now() - started) / 1000;
     // A reused run's summary.json stays the record of its training.
-    if (!reused) writeRunSummary(folder, summary);
+    if (!reused && !guard.lost) writeRunSummary(folder, summary);
     return { runDir: folder, status, summary };
   } finally {
-    if (metrics && runDir) writeRunOutputs(runDir, shown);
+    if (metrics && runDir && !guard.lost) writeRunOutputs(runDir, shown);
     metrics?.close();
     optimizer?.dispose();
     disposeAutoencoder(model);

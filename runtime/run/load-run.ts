@@ -25,15 +25,16 @@ export function setWeights(model: Autoencoder, weights: Checkpoint['weights']): 
 
 /**
  * Rebuilds a run's model from its folder (snapshot, resolved config, checkpoint): what
- * analysis of a finished run and exports start from. The caller disposes the model.
+ * analysis of a finished run and exports start from. The caller disposes the model. `signal`
+ * (Ctrl-C) stops the data loading a folder dataset needs for its shape.
  */
-export async function loadRunModel(runDir: string, checkpoint: 'last' | 'best' = 'last'): Promise<{ model: Autoencoder; config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string } }> {
+export async function loadRunModel(runDir: string, checkpoint: 'last' | 'best' = 'last', signal?: AbortSignal): Promise<{ model: Autoencoder; config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string } }> {
   const resolved = readRunConfig(runDir);
   const experiment = loadExperiment(readFileSync(runFile(runDir, 'experiment'), 'utf8'), resolved.sourceFile);
   let classes = datasetClassCount(resolved.data);
   let shape = datasetShape(resolved.data);
   if (shape === undefined || (resolved.model.kind === 'cvae' && classes === undefined)) {
-    const dataset = await loadDataset(resolved.data, { dataDir: resolved.dataDir, baseDir: path.dirname(resolved.sourceFile), seed: resolved.seed });
+    const dataset = await loadDataset(resolved.data, { dataDir: resolved.dataDir, baseDir: path.dirname(resolved.sourceFile), seed: resolved.seed, signal });
     classes = dataset.classes.length;
     shape = dataset.shape;
   }

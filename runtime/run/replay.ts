@@ -1,17 +1,20 @@
 /** A reused run's training, shown again as it was. */
-import type { EngineEvent, RunSummary } from '../protocol';
-import { imageFile, readMetrics } from '../run-folder';
 import { existsSync } from 'node:fs';
+import type { EngineEvent, RunSummary } from '../protocol';
+import { historyImageFile, imageFile, readMetrics, sampleRows } from '../run-folder';
 
 /**
- * Shows a reused run's training as it was: its per-epoch metrics, its last reconstruction and
- * sample grids, and where they came from.
+ * Shows a reused run's training as it was: its per-epoch metrics, its history grid (or, for a run
+ * folder written before there was one, its last reconstruction grid), its last sample grid, and
+ * where they came from. `historyRows` labels the history grid's rows.
  */
-export function replayTraining(runDir: string, summary: RunSummary, emit: (event: EngineEvent) => void): void {
+export function replayTraining(runDir: string, summary: RunSummary, modelKind: string, historyRows: string[], emit: (event: EngineEvent) => void): void {
   for (const record of readMetrics(runDir)) if (record.kind === 'epoch') emit({ type: 'metrics', record });
-  for (const kind of ['reconstructions', 'samples'] as const) {
-    const file = imageFile(runDir, kind, summary.epochs);
-    if (existsSync(file)) emit({ type: 'image', cell: 'train', kind, epoch: summary.epochs, path: file });
-  }
+  const history = historyImageFile(runDir);
+  const reconstructions = imageFile(runDir, 'reconstructions', summary.epochs);
+  if (existsSync(history)) emit({ type: 'image', cell: 'train', kind: 'history', epoch: summary.epochs, path: history, rows: historyRows });
+  else if (existsSync(reconstructions)) emit({ type: 'image', cell: 'train', kind: 'reconstructions', epoch: summary.epochs, path: reconstructions });
+  const samples = imageFile(runDir, 'samples', summary.epochs);
+  if (existsSync(samples)) emit({ type: 'image', cell: 'train', kind: 'samples', epoch: summary.epochs, path: samples, rows: [`${sampleRows(modelKind === 'cvae')[0]}, the same draws every epoch`] });
   emit({ type: 'cellOutput', cell: 'train', text: `reused the model trained in ${runDir}: the data, model and train cells have not changed since (Latent Lab: Train Again retrains from scratch)` });
 }

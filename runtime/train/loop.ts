@@ -2,10 +2,10 @@
  * The epoch and batch loop: shuffles, steps, logs, validates, checkpoints and draws the epoch's
  * grids, and stops at a cancel (with a checkpoint), a non-finite loss or early stopping.
  */
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Evaluation } from '../analysis/evaluate';
 import { evaluateSplit } from '../analysis/evaluate';
+import { writeHistoryPng } from '../analysis/history';
 import { reconstructionImages, sampleImages } from '../analysis/images';
 import type { Dataset } from '../data/dataset';
 import type { DataConfig, ModelConfig, TrainConfig } from '../format/schema';
@@ -13,10 +13,11 @@ import type { Autoencoder } from '../model/build';
 import { regularizerSchedule } from '../model/losses';
 import type { EngineEvent, LossUnits, MetricsRecord, RunStatus, RunSummary, TrainMeans } from '../protocol';
 import type { CheckpointName, MetricsLog } from '../run-folder';
-import { checkpointFile, epochCheckpointName, imageFile } from '../run-folder';
+import { checkpointFile, epochCheckpointName, imageFile, sampleRows } from '../run-folder';
 import { mixSeed, permutation } from '../util/random';
 import { batchInputs, range } from './batches';
 import type { TrainingPosition } from './checkpoint';
+import { verifyCheckpoint } from './checkpoint';
 import { gridPng, rowsPng, writePng } from './images';
 import type { Optimizer } from './optimizers';
 import { learningRate } from './optimizers';
@@ -62,6 +63,27 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The abort reason of a run whose folder's lock was taken by another process: it stops without writing there. */
+export const LOCK_LOST = 'lock-lost';
+
+/** Test examples in each epoch's reconstruction grid (and so in the history grid's rows). */
+const EPOCH_GRID_EXAMPLES = 16;
+
+/**
+ * A test hook, read only here: `AEXP_TEST_KILL_AT=epoch-end:<e>` kills this process with SIGKILL
+ * right after epoch e's record is appended (before its checkpoint), `step:<n>` right after step
+ * n's train record. The tests of resuming after a kill use it to hit those moments exactly.
+ */
+function testKillPoint(): { at: 'epoch-end' | 'step'; value: number } | undefined {
+  const match = /^(epoch-end|step):(\d+)$/.exec(process.env.AEXP_TEST_KILL_AT ?? '');
+  return match ? { at: match[1] as 'epoch-end' | 'step', value: Number(match[2]) } : undefined;
+}
+
+function killHere(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: killed');
+}
+
 /** Trains from `position` to the train cell's last epoch, or until something stops it. */
 export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
   const { runDir, model, variables, optimizer, dataset, data, modelConfig, train, seed, units, position, metrics, emit, signal } = context;
@@ -71,6 +93,7 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
   const sampleNoiseSeed = mixSeed(seed, 404);
   const needs = batchNeeds(model);
   const outcome: LoopOutcome = { status: 'completed', samplesPerSecond: 0 };
+  const killAt = testKillPoint();
   let sessionSteps = 0;
   let sessionExamples = 0;
   const sessionStart = Date.now();
@@ -79,6 +102,13 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
     const order = data.shuffle ? permutation(count, mixSeed(seed, 1, epoch)) : range(0, count);
     for (let batch = position.batch; batch < stepsPerEpoch; batch++) {
       await yieldToEventLoop();
+      if (signal?.aborted && signal.reason === LOCK_LOST) {
+        outcome.status = 'stopped';
+        outcome.stoppedBy = 'cancelled';
+        outcome.stoppedAt = { epoch: epoch + 1, batch };
+        outcome.message = `stopped at epoch ${epoch + 1}, batch ${batch}: another process took this run folder's lock, so nothing more is written here`;
+        break training;
+      }
       if (signal?.aborted) {
         position.epoch = epoch;
         position.batch = batch;
@@ -103,9 +133,8 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
       }
       const { loss, reconstruction, kl } = step;
       if (!step.applied) {
-        const last = checkpointFile(runDir, 'last');
         outcome.status = 'diverged';
-        outcome.message = `the loss became ${loss} at epoch ${epoch + 1}, step ${position.globalStep + 1}; training stopped before that update, and the last good checkpoint was kept${existsSync(last) ? ` (${last})` : ' (none yet: it diverged in the first epoch)'}. Lower lr or set clip_norm.`;
+        outcome.message = `the loss became ${loss} at epoch ${epoch + 1}, step ${position.globalStep + 1}; training stopped before that update${keptCheckpoint(runDir)}. Lower lr or set clip_norm.`;
         metrics.append({ kind: 'stop', epoch, step: position.globalStep, time: timestamp(), reason: 'diverged', loss: String(loss) });
         break training;
       }
@@ -123,11 +152,13 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
       const remaining = totalSteps - position.globalStep;
       emit({ type: 'progress', epoch: epoch + 1, epochs: train.epochs, step: batch + 1, stepsPerEpoch, loss, etaSeconds: (elapsed / sessionSteps) * remaining, samplesPerSecond: sessionExamples / Math.max(elapsed, 1e-9) });
       if (position.globalStep % train.log_every === 0) {
-        metrics.append({ kind: 'train', epoch: epoch + 1, step: position.globalStep, time: timestamp(), loss, reconstruction, kl, lr });
+        metrics.append({ kind: 'train', epoch: epoch + 1, step: position.globalStep, time: timestamp(), loss, reconstruction, ...(model.variational ? { kl } : {}), lr });
+        if (killAt?.at === 'step' && killAt.value === position.globalStep) killHere();
       }
     }
 
-    const trainMeans = { loss: position.partial.loss / position.partial.examples, reconstruction: position.partial.reconstruction / position.partial.examples, kl: position.partial.kl / position.partial.examples };
+    const trainMeans: TrainMeans = { loss: position.partial.loss / position.partial.examples, reconstruction: position.partial.reconstruction / position.partial.examples };
+    if (model.variational) trainMeans.kl = position.partial.kl / position.partial.examples;
     outcome.lastTrain = trainMeans;
     position.epoch = epoch + 1;
     position.batch = 0;
@@ -146,19 +177,22 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
       } else position.epochsWithoutImprovement++;
     }
     metrics.append(record);
+    if (killAt?.at === 'epoch-end' && killAt.value === epoch + 1) killHere();
     emit({ type: 'metrics', record });
     await context.checkpoint('last');
     if (improved) await context.checkpoint('best');
     if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) await context.checkpoint(epochCheckpointName(epoch + 1));
 
-    const reconstructionFile = imageFile(runDir, 'reconstructions', epoch + 1);
-    writePng(reconstructionFile, rowsPng(await reconstructionImages(model, dataset, data, 16, seed)));
-    emit({ type: 'image', cell: 'train', kind: 'reconstructions', epoch: epoch + 1, path: reconstructionFile });
+    // Each epoch's grid stays in the folder; the cell shows the history of its first examples instead.
+    writePng(imageFile(runDir, 'reconstructions', epoch + 1), rowsPng(await reconstructionImages(model, dataset, data, EPOCH_GRID_EXAMPLES, seed)));
+    const history = writeHistoryPng(runDir, model.kind, epoch + 1, Math.min(EPOCH_GRID_EXAMPLES, dataset.test.count));
+    if (history) emit({ type: 'image', cell: 'train', kind: 'history', epoch: epoch + 1, path: history.path, rows: history.rows });
     if (model.variational) {
+      // The same draws every epoch (not the sample cell's), so the grids compare across epochs.
       const sampleFile = imageFile(runDir, 'samples', epoch + 1);
       const { images: samples, columns } = await sampleImages(model, model.classes > 0 ? 8 * model.classes : 32, 1, sampleNoiseSeed);
       writePng(sampleFile, gridPng(samples, columns));
-      emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: sampleFile });
+      emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: sampleFile, rows: [`${sampleRows(model.classes > 0)[0]}, the same draws every epoch`] });
     }
 
     if (train.early_stopping && position.epochsWithoutImprovement >= train.early_stopping.patience) {
@@ -169,4 +203,13 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
   }
   outcome.samplesPerSecond = sessionExamples / Math.max((Date.now() - sessionStart) / 1000, 1e-9);
   return outcome;
+}
+
+/** What a diverged run keeps: `last.ckpt` is named only when it verifies. */
+function keptCheckpoint(runDir: string): string {
+  const last = checkpointFile(runDir, 'last');
+  const verdict = verifyCheckpoint(last);
+  if (verdict.ok) return `, and the last good checkpoint was kept (${last})`;
+  if (/no checkpoint there$/.test(verdict.reason)) return '; there is no checkpoint yet (it diverged in the first epoch)';
+  return `; there is no good checkpoint (${verdict.reason})`;
 }
