@@ -21,20 +21,6 @@ export interface RunStatus {
   text: string;
 }
 
-/** The runtime's cell lifecycle event (`{ type: 'cell', … }`), read loosely until the protocol declares it. */
-interface CellLifecycle {
-  cell: CellName;
-  state: 'started' | 'finished' | 'skipped';
-  reason?: string;
-}
-
-function lifecycleOf(event: EngineEvent): CellLifecycle | undefined {
-  const candidate = event as { type: string; cell?: unknown; state?: unknown; reason?: unknown };
-  if (candidate.type !== 'cell' || !CELL_KINDS.includes(candidate.cell as CellName)) return undefined;
-  if (candidate.state !== 'started' && candidate.state !== 'finished' && candidate.state !== 'skipped') return undefined;
-  return { cell: candidate.cell as CellName, state: candidate.state, reason: typeof candidate.reason === 'string' ? candidate.reason : undefined };
-}
-
 function text(value: string): vscode.NotebookCellOutput {
   return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(value, 'text/plain')]);
 }
@@ -282,20 +268,20 @@ export class RunView {
   async handle(event: EngineEvent): Promise<void> {
     await this.opened;
     if (this.ended) return;
-    const lifecycle = lifecycleOf(event);
-    if (lifecycle) {
-      this.lifecycleSeen = true;
-      const view = this.views.get(lifecycle.cell);
-      if (!view) return;
-      if (lifecycle.state === 'started') await this.begin(lifecycle.cell);
-      else if (lifecycle.state === 'finished') await this.endCell(view, true, Date.now());
-      else {
-        if (lifecycle.reason) await this.show(view, text(`not run: ${lifecycle.reason}`));
-        await this.endCell(view, undefined, Date.now());
-      }
-      return;
-    }
     switch (event.type) {
+      case 'cell': {
+        // The runtime says when each cell's work starts and ends: from now on only it does.
+        this.lifecycleSeen = true;
+        const view = this.views.get(event.cell);
+        if (!view) return;
+        if (event.state === 'started') await this.begin(event.cell);
+        else if (event.state === 'finished') await this.endCell(view, true, Date.now());
+        else {
+          if (event.reason) await this.show(view, text(`not run: ${event.reason}`));
+          await this.endCell(view, undefined, Date.now());
+        }
+        return;
+      }
       case 'cellOutput': {
         const view = await this.begin(event.cell);
         if (view) await this.show(view, text(event.text));
