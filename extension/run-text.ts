@@ -114,6 +114,20 @@ export function reconstructionRows(modelKind: string | undefined): string[] {
   return ['test inputs', 'reconstructions'];
 }
 
+/** Runs of rows that differ only by a consecutive number at their end, as one: "reconstructions after epochs 1–8". */
+export function compactRows(rows: readonly string[]): string[] {
+  const compact: string[] = [];
+  for (let index = 0; index < rows.length;) {
+    const match = /^(.*\D)(\d+)$/.exec(rows[index]);
+    let end = index;
+    while (match && end + 1 < rows.length && rows[end + 1] === `${match[1]}${Number(match[2]) + end + 1 - index}`) end++;
+    compact.push(match && end - index >= 2 ? `${match[1].replace(/epoch $/, 'epochs ')}${match[2]}–${Number(match[2]) + end - index}` : rows[index]);
+    if (!(match && end - index >= 2)) end = index;
+    index = end + 1;
+  }
+  return compact;
+}
+
 /**
  * The line above an image grid: which checkpoint it shows (the train cell's per-epoch history, or
  * the analysis cells' final model) and what its rows are: as the runtime names them, else as the
@@ -121,7 +135,7 @@ export function reconstructionRows(modelKind: string | undefined): string[] {
  */
 export function gridCaption(image: { cell: CellName; kind: string; epoch: number; rows?: readonly string[] }, modelKind?: string): string {
   const when = image.kind === 'history' ? `after epochs 1–${image.epoch}` : image.cell === 'train' ? `after epoch ${image.epoch}` : `final checkpoint (epoch ${image.epoch})`;
-  if (image.rows && image.rows.length > 0) return wrapLine(`${when} — rows: ${image.rows.join(' · ')}`).join('\n');
+  if (image.rows && image.rows.length > 0) return wrapLine(`${when} — rows: ${compactRows(image.rows).join(' · ')}`).join('\n');
   if (image.kind === 'samples') return `${when} — decoded from random codes z ~ N(0, I)${modelKind === 'cvae' ? ', one row per class' : ''}`;
   return `${when} — rows, repeating: ${reconstructionRows(modelKind).join(', ')}`;
 }

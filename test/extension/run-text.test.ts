@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunSummary } from '../../runtime/protocol';
-import { continuationPlan, epochCount, gridCaption, LINE_WIDTH, notRunLine, stopLine, summaryLines, wrapLine } from '../../extension/run-text';
+import { compactRows, continuationPlan, epochCount, gridCaption, LINE_WIDTH, notRunLine, stopLine, summaryLines, wrapLine } from '../../extension/run-text';
 
 const summary: RunSummary = {
   status: 'completed',
@@ -58,7 +58,9 @@ test('captions say which checkpoint a grid shows and what its rows are, per mode
   assert.match(gridCaption({ cell: 'reconstruct', kind: 'reconstructions', epoch: 5 }, 'masked-ae'), /masked inputs/);
   assert.equal(gridCaption({ cell: 'sample', kind: 'samples', epoch: 5 }, 'cvae'), 'final checkpoint (epoch 5) — decoded from random codes z ~ N(0, I), one row per class');
   // The runtime names the rows itself: those names win, and a long list wraps.
-  assert.equal(gridCaption({ cell: 'train', kind: 'history', epoch: 3, rows: ['test inputs', 'epoch 1', 'epoch 2', 'epoch 3'] }), 'after epochs 1–3 — rows: test inputs · epoch 1 · epoch 2 · epoch 3');
+  assert.equal(gridCaption({ cell: 'train', kind: 'history', epoch: 3, rows: ['test inputs', 'epoch 1', 'epoch 2', 'epoch 3'] }), 'after epochs 1–3 — rows: test inputs · epochs 1–3');
+  assert.deepEqual(compactRows(['test inputs', 'reconstructions after epoch 1', 'reconstructions after epoch 2', 'reconstructions after epoch 3', 'z 7']), ['test inputs', 'reconstructions after epochs 1–3', 'z 7']);
+  assert.deepEqual(compactRows(['epoch 1', 'epoch 2', 'epoch 4']), ['epoch 1', 'epoch 2', 'epoch 4'], 'two in a row, or a gap, stay as they are');
   const long = gridCaption({ cell: 'train', kind: 'history', epoch: 40, rows: ['test inputs', ...Array.from({ length: 40 }, (_, index) => `epoch ${index + 1}`)] });
   for (const line of long.split('\n')) assert.ok(line.length <= 100, line);
 });
