@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { MetricsRecord, RunSummary } from '../../runtime/protocol';
-import { MetricsLog, checkpointFile, epochCheckpointName, findReusableRun, imageFile, newRunDir, newestRunFolder, readMetrics, readRunConfig, readRunOutputsAsync, runFile, writeRunConfig, writeRunOutputs, writeRunSummary } from '../../runtime/run-folder';
+import { MetricsLog, checkpointFile, epochCheckpointName, findReusableRun, imageFile, newRunDir, newestRunFolder, parseMetrics, readMetrics, readRunConfig, readRunOutputsAsync, runFile, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../../runtime/run-folder';
 import type { RunConfig } from '../../runtime/run-folder';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -65,4 +65,21 @@ test('newest run folder, and reuse only of a finished run with the same configur
   assert.equal(findReusableRun(parent, { configHash: 'other', backend: 'wasm', dataDir: '/data' }), undefined);
   writeRunSummary(older, { ...summary, status: 'stopped' });
   assert.equal(findReusableRun(parent, { configHash: 'same', backend: 'wasm', dataDir: '/data' }), undefined, 'a stopped run is never reused');
+});
+
+test('a resume drops the records past its checkpoint; readers count a step or epoch written twice once, the last', () => {
+  const runDir = temporaryDirectory();
+  const log = new MetricsLog(runDir);
+  const train = (step: number, loss: number): MetricsRecord => ({ kind: 'train', epoch: Math.ceil(step / 10), step, time: 't', loss, reconstruction: loss, lr: 1e-3 });
+  const epoch = (number: number, loss: number): MetricsRecord => ({ kind: 'epoch', epoch: number, step: 10 * number, time: 't', units: 'nats', train: { loss, reconstruction: loss }, samplesPerSecond: 1, tensors: 1 });
+  // Epoch 1 checkpointed; epoch 2 recorded, then killed before its checkpoint; a step of epoch 3 too.
+  for (const record of [train(5, 9), train(10, 8), epoch(1, 8), train(15, 7), train(20, 6), epoch(2, 6), train(25, 5)]) log.append(record);
+  log.close();
+  assert.equal(truncateMetrics(runDir, { epoch: 1, globalStep: 10 }), 4);
+  assert.deepEqual(readMetrics(runDir), [train(5, 9), train(10, 8), epoch(1, 8)]);
+  assert.equal(truncateMetrics(runDir, { epoch: 1, globalStep: 10 }), 0, 'nothing more to drop');
+
+  // A folder written before resumes dropped anything: the later record of a step or epoch wins, in its place.
+  const older = [train(5, 9), epoch(1, 8), { kind: 'resume', epoch: 0, step: 0, time: 't', batch: 0 } as MetricsRecord, train(5, 4), epoch(1, 3)];
+  assert.deepEqual(parseMetrics(older.map((record) => JSON.stringify(record)).join('\n')), older.slice(2));
 });

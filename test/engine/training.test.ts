@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -138,6 +138,31 @@ test('a diverging loss stops the run with a clear message and keeps the last goo
   const kept = loadCheckpoint(path.join(result.runDir, 'checkpoints', 'last.ckpt'));
   assert.equal(kept.position.epoch, 1, 'the checkpoint of the last good epoch is kept');
   for (const weight of kept.weights) assert.ok(weight.values.every(Number.isFinite), 'the kept checkpoint holds finite weights');
+});
+
+test('a diverging loss never calls a damaged checkpoint the last good one', async () => {
+  const directory = temporaryDirectory();
+  const file = tinyExperiment(directory, { epochs: 3, train: 'optimizer: sgd\nlr: 1e-3\nschedule: step\nstep_size: 1\ngamma: 1e7' });
+  let damaged = false;
+  let runDir = '';
+  const result = await runExperiment({
+    file,
+    outDir: path.join(directory, 'runs'),
+    onEvent: (event) => {
+      // After epoch 1's checkpoint is written (its grids follow it), damage it on disk.
+      if (event.type === 'runFolder') runDir = event.runDir;
+      if (event.type === 'image' && event.epoch === 1 && !damaged) {
+        const last = path.join(runDir, 'checkpoints', 'last.ckpt');
+        const bytes = readFileSync(last);
+        bytes[bytes.length >> 1] ^= 0xff;
+        writeFileSync(last, bytes);
+        damaged = true;
+      }
+    },
+  });
+  assert.equal(result.status, 'diverged');
+  assert.doesNotMatch(result.summary.message!, /last good checkpoint/);
+  assert.ok(result.summary.message!.includes(`there is no good checkpoint (${path.join(result.runDir, 'checkpoints', 'last.ckpt')}: checksum mismatch (the file is damaged))`), result.summary.message);
 });
 
 const baseConfig: TrainConfig = { epochs: 1, optimizer: 'adam', lr: 0.1, betas: [0.9, 0.999], epsilon: 1e-8, weight_decay: 0, schedule: 'constant', step_size: 1, gamma: 0.1, min_lr: 0, warmup_steps: 0, checkpoint_every: 0, validate: true, log_every: 50 };
