@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up what the integration tests need, into git-ignored folders (VSCODE-TESTING.md):
+# Sets up what the integration tests need, into git-ignored folders:
 # Node 24 from npm (code-server's install needs it), code-server itself, and Debian's Chromium.
 # Idempotent: a second run only checks. Prints one line and exits 1 when something needs root.
 set -euo pipefail

@@ -1,5 +1,5 @@
 // Runs the extension's integration tests inside a real VS Code: code-server from npm, driven by
-// Debian's Chromium through playwright-core (../shared/docs/VSCODE-TESTING.md). Two instances:
+// Debian's Chromium through playwright-core (the VS Code test packages download from hosts CI cannot reach). Two instances:
 // one trusting the workspace (the main suite), one not (the untrusted-workspace suite).
 // Screenshots land in artifacts/vscode/. scripts/setup-code-server.sh installs what this needs.
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * One measurement of our training throughput: a model from BACKENDS.md on one backend, batch 128,
+ * One measurement of our training throughput: one of the benchmark VAEs on one backend, batch 128,
  * Adam, random inputs, the same step the engine runs (gradients, update, loss read back).
  * Prints one JSON line, with the model's floating-point operations per training sample.
  * `--peak` instead measures the machine: SGEMM through the native addon on every core, and the
@@ -20,7 +20,7 @@ import { trainingStep } from '../../runtime/train/step';
 import { Optimizer } from '../../runtime/train/optimizers';
 import { loadAddon } from '../../runtime/backends/native/addon';
 
-/** `conv` is BACKENDS.md's conv VAE as written there (3×3, our default kernel); `conv-k4` the common 4×4 variant. */
+/** `conv` is the benchmark conv VAE with 3×3 kernels (our default); `conv-k4` the common 4×4 variant. */
 const MODELS = {
   mlp: ['dense 400 relu'],
   conv: ['conv 32 s2 relu', 'conv 64 s2 relu'],

@@ -1,8 +1,8 @@
-"""PyTorch training throughput of the two benchmark models (BACKENDS.md), for side-by-side ratios.
+"""PyTorch training throughput of the two benchmark models (the same as bench/throughput/ours.ts), for side-by-side ratios.
 
 MLP VAE: 784-400-(20,20)-400-784. Conv VAE ("conv"): conv 32 s2, conv 64 s2 with 3×3 kernels, 16-d
 latent, mirrored transposed convs; "conv-k4" the same with 4×4 kernels. Batch 128, Adam, random inputs in [0, 1). Prints one JSON line.
-Run with OPENBLAS_NUM_THREADS=1 and 2 torch threads (BACKENDS.md: otherwise the pools fight).
+Run with OPENBLAS_NUM_THREADS=1 and 2 torch threads: otherwise OpenBLAS's and torch's thread pools fight over the cores.
 """
 import json, resource, sys, time
 import torch

@@ -8,7 +8,7 @@
  * machine's SGEMM peak on every core, measured first through the native addon.
  *
  * PyTorch runs where `python3 -c "import torch"` works (Debian: python3-torch, with
- * libopenblas0-pthread), with OPENBLAS_NUM_THREADS=1 and 2 torch threads (BACKENDS.md).
+ * libopenblas0-pthread), with OPENBLAS_NUM_THREADS=1 and 2 torch threads (so the two thread pools do not fight).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

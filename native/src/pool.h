@@ -1,6 +1,6 @@
 // The addon's own threads. BLAS runs single-threaded inside each of them, so that the process
 // never has more busy threads than the policy allows: OpenBLAS's own workers spin after a call and
-// took the second core from V8 and from our loops (BACKENDS.md). The calling (JavaScript) thread
+// took the second core from V8 and from our loops (measured on 2 cores). The calling (JavaScript) thread
 // always takes the first share of the work; workers sleep on a condition variable between calls
 // (spinning for the next kernel measured no faster here, and would take a core from V8).
 #pragma once

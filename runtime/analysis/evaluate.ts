@@ -18,7 +18,7 @@ export function dataIsBinary(data: DataConfig): boolean {
   return data.binarize !== 'none' || data.dataset === 'sprites';
 }
 
-/** Units of the loss: nats where the objective is a true negative log-likelihood (MODELS.md). */
+/** Units of the loss: nats where the objective is a true negative log-likelihood (README, `model`: units). */
 export function lossUnits(data: DataConfig, model: ModelConfig): LossUnits {
   // A weighted regularizer (sparsity, β ≠ 1, capacity) makes the objective a loss, not an NLL.
   if (model.kind === 'sparse-ae' || (model.kind === 'beta-vae' && (model.beta !== 1 || model.capacity))) return 'loss';

@@ -1,7 +1,7 @@
 /**
  * Trust, then verify: a backend other than `cpu` is used only after one training step of the
  * experiment's own model (its layers, its shapes, a few examples) gives the same loss and gradients
- * as the pure-JS `cpu` reference. A silent kernel bug (BACKENDS.md: WebGPU's split-K matmul) shows
+ * as the pure-JS `cpu` reference. A silent kernel bug (TF.js 4.22's WebGPU split-K matmul) shows
  * up only at the shapes a model really has, so a toy model would not do. The verdict is cached per
  * backend, device, library version and model.
  */

@@ -2,5 +2,5 @@
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
-/** What `auto` tries, in order (DESIGN.md, Backends). */
+/** What `auto` tries, in order (README, Backends). */
 export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'native', 'wasm', 'cpu'];

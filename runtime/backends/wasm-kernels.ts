@@ -3,7 +3,7 @@
  * wasm's XNNPACK convolution or matmul plus a plain loop over the wasm heap. Each is checked
  * against the cpu backend in test/engine/backend.test.ts.
  *
- * Measured on the conv VAE of BACKENDS.md (batch 128, 4×4 filters, 2 cores): the stock
+ * Measured on the benchmark conv VAE (bench/throughput, batch 128, 4×4 filters, 2 cores): the stock
  * Conv2DBackpropInput, a naive C++ loop, took 236 ms per call for [128,7,7,64] → [128,14,14,32],
  * two thirds of the training step; as a sub-pixel convolution it takes about 1.4× a forward conv.
  */

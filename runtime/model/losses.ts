@@ -1,7 +1,7 @@
 /**
  * Loss terms, per example. The reconstruction term is a negative log-likelihood (or, for
  * smooth-L1, a loss) summed over the elements of an example and the KL is summed over latent
- * dimensions (MODELS.md: a mean beside a summed KL would be a hidden β). Plain AEs use the same
+ * dimensions (a mean beside a summed KL would be a hidden β). Plain AEs use the same
  * per-example sums, so every kind's numbers compare with a VAE's reconstruction term.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -34,7 +34,7 @@ describe('datasets from ../shared/data (checked by structure, no download)', () 
     // The first training digit of MNIST is a 5, the first test digit a 7.
     assert.equal(dataset.train.labels[0], 5);
     assert.equal(dataset.test.labels[0], 7);
-    // The uncompressed training images hash to the official file's MD5 (SOURCES.md).
+    // The uncompressed training images hash to the official uncompressed file's MD5 (the .gz wrapper may differ).
     const header = Buffer.alloc(16);
     header.writeUInt32BE(2051, 0);
     header.writeUInt32BE(60000, 4);

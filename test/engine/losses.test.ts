@@ -1,6 +1,6 @@
 /**
  * Every reconstruction term and every regularizer, checked against an independent float64
- * computation (written from the formulas in MODELS.md, not from our code): the value, and the
+ * computation (written from the published formulas, not from our code): the value, and the
  * gradient against central differences, to 1e-5 relative.
  */
 import assert from 'node:assert/strict';
