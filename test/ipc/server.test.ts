@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -8,6 +8,7 @@ import { tinyExperiment } from '../helpers/experiments';
 import { Client, SERVER as server } from '../helpers/runtime-client';
 import { temporaryDirectory } from '../helpers/temp';
 
+const root = path.resolve(__dirname, '..', '..');
 let client: Client;
 /** Where the experiments' files are: outside the runs folder, as a workspace's notebooks are. */
 const workspace = temporaryDirectory();
@@ -61,6 +62,10 @@ test('the forked runtime initializes, runs a real experiment, streams its events
   assert.equal(events.filter((event) => event.type === 'metrics').length, 2);
   assert.ok(events.some((event) => event.type === 'image'));
   assert.ok(events.some((event) => event.type === 'cellOutput'));
+  const cells = events.flatMap((event) => (event.type === 'cell' ? [`${event.cell} ${event.state}`] : []));
+  assert.deepEqual(cells, ['data started', 'data finished', 'model started', 'model finished', 'train started', 'train finished', 'evaluate started', 'evaluate finished', 'reconstruct started', 'reconstruct finished'], 'each cell says when its own work starts and ends');
+  const history = events.filter((event) => event.type === 'image' && event.kind === 'history');
+  assert.deepEqual(history.map((event) => event.type === 'image' && event.rows), [['test inputs', 'reconstructions after epoch 1'], ['test inputs', 'reconstructions after epoch 1', 'reconstructions after epoch 2']]);
 });
 
 test('cancel stops a run within a batch and the run answers where it stopped', async () => {
@@ -127,6 +132,30 @@ test('errors repeat at most a bounded part of what a request sent', async () => 
   assert.ok(longPath.error.message.length < 1000, `${longPath.error.message.length} characters`);
   const longType = await client.send({ type: huge });
   assert.ok(!longType.ok && longType.error.message.length < 1000, `${longType.ok ? '' : longType.error.message.length} characters`);
+});
+
+test('a run folder another process trains into is refused, naming the holder', async () => {
+  const out = path.join(runsRoot, 'held');
+  const trainer = spawn(process.execPath, [path.join(root, 'bin', 'aexp.js'), 'run', tinyExperiment(workspace, { epochs: 30, name: 'held' }), '--out', out], { stdio: 'ignore' });
+  try {
+    const runDir = () => (existsSync(out) ? readdirSync(out).map((name) => path.join(out, name))[0] : undefined);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const metrics = runDir() && path.join(runDir()!, 'metrics.jsonl');
+        if (metrics && existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"kind":"epoch"')) resolve();
+        else if (trainer.exitCode !== null) reject(new Error('the trainer exited'));
+        else return;
+        clearInterval(timer);
+      }, 50);
+    });
+    const refused = await client.request({ type: 'run', runId: 'held', file: path.join(workspace, 'held.aexp'), resume: runDir() });
+    assert.ok(!refused.ok);
+    assert.equal(refused.error.name, 'RunLockedError');
+    assert.match(refused.error.message, new RegExp(`is in use by pid ${trainer.pid} on host \\S+ since \\S+ \\(heartbeat \\d+ s ago\\)$`));
+    assert.ok(!client.notifications.some((message) => message.type === 'event' && message.runId === 'held' && message.event.type === 'runFolder'), 'the refused run never took the folder');
+  } finally {
+    trainer.kill('SIGKILL');
+  }
 });
 
 test('shutdown during a run: the run checkpoints and reports why before the process exits', async () => {
