@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
@@ -86,10 +87,16 @@ test('a run killed before its first checkpoint says so on --resume, in one line'
   const killed = cli(['run', file, '--out', out], { AEXP_TEST_KILL_AT: 'step:10' });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   const runDir = onlyRunDir(out);
+  // What a process killed while writing its first checkpoint leaves: a temporary file of a dead pid on this host.
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const leftover = path.join(runDir, 'checkpoints', `.last.ckpt~${encodeURIComponent(hostname()).replace(/~/g, '%7E')}~${dead}.tmp`);
+  mkdirSync(path.dirname(leftover), { recursive: true });
+  writeFileSync(leftover, 'half a checkpoint');
   const resumed = cli(['run', '--resume', runDir]);
   assert.equal(resumed.status, 1, resumed.stderr);
   assert.equal(lines(resumed.stderr).length, 1, resumed.stderr);
   assert.equal(resumed.stderr.trim(), `aexp: ${runDir}: this run was stopped before its first checkpoint was written (nothing to resume); start it again with aexp run ${file}`);
+  assert.ok(!existsSync(leftover), 'the resume swept the dead writer\'s temporary file');
 });
 
 test('a resume that fails (a damaged checkpoint, a changed model) rewrites nothing and says why in one line naming the file', () => {
