@@ -2,6 +2,11 @@
  * One run of an experiment, start to end: reads and checks it, loads the data, chooses and checks
  * the backend, builds the model, trains (or reuses or resumes a run folder), analyses and writes
  * the run folder. Both front ends (the CLI and the IPC server) call runExperiment.
+ *
+ * A run folder is locked (run-lock.ts) from the moment it is created or chosen until the run ends;
+ * a resume checks everything it reads (checkpoint, snapshot, model shapes) before it writes
+ * anything, then drops the metrics a killed process wrote past its checkpoint. Each cell's work
+ * is announced by `cell` events (started, finished, or skipped with the reason).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
