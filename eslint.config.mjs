@@ -44,4 +44,20 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // Browser code (notebook renderers, panels): it runs in a webview, where neither the editor's API
+    // nor Node exists. It knows the host only through the protocol modules, and only their types.
+    files: ['webview/**/*.ts'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', getComputedStyle: 'readonly', URL: 'readonly', Blob: 'readonly', MutationObserver: 'readonly' } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'webview/ runs in a browser: talk to the extension through extension/renderer-protocol.ts.' }],
+        patterns: [
+          { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'worker_threads'], message: 'webview/ runs in a browser: no Node modules.' },
+          { group: ['**/extension/*', '!**/extension/renderer-protocol', '**/runtime/*', '!**/runtime/protocol'], message: 'webview/ may import only the protocol modules (extension/renderer-protocol, runtime/protocol), and only their types.' },
+          { group: ['**/extension/renderer-protocol', '**/runtime/protocol'], allowTypeImports: true, message: 'protocol modules are imported with `import type` only.' },
+        ],
+      }],
+    },
+  },
 );

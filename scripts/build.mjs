@@ -34,6 +34,20 @@ await esbuild.build({
   external: ['vscode'],
 });
 
+// Browser code: the notebook renderers are ES modules (VS Code loads them with import()).
+await esbuild.build({
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'esm',
+  logLevel: 'warning',
+  entryPoints: { chart: 'webview/chart/renderer.ts' },
+  outdir: path.join(root, 'dist', 'webview'),
+  sourcemap: true,
+  minify: true,
+});
+
 // Integration tests that run inside VS Code (scripts/test-vscode.mjs loads them there).
 const suites = readdirSync(path.join(root, 'test', 'vscode')).filter((name) => name.endsWith('.ts')).map((name) => `test/vscode/${name}`);
 await esbuild.build({

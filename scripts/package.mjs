@@ -51,7 +51,7 @@ for (const target of targets) {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
   for (const name of ['package.json', 'README.md', '.vscodeignore', 'media']) cpSync(path.join(root, name), path.join(stage, name), { recursive: true });
-  for (const part of ['extension', 'runtime', 'native']) {
+  for (const part of ['extension', 'runtime', 'native', 'webview']) {
     if (existsSync(path.join(root, 'dist', part))) cpSync(path.join(root, 'dist', part), path.join(stage, 'dist', part), { recursive: true, filter: withoutMaps });
   }
   // The native addon is built here, for this machine's platform: only that package carries it.

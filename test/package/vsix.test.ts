@@ -29,7 +29,7 @@ test('npm run package builds a bundled .vsix whose runtime trains on its own, on
   const extension = path.join(unpacked, 'extension');
   const files = readdirSync(extension, { recursive: true }).map(String);
   const addon = existsSync(path.join(root, 'dist', 'native', 'latent_lab_native.node')) ? ['dist/native/latent_lab_native.node'] : [];
-  for (const expected of ['package.json', 'dist/extension/extension.js', 'dist/runtime/server.js', 'dist/runtime/cli.js', 'dist/runtime/tfjs-backend-wasm-simd.wasm', `dist/webgpu/dist/${target}/dawn.node`, ...addon]) {
+  for (const expected of ['package.json', 'dist/extension/extension.js', 'dist/runtime/server.js', 'dist/runtime/cli.js', 'dist/runtime/tfjs-backend-wasm-simd.wasm', 'dist/webview/chart.js', `dist/webgpu/dist/${target}/dawn.node`, ...addon]) {
     assert.ok(files.includes(expected), `${expected} is in the package`);
   }
   assert.ok(!files.some((file) => file.includes('node_modules') || file.endsWith('.map') || file.startsWith('test') || file.startsWith('dist/bench')), 'no node_modules, source maps, tests or benchmarks');

@@ -1,0 +1,65 @@
+/**
+ * What the extension host and the notebook renderers (webview/) say to each other: the training
+ * chart's output item (a snapshot that draws alone, e.g. when a notebook reopens) and the messages
+ * that patch it while a run goes on. Types only: both sides `import type` it, and each checks what
+ * it receives before using it. The renderer speaks first (`ready`, saying how far its chart is);
+ * the host sends a chart nothing before that.
+ */
+import type { LossUnits } from '../runtime/protocol';
+
+/** A loss and its terms, per example, in the run's units; `kl` only for variational kinds. */
+export interface LossTerms {
+  loss: number;
+  reconstruction: number;
+  kl?: number;
+}
+
+/** One logged training step (the runtime logs every `log_every` steps). */
+export interface StepPoint extends LossTerms {
+  /** Optimizer steps taken so far. */
+  step: number;
+  /** 1-based epoch this step belongs to. */
+  epoch: number;
+  /** Wall-clock seconds since the run's first record. */
+  seconds: number;
+  lr: number;
+}
+
+/** One finished epoch: the means over its training batches and the test split's evaluation. */
+export interface EpochPoint {
+  epoch: number;
+  /** Optimizer steps taken when the epoch ended. */
+  step: number;
+  seconds: number;
+  train: LossTerms;
+  test?: LossTerms;
+}
+
+/** The chart's output item (`application/vnd.latent-lab.chart+json`). */
+export interface ChartSnapshot {
+  version: 1;
+  /** Which run's chart this is: messages name it. */
+  chartId: string;
+  /** Unknown until the first epoch ends. */
+  units?: LossUnits;
+  steps: StepPoint[];
+  epochs: EpochPoint[];
+  /** Steps at which the run was resumed from a checkpoint (drawn as markers). */
+  resumes: number[];
+  /** The host is still training this run: deltas will come by message. */
+  live: boolean;
+}
+
+/**
+ * Host → renderer. Points extend the chart's series; a point whose step (or epoch) is not after
+ * the last one the chart has replaces it and every point after it (a resumed run goes on from its
+ * checkpoint, and what was logged past that checkpoint is gone).
+ */
+export type HostMessage =
+  | { type: 'append'; chartId: string; units?: LossUnits; steps: StepPoint[]; epochs: EpochPoint[]; resumes: number[] }
+  | { type: 'ended'; chartId: string };
+
+/** Renderer → host. */
+export type RendererMessage =
+  /** A chart is on screen, holding points up to this step and epoch: the host answers with what it lacks. */
+  { type: 'ready'; chartId: string; step: number; epoch: number };

@@ -1,0 +1,176 @@
+/**
+ * The training chart's renderer in a real browser (Debian's Chromium through playwright-core),
+ * loading the built bundle (dist/webview/chart.js) as VS Code does, with a stand-in for the
+ * renderer context that records what the renderer posts and delivers what the test sends.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { ChartSnapshot, EpochPoint, HostMessage, RendererMessage, StepPoint } from '../../extension/renderer-protocol';
+
+const root = path.resolve(__dirname, '..', '..');
+const bundle = path.join(root, 'dist', 'webview', 'chart.js');
+const CHROMIUM = '/usr/bin/chromium';
+
+/** What the page offers the test (see PAGE). */
+interface Harness {
+  render(snapshot: unknown): void;
+  receive(message: unknown): void;
+  sent: unknown[];
+  root(): { dataset: Record<string, string | undefined> } | null;
+  pixels(): string;
+  canvases(): { clientWidth: number }[];
+}
+/** Only called inside page.evaluate: the page's own global of that name answers there. */
+const harness = () => (globalThis as unknown as { harness: () => Harness }).harness();
+
+const PAGE = `<!doctype html><html><head><meta charset="utf-8"></head>
+<body style="margin:0; width:800px; --vscode-foreground:#333; --vscode-charts-blue:#1a85ff; --vscode-charts-orange:#d18616">
+<div id="output"></div>
+<script type="module">
+import { activate } from '/chart.js';
+const listeners = [];
+const sent = [];
+const context = {
+  postMessage: (message) => sent.push(message),
+  onDidReceiveMessage: (listener) => { listeners.push(listener); return { dispose() {} }; },
+  setState() {}, getState() { return undefined; }, workspace: { isTrusted: true }, settings: { lineLimit: 30 },
+};
+const renderer = await activate(context);
+const element = document.getElementById('output');
+let renders = 0;
+const item = (json) => ({ id: 'output-1', mime: 'application/vnd.latent-lab.chart+json', metadata: {}, json: () => json, text: () => JSON.stringify(json), data: () => new TextEncoder().encode(JSON.stringify(json)), blob: () => new Blob([JSON.stringify(json)]) });
+const api = {
+  render: (snapshot) => { renders++; renderer.renderOutputItem(item(snapshot), element, new AbortController().signal); },
+  receive: (message) => listeners.forEach((listener) => listener(message)),
+  sent,
+  root: () => element.querySelector('.latent-lab-chart'),
+  pixels: () => element.querySelector('canvas').toDataURL(),
+  canvases: () => [...document.querySelectorAll('canvas')],
+};
+window.harness = () => api;
+window.loaded = true;
+</script></body></html>`;
+
+let browser: Browser | undefined;
+let page: Page;
+let server: ReturnType<typeof createServer>;
+let skip: string | undefined;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    skip = `${CHROMIUM} is not installed (Debian's chromium package): the renderer tests need a browser`;
+    return;
+  }
+  assert.ok(existsSync(bundle), `${bundle} is missing: run node scripts/build.mjs first`);
+  server = createServer((request, response) => {
+    if (request.url === '/chart.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(bundle));
+    else response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  page = await browser.newPage({ viewport: { width: 800, height: 500 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  await page.waitForFunction(() => (globalThis as unknown as { loaded?: boolean }).loaded === true, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the page did not load the renderer: ${errors.join('; ')}`));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+function step(at: number, loss = 100 - at / 10): StepPoint {
+  return { step: at, epoch: Math.floor((at - 1) / 100) + 1, seconds: at / 50, loss, reconstruction: loss * 0.9, kl: loss * 0.1, lr: 1e-3 };
+}
+
+function epoch(number: number, loss: number): EpochPoint {
+  return { epoch: number, step: number * 100, seconds: number * 2, train: { loss, reconstruction: loss * 0.9, kl: loss * 0.1 }, test: { loss: loss + 1, reconstruction: loss * 0.9, kl: loss * 0.1 + 1 } };
+}
+
+function snapshot(chartId: string, steps: StepPoint[], epochs: EpochPoint[] = [], live = true): ChartSnapshot {
+  return { version: 1, chartId, units: 'nats', steps, epochs, resumes: [], live };
+}
+
+const dataset = () => page.evaluate(() => ({ ...(harness().root()?.dataset ?? {}) }));
+
+test('the chart says it is ready, draws N points after N updates, and a newer snapshot patches the same element', async (context) => {
+  if (skip) return context.skip(skip);
+  await page.evaluate((value) => harness().render(value), snapshot('run-a', []));
+  const sent = await page.evaluate(() => harness().sent as RendererMessage[]);
+  assert.deepEqual(sent.at(-1), { type: 'ready', chartId: 'run-a', step: 0, epoch: 0 });
+  await page.evaluate(() => {
+    harness().root()!.dataset.mark = 'first';
+  });
+  const updates = 60;
+  for (let at = 1; at <= updates; at++) {
+    const message: HostMessage = { type: 'append', chartId: 'run-a', steps: [step(at)], epochs: [], resumes: [] };
+    await page.evaluate((value) => harness().receive(value), message);
+  }
+  // Another run's points, and a message that does not check out, are not drawn.
+  await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-b', steps: [step(61)], epochs: [], resumes: [] });
+  await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-a', steps: [{ ...step(61), loss: 'much' }], epochs: [], resumes: [] });
+  assert.equal((await dataset()).drawnSteps, String(updates));
+  assert.equal((await dataset()).steps, String(updates));
+
+  await page.evaluate((value) => harness().render(value), snapshot('run-a', Array.from({ length: 60 }, (_, index) => step(index + 1)), [epoch(1, 95)]));
+  const patched = await dataset();
+  assert.equal(patched.mark, 'first', 'the chart element was built again');
+  assert.equal(patched.steps, String(updates));
+  assert.equal(patched.epochs, '1');
+  assert.equal(await page.evaluate(() => harness().canvases().length), 1);
+});
+
+test('toggling a series from the legend changes the canvas, and toggling it back restores it', async (context) => {
+  if (skip) return context.skip(skip);
+  await page.evaluate((value) => harness().render(value), snapshot('run-toggle', Array.from({ length: 200 }, (_, index) => step(index + 1)), [epoch(1, 90), epoch(2, 80)], false));
+  const before = await page.evaluate(() => harness().pixels());
+  const button = page.locator('button[data-series="step-loss"]');
+  assert.equal(await button.getAttribute('aria-pressed'), 'true');
+  await button.click();
+  assert.equal(await button.getAttribute('aria-pressed'), 'false');
+  const hidden = await page.evaluate(() => harness().pixels());
+  assert.notEqual(hidden, before, 'hiding the per-step loss left the canvas as it was');
+  await button.click();
+  assert.equal(await page.evaluate(() => harness().pixels()), before);
+});
+
+test('log scale is refused while a value is not positive, and taken back when one arrives', async (context) => {
+  if (skip) return context.skip(skip);
+  const checkbox = page.getByLabel('log scale');
+  // A Gaussian likelihood's loss in nats can be negative.
+  await page.evaluate((value) => harness().render(value), snapshot('run-negative', [step(1, 3), step(2, -2), step(3, -4)]));
+  assert.equal(await checkbox.isDisabled(), true);
+  assert.match(await page.locator('.latent-lab-chart .note').innerText(), /log scale off: some values are ≤ 0/);
+  assert.equal((await dataset()).yScale, 'linear');
+
+  await page.evaluate((value) => harness().render(value), snapshot('run-positive', [step(1, 3), step(2, 2), step(3, 1)]));
+  assert.equal(await checkbox.isDisabled(), false);
+  assert.equal(await page.locator('.latent-lab-chart .note').innerText(), '');
+  await checkbox.check();
+  assert.equal((await dataset()).yScale, 'logarithmic');
+  await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-positive', steps: [step(4, 0)], epochs: [], resumes: [] } satisfies HostMessage);
+  assert.equal((await dataset()).yScale, 'linear');
+  assert.equal(await checkbox.isChecked(), false);
+  assert.equal(await checkbox.isDisabled(), true);
+});
+
+test('20k points per series are kept in full and drawn thinned to about the canvas width; a resumed run replaces what it undid', async (context) => {
+  if (skip) return context.skip(skip);
+  const count = 20_000;
+  await page.evaluate((value) => harness().render(value), snapshot('run-long', Array.from({ length: count }, (_, index) => step(index + 1, 10 + Math.sin(index)))));
+  const long = await dataset();
+  assert.equal(long.steps, String(count));
+  const width = await page.evaluate(() => harness().canvases()[0].clientWidth);
+  assert.ok(Number(long.drawnSteps) <= width * 4, `${long.drawnSteps} points drawn on a canvas ${width} pixels wide`);
+  assert.ok(Number(long.drawnSteps) >= width, `${long.drawnSteps} points drawn on a canvas ${width} pixels wide`);
+  // Resumed from the checkpoint at step 15000: what was logged after it is gone.
+  await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-long', steps: [step(15_001)], epochs: [], resumes: [15_000] } satisfies HostMessage);
+  assert.equal((await dataset()).steps, '15001');
+});

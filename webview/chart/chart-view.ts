@@ -1,0 +1,284 @@
+/**
+ * One training chart in one output element: built once, then patched (new arrays assigned,
+ * `update('none')`), so the element and its canvas stay the same for the whole run and the height
+ * never changes. The legend is HTML (buttons that toggle series, reachable by keyboard); colours
+ * come from the theme's `--vscode-*` variables and follow a theme change.
+ */
+import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+import type { ChartDataset, Plugin } from 'chart.js';
+import zoomPlugin from 'chartjs-plugin-zoom';
+import type { ChartSnapshot, HostMessage } from '../../extension/renderer-protocol';
+import type { Point, SeriesSpec, XAxis } from './series';
+import { History, SERIES, smooth, thin, toCsv } from './series';
+import { CHART_STYLE } from './style';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, zoomPlugin);
+
+/** The whole output's height in CSS pixels: fixed, so that the notebook never jumps. */
+export const CHART_HEIGHT = 360;
+
+const THEME_COLOURS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+const FALLBACK_COLOURS = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
+const X_TITLES: Record<XAxis, string> = { step: 'step', epoch: 'epoch', seconds: 'wall time (s)' };
+
+function cssVariable(name: string, fallback: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+/** Enough digits to tell two values apart in a tooltip, without a float's noise. */
+function exact(value: number): string {
+  return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e6 ? String(Number(value.toPrecision(7))) : value.toExponential(6);
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const created = Object.assign(document.createElement(tag), properties);
+  created.append(...children);
+  return created;
+}
+
+/** Vertical dashed lines where a run was resumed from its checkpoint. */
+function resumeMarkers(marks: () => number[], colour: () => string): Plugin<'line'> {
+  return {
+    id: 'latentLabResumes',
+    afterDatasetsDraw(chart) {
+      const { ctx, chartArea, scales } = chart;
+      ctx.save();
+      ctx.strokeStyle = colour();
+      ctx.setLineDash([4, 4]);
+      for (const mark of marks()) {
+        const x = scales.x.getPixelForValue(mark);
+        if (x < chartArea.left || x > chartArea.right) continue;
+        ctx.beginPath();
+        ctx.moveTo(x, chartArea.top);
+        ctx.lineTo(x, chartArea.bottom);
+        ctx.stroke();
+      }
+      ctx.restore();
+    },
+  };
+}
+
+type LineDataset = ChartDataset<'line', Point[]>;
+
+export class ChartView {
+  readonly root: HTMLDivElement;
+  private history = new History();
+  private chartId = '';
+  private readonly chart: Chart<'line', Point[]>;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly legend: HTMLDivElement;
+  private readonly buttons = new Map<string, HTMLButtonElement>();
+  private readonly datasets = new Map<string, { smoothed: LineDataset; raw?: LineDataset }>();
+  private readonly hidden = new Set(SERIES.filter((spec) => !spec.shownAtFirst).map((spec) => spec.id));
+  private readonly logScale: HTMLInputElement;
+  private readonly logNote: HTMLSpanElement;
+  private readonly smoothing: HTMLInputElement;
+  private readonly smoothingValue: HTMLSpanElement;
+  private readonly xAxis: HTMLSelectElement;
+  private readonly themeWatch: MutationObserver;
+
+  constructor(host: HTMLElement) {
+    this.root = element('div', { className: 'latent-lab-chart' });
+    this.root.style.height = `${CHART_HEIGHT}px`;
+    this.root.append(element('style', { textContent: CHART_STYLE }));
+
+    this.xAxis = element('select', { title: 'x axis' }, ...(['step', 'epoch', 'seconds'] as const).map((value) => element('option', { value, textContent: X_TITLES[value] })));
+    this.xAxis.setAttribute('aria-label', 'x axis');
+    this.xAxis.addEventListener('change', () => {
+      this.history.x = this.xAxis.value as XAxis;
+      this.chart.resetZoom('none');
+      this.redraw();
+    });
+    this.smoothing = element('input', { type: 'range', min: '0', max: '0.99', step: '0.01', value: '0.6' });
+    this.smoothing.setAttribute('aria-label', 'smoothing');
+    this.smoothingValue = element('span', { className: 'value' });
+    this.smoothing.addEventListener('input', () => this.redraw());
+    this.logScale = element('input', { type: 'checkbox' });
+    this.logScale.setAttribute('aria-label', 'log scale');
+    this.logScale.addEventListener('change', () => this.redraw());
+    this.logNote = element('span', { className: 'note' });
+    const resetZoom = element('button', { textContent: 'Reset zoom', title: 'Back to the whole history (Ctrl+wheel zooms, Shift+drag zooms to a box, drag pans)' });
+    resetZoom.addEventListener('click', () => this.chart.resetZoom('none'));
+    const png = element('button', { textContent: 'PNG', title: 'Save the chart as an image' });
+    png.addEventListener('click', () => this.download(this.chart.toBase64Image('image/png'), 'training-chart.png'));
+    const csv = element('button', { textContent: 'CSV', title: 'Save every logged value as CSV' });
+    csv.addEventListener('click', () => this.download(URL.createObjectURL(new Blob([toCsv(this.history)], { type: 'text/csv' })), 'training-metrics.csv'));
+
+    const toolbar = element('div', { className: 'toolbar' },
+      element('label', {}, 'x ', this.xAxis),
+      element('label', {}, 'smoothing ', this.smoothing, this.smoothingValue),
+      element('label', {}, this.logScale, ' log y'),
+      this.logNote,
+      element('span', { className: 'spacer' }),
+      resetZoom, png, csv,
+    );
+    this.legend = element('div', { className: 'legend', role: 'group' });
+    this.legend.setAttribute('aria-label', 'series');
+    for (const spec of SERIES) this.legend.append(this.legendButton(spec));
+    this.canvas = element('canvas');
+    this.root.append(toolbar, this.legend, element('div', { className: 'plot' }, this.canvas));
+    host.replaceChildren(this.root);
+
+    for (const spec of SERIES) {
+      const smoothed: LineDataset = { label: spec.label, data: [], yAxisID: spec.rightAxis ? 'lr' : 'y', borderWidth: spec.per === 'epoch' ? 2 : 1.5, pointRadius: spec.per === 'epoch' ? 3 : 0, tension: 0 };
+      // The raw per-step loss stays visible, faint, behind its smoothed line (as TensorBoard draws it).
+      const raw: LineDataset | undefined = spec.per === 'step' && !spec.rightAxis ? { label: `${spec.label}, unsmoothed`, data: [], yAxisID: 'y', borderWidth: 1, pointRadius: 0 } : undefined;
+      this.datasets.set(spec.id, { smoothed, ...(raw ? { raw } : {}) });
+    }
+    this.chart = new Chart<'line', Point[]>(this.canvas, {
+      type: 'line',
+      data: { datasets: [...this.datasets.values()].flatMap(({ smoothed, raw }) => (raw ? [raw, smoothed] : [smoothed])) },
+      options: {
+        animation: false,
+        parsing: false,
+        normalized: true,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'step' } },
+          y: { type: 'linear', title: { display: true, text: 'loss' } },
+          lr: { type: 'linear', position: 'right', display: 'auto', title: { display: true, text: 'learning rate' }, grid: { drawOnChartArea: false } },
+        },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              title: (items) => (items[0] ? `${X_TITLES[this.history.x]} ${exact(items[0].parsed.x ?? 0)}` : ''),
+              label: (item) => `${item.dataset.label}: ${exact(item.parsed.y ?? 0)}`,
+            },
+          },
+          zoom: {
+            pan: { enabled: true, mode: 'xy' },
+            zoom: { wheel: { enabled: true, modifierKey: 'ctrl' }, drag: { enabled: true, modifierKey: 'shift' }, pinch: { enabled: true }, mode: 'xy' },
+          },
+        },
+      },
+      plugins: [resumeMarkers(() => this.history.resumeMarks(), () => cssVariable('--vscode-descriptionForeground', '#888'))],
+    });
+    // VS Code restyles the page when the theme changes: the chart's colours follow.
+    this.themeWatch = new MutationObserver(() => this.redraw());
+    this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+    if (document.body) this.themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  }
+
+  private legendButton(spec: SeriesSpec): HTMLButtonElement {
+    const swatch = element('span', { className: 'swatch' });
+    const button = element('button', { className: 'series', type: 'button' }, swatch, spec.label);
+    button.dataset.series = spec.id;
+    button.addEventListener('click', () => {
+      if (this.hidden.has(spec.id)) this.hidden.delete(spec.id);
+      else this.hidden.add(spec.id);
+      this.redraw();
+    });
+    this.buttons.set(spec.id, button);
+    return button;
+  }
+
+  private download(url: string, name: string): void {
+    const link = element('a', { href: url, download: name });
+    this.root.append(link);
+    link.click();
+    link.remove();
+  }
+
+  get lastStep(): number {
+    return this.history.lastStep;
+  }
+
+  get lastEpoch(): number {
+    return this.history.lastEpoch;
+  }
+
+  get id(): string {
+    return this.chartId;
+  }
+
+  /** The output item: the whole history as saved (on reopen), or a newer snapshot of the run this chart shows. */
+  load(snapshot: ChartSnapshot): void {
+    if (snapshot.chartId !== this.chartId) {
+      this.history = Object.assign(new History(), { x: this.history.x });
+      this.chartId = snapshot.chartId;
+      this.root.dataset.chartId = snapshot.chartId;
+    }
+    // A snapshot can be older than the deltas already drawn: only what extends the history is taken.
+    this.history.add({
+      ...(snapshot.units ? { units: snapshot.units } : {}),
+      steps: snapshot.steps.filter((point) => point.step > this.history.lastStep),
+      epochs: snapshot.epochs.filter((point) => point.epoch > this.history.lastEpoch),
+      resumes: snapshot.resumes,
+    });
+    this.redraw();
+  }
+
+  receive(message: HostMessage): void {
+    if (message.type === 'append') {
+      this.history.add(message);
+      this.redraw();
+    }
+  }
+
+  private redraw(): void {
+    const history = this.history;
+    const colours = THEME_COLOURS.map((name, index) => cssVariable(name, FALLBACK_COLOURS[index]));
+    const foreground = cssVariable('--vscode-foreground', '#ccc');
+    const grid = cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', 'rgba(128,128,128,0.35)'));
+    const font = cssVariable('--vscode-font-family', 'sans-serif');
+    const weight = Number(this.smoothing.value);
+    this.smoothingValue.textContent = weight.toFixed(2);
+    const columns = Math.max(200, this.canvas.clientWidth || 600);
+    const variational = history.variational;
+
+    let allPositive = true;
+    let drawnSteps = 0;
+    for (const spec of SERIES) {
+      const { smoothed, raw } = this.datasets.get(spec.id)!;
+      const points = spec.id.endsWith('-kl') && !variational ? [] : spec.values(history);
+      const hidden = this.hidden.has(spec.id);
+      const colour = colours[spec.colour % colours.length];
+      const button = this.buttons.get(spec.id)!;
+      button.hidden = points.length === 0;
+      button.setAttribute('aria-pressed', String(!hidden));
+      (button.firstChild as HTMLElement).style.background = hidden ? 'transparent' : colour;
+      (button.firstChild as HTMLElement).style.borderColor = colour;
+      const shown = !hidden && points.length > 0;
+      if (shown && !spec.rightAxis && points.some((point) => point.y <= 0)) allPositive = false;
+      const smoothable = spec.per === 'step' && !spec.rightAxis;
+      smoothed.data = thin(smoothable ? smooth(points, weight) : points, columns);
+      smoothed.hidden = hidden;
+      smoothed.borderColor = colour;
+      smoothed.backgroundColor = colour;
+      if (raw) {
+        raw.data = weight > 0 ? thin(points, columns) : [];
+        raw.hidden = hidden;
+        raw.borderColor = `color-mix(in srgb, ${colour} 30%, transparent)`;
+      }
+      if (spec.id === 'step-loss') drawnSteps = smoothed.data.length;
+    }
+
+    // Log scale only while every value on the loss axis is positive (a Gaussian likelihood in nats can be negative).
+    this.logScale.disabled = !allPositive;
+    if (!allPositive) this.logScale.checked = false;
+    this.logNote.textContent = allPositive ? '' : 'log scale off: some values are ≤ 0';
+    const log = this.logScale.checked;
+    const units = history.units === 'nats' ? 'loss (nats)' : 'loss';
+    const options = this.chart.options;
+    const scales = options.scales as Record<string, Record<string, unknown>>;
+    scales.x = { ...scales.x, type: 'linear', title: { display: true, text: X_TITLES[history.x], color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
+    scales.y = { ...scales.y, type: log ? 'logarithmic' : 'linear', title: { display: true, text: units, color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
+    scales.lr = { ...scales.lr, ticks: { color: foreground }, title: { display: true, text: 'learning rate', color: foreground } };
+    Chart.defaults.font.family = font;
+    Chart.defaults.color = foreground;
+    this.chart.update('none');
+
+    this.root.dataset.steps = String(history.steps.length);
+    this.root.dataset.epochs = String(history.epochs.length);
+    this.root.dataset.drawnSteps = String(drawnSteps);
+    this.root.dataset.yScale = log ? 'logarithmic' : 'linear';
+  }
+
+  dispose(): void {
+    this.themeWatch.disconnect();
+    this.chart.destroy();
+    this.root.remove();
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The chart's data, apart from drawing: every point received (the full history, never thinned
+ * here), the series derived from it for an x axis and a smoothing, and the thinning to about one
+ * point per pixel column that keeps chart.js fast with tens of thousands of points.
+ */
+import type { ChartSnapshot, EpochPoint, LossTerms, StepPoint } from '../../extension/renderer-protocol';
+import type { LossUnits } from '../../runtime/protocol';
+
+export type XAxis = 'step' | 'epoch' | 'seconds';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface SeriesSpec {
+  id: string;
+  label: string;
+  /** Index into the theme's chart colours. */
+  colour: number;
+  /** Per logged step (smoothed when asked), or per epoch (drawn with markers). */
+  per: 'step' | 'epoch';
+  /** Shown until the person hides it from the legend. */
+  shownAtFirst: boolean;
+  /** On the right-hand axis (the learning rate). */
+  rightAxis?: boolean;
+  values: (history: History) => Point[];
+}
+
+/** Keeps points in step order: a point at or before the last one replaces it and all after it (a resume). */
+function extend<T>(list: T[], points: readonly T[], key: (point: T) => number): void {
+  for (const point of points) {
+    while (list.length > 0 && key(list[list.length - 1]) >= key(point)) list.pop();
+    list.push(point);
+  }
+}
+
+export class History {
+  readonly steps: StepPoint[] = [];
+  readonly epochs: EpochPoint[] = [];
+  readonly resumes: number[] = [];
+  units: LossUnits | undefined;
+  x: XAxis = 'step';
+
+  add(update: { units?: LossUnits; steps: readonly StepPoint[]; epochs: readonly EpochPoint[]; resumes?: readonly number[] }): void {
+    if (update.units) this.units = update.units;
+    extend(this.steps, update.steps, (point) => point.step);
+    extend(this.epochs, update.epochs, (point) => point.epoch);
+    for (const resume of update.resumes ?? []) if (!this.resumes.includes(resume)) this.resumes.push(resume);
+  }
+
+  load(snapshot: ChartSnapshot): void {
+    this.add(snapshot);
+  }
+
+  get lastStep(): number {
+    return this.steps.at(-1)?.step ?? 0;
+  }
+
+  get lastEpoch(): number {
+    return this.epochs.at(-1)?.epoch ?? 0;
+  }
+
+  /** Variational kinds report a KL term; plain autoencoders do not. */
+  get variational(): boolean {
+    return this.steps.some((point) => point.kl !== undefined) || this.epochs.some((point) => point.train.kl !== undefined);
+  }
+
+  /**
+   * Where a step lies on the epoch axis: epoch e spans (e − 1, e], its length taken from the
+   * steps at which epochs ended (the running epoch's from the one before it).
+   */
+  epochOf(step: number, epoch: number): number {
+    const ends = this.epochs;
+    const start = ends.find((point) => point.epoch === epoch - 1)?.step ?? (epoch === 1 ? 0 : undefined);
+    const end = ends.find((point) => point.epoch === epoch)?.step;
+    const length = end !== undefined && start !== undefined ? end - start : ends.length > 0 ? ends[0].step : undefined;
+    if (start === undefined || !length || length <= 0) return epoch - 1;
+    return epoch - 1 + Math.min(1, Math.max(0, (step - start) / length));
+  }
+
+  xOfStep(point: StepPoint): number {
+    return this.x === 'step' ? point.step : this.x === 'seconds' ? point.seconds : this.epochOf(point.step, point.epoch);
+  }
+
+  xOfEpoch(point: EpochPoint): number {
+    return this.x === 'step' ? point.step : this.x === 'seconds' ? point.seconds : point.epoch;
+  }
+
+  stepSeries(value: (point: StepPoint) => number | undefined): Point[] {
+    const points: Point[] = [];
+    for (const point of this.steps) {
+      const y = value(point);
+      if (y !== undefined && Number.isFinite(y)) points.push({ x: this.xOfStep(point), y });
+    }
+    return points;
+  }
+
+  epochSeries(value: (point: EpochPoint) => number | undefined): Point[] {
+    const points: Point[] = [];
+    for (const point of this.epochs) {
+      const y = value(point);
+      if (y !== undefined && Number.isFinite(y)) points.push({ x: this.xOfEpoch(point), y });
+    }
+    return points;
+  }
+
+  /** Where resumed runs went on, on the current x axis. */
+  resumeMarks(): number[] {
+    return this.resumes.map((step) => {
+      const after = this.steps.find((point) => point.step >= step);
+      return this.x === 'step' || !after ? step : this.xOfStep(after);
+    });
+  }
+}
+
+const term = (terms: LossTerms | undefined, key: keyof LossTerms) => terms?.[key];
+
+/** Every series the chart can show, in legend order. Those with no points are left out of the legend. */
+export const SERIES: readonly SeriesSpec[] = [
+  { id: 'step-loss', label: 'loss (per step)', colour: 0, per: 'step', shownAtFirst: true, values: (history) => history.stepSeries((point) => point.loss) },
+  { id: 'step-reconstruction', label: 'reconstruction (per step)', colour: 3, per: 'step', shownAtFirst: false, values: (history) => history.stepSeries((point) => point.reconstruction) },
+  { id: 'step-kl', label: 'KL (per step)', colour: 4, per: 'step', shownAtFirst: false, values: (history) => history.stepSeries((point) => point.kl) },
+  { id: 'train-loss', label: 'train loss (epoch)', colour: 1, per: 'epoch', shownAtFirst: true, values: (history) => history.epochSeries((point) => point.train.loss) },
+  { id: 'test-loss', label: 'test loss (epoch)', colour: 2, per: 'epoch', shownAtFirst: true, values: (history) => history.epochSeries((point) => term(point.test, 'loss')) },
+  { id: 'test-reconstruction', label: 'test reconstruction (epoch)', colour: 3, per: 'epoch', shownAtFirst: false, values: (history) => history.epochSeries((point) => term(point.test, 'reconstruction')) },
+  { id: 'test-kl', label: 'test KL (epoch)', colour: 4, per: 'epoch', shownAtFirst: false, values: (history) => history.epochSeries((point) => term(point.test, 'kl')) },
+  { id: 'lr', label: 'learning rate', colour: 5, per: 'step', shownAtFirst: false, rightAxis: true, values: (history) => history.stepSeries((point) => point.lr) },
+];
+
+/**
+ * Exponential moving average with TensorBoard's debiasing (early points are not dragged towards
+ * zero). `weight` 0 leaves the points as they are.
+ */
+export function smooth(points: readonly Point[], weight: number): Point[] {
+  if (weight <= 0) return points.slice();
+  let last = 0;
+  let debias = 0;
+  return points.map((point) => {
+    last = last * weight + (1 - weight) * point.y;
+    debias = debias * weight + (1 - weight);
+    return { x: point.x, y: last / debias };
+  });
+}
+
+/**
+ * At most about `columns` × 4 points: per column of x, the first, lowest, highest and last point,
+ * in x order, so spikes survive and the line looks as it would with every point drawn.
+ */
+export function thin(points: readonly Point[], columns: number): Point[] {
+  const width = Math.max(1, Math.floor(columns));
+  if (points.length <= width * 2) return points.slice();
+  const first = points[0].x;
+  const span = points[points.length - 1].x - first || 1;
+  const result: Point[] = [];
+  let index = 0;
+  while (index < points.length) {
+    const column = Math.min(width - 1, Math.floor(((points[index].x - first) / span) * width));
+    const start = index;
+    let low = index;
+    let high = index;
+    while (index < points.length && Math.min(width - 1, Math.floor(((points[index].x - first) / span) * width)) === column) {
+      if (points[index].y < points[low].y) low = index;
+      if (points[index].y > points[high].y) high = index;
+      index++;
+    }
+    const end = index - 1;
+    for (const kept of [...new Set([start, low, high, end])].sort((a, b) => a - b)) result.push(points[kept]);
+  }
+  return result;
+}
+
+/** The history as CSV: one row per logged step and one per epoch, every value as received. */
+export function toCsv(history: History): string {
+  const rows = ['record,epoch,step,seconds,loss,reconstruction,kl,lr,test_loss,test_reconstruction,test_kl'];
+  const value = (number: number | undefined) => (number === undefined ? '' : String(number));
+  for (const point of history.steps) rows.push(['step', point.epoch, point.step, point.seconds, point.loss, point.reconstruction, value(point.kl), point.lr, '', '', ''].join(','));
+  for (const point of history.epochs) rows.push(['epoch', point.epoch, point.step, point.seconds, point.train.loss, point.train.reconstruction, value(point.train.kl), '', value(point.test?.loss), value(point.test?.reconstruction), value(point.test?.kl)].join(','));
+  return `${rows.join('\n')}\n`;
+}
