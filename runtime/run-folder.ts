@@ -15,7 +15,7 @@
  *     model/            encoder/ and decoder/ as TF.js layers models
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataConfig, ModelConfig, TrainConfig } from './format/schema';
 import type { ConcreteBackend, EngineEvent, MetricsRecord, RunOutputs, RunSummary } from './protocol';
@@ -260,30 +260,6 @@ export async function newestRunFolder(parent: string): Promise<string | undefine
     if (await exists(runFile(candidate, 'config'))) return candidate;
   }
   return undefined;
-}
-
-export async function readRunSummaryAsync(runDir: string): Promise<RunSummary | undefined> {
-  return parseJson<RunSummary>(await readFile(runFile(runDir, 'summary'), 'utf8').catch(() => undefined));
-}
-
-export async function readMetricsAsync(runDir: string): Promise<MetricsRecord[]> {
-  return parseMetrics(await readFile(runFile(runDir, 'metrics'), 'utf8').catch(() => ''));
-}
-
-/** `outputs.json`'s events, when the run ended and wrote it. */
-export async function readRunOutputsAsync(runDir: string): Promise<EngineEvent[] | undefined> {
-  const outputs = parseJson<RunOutputs>(await readFile(runFile(runDir, 'outputs'), 'utf8').catch(() => undefined));
-  return outputs?.version === 1 && Array.isArray(outputs.events) ? outputs.events : undefined;
-}
-
-/** The training grids of an epoch (1-based) that exist in the run folder. */
-export async function epochImages(runDir: string, epoch: number): Promise<EngineEvent[]> {
-  const events: EngineEvent[] = [];
-  for (const kind of ['reconstructions', 'samples'] as const) {
-    const file = imageFile(runDir, kind, epoch);
-    if (await exists(file)) events.push({ type: 'image', cell: 'train', kind, epoch, path: file });
-  }
-  return events;
 }
 
 /** What the rows of a reconstruction grid show, top to bottom, for a model kind. */

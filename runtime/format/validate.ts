@@ -167,7 +167,10 @@ function schemaErrorsToDiagnostics(
         const key = String((error.params as { additionalProperty: string }).additionalProperty);
         const known = Object.keys(schemaAt(schema, path)?.properties ?? {});
         const near = nearest(key, known);
-        const hint = near ? `; did you mean \`${near}\`?` : `; known keys: ${known.join(', ')}`;
+        const siblings = getAt(data, path);
+        // Suggesting a key the mapping already has would lead to a duplicate: say it is set instead.
+        const alreadySet = near !== undefined && siblings !== null && typeof siblings === 'object' && Object.hasOwn(siblings, near);
+        const hint = near ? (alreadySet ? `; \`${near}\` is already set, so this line is probably left over` : `; did you mean \`${near}\`?`) : `; known keys: ${known.join(', ')}`;
         push(locator.key(path, key), `unknown key \`${key}\` in ${where}${hint}`, near);
         break;
       }

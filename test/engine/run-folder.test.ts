@@ -1,10 +1,10 @@
 /** The run folder's layout and formats, as runtime/run-folder.ts reads and writes them for the engine, the CLI and the extension. */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { MetricsRecord, RunSummary } from '../../runtime/protocol';
-import { MetricsLog, checkpointFile, epochCheckpointName, findReusableRun, imageFile, newRunDir, newestRunFolder, parseMetrics, readMetrics, readRunConfig, readRunOutputsAsync, runFile, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../../runtime/run-folder';
+import { MetricsLog, checkpointFile, epochCheckpointName, findReusableRun, imageFile, newRunDir, newestRunFolder, parseMetrics, readMetrics, readRunConfig, runFile, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../../runtime/run-folder';
 import type { RunConfig } from '../../runtime/run-folder';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -43,7 +43,7 @@ test('config, summary and outputs round-trip; a run folder without config.json i
   writeFileSync(runFile(runDir, 'config'), '{ not json');
   assert.throws(() => readRunConfig(runDir), /config\.json: /);
   writeRunOutputs(runDir, [{ type: 'cellOutput', cell: 'data', text: 'hello' }]);
-  assert.deepEqual(await readRunOutputsAsync(runDir), [{ type: 'cellOutput', cell: 'data', text: 'hello' }]);
+  assert.deepEqual(JSON.parse(readFileSync(runFile(runDir, 'outputs'), 'utf8')), { version: 1, events: [{ type: 'cellOutput', cell: 'data', text: 'hello' }] });
 });
 
 test('newest run folder, and reuse only of a finished run with the same configuration and a checkpoint', async () => {

@@ -84,6 +84,16 @@ test('errors name line and column inside the file and suggest the nearest key or
   assert.match(key.message, /did you mean `likelihood`/);
 });
 
+test('a misspelt key whose near match is already set is not answered with "did you mean" that key', () => {
+  const text = '```data\ndataset: sprites\nsize: 16\n```\n\n```model\nkind: vae\nlatnet: 4\nlatent: 8\nencoder: [dense 16 relu]\n```\n';
+  const key = diagnosticsOf(text).find((d) => d.message.includes('latnet'));
+  assert.ok(key);
+  assert.doesNotMatch(key.message, /did you mean/);
+  assert.match(key.message, /`latent` is already set/);
+  // The suggestion stays attached: the editor turns it into "remove this line", never a rename.
+  assert.equal(key.fix, 'latent');
+});
+
 test('a near-miss cell kind warns with a suggestion and stays Markdown', () => {
   const diagnostics = diagnosticsOf('text\n```modle\nkind: vae\n```\n');
   assert.equal(diagnostics.length, 1);
