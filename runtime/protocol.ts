@@ -210,6 +210,7 @@ export interface RunSummary {
   test?: Evaluation;
   best?: { epoch: number; loss: number };
   samplesPerSecond?: number;
+  /** Wall time of every session that trained this run folder (a continued run adds its own). */
   durationSeconds: number;
   message?: string;
   /** Set when a finished run's checkpoint was used instead of training again. */

@@ -27,7 +27,7 @@ import { exportModel } from '../model/export';
 import { allWeights, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../model/build';
 import type { EngineEvent, RunResult, RunSummary } from '../protocol';
 import type { CheckpointName, RunConfig } from '../run-folder';
-import { MetricsLog, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, reconstructionRows, runFile, sampleRows, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
+import { MetricsLog, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, readRunSummary, reconstructionRows, runFile, sampleRows, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
 import type { RunLock } from '../run-lock';
 import { RunLockedError, acquireRunLock } from '../run-lock';
 import type { Checkpoint, TrainingPosition } from '../train/checkpoint';
@@ -374,7 +374,9 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
       for (const kind of analysis) cell(kind, 'skipped', reason);
     }
 
-    summary.durationSeconds = (Date.now() - started) / 1000;
+    // A continued run's time counts every session that trained it, so "N steps in T" stays true.
+    const earlierSeconds = resumed && !reused ? (readRunSummary(folder)?.durationSeconds ?? 0) : 0;
+    summary.durationSeconds = earlierSeconds + (Date.now() - started) / 1000;
     // A reused run's summary.json stays the record of its training.
     if (!reused && !guard.lost) writeRunSummary(folder, summary);
     return { runDir: folder, status, summary };

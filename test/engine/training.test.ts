@@ -90,8 +90,13 @@ test('a cancelled run leaves a checkpoint; resuming it gives exactly the uninter
   assert.ok(Math.abs(resumed.summary.test!.loss - straight.summary.test!.loss) < 1e-9, `${resumed.summary.test!.loss} vs ${straight.summary.test!.loss}`);
 
   // Continue training: more epochs on a finished run.
+  const before = Date.now();
   const continued = await runExperiment({ file: '', resume: stopped.runDir, epochs: 3 });
+  const session = (Date.now() - before) / 1000;
   assert.equal(continued.summary.epochs, 3);
+  // Its time counts every session that trained it: the earlier ones, plus this one.
+  const added = continued.summary.durationSeconds - resumed.summary.durationSeconds;
+  assert.ok(added >= 0 && added <= session + 1e-3, `${continued.summary.durationSeconds} s in all after ${resumed.summary.durationSeconds} s, with a ${session} s session`);
   assert.equal(records(stopped.runDir).filter((record) => record.kind === 'epoch').length, 3);
 });
 
