@@ -10,7 +10,7 @@ import { CELL_KINDS } from '../runtime/format/document';
 import type { CellKind } from '../runtime/format/document';
 import { FRONT_MATTER, withKind } from './cells';
 import { AexpController, notebookFromCommandArgument } from './kernel';
-import type { RuntimeHost } from './kernel';
+import type { RuntimeHost, RuntimePlace } from './kernel';
 import { datasetCacheFolder } from './datasetChoices';
 import { AexpDiagnostics } from './diagnostics';
 import type { ExperimentArguments } from './experiments';
@@ -55,27 +55,43 @@ function settings() {
 }
 
 class Host implements RuntimeHost, vscode.Disposable {
-  private current: { process: RuntimeProcess; ready: Promise<RuntimeProcess> } | undefined;
+  private current: { process: RuntimeProcess; ready: Promise<RuntimeProcess>; runsRoot: string } | undefined;
   private readonly backendEmitter = new vscode.EventEmitter<string | undefined>();
   readonly onBackend = this.backendEmitter.event;
   /** The running runtime's backend and device, as the status bar shows them. */
   backend: string | undefined;
 
+  /** Whether a run is going: the runtime is not restarted for another runs folder under it. */
+  busy: () => boolean = () => false;
+
   constructor(private readonly serverScript: string, readonly log: vscode.LogOutputChannel, private readonly nativeFolder: () => string | undefined) {}
 
-  runtime(): Promise<RuntimeProcess> {
-    if (this.current && !this.current.process.exited) return this.current.ready;
-    this.current?.process.dispose();
-    // Without a workspace folder, runs go beside the notebook that started the runtime.
+  /** Where runs go when no notebook names its folder yet (a cancel, or the first start). */
+  private defaultPlace(): RuntimePlace {
+    // Without a workspace folder, runs go beside the notebook that is open.
     const notebook = vscode.window.activeNotebookEditor?.notebook.uri;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (notebook?.scheme === 'file' ? path.dirname(notebook.fsPath) : process.cwd());
+    return { folder, runsRoot: runsRootFor(folder, settings().runsFolder) };
+  }
+
+  runtime(place?: RuntimePlace): Promise<RuntimeProcess> {
+    const runsRoot = place?.runsRoot;
+    if (this.current && !this.current.process.exited) {
+      if (runsRoot === undefined || runsRoot === this.current.runsRoot) return this.current.ready;
+      // The runtime writes only inside the runs folder it was started with (a notebook of another
+      // workspace folder, or a changed latentLab.runsFolder): an idle one starts again with the new one.
+      if (this.busy()) return Promise.reject(new Error(`the runtime is training into ${this.current.runsRoot}; run this notebook, whose runs go to ${runsRoot}, when that run has ended`));
+    }
+    this.current?.process.dispose();
+    // Relative settings (the dataset folder) resolve against the runtime's folder: the workspace folder.
+    const { folder, runsRoot: root } = place ?? this.defaultPlace();
     const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: this.runtimeEnvironment() }, this.log);
     runtimeProcess.onExit(() => {
       this.backend = undefined;
       this.backendEmitter.fire(undefined);
     });
-    const { backend, dataDir, runsFolder } = settings();
-    const ready = runtimeProcess.request({ type: 'initialize', backend, runsRoot: runsRootFor(folder, runsFolder), ...(dataDir ? { dataDir } : {}) }).then((info) => {
+    const { backend, dataDir } = settings();
+    const ready = runtimeProcess.request({ type: 'initialize', backend, runsRoot: root, ...(dataDir ? { dataDir } : {}) }).then((info) => {
       this.log.info(`backend ${info.backend} · ${info.device}`);
       this.backend = `${info.backend} · ${info.device}`;
       this.backendEmitter.fire(this.backend);
@@ -84,7 +100,7 @@ class Host implements RuntimeHost, vscode.Disposable {
       runtimeProcess.dispose();
       throw error;
     });
-    this.current = { process: runtimeProcess, ready };
+    this.current = { process: runtimeProcess, ready, runsRoot: root };
     return ready;
   }
 
@@ -147,6 +163,7 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
   const host = new Host(context.asAbsolutePath(path.join('dist', 'runtime', 'server.js')), log, () => installedNativeFolder(context));
   context.subscriptions.push(host);
   const controller = new AexpController(host, settings);
+  host.busy = () => controller.isRunning;
   context.subscriptions.push(controller);
   const diagnostics = new AexpDiagnostics();
   context.subscriptions.push(diagnostics, registerLanguageFeatures());

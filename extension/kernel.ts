@@ -8,6 +8,8 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { CellName, MetricsRecord, RunOverrides, RuntimeNotification } from '../runtime/protocol';
 import { ANALYSIS_CELLS, CELL_KINDS } from '../runtime/cells';
+import type { ChartHistory } from './chart-output';
+import { ChartChannel } from './chart-output';
 import { DisposableStore, toDisposable } from './dispose';
 import { newestRunFolder, readRecordedRun } from './restore';
 import type { ContinuationPlan } from './run-text';
@@ -15,13 +17,23 @@ import { continuationPlan } from './run-text';
 import { RunView } from './run-view';
 import type { RunStatus } from './run-view';
 import type { RuntimeProcess } from './runtimeProcess';
+import { runsRootFor } from './runs-root';
 import { layoutOf, NOTEBOOK_TYPE, notebookText } from './serializer';
 
 export type { RunStatus } from './run-view';
 
+/** The folder a runtime runs in (its workspace folder) and the one folder it may write runs into. */
+export interface RuntimePlace {
+  folder: string;
+  runsRoot: string;
+}
+
 export interface RuntimeHost {
-  /** The running runtime, started (and initialized) on first use. */
-  runtime(): Promise<RuntimeProcess>;
+  /**
+   * The running runtime, started (and initialized) on first use. With a place, a runtime that may
+   * write runs there: an idle runtime started for another runs folder is started again for this one.
+   */
+  runtime(place?: RuntimePlace): Promise<RuntimeProcess>;
   readonly log: vscode.LogOutputChannel;
 }
 
@@ -82,6 +94,8 @@ export class AexpController implements vscode.Disposable {
   lastTimeline: string[] = [];
   /** Notebooks (by URI) whose outputs were restored or produced since they opened. */
   private readonly restored = new Set<string>();
+  /** The train cells' charts' messaging, one channel for every run. */
+  private readonly charts: ChartChannel;
 
   constructor(private readonly host: RuntimeHost, private readonly settings: () => { backend: RunOverrides['backend']; dataDir?: string; runsFolder?: string; interval: number; resumeInterruptedRuns: boolean }) {
     this.controller = this.store.add(vscode.notebooks.createNotebookController('latent-lab-runtime', NOTEBOOK_TYPE, 'Latent Lab runtime'));
@@ -90,6 +104,7 @@ export class AexpController implements vscode.Disposable {
     this.controller.description = 'trains in a separate Node process';
     this.controller.executeHandler = (cells, notebook) => this.run(cells, notebook);
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
+    this.charts = this.store.add(new ChartChannel(() => this.settings().interval, this.host.log));
     // Outputs come back when a notebook opens; the controller may be selected for it only later.
     const restoreSoon = (notebook: vscode.NotebookDocument) => {
       if (notebook.notebookType !== NOTEBOOK_TYPE) return;
@@ -105,10 +120,13 @@ export class AexpController implements vscode.Disposable {
 
   /** The folder that holds this notebook's run folders. */
   runsFolder(notebook: vscode.NotebookDocument): string {
-    const { runsFolder } = this.settings();
+    return path.join(this.place(notebook).runsRoot, path.basename(notebook.uri.fsPath).replace(/\.aexp$/i, ''));
+  }
+
+  /** The notebook's workspace folder (or its own folder, outside any) and that folder's runs folder. */
+  private place(notebook: vscode.NotebookDocument): RuntimePlace {
     const folder = vscode.workspace.getWorkspaceFolder(notebook.uri)?.uri.fsPath ?? path.dirname(notebook.uri.fsPath);
-    const runsRoot = runsFolder ? path.resolve(folder, runsFolder) : path.join(folder, '.aexp', 'runs');
-    return path.join(runsRoot, path.basename(notebook.uri.fsPath).replace(/\.aexp$/i, ''));
+    return { folder, runsRoot: runsRootFor(folder, this.settings().runsFolder) };
   }
 
   /**
@@ -132,7 +150,7 @@ export class AexpController implements vscode.Disposable {
     for (const event of recorded.events) if (event.type === 'cellOutput' || event.type === 'image') kinds.add(event.cell);
     const store = new DisposableStore();
     try {
-      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir });
+      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded });
       try {
         await view.open();
       } catch {
@@ -219,14 +237,16 @@ export class AexpController implements vscode.Disposable {
     // A continued run trains on: the data and model cells' outputs (and their ✓) stay as they are.
     const involved = continuation ? CELL_KINDS.filter((kind) => kind === 'train') : CELL_KINDS.filter((kind) => requested.has(kind));
     let history: MetricsRecord[] | undefined;
+    let chartHistory: ChartHistory | undefined;
     if (continuation) {
       const recorded = await readRecordedRun(continuation.resume);
       for (const problem of recorded.problems) this.host.log.warn(problem);
       history = recorded.epochs;
+      chartHistory = recorded;
     }
     // The runtime starts while the cells are being prepared: both take a while.
     const trusted = vscode.workspace.isTrusted;
-    const starting = trusted ? this.host.runtime().then((process) => ({ process }), (error: Error) => ({ error })) : undefined;
+    const starting = trusted ? this.host.runtime(this.place(notebook)).then((process) => ({ process }), (error: Error) => ({ error })) : undefined;
     const view = new RunView({
       controller: this.controller,
       notebook,
@@ -242,6 +262,8 @@ export class AexpController implements vscode.Disposable {
       history,
       modelKind: modelKindOf(byKind),
       runDir: continuation?.resume,
+      charts: this.charts,
+      chartHistory,
     });
     if (view.size === 0) return;
     await view.open();

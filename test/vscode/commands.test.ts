@@ -37,22 +37,26 @@ suite('Latent Lab commands in the browser', () => {
     await screenshot('open-run-folder');
   });
 
-  test('a runs folder chosen in the settings is where the runtime writes, and the runtime writes nowhere else', async () => {
+  test('a runs folder chosen in the settings is where the next run writes, without restarting anything by hand', async () => {
     const config = vscode.workspace.getConfiguration('latentLab');
+    const editor = await openNotebook(path.join(workspaceFolder(), 'tiny.aexp'));
+    const train = cellOfKind(editor.notebook, 'train');
+    // A runtime started for the default runs folder.
+    await vscode.commands.executeCommand('latentLab.trainAgain');
+    await waitFor('a run in .aexp/runs', () => api.controller.lastRunDir.get(editor.notebook.uri.toString())?.includes(`${path.sep}.aexp${path.sep}runs${path.sep}`) && !api.controller.isRunning, 120_000);
+    const pid = api.runtimePid();
+    assert.ok(pid, 'a runtime is running');
     await config.update('runsFolder', 'custom-runs', vscode.ConfigurationTarget.Global);
     try {
-      // The runtime learns its runs folder when it starts.
-      await vscode.commands.executeCommand('latentLab.restartRuntime');
-      const editor = await openNotebook(path.join(workspaceFolder(), 'tiny.aexp'));
-      const train = cellOfKind(editor.notebook, 'train');
+      // That runtime may write only into .aexp/runs: being idle, it is started again for the new folder.
       await runCells(editor.notebook, [train]);
+      assert.notEqual(api.runtimePid(), pid, 'a new runtime for the new runs folder');
       assert.equal(train.executionSummary?.success, true, `the run trained: ${outputText(train)}`);
       const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());
       assert.ok(runDir && path.relative(path.join(workspaceFolder(), 'custom-runs', 'tiny'), runDir).split(path.sep).length === 1, `the run folder is in custom-runs/tiny: ${runDir}`);
       assert.ok(existsSync(path.join(runDir, 'summary.json')), 'its summary is written');
     } finally {
       await config.update('runsFolder', undefined, vscode.ConfigurationTarget.Global);
-      await vscode.commands.executeCommand('latentLab.restartRuntime');
     }
   });
 
