@@ -194,21 +194,50 @@ export function parseSummary(value: unknown): RunSummary | string {
   return summary;
 }
 
-/** Epoch records of `metrics.jsonl`, each epoch once (a resumed run may have written one twice: the last counts). */
-export function parseEpochRecords(text: string): MetricsRecordOf<'epoch'>[] {
+/** A logged training step as the chart draws it, or undefined when any field it reads has the wrong type. */
+export function parseTrainRecord(value: unknown): MetricsRecordOf<'train'> | undefined {
+  if (!isObject(value) || value.kind !== 'train' || !isCount(value.epoch) || value.epoch < 1 || !isCount(value.step)) return undefined;
+  if (!isNumber(value.loss) || !isNumber(value.reconstruction) || !isNumber(value.lr) || (value.kl !== undefined && !isNumber(value.kl))) return undefined;
+  return { kind: 'train', epoch: value.epoch, step: value.step, time: typeof value.time === 'string' ? value.time : '', loss: value.loss, reconstruction: value.reconstruction, ...(value.kl !== undefined ? { kl: value.kl as number } : {}), lr: value.lr };
+}
+
+function parseResumeRecord(value: unknown): MetricsRecordOf<'resume'> | undefined {
+  if (!isObject(value) || value.kind !== 'resume' || !isCount(value.epoch) || !isCount(value.step)) return undefined;
+  return { kind: 'resume', epoch: value.epoch, step: value.step, time: typeof value.time === 'string' ? value.time : '', batch: isCount(value.batch) ? value.batch : 0 };
+}
+
+/** What `metrics.jsonl` says about training, each epoch and each logged step once (a resumed run may have written one twice: the last counts). */
+export interface MetricsHistory {
+  epochs: MetricsRecordOf<'epoch'>[];
+  steps: MetricsRecordOf<'train'>[];
+  resumes: MetricsRecordOf<'resume'>[];
+}
+
+export function parseMetricsHistory(text: string): MetricsHistory {
   const byEpoch = new Map<number, MetricsRecordOf<'epoch'>>();
+  const byStep = new Map<number, MetricsRecordOf<'train'>>();
+  const resumes: MetricsRecordOf<'resume'>[] = [];
   for (const line of text.split('\n')) {
-    if (!line.includes('"epoch"')) continue;
+    if (!line.includes('"kind"')) continue;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
     } catch {
       continue;
     }
-    const record = parseEpochRecord(parsed);
-    if (record) byEpoch.set(record.epoch, record);
+    const epoch = parseEpochRecord(parsed);
+    if (epoch) byEpoch.set(epoch.epoch, epoch);
+    const step = epoch ? undefined : parseTrainRecord(parsed);
+    if (step) byStep.set(step.step, step);
+    const resume = epoch || step ? undefined : parseResumeRecord(parsed);
+    if (resume) resumes.push(resume);
   }
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+  return { epochs: [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch), steps: [...byStep.values()].sort((a, b) => a.step - b.step), resumes };
+}
+
+/** Epoch records of `metrics.jsonl`, each epoch once (see parseMetricsHistory). */
+export function parseEpochRecords(text: string): MetricsRecordOf<'epoch'>[] {
+  return parseMetricsHistory(text).epochs;
 }
 
 async function readOptional(root: string, name: string, limitBytes: number, problems: string[]): Promise<string | undefined> {
@@ -257,6 +286,10 @@ export interface RecordedRun {
   events: EngineEvent[];
   /** Each finished epoch's record, once. */
   epochs: MetricsRecordOf<'epoch'>[];
+  /** Each logged training step's record, once (the training chart's history). */
+  steps: MetricsRecordOf<'train'>[];
+  /** Where the run was resumed from a checkpoint. */
+  resumes: MetricsRecordOf<'resume'>[];
   /** The train cell's `epochs` from config.json. */
   configEpochs?: number;
   /** The model cell's `kind` from config.json (what an image grid's rows are depends on it). */
@@ -275,7 +308,7 @@ export async function readRecordedRun(runDir: string): Promise<RecordedRun> {
   const configEpochs = isObject(configTrain) && isCount(configTrain.epochs) ? configTrain.epochs : undefined;
   const configModel = config?.model;
   const modelKind = isObject(configModel) && typeof configModel.kind === 'string' ? configModel.kind : undefined;
-  const epochs = parseEpochRecords(await readOptional(runDir, RUN_FILES.metrics, METRICS_LIMIT_BYTES, problems) ?? '');
+  const { epochs, steps, resumes } = parseMetricsHistory(await readOptional(runDir, RUN_FILES.metrics, METRICS_LIMIT_BYTES, problems) ?? '');
   let events = (await readJson(runDir, RUN_FILES.outputs, parseOutputs, problems))?.map((event) => (event.type === 'image' ? { ...event, path: recordedImagePath(runDir, event.path) } : event));
   if (!events) {
     events = epochs.map((record) => ({ type: 'metrics', record }));
@@ -286,5 +319,5 @@ export async function readRecordedRun(runDir: string): Promise<RecordedRun> {
     }
   }
   const when = await lstat(path.join(runDir, summary ? RUN_FILES.summary : RUN_FILES.metrics)).then((info) => info.mtime, () => new Date());
-  return { runDir, summary, events, epochs, configEpochs, modelKind, when, problems };
+  return { runDir, summary, events, epochs, steps, resumes, configEpochs, modelKind, when, problems };
 }

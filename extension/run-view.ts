@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import { CELL_KINDS, isAnalysisCell } from '../runtime/cells';
 import { epochLine } from '../runtime/format/epoch-line';
 import type { CellName, EngineEvent, MetricsRecord, RunResult, SerializedError } from '../runtime/protocol';
+import type { ChartChannel, ChartHistory } from './chart-output';
+import { TrainingChart } from './chart-output';
 import type { DisposableStore } from './dispose';
 import { readImageInside } from './restore';
 import { gridCaption, notRunLine, progressLine, progressStatus, summaryLines } from './run-text';
@@ -76,6 +78,10 @@ export interface RunViewOptions {
   history?: readonly MetricsRecord[];
   modelKind?: string;
   runDir?: string;
+  /** Where the train cell's chart gets its messages; without it the cell shows no chart. */
+  charts?: ChartChannel;
+  /** What the chart starts from: the run folder's logged steps and epochs (a continued or restored run). */
+  chartHistory?: ChartHistory;
 }
 
 export class RunView {
@@ -87,6 +93,8 @@ export class RunView {
   private readonly epochLines = new Map<number, string>();
   private readonly grids = new Map<string, { caption: vscode.NotebookCellOutput; image: vscode.NotebookCellOutput }>();
   private lastProgress = 0;
+  /** The train cell's chart: one output, created when training starts, then patched in place. */
+  private chart: { model: TrainingChart; output: vscode.NotebookCellOutput } | undefined;
   /** Set once the runtime reports cell lifecycle events; until then a cell starts at its first output. */
   private lifecycleSeen = false;
   private ended = false;
@@ -294,10 +302,12 @@ export class RunView {
         if (now - this.lastProgress < (this.options.interval?.() ?? 0)) return;
         this.lastProgress = now;
         if (view) await this.update(view, this.progressOutput, progressLine(event));
+        if (view) await this.showChart(view);
         this.options.onStatus?.({ notebook: this.notebook, cell: this.trainCell, text: progressStatus(event) });
         return;
       }
       case 'metrics': {
+        await this.chartRecord(event.record);
         if (event.record.kind !== 'epoch') return;
         this.epochLines.set(event.record.epoch, epochLine(event.record));
         const view = await this.begin('train');
@@ -317,6 +327,44 @@ export class RunView {
         return;
       }
     }
+  }
+
+  /**
+   * The train cell's chart, shown once (after the progress line). A restored run's chart is its
+   * whole recorded history, drawn from the output item alone.
+   */
+  private async showChart(view: CellView): Promise<void> {
+    if (this.chart || !this.options.charts || view.kind !== 'train') return;
+    const history = this.options.chartHistory;
+    if (this.options.mode === 'restore' && !history?.steps.length && !history?.epochs.length) return;
+    const model = new TrainingChart(this.id, this.options.chartHistory, this.options.mode !== 'restore');
+    if (model.live) this.options.store.add(this.options.charts.register(model));
+    this.chart = { model, output: new vscode.NotebookCellOutput([model.item()]) };
+    await this.show(view, this.chart.output);
+  }
+
+  /** A live run's metrics extend the chart by message; an epoch's end also re-sends its snapshot (at most once an epoch). */
+  private async chartRecord(record: MetricsRecord): Promise<void> {
+    const view = this.views.get('train');
+    if (!view || !this.options.charts) return;
+    if (this.options.mode === 'restore') {
+      // The history came from metrics.jsonl: recorded epoch events only say where the chart goes.
+      if (record.kind === 'epoch') await this.showChart(view);
+      return;
+    }
+    if (record.kind !== 'train' && record.kind !== 'epoch' && record.kind !== 'resume') return;
+    if (!this.chart) await this.showChart((await this.begin('train')) ?? view);
+    const chart = this.chart;
+    if (!chart || !chart.model.add(record)) return;
+    this.options.charts.changed();
+    if (record.kind === 'epoch') await this.replaceChart(view);
+  }
+
+  private async replaceChart(view: CellView): Promise<void> {
+    if (!this.chart || !view.outputs.includes(this.chart.output) || view.state !== 'running') return;
+    const item = this.chart.model.item();
+    this.chart.output.items.splice(0, this.chart.output.items.length, item);
+    await view.execution.replaceOutputItems(item, this.chart.output);
   }
 
   /** An image goes to its own cell only (an analysis cell never shows the train cell's grid, nor the reverse). */
@@ -371,6 +419,10 @@ export class RunView {
         if (view.state === 'ended') endedAt = this.reopen(view);
         const summary = summaryLines(result, restoredFrom).join('\n');
         await this.update(view, this.progressOutput, summary);
+        if (this.chart?.model.live) {
+          this.chart.model.live = false;
+          await this.replaceChart(view);
+        } else if (this.options.mode === 'restore') await this.showChart(view);
         // Stopped is not failed (no red): the cell says where it stopped and how to go on.
         success = result.status === 'diverged' ? false : result.status === 'stopped' ? undefined : true;
       } else if (view.state === 'ended') continue;
@@ -387,6 +439,7 @@ export class RunView {
     if (this.ended) return;
     this.ended = true;
     const train = this.views.get('train');
+    if (train) await this.showChart(train);
     if (train) await this.show(train, text(message));
     for (const view of this.views.values()) await this.endCell(view, undefined, undefined);
   }

@@ -129,6 +129,8 @@ async function run(argv: string[]): Promise<number> {
         break;
       }
       case 'metrics': {
+        // Logged steps are for charts (and metrics.jsonl); the terminal shows one line per epoch.
+        if (event.record.kind !== 'epoch') break;
         stopBar();
         process.stderr.write(`${epochLine(event.record)}\n`);
         break;

@@ -152,7 +152,10 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
       const remaining = totalSteps - position.globalStep;
       emit({ type: 'progress', epoch: epoch + 1, epochs: train.epochs, step: batch + 1, stepsPerEpoch, loss, etaSeconds: (elapsed / sessionSteps) * remaining, samplesPerSecond: sessionExamples / Math.max(elapsed, 1e-9) });
       if (position.globalStep % train.log_every === 0) {
-        metrics.append({ kind: 'train', epoch: epoch + 1, step: position.globalStep, time: timestamp(), loss, reconstruction, ...(model.variational ? { kl } : {}), lr });
+        const logged: MetricsRecord & { kind: 'train' } = { kind: 'train', epoch: epoch + 1, step: position.globalStep, time: timestamp(), loss, reconstruction, ...(model.variational ? { kl } : {}), lr };
+        metrics.append(logged);
+        // The notebook's chart draws each logged step as it happens.
+        emit({ type: 'metrics', record: logged });
         if (killAt?.at === 'step' && killAt.value === position.globalStep) killHere();
       }
     }

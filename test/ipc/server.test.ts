@@ -59,7 +59,9 @@ test('the forked runtime initializes, runs a real experiment, streams its events
   assert.ok(progress >= 2, 'progress arrives while training');
   // 75 steps ran; progress is throttled to about one message per 100 ms.
   assert.ok(progress <= seconds * 10 + 4, `${progress} progress messages in ${seconds.toFixed(1)} s`);
-  assert.equal(events.filter((event) => event.type === 'metrics').length, 2);
+  assert.equal(events.filter((event) => event.type === 'metrics' && event.record.kind === 'epoch').length, 2);
+  // Each training record (log_every: 5) is sent as it is logged: the notebook's chart draws it.
+  assert.deepEqual(events.flatMap((event) => (event.type === 'metrics' && event.record.kind === 'train' ? [event.record.step] : [])), Array.from({ length: Math.floor(result.summary.steps / 5) }, (_, index) => (index + 1) * 5));
   assert.ok(events.some((event) => event.type === 'image'));
   assert.ok(events.some((event) => event.type === 'cellOutput'));
   const cells = events.flatMap((event) => (event.type === 'cell' ? [`${event.cell} ${event.state}`] : []));

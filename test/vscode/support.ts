@@ -42,6 +42,20 @@ export async function click(label: string): Promise<void> {
   if (result !== 'ok') throw new Error(result);
 }
 
+/**
+ * Runs a JavaScript expression in each frame of the browser page (a notebook's outputs are in
+ * nested webview frames) and answers the first value that is not null; null when no frame has one.
+ */
+export async function evaluateInFrames(expression: string): Promise<unknown> {
+  const directory = process.env.LATENT_LAB_ARTIFACTS;
+  if (!directory) throw new Error('evaluating in the page needs the harness (scripts/test-vscode.mjs)');
+  const name = `evaluate-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(path.join(directory, `request-${name}`), JSON.stringify({ evaluate: expression }));
+  await waitFor('the page to answer', () => existsSync(path.join(directory, `done-${name}`)), 30_000);
+  return (JSON.parse(readFileSync(path.join(directory, `done-${name}`), 'utf8')) as { value: unknown }).value;
+}
+
 export function outputText(cell: vscode.NotebookCell): string {
   return cell.outputs.flatMap((output) => output.items).map((item) => {
     if (item.mime === 'text/plain') return new TextDecoder().decode(item.data);

@@ -29,8 +29,9 @@ interface Harness {
 /** Only called inside page.evaluate: the page's own global of that name answers there. */
 const harness = () => (globalThis as unknown as { harness: () => Harness }).harness();
 
-const PAGE = `<!doctype html><html><head><meta charset="utf-8"></head>
-<body style="margin:0; width:800px; --vscode-foreground:#333; --vscode-charts-blue:#1a85ff; --vscode-charts-orange:#d18616">
+// VS Code sets the theme's variables on the root element of a webview.
+const PAGE = `<!doctype html><html style="--vscode-foreground:#333; --vscode-charts-blue:#1a85ff; --vscode-charts-orange:#d186167e"><head><meta charset="utf-8"></head>
+<body style="margin:0; width:800px">
 <div id="output"></div>
 <script type="module">
 import { activate } from '/chart.js';
@@ -130,6 +131,8 @@ test('the chart says it is ready, draws N points after N updates, and a newer sn
 test('toggling a series from the legend changes the canvas, and toggling it back restores it', async (context) => {
   if (skip) return context.skip(skip);
   await page.evaluate((value) => harness().render(value), snapshot('run-toggle', Array.from({ length: 200 }, (_, index) => step(index + 1)), [epoch(1, 90), epoch(2, 80)], false));
+  // The theme's orange is translucent (VS Code borrows it from the overview ruler): the series is drawn opaque.
+  assert.equal(await page.locator('button[data-series="train-loss"] .swatch').evaluate((swatch) => (globalThis as unknown as { getComputedStyle(node: unknown): { backgroundColor: string } }).getComputedStyle(swatch).backgroundColor), 'rgb(209, 134, 22)');
   const before = await page.evaluate(() => harness().pixels());
   const button = page.locator('button[data-series="step-loss"]');
   assert.equal(await button.getAttribute('aria-pressed'), 'true');

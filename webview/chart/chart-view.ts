@@ -25,6 +25,19 @@ function cssVariable(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
+/**
+ * A theme colour without its alpha: some themes' chart colours are borrowed from translucent ones
+ * (charts.orange is the overview ruler's find-match colour), and a line must read at full strength.
+ */
+export function opaque(colour: string): string {
+  const hex = /^#([0-9a-f]{6})[0-9a-f]{2}$/i.exec(colour);
+  if (hex) return `#${hex[1]}`;
+  const short = /^#([0-9a-f]{3})[0-9a-f]$/i.exec(colour);
+  if (short) return `#${short[1]}`;
+  const rgba = /^rgba\(([^,]+),([^,]+),([^,]+),[^)]+\)$/i.exec(colour.replace(/\s+/g, ''));
+  return rgba ? `rgb(${rgba[1]},${rgba[2]},${rgba[3]})` : colour;
+}
+
 /** Enough digits to tell two values apart in a tooltip, without a float's noise. */
 function exact(value: number): string {
   return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e6 ? String(Number(value.toPrecision(7))) : value.toExponential(6);
@@ -97,7 +110,8 @@ export class ChartView {
     this.logScale.setAttribute('aria-label', 'log scale');
     this.logScale.addEventListener('change', () => this.redraw());
     this.logNote = element('span', { className: 'note' });
-    const resetZoom = element('button', { textContent: 'Reset zoom', title: 'Back to the whole history (Ctrl+wheel zooms, Shift+drag zooms to a box, drag pans)' });
+    const resetZoom = element('button', { textContent: 'Reset', title: 'Back to the whole history (Ctrl+wheel zooms, Shift+drag zooms to a box, drag pans)' });
+    resetZoom.setAttribute('aria-label', 'reset zoom');
     resetZoom.addEventListener('click', () => this.chart.resetZoom('none'));
     const png = element('button', { textContent: 'PNG', title: 'Save the chart as an image' });
     png.addEventListener('click', () => this.download(this.chart.toBase64Image('image/png'), 'training-chart.png'));
@@ -219,7 +233,7 @@ export class ChartView {
 
   private redraw(): void {
     const history = this.history;
-    const colours = THEME_COLOURS.map((name, index) => cssVariable(name, FALLBACK_COLOURS[index]));
+    const colours = THEME_COLOURS.map((name, index) => opaque(cssVariable(name, FALLBACK_COLOURS[index])));
     const foreground = cssVariable('--vscode-foreground', '#ccc');
     const grid = cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', 'rgba(128,128,128,0.35)'));
     const font = cssVariable('--vscode-font-family', 'sans-serif');

@@ -1,0 +1,96 @@
+/**
+ * The train cell's live chart in a real VS Code (code-server): it appears when training starts,
+ * grows while the run goes on without its element ever being built again (the epoch snapshots
+ * patch it in place), and a reopened notebook draws the whole history from the run folder.
+ * Runs in the trusted instance after notebook.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { LatentLabApi } from '../../extension/extension';
+import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, screenshot, waitFor, workspaceFolder } from './support';
+
+/** The chart's state as its root element shows it (data-* attributes), or null where no chart is drawn. */
+interface ChartState {
+  chartId?: string;
+  steps?: string;
+  epochs?: string;
+  drawnSteps?: string;
+  mark?: string;
+}
+
+const STATE = `(() => { const root = document.querySelector('.latent-lab-chart'); return root ? { ...root.dataset } : null; })()`;
+const MARK = `(() => { const root = document.querySelector('.latent-lab-chart'); if (!root) return null; root.dataset.mark = 'first'; return { ...root.dataset }; })()`;
+
+async function chartState(what: string, accept: (state: ChartState) => boolean, timeoutMs = 120_000): Promise<ChartState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = (await evaluateInFrames(STATE)) as ChartState | null;
+    if (last && accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the chart shows ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+let api: LatentLabApi;
+
+suite('Latent Lab training chart', () => {
+  suiteSetup(async () => {
+    api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+  });
+
+  teardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('the train cell\'s chart grows while training, its element never built again, and a reopened notebook draws the whole history', async () => {
+    const file = path.join(workspaceFolder(), 'chart.aexp');
+    // Long enough to watch (stopped once the chart has grown), a training record every 5 steps.
+    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8').replace('title: Tiny', 'title: Chart').replace('count: 600', 'count: 3000').replace('epochs: 1', 'epochs: 40\nlog_every: 5'));
+    let editor = await openNotebook(file);
+    const train = cellOfKind(editor.notebook, 'train');
+    const running = vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: train.index, end: train.index + 1 }], document: editor.notebook.uri });
+    await waitFor('the chart output in the train cell', () => train.outputs.some((output) => output.items.some((item) => item.mime === 'application/vnd.latent-lab.chart+json')), 120_000);
+    editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    await chartState('the chart to draw its first steps', (state) => Number(state.steps) > 0);
+    const first = (await evaluateInFrames(MARK)) as ChartState;
+    const firstSteps = Number(first.steps);
+    // Two epoch ends: the output's items were replaced (the snapshot) at least twice meanwhile.
+    const grown = await chartState('the chart to gain points over two more epochs', (state) => Number(state.epochs) >= Number(first.epochs) + 2 && Number(state.steps) > firstSteps);
+    assert.equal(grown.mark, 'first', 'the chart element was built again during the run');
+    assert.equal(grown.chartId, first.chartId);
+    await screenshot('chart-training');
+    await vscode.commands.executeCommand('latentLab.stopTraining');
+    await running;
+    await waitFor('the train cell to end', () => train.executionSummary?.timing?.endTime !== undefined, 60_000);
+    assert.match(outputText(train), /stopped/, outputText(train));
+    const ended = await chartState('the chart after the run', () => true);
+    assert.equal(ended.mark, 'first', 'the chart element was built again when the run ended');
+    assert.ok(Number(ended.steps) >= Number(grown.steps), JSON.stringify(ended));
+
+    // Reopened: the history comes from metrics.jsonl through the output item alone.
+    const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());
+    assert.ok(runDir, 'the run folder is known');
+    const logged = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((line) => line.includes('"kind":"train"')).length;
+    assert.ok(logged >= Number(ended.steps), `${logged} training records for ${ended.steps} drawn`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the notebook to close', () => !vscode.workspace.notebookDocuments.some((notebook) => notebook.uri.fsPath === file), 30_000);
+    editor = await openNotebook(file);
+    const reopenedTrain = cellOfKind(editor.notebook, 'train');
+    await waitFor('the restored chart output', () => reopenedTrain.outputs.some((output) => output.items.some((item) => item.mime === 'application/vnd.latent-lab.chart+json')), 60_000);
+    editor.revealRange(new vscode.NotebookRange(reopenedTrain.index, reopenedTrain.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    const restored = await chartState('the restored chart', (state) => state.mark === undefined && Number(state.steps) > 0, 60_000);
+    assert.equal(Number(restored.steps), Math.min(logged, 2000), `every logged step is drawn again: ${JSON.stringify(restored)}`);
+
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    try {
+      for (const [name, theme] of [['dark', 'Default Dark Modern'], ['light', 'Default Light Modern'], ['high-contrast', 'Default High Contrast']]) {
+        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+        await screenshot(`chart-${name}`);
+      }
+    } finally {
+      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+});
