@@ -25,7 +25,7 @@ import { cellConfig, checkMemory, diagnosticAtKey, formatDiagnostic, loadExperim
 import { historyEpochs, historyRows } from '../analysis/history';
 import { exportModel } from '../model/export';
 import { allWeights, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../model/build';
-import type { EngineEvent, RunResult, RunSummary } from '../protocol';
+import type { EngineEvent, MetricsRecord, RunResult, RunSummary } from '../protocol';
 import type { CheckpointName, RunConfig } from '../run-folder';
 import { MetricsLog, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, readRunSummary, reconstructionRows, runFile, sampleRows, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
 import type { RunLock } from '../run-lock';
@@ -299,7 +299,10 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
       Object.assign(position, resumed.position);
     }
     if (resumed && !reused) {
-      metrics.append({ kind: 'resume', epoch: position.epoch, step: position.globalStep, time: timestamp(), batch: position.batch });
+      const resumeRecord: MetricsRecord & { kind: 'resume' } = { kind: 'resume', epoch: position.epoch, step: position.globalStep, time: timestamp(), batch: position.batch };
+      metrics.append(resumeRecord);
+      // The notebook's chart marks where the curve goes on.
+      emit({ type: 'metrics', record: resumeRecord });
       emit({ type: 'log', level: 'info', message: `resuming at epoch ${position.epoch + 1}, batch ${position.batch} (step ${position.globalStep})` });
     }
 

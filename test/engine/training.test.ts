@@ -82,8 +82,11 @@ test('a cancelled run leaves a checkpoint; resuming it gives exactly the uninter
   assert.equal(stopped.summary.stoppedBy, 'cancelled');
   assert.equal(stopped.summary.message, 'stopped at epoch 1, batch 13', 'the message names no command: each front end says how to continue');
 
-  const resumed = await runExperiment({ file: '', resume: stopped.runDir });
+  const resumedEvents: EngineEvent[] = [];
+  const resumed = await runExperiment({ file: '', resume: stopped.runDir, onEvent: (event) => resumedEvents.push(event) });
   assert.equal(resumed.status, 'completed');
+  // The notebook's chart marks where the curve goes on: the resume is sent as it is recorded.
+  assert.deepEqual(resumedEvents.flatMap((event) => (event.type === 'metrics' && event.record.kind === 'resume' ? [event.record.step] : [])), [13]);
   assert.equal(resumed.runDir, stopped.runDir);
   assert.equal(resumed.summary.epochs, 2);
   assert.equal(resumed.summary.steps, straight.summary.steps);

@@ -41,6 +41,11 @@ suite('Latent Lab training chart', () => {
   });
 
   teardown(async () => {
+    // A failed test must not leave its 40 epochs training behind it.
+    if (api.controller.isRunning) {
+      await api.controller.interrupt();
+      await waitFor('the run to stop', () => !api.controller.isRunning, 60_000);
+    }
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

@@ -177,3 +177,16 @@ test('20k points per series are kept in full and drawn thinned to about the canv
   await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-long', steps: [step(15_001)], epochs: [], resumes: [15_000] } satisfies HostMessage);
   assert.equal((await dataset()).steps, '15001');
 });
+
+test('the x axis puts the logged steps at their step, their place in the epoch, or their wall time', async (context) => {
+  if (skip) return context.skip(skip);
+  // Epochs of 100 steps; the step of epoch 3 that is logged last is halfway through it.
+  await page.evaluate((value) => harness().render(value), snapshot('run-axes', Array.from({ length: 250 }, (_, index) => step(index + 1)), [epoch(1, 90), epoch(2, 80)], false));
+  const axis = page.getByLabel('x axis');
+  assert.equal((await dataset()).xLast, '250');
+  await axis.selectOption('epoch');
+  assert.equal((await dataset()).xLast, '2.5');
+  await axis.selectOption('seconds');
+  assert.equal((await dataset()).xLast, '5');
+  await axis.selectOption('step');
+});

@@ -266,7 +266,10 @@ export class ChartView {
         raw.hidden = hidden;
         raw.borderColor = `color-mix(in srgb, ${colour} 30%, transparent)`;
       }
-      if (spec.id === 'step-loss') drawnSteps = smoothed.data.length;
+      if (spec.id === 'step-loss') {
+        drawnSteps = smoothed.data.length;
+        this.root.dataset.xLast = String(points.at(-1)?.x ?? '');
+      }
     }
 
     // Log scale only while every value on the loss axis is positive (a Gaussian likelihood in nats can be negative).
