@@ -145,6 +145,35 @@ export function parseOutputs(value: unknown): EngineEvent[] | string {
   return value.events.flatMap((event) => parseShownEvent(event) ?? []);
 }
 
+/** At most this many of a cell's recorded outputs, and of the train cell's epoch lines, are shown again (an 8 MB outputs.json holds ~100k). */
+export const RESTORED_PER_CELL = 200;
+
+/**
+ * What the cells show again: outputs.json's events, with the train cell's epoch records taken from
+ * metrics.jsonl when it has any (a continued run's outputs.json holds only its last session's
+ * epochs), where the first epoch record stood (else before the train cell's first output). Each
+ * cell keeps its first `limit` outputs and the train cell its last `limit` epochs; a line says how
+ * many more there were.
+ */
+export function restoredEvents(recorded: readonly EngineEvent[], epochs: readonly MetricsRecordOf<'epoch'>[], limit = RESTORED_PER_CELL): EngineEvent[] {
+  const records = epochs.length > 0 ? epochs : recorded.flatMap((event) => (event.type === 'metrics' && event.record.kind === 'epoch' ? [event.record] : []));
+  const firstMetrics = recorded.findIndex((event) => event.type === 'metrics');
+  const firstTrain = recorded.findIndex((event) => (event.type === 'cellOutput' || event.type === 'image') && event.cell === 'train');
+  const at = firstMetrics >= 0 ? firstMetrics : firstTrain >= 0 ? firstTrain : recorded.length;
+  const shownEpochs: EngineEvent[] = records.slice(-limit).map((record) => ({ type: 'metrics', record }));
+  if (records.length > limit) shownEpochs.unshift({ type: 'cellOutput', cell: 'train', text: `${records.length - limit} earlier epochs are not listed here (the run folder's ${RUN_FILES.metrics} has every one)` });
+  const counts = new Map<CellName, number>();
+  const kept = (events: readonly EngineEvent[]) => events.filter((event) => {
+    if (event.type === 'metrics') return false;
+    if (event.type !== 'cellOutput' && event.type !== 'image') return true;
+    counts.set(event.cell, (counts.get(event.cell) ?? 0) + 1);
+    return counts.get(event.cell)! <= limit;
+  });
+  const events = [...kept(recorded.slice(0, at)), ...shownEpochs, ...kept(recorded.slice(at))];
+  for (const [cell, count] of counts) if (count > limit) events.push({ type: 'cellOutput', cell, text: `${count - limit} more outputs of this cell are not shown again (at most ${limit} are)` });
+  return events;
+}
+
 /** `summary.json` with the fields the notebook reads checked (and only those kept), or a reason. */
 export function parseSummary(value: unknown): RunSummary | string {
   if (!isObject(value)) return 'expected an object';
@@ -267,10 +296,36 @@ async function readJson<T>(root: string, name: string, parse: (value: unknown) =
   return parsed;
 }
 
-/** The newest run folder under `parent` (run folder names sort by time): a folder, not a link, with a config.json. */
-export async function newestRunFolder(parent: string): Promise<string | undefined> {
+const RUN_FOLDER_NAME = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\d+))?$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * When a run folder of this name started (newRunDir's `YYYYMMDD-HHMMSS[-n]`, in UTC) and its
+ * same-second suffix, or undefined for any other name, an impossible date, or a time more than a
+ * day after `now` (a repository's `zzz/` or `99999999-999999/` must not pass for the newest run).
+ */
+export function runFolderTime(name: string, now = new Date()): { time: number; suffix: number } | undefined {
+  const match = RUN_FOLDER_NAME.exec(name);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const time = Date.UTC(year, month - 1, day, hour, minute, second);
+  const date = new Date(time);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || date.getUTCHours() !== hour || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) return undefined;
+  if (time > now.getTime() + DAY_MS) return undefined;
+  return { time, suffix: match[7] === undefined ? 1 : Number(match[7]) };
+}
+
+/**
+ * The newest run folder under `parent`: of the folders (not links) named as newRunDir names them,
+ * with a config.json, the latest by name's time and then by its same-second suffix.
+ */
+export async function newestRunFolder(parent: string, now = new Date()): Promise<string | undefined> {
   const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().reverse();
+  const runs = entries.filter((entry) => entry.isDirectory()).flatMap((entry) => {
+    const started = runFolderTime(entry.name, now);
+    return started ? [{ name: entry.name, ...started }] : [];
+  });
+  const names = runs.sort((a, b) => b.time - a.time || b.suffix - a.suffix).map((run) => run.name);
   for (const name of names) {
     const candidate = path.join(parent, name);
     if (await lstat(path.join(candidate, RUN_FILES.config)).then((info) => info.isFile(), () => false)) return candidate;
@@ -282,7 +337,7 @@ export async function newestRunFolder(parent: string): Promise<string | undefine
 export interface RecordedRun {
   runDir: string;
   summary?: RunSummary;
-  /** The cells' outputs in order: outputs.json when the run ended, else its epoch records and newest grids. */
+  /** The cells' outputs in order (see restoredEvents): outputs.json's, else the epoch records and newest grids. */
   events: EngineEvent[];
   /** Each finished epoch's record, once. */
   epochs: MetricsRecordOf<'epoch'>[];
@@ -309,9 +364,9 @@ export async function readRecordedRun(runDir: string): Promise<RecordedRun> {
   const configModel = config?.model;
   const modelKind = isObject(configModel) && typeof configModel.kind === 'string' ? configModel.kind : undefined;
   const { epochs, steps, resumes } = parseMetricsHistory(await readOptional(runDir, RUN_FILES.metrics, METRICS_LIMIT_BYTES, problems) ?? '');
-  let events = (await readJson(runDir, RUN_FILES.outputs, parseOutputs, problems))?.map((event) => (event.type === 'image' ? { ...event, path: recordedImagePath(runDir, event.path) } : event));
-  if (!events) {
-    events = epochs.map((record) => ({ type: 'metrics', record }));
+  const outputs = (await readJson(runDir, RUN_FILES.outputs, parseOutputs, problems))?.map((event) => (event.type === 'image' ? { ...event, path: recordedImagePath(runDir, event.path) } : event));
+  const events = restoredEvents(outputs ?? [], epochs);
+  if (!outputs) {
     const last = summary?.epochs ?? epochs.at(-1)?.epoch;
     for (const kind of ['reconstructions', 'samples'] as const) {
       const file = last ? imageFile(runDir, kind, last) : undefined;

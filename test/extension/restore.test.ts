@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { IMAGE_LIMIT_BYTES, parseEpochRecords, parseOutputs, parseSummary, readFileInside, readImageInside, readRecordedRun, recordedImagePath } from '../../extension/restore';
+import type { EngineEvent } from '../../runtime/protocol';
+import { IMAGE_LIMIT_BYTES, newestRunFolder, parseEpochRecord, parseEpochRecords, parseOutputs, parseSummary, readFileInside, readImageInside, readRecordedRun, recordedImagePath, RESTORED_PER_CELL, restoredEvents, runFolderTime } from '../../extension/restore';
 import { temporaryDirectory } from '../helpers/temp';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32, 7)]);
@@ -134,4 +135,59 @@ test('a run folder that moved still finds its images by name, and a recorded pat
   assert.equal(recordedImagePath(runDir, '/etc/passwd'), path.join('images', 'passwd'));
   assert.equal(recordedImagePath(runDir, '../../../../etc/passwd'), path.join('images', 'passwd'));
   await assert.rejects(readImageInside(runDir, recordedImagePath(runDir, '/etc/passwd')), /no such file/);
+});
+
+const epochRecord = (epoch: number) => ({ kind: 'epoch', epoch, step: epoch * 10, time: '', units: 'nats', train: { loss: 10 - epoch, reconstruction: 10 - epoch }, samplesPerSecond: 100, tensors: 5 });
+
+test('a continued run reopens with every epoch of metrics.jsonl, though its outputs.json holds only the last session\'s', async () => {
+  const { runDir } = runFolder();
+  writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ train: { epochs: 3 } }));
+  writeFileSync(path.join(runDir, 'metrics.jsonl'), [1, 2, 3].map((epoch) => JSON.stringify(epochRecord(epoch))).join('\n'));
+  writeFileSync(path.join(runDir, 'outputs.json'), JSON.stringify({
+    version: 1,
+    events: [
+      { type: 'cellOutput', cell: 'data', text: 'sprites' },
+      { type: 'metrics', record: epochRecord(2) },
+      { type: 'metrics', record: epochRecord(3) },
+      { type: 'image', cell: 'train', kind: 'reconstructions', epoch: 3, path: 'images/epoch-001-reconstructions.png' },
+    ],
+  }));
+  const recorded = await readRecordedRun(runDir);
+  assert.deepEqual(recorded.problems, []);
+  assert.deepEqual(recorded.events.map((event) => (event.type === 'metrics' ? `epoch ${event.record.epoch}` : event.type)), ['cellOutput', 'epoch 1', 'epoch 2', 'epoch 3', 'image']);
+});
+
+test('a stopped continuation whose outputs.json has no epoch yet still lists the earlier epochs, before the train cell\'s outputs', () => {
+  const events = restoredEvents([
+    { type: 'cellOutput', cell: 'data', text: 'sprites' },
+    { type: 'cellOutput', cell: 'train', text: 'a warning' },
+  ], [1, 2].map((epoch) => parseEpochRecord(epochRecord(epoch))!));
+  assert.deepEqual(events.map((event) => (event.type === 'metrics' ? `epoch ${event.record.epoch}` : event.type === 'cellOutput' ? event.text : event.type)), ['sprites', 'epoch 1', 'epoch 2', 'a warning']);
+});
+
+test('restore shows at most 200 outputs of a cell and the last 200 epochs, saying how many it left out', () => {
+  const chatter = Array.from({ length: 100_000 }, (_, index): EngineEvent => ({ type: 'cellOutput', cell: 'data', text: `line ${index}` }));
+  const epochs = Array.from({ length: 250 }, (_, index) => parseEpochRecord(epochRecord(index + 1))!);
+  const events = restoredEvents([...chatter, { type: 'metrics', record: epochs[0] }], epochs);
+  const data = events.filter((event) => event.type === 'cellOutput' && event.cell === 'data');
+  assert.equal(data.length, RESTORED_PER_CELL + 1);
+  assert.equal((data.at(-1) as { text: string }).text, `${100_000 - RESTORED_PER_CELL} more outputs of this cell are not shown again (at most ${RESTORED_PER_CELL} are)`);
+  const listed = events.flatMap((event) => (event.type === 'metrics' ? [event.record.epoch] : []));
+  assert.deepEqual([listed[0], listed.at(-1), listed.length], [51, 250, RESTORED_PER_CELL]);
+  assert.ok(events.some((event) => event.type === 'cellOutput' && event.cell === 'train' && event.text.startsWith('50 earlier epochs are not listed here')));
+});
+
+test('only folders named as runs are named, the newest by time then suffix; far-future and other names never win', async () => {
+  const now = new Date(Date.UTC(2026, 10, 30, 12, 0, 0));
+  assert.deepEqual(runFolderTime('20261130-120000', now), { time: now.getTime(), suffix: 1 });
+  assert.equal(runFolderTime('20261130-120000-12', now)?.suffix, 12);
+  assert.notEqual(runFolderTime('20261201-115959', now), undefined, 'a clock a few hours ahead is allowed');
+  for (const name of ['zzz', '99999999-999999', '20990101-000000', '20261201-120001', '20261301-000000', '20260230-000000', '20261130-250000', '20261130-120000-', '20261130-120000-x', ' 20261130-120000']) assert.equal(runFolderTime(name, now), undefined, name);
+
+  const parent = path.join(temporaryDirectory(), 'experiment');
+  for (const name of ['zzz', '99999999-999999', '20990101-000000', '20261130-100000', '20261130-100000-2', '20261130-100000-10', '20261130-110000-notes']) {
+    mkdirSync(path.join(parent, name), { recursive: true });
+    writeFileSync(path.join(parent, name, 'config.json'), '{}');
+  }
+  assert.equal(await newestRunFolder(parent, now), path.join(parent, '20261130-100000-10'));
 });

@@ -313,7 +313,8 @@ suite('Latent Lab in VS Code', () => {
   test('a hostile run folder (outputs.json naming /etc/passwd, /dev/zero, links out) opens without reading them', async () => {
     const file = path.join(workspaceFolder(), 'hostile.aexp');
     writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8').replace('title: Tiny', 'title: Hostile'));
-    const runDir = path.join(workspaceFolder(), '.aexp', 'runs', 'hostile', '20990101-000000');
+    // Named as a run of now: a far-future name is not taken for the newest run.
+    const runDir = path.join(workspaceFolder(), '.aexp', 'runs', 'hostile', new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-'));
     mkdirSync(path.join(runDir, 'images'), { recursive: true });
     writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ train: { epochs: 1 }, model: { kind: 'vae' } }));
     writeFileSync(path.join(runDir, 'summary.json'), JSON.stringify({ status: 'completed', backend: 'wasm', device: 'cpu', epochs: 1, targetEpochs: 1, steps: 19, units: 'nats', durationSeconds: 1 }));
