@@ -5,10 +5,15 @@
  * appears whole (written to a temporary file, then hard-linked into place, which fails if a lock
  * exists), and its holder refreshes its modification time every `heartbeatMs` from an unref'ed
  * timer. A lock whose holder died does not hold the folder forever:
- * - on the holder's own host, it is abandoned as soon as that pid no longer runs (or now names a
- *   different process);
- * - from any other host (a file system shared by several machines), once its heartbeat is older
- *   than `staleAfterMs`. This assumes the machines' clocks agree to well within that window (NTP).
+ * - on the holder's own host (util/host.ts: the same host name, boot and PID namespace), it is
+ *   abandoned as soon as that pid no longer runs (or now names a different process);
+ * - from any other host (a file system shared by several machines, or a container that shares the
+ *   host name but not the pids), once its heartbeat is older than `staleAfterMs`. This assumes the
+ *   machines' clocks agree to well within that window (NTP). A lock written before locks named
+ *   their host identity is judged this way too: whether its pid is visible here is unknown.
+ *
+ * A `lock.json` that is a symbolic link or not a regular file is refused (UnsafeEntryError), and
+ * every file the lock creates is created exclusively, so a planted link is never followed.
  *
  * Taking over an abandoned lock is race-free among takers: each must first create a claim file
  * named after that very lock (its random token), which only one can; the winner moves the old lock
@@ -20,21 +25,25 @@
  * notices that the lock is no longer its own and calls `onLost`, which should stop the run.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { temporaryPathFor } from './util/atomic-file';
+import { createTemporaryFile } from './util/atomic-file';
+import { HOST_IDENTITY, HOST_NAME } from './util/host';
+import { checkPlainEntry } from './util/plain-entries';
 import { isProcessAlive, processStartTicks } from './util/processes';
 
 export const RUN_LOCK_FILE = 'lock.json';
 export const DEFAULT_HEARTBEAT_MS = 10_000;
-/** Giving up on waiting for another taker that is finishing its takeover of the same lock. */
+/** Giving up on waiting for another taker that is finishing its takeover of the same lock, or for a lock that keeps vanishing. */
 const TAKEOVER_WAIT_MS = 5_000;
-const HOST = os.hostname();
+// Where the platform has no O_NOFOLLOW (Windows), symbolic links need privileges to create.
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /** What `lock.json` holds. */
 export interface RunLockHolder {
   host: string;
+  /** util/host.ts's HOST_IDENTITY: only a holder with this process's identity is judged by its pid. Absent in older lock files. */
+  hostId?: string;
   pid: number;
   /** The pid's start time (Linux clock ticks since boot), so that a reused pid is not taken for the holder. */
   pidStartTicks?: number;
@@ -151,9 +160,11 @@ process.on('exit', () => {
  */
 export function acquireRunLock(folder: string, options: RunLockOptions = {}): RunLock {
   const file = path.join(folder, RUN_LOCK_FILE);
-  const holder: RunLockHolder = { host: HOST, pid: process.pid, pidStartTicks: processStartTicks(process.pid), startedAt: new Date().toISOString(), token: randomBytes(12).toString('hex') };
+  const holder = newHolder(randomBytes(12).toString('hex'));
   const deadline = Date.now() + TAKEOVER_WAIT_MS;
   for (;;) {
+    // A link would make `create` fail (the name exists) and `readLockFile` find nothing, for ever.
+    checkPlainEntry(file, 'file');
     if (create(folder, file, holder)) return new RunLock(folder, holder, options);
     let found: LockFile | undefined;
     try {
@@ -161,18 +172,23 @@ export function acquireRunLock(folder: string, options: RunLockOptions = {}): Ru
     } catch (error) {
       throw new Error(`${folder}: cannot read its ${RUN_LOCK_FILE} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
     }
-    // Released between our attempt and our look: try again.
-    if (found === undefined) continue;
+    if (found === undefined) {
+      // Released between our attempt and our look: try again, but not for ever.
+      if (Date.now() > deadline) throw new Error(`${folder}: its ${RUN_LOCK_FILE} keeps appearing and vanishing; cannot take it`);
+      continue;
+    }
     const state = toState(found, staleAfter(options));
     if (!state.abandoned) throw new RunLockedError(folder, state);
     if (options.takeoverPauseMs) pause(options.takeoverPauseMs);
     const claimant = takeOver(folder, file, found, holder.token, staleAfter(options));
-    if (claimant) {
-      // Another process is taking it over: it will hold the folder in a moment.
-      if (Date.now() > deadline) throw new RunLockedError(folder, toState(claimant, staleAfter(options)));
-      pause(5);
-    }
+    // Without a claimant this process removed the abandoned lock; else another process is taking it over and will hold the folder in a moment.
+    if (Date.now() > deadline) throw new RunLockedError(folder, toState(claimant ?? found, staleAfter(options)));
+    if (claimant) pause(5);
   }
+}
+
+function newHolder(token: string): RunLockHolder {
+  return { host: HOST_NAME, hostId: HOST_IDENTITY, pid: process.pid, pidStartTicks: processStartTicks(process.pid), startedAt: new Date().toISOString(), token };
 }
 
 /** The lock of `folder` as it stands, or undefined when there is none. */
@@ -204,7 +220,7 @@ interface LockFile {
 function readLockFile(file: string): LockFile | undefined {
   let descriptor: number;
   try {
-    descriptor = openSync(file, 'r');
+    descriptor = openSync(file, constants.O_RDONLY | NO_FOLLOW);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -224,7 +240,7 @@ function readLockFile(file: string): LockFile | undefined {
 function parseHolder(text: string): RunLockHolder | undefined {
   try {
     const value = JSON.parse(text) as Partial<RunLockHolder>;
-    if (typeof value.host === 'string' && Number.isInteger(value.pid) && typeof value.startedAt === 'string' && typeof value.token === 'string' && /^[0-9a-f]+$/.test(value.token)) return value as RunLockHolder;
+    if (typeof value.host === 'string' && (value.hostId === undefined || typeof value.hostId === 'string') && Number.isInteger(value.pid) && typeof value.startedAt === 'string' && typeof value.token === 'string' && /^[0-9a-f]+$/.test(value.token)) return value as RunLockHolder;
   } catch {
     // Unparsable: judged by its age alone.
   }
@@ -238,7 +254,7 @@ function toState(found: LockFile, staleAfterMs: number): RunLockState {
 
 function isAbandoned(found: LockFile, heartbeatAgeMs: number, staleAfterMs: number): boolean {
   const holder = found.holder;
-  if (holder && holder.host === HOST) {
+  if (holder && holder.host === HOST_NAME && holder.hostId === HOST_IDENTITY) {
     if (!isProcessAlive(holder.pid)) return true;
     const startTicks = processStartTicks(holder.pid);
     // A live local holder keeps its lock however late its heartbeat: a long synchronous step may delay the timer.
@@ -252,8 +268,7 @@ function isAbandoned(found: LockFile, heartbeatAgeMs: number, staleAfterMs: numb
  * lock. Returns false when `file` exists.
  */
 function createExclusive(file: string, content: string): boolean {
-  const temporary = temporaryPathFor(file);
-  const descriptor = openSync(temporary, 'w');
+  const { path: temporary, descriptor } = createTemporaryFile(file);
   try {
     writeSync(descriptor, content);
     fsyncSync(descriptor);
@@ -308,8 +323,7 @@ function create(folder: string, file: string, holder: RunLockHolder): boolean {
  */
 function takeOver(folder: string, file: string, found: LockFile, token: string, staleAfterMs: number): LockFile | undefined {
   const claim = path.join(folder, `${RUN_LOCK_FILE}.takeover-${found.identity}`);
-  const claimant: RunLockHolder = { host: HOST, pid: process.pid, pidStartTicks: processStartTicks(process.pid), startedAt: new Date().toISOString(), token };
-  if (!createExclusive(claim, JSON.stringify(claimant))) {
+  if (!createExclusive(claim, JSON.stringify(newHolder(token)))) {
     const other = readLockFile(claim);
     // A claimant that died mid-takeover leaves its claim: abandoned by the same rules as a lock.
     if (other && isAbandoned(other, Date.now() - other.modifiedMs, staleAfterMs)) removeIfStill(claim, other.identity, token);

@@ -4,30 +4,35 @@
  * one. A kill during the write leaves the temporary sibling behind; every write sweeps the folder
  * for such leftovers of dead processes, so they never accumulate.
  *
- * Temporary names are `.<name>~<host>~<pid>.tmp`: the host and pid say whose file it is, so on a
- * folder shared by several machines a process removes only the leftovers of dead processes of its
- * own host at once, and those of other hosts only once they are older than `staleAfterMs`.
+ * Temporary names are `.<name>~<host>@<identity>~<pid>.tmp` (util/host.ts): they say whose file
+ * it is, so on a folder shared by several machines (or containers) a process removes at once only
+ * the leftovers of dead processes whose pids it can see, and any other only once it is older than
+ * `staleAfterMs`.
+ *
+ * A temporary file is created exclusively, so a symbolic link planted at its name (a run folder
+ * is untrusted input) is removed, never written through.
  */
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { HOST_IDENTITY, HOST_NAME } from './host';
 import { isProcessAlive } from './processes';
 
 /** A temporary file untouched this long is a leftover whoever wrote it: no write takes an hour. */
 export const STALE_TEMPORARY_FILE_MS = 60 * 60 * 1000;
 
-const HOST = encodeHost(os.hostname());
+const OWNER = `${encodeHost(HOST_NAME)}@${HOST_IDENTITY}`;
 const TEMPORARY = /^\.(.+)~([^~]+)~(\d+)\.tmp$/;
-// Written by versions before the host was part of the name; whose they are is unknown, so only age removes them.
+// Written by versions before the owner was part of the name; whose they are is unknown, so only age removes them.
+// (Names with a host but no identity, from versions before that, match TEMPORARY and are never "ours": age too.)
 const TEMPORARY_WITHOUT_HOST = /^\.(.+)\.(\d+)\.tmp$/;
 
-/** Host names may hold any character; `~` separates the parts of a temporary name. */
+/** Host names may hold any character; `~` separates the parts of a temporary name, `@` the host from its identity. */
 function encodeHost(host: string): string {
   return encodeURIComponent(host.slice(0, 100)).replace(/~/g, '%7E');
 }
 
 export function temporaryPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}~${HOST}~${process.pid}.tmp`);
+  return path.join(path.dirname(target), `.${path.basename(target)}~${OWNER}~${process.pid}.tmp`);
 }
 
 export interface SweepOptions {
@@ -38,8 +43,8 @@ export interface SweepOptions {
 }
 
 /**
- * Removes the temporary files that writers killed mid-write left in `directory`: those of this host
- * whose process no longer runs, and any untouched for `staleAfterMs`. Returns the paths removed.
+ * Removes the temporary files that writers killed mid-write left in `directory`: those of this
+ * host identity whose process no longer runs, and any untouched for `staleAfterMs`. Returns the paths removed.
  * A folder that does not exist holds nothing to remove.
  */
 export function removeStaleTemporaryFiles(directory: string, options: SweepOptions = {}): string[] {
@@ -59,7 +64,7 @@ export function removeStaleTemporaryFiles(directory: string, options: SweepOptio
     }
     if (!entry.isFile() || !entry.name.endsWith('.tmp')) continue;
     const match = TEMPORARY.exec(entry.name);
-    const ours = match !== null && match[2] === HOST;
+    const ours = match !== null && match[2] === OWNER;
     if (match === null && !TEMPORARY_WITHOUT_HOST.test(entry.name)) continue;
     if (ours && Number(match[3]) === process.pid) continue;
     let stale = ours && !isProcessAlive(Number(match[3]));
@@ -87,14 +92,14 @@ export function removeStaleTemporaryFiles(directory: string, options: SweepOptio
  */
 export function writeFileAtomic(target: string, chunks: (Buffer | Uint8Array)[]): void {
   removeStaleTemporaryFiles(path.dirname(target));
-  const temporary = temporaryPathFor(target);
-  let descriptor: number | undefined = openSync(temporary, 'w');
+  const temporary = createTemporaryFile(target);
+  let descriptor: number | undefined = temporary.descriptor;
   try {
     for (const chunk of chunks) writeSync(descriptor, chunk);
     fsyncSync(descriptor);
     closeSync(descriptor);
     descriptor = undefined;
-    renameSync(temporary, target);
+    renameSync(temporary.path, target);
   } catch (error) {
     if (descriptor !== undefined) {
       try {
@@ -103,7 +108,7 @@ export function writeFileAtomic(target: string, chunks: (Buffer | Uint8Array)[])
         // The write already failed; that error is the one to report.
       }
     }
-    rmSync(temporary, { force: true });
+    rmSync(temporary.path, { force: true });
     throw error;
   }
   try {
@@ -113,4 +118,15 @@ export function writeFileAtomic(target: string, chunks: (Buffer | Uint8Array)[])
   } catch {
     // Some file systems cannot fsync a directory; the rename is still atomic there.
   }
+}
+
+/**
+ * Opens `temporaryPathFor(target)` for writing, created by this call ('wx'): whatever had that
+ * name (a leftover of an earlier process with this pid, or a planted symbolic link) is removed
+ * first, and one planted in between makes the open fail rather than be followed.
+ */
+export function createTemporaryFile(target: string): { path: string; descriptor: number } {
+  const temporary = temporaryPathFor(target);
+  rmSync(temporary, { force: true });
+  return { path: temporary, descriptor: openSync(temporary, 'wx') };
 }

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
 import type { MetricsRecord } from '../../runtime/protocol';
+import { temporaryPathFor } from '../../runtime/util/atomic-file';
 import { tinyExperiment } from '../helpers/experiments';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -87,9 +87,9 @@ test('a run killed before its first checkpoint says so on --resume, in one line'
   const killed = cli(['run', file, '--out', out], { AEXP_TEST_KILL_AT: 'step:10' });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   const runDir = onlyRunDir(out);
-  // What a process killed while writing its first checkpoint leaves: a temporary file of a dead pid on this host.
+  // What a process killed while writing its first checkpoint leaves: a temporary file of a dead pid of this host identity.
   const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-  const leftover = path.join(runDir, 'checkpoints', `.last.ckpt~${encodeURIComponent(hostname()).replace(/~/g, '%7E')}~${dead}.tmp`);
+  const leftover = temporaryPathFor(path.join(runDir, 'checkpoints', 'last.ckpt')).replace(`~${process.pid}.tmp`, `~${dead}.tmp`);
   mkdirSync(path.dirname(leftover), { recursive: true });
   writeFileSync(leftover, 'half a checkpoint');
   const resumed = cli(['run', '--resume', runDir]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -47,7 +47,8 @@ test('a sweep keeps the temporary files of live writers and of other hosts, unti
   const foreignOld = path.join(directory, '.best.ckpt~other-host.example~2.tmp');
   const legacy = path.join(directory, '.summary.json.12345.tmp');
   const legacyOld = path.join(directory, '.outputs.json.12346.tmp');
-  const nested = path.join(directory, 'images', `.epoch-001.png~${encodeURIComponent(os.hostname())}~999999999.tmp`);
+  // A writer of this host identity that no longer runs.
+  const nested = temporaryPathFor(path.join(directory, 'images', 'epoch-001.png')).replace(`~${process.pid}.tmp`, '~999999999.tmp');
   const unrelated = path.join(directory, 'notes.tmp');
   for (const file of [mine, live, foreign, foreignOld, legacy, legacyOld, nested, unrelated]) writeFileSync(file, 'x');
   const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
@@ -67,4 +68,30 @@ test('a write that fails leaves no temporary file and keeps the old content', ()
   assert.throws(() => writeFileAtomic(path.join(directory, 'folder'), [Buffer.from('new')]), /EISDIR|EEXIST|ENOTEMPTY|EPERM/);
   assert.deepEqual(temporaryFiles(directory), []);
   assert.equal(readFileSync(target, 'utf8'), 'old');
+});
+
+test('a temporary file of this host name but another host identity (a container sharing the name, not the pids) is removed only once old', () => {
+  const directory = temporaryDirectory();
+  const host = encodeURIComponent(os.hostname());
+  // pid 999999999 runs nowhere here, but may from another PID namespace; the second name is that of a version before identities.
+  const twin = path.join(directory, `.last.ckpt~${host}@another-container~999999999.tmp`);
+  const older = path.join(directory, `.best.ckpt~${host}~999999999.tmp`);
+  for (const file of [twin, older]) writeFileSync(file, 'x');
+  assert.deepEqual(removeStaleTemporaryFiles(directory), []);
+  const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  for (const file of [twin, older]) utimesSync(file, twoHoursAgo, twoHoursAgo);
+  assert.deepEqual(removeStaleTemporaryFiles(directory).sort(), [older, twin].sort());
+});
+
+test('a symbolic link planted at the temporary name is replaced, never written through', () => {
+  const directory = temporaryDirectory();
+  const outside = path.join(temporaryDirectory(), 'outside.txt');
+  writeFileSync(outside, 'kept');
+  const target = path.join(directory, 'summary.json');
+  symlinkSync(outside, temporaryPathFor(target));
+  writeFileAtomic(target, [Buffer.from('new')]);
+  assert.equal(readFileSync(outside, 'utf8'), 'kept');
+  assert.ok(lstatSync(target).isFile(), 'the target is a file of its own, not the planted link');
+  assert.equal(readFileSync(target, 'utf8'), 'new');
+  assert.deepEqual(temporaryFiles(directory), []);
 });

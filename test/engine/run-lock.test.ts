@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { RunLockState } from '../../runtime/run-lock';
 import { RunLockedError, acquireRunLock, readRunLock } from '../../runtime/run-lock';
+import { HOST_IDENTITY } from '../../runtime/util/host';
 import { temporaryDirectory } from '../helpers/temp';
 
 const holderScript = path.join(__dirname, '..', 'helpers', 'lock-holder.ts');
+const takeOnceScript = path.join(__dirname, '..', 'helpers', 'take-lock-once.ts');
 // Small intervals so that abandonment by age can be tested; the tests set ages explicitly rather than wait.
 const timing = { heartbeatMs: 200, staleAfterMs: 1000 };
 // Racing takers all judge the lock abandoned before any acts on it: they reach it within this pause of each other.
@@ -133,7 +135,7 @@ test('a lock from another host is respected while its heartbeat is fresh and tak
 });
 
 for (const [kind, leave] of [
-  ['a SIGKILLed holder of this host', (folder: string) => writeFileSync(path.join(folder, 'lock.json'), JSON.stringify({ host: os.hostname(), pid: 999_999_999, startedAt: new Date().toISOString(), token: '0123abcd' }))],
+  ['a SIGKILLed holder of this host', (folder: string) => writeFileSync(path.join(folder, 'lock.json'), JSON.stringify({ host: os.hostname(), hostId: HOST_IDENTITY, pid: 999_999_999, startedAt: new Date().toISOString(), token: '0123abcd' }))],
   ['a holder on another host', (folder: string) => foreignLock(folder, 5_000)],
 ] as const) {
   test(`six processes racing for the abandoned lock of ${kind}: exactly one wins`, async () => {
@@ -155,7 +157,7 @@ for (const [kind, leave] of [
 
 test('a claim left by a taker that died mid-takeover does not block the folder', () => {
   const folder = temporaryDirectory();
-  const dead = { host: os.hostname(), pid: 999_999_999, startedAt: new Date().toISOString() };
+  const dead = { host: os.hostname(), hostId: HOST_IDENTITY, pid: 999_999_999, startedAt: new Date().toISOString() };
   writeFileSync(path.join(folder, 'lock.json'), JSON.stringify({ ...dead, token: '0123abcd' }));
   writeFileSync(path.join(folder, 'lock.json.takeover-0123abcd'), JSON.stringify({ ...dead, token: '4567ef' }));
   assert.equal(readRunLock(folder, timing)?.abandoned, true);
@@ -164,4 +166,43 @@ test('a claim left by a taker that died mid-takeover does not block the folder',
   assertOnlyLockFile(folder);
   lock.release();
   assert.equal(readRunLock(folder, timing), undefined);
+});
+
+test('a lock of this host name but another host identity (a container sharing the name, not the pids) is judged by its heartbeat, not its pid', () => {
+  const folder = temporaryDirectory();
+  const file = path.join(folder, 'lock.json');
+  // pid 999999999 runs nowhere here; from another PID namespace it may well be a live trainer.
+  const twin = { host: os.hostname(), hostId: 'another-container', pid: 999_999_999, startedAt: '2026-11-30T03:40:00.000Z', token: 'abcdef0123' };
+  writeFileSync(file, JSON.stringify(twin));
+  assert.equal(readRunLock(folder, timing)?.abandoned, false);
+  assert.throws(() => acquireRunLock(folder, timing), (error: Error) => error.message.includes(`is in use by pid 999999999 on host ${os.hostname()} since 2026-11-30T03:40:00Z (heartbeat `));
+  // A lock written before locks named their host identity is judged the same way.
+  const { hostId: _, ...older } = twin;
+  writeFileSync(file, JSON.stringify(older));
+  assert.throws(() => acquireRunLock(folder, timing), RunLockedError);
+  // Its heartbeat stopped long ago: abandoned.
+  const past = new Date(Date.now() - 5_000);
+  utimesSync(file, past, past);
+  const lock = acquireRunLock(folder, timing);
+  assert.equal(lockHolder(folder).pid, process.pid);
+  lock.release();
+});
+
+test('a lock.json that is a symbolic link (dangling or not) is refused at once, in one line naming it', () => {
+  const folder = temporaryDirectory();
+  const outside = temporaryDirectory();
+  const file = path.join(folder, 'lock.json');
+  symlinkSync(path.join(outside, 'nonexistent'), file);
+  // In a child with a time limit: an attempt that never returns must fail this test, not hang it.
+  const dangling = spawnSync(process.execPath, ['--import', 'tsx', takeOnceScript, folder], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(dangling.signal, null, 'the attempt returned');
+  assert.equal(dangling.stdout, `${file}: a symbolic link; refusing to write through it (a run folder holds only its own files and folders)\n`, dangling.stderr);
+  assert.deepEqual(readdirSync(outside), [], 'nothing created through the link');
+  // A link to a file that exists: refused as well, the file left as it was.
+  writeFileSync(path.join(outside, 'target.json'), 'kept');
+  rmSync(file);
+  symlinkSync(path.join(outside, 'target.json'), file);
+  assert.throws(() => acquireRunLock(folder, timing), (error: Error) => error.message === `${file}: a symbolic link; refusing to write through it (a run folder holds only its own files and folders)`);
+  assert.equal(readFileSync(path.join(outside, 'target.json'), 'utf8'), 'kept');
+  assert.deepEqual(readdirSync(folder), ['lock.json'], 'no temporary or claim file is left');
 });
