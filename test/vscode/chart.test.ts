@@ -87,6 +87,8 @@ suite('Latent Lab training chart', () => {
     editor.revealRange(new vscode.NotebookRange(reopenedTrain.index, reopenedTrain.index + 1), vscode.NotebookEditorRevealType.AtTop);
     const restored = await chartState('the restored chart', (state) => state.mark === undefined && Number(state.steps) > 0, 60_000);
     assert.equal(Number(restored.steps), Math.min(logged, 2000), `every logged step is drawn again: ${JSON.stringify(restored)}`);
+    // The rest of the cell (epoch lines, grids, the summary) is restored after the chart.
+    await waitFor('the restored summary', () => /stopped/.test(outputText(reopenedTrain)), 60_000);
 
     const workbench = vscode.workspace.getConfiguration('workbench');
     try {

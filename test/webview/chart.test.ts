@@ -146,22 +146,22 @@ test('toggling a series from the legend changes the canvas, and toggling it back
 
 test('log scale is refused while a value is not positive, and taken back when one arrives', async (context) => {
   if (skip) return context.skip(skip);
-  const checkbox = page.getByLabel('log scale');
+  const checkbox = page.locator('vscode-checkbox[aria-label="log scale"]');
+  const state = () => checkbox.evaluate((element) => ({ disabled: (element as unknown as { disabled: boolean }).disabled, checked: (element as unknown as { checked: boolean }).checked }));
   // A Gaussian likelihood's loss in nats can be negative.
   await page.evaluate((value) => harness().render(value), snapshot('run-negative', [step(1, 3), step(2, -2), step(3, -4)]));
-  assert.equal(await checkbox.isDisabled(), true);
+  assert.equal((await state()).disabled, true);
   assert.match(await page.locator('.latent-lab-chart .note').innerText(), /log scale off: some values are ≤ 0/);
   assert.equal((await dataset()).yScale, 'linear');
 
   await page.evaluate((value) => harness().render(value), snapshot('run-positive', [step(1, 3), step(2, 2), step(3, 1)]));
-  assert.equal(await checkbox.isDisabled(), false);
+  assert.equal((await state()).disabled, false);
   assert.equal(await page.locator('.latent-lab-chart .note').innerText(), '');
-  await checkbox.check();
+  await checkbox.click();
   assert.equal((await dataset()).yScale, 'logarithmic');
   await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-positive', steps: [step(4, 0)], epochs: [], resumes: [] } satisfies HostMessage);
   assert.equal((await dataset()).yScale, 'linear');
-  assert.equal(await checkbox.isChecked(), false);
-  assert.equal(await checkbox.isDisabled(), true);
+  assert.deepEqual(await state(), { disabled: true, checked: false });
 });
 
 test('20k points per series are kept in full and drawn thinned to about the canvas width; a resumed run replaces what it undid', async (context) => {
@@ -182,11 +182,15 @@ test('the x axis puts the logged steps at their step, their place in the epoch, 
   if (skip) return context.skip(skip);
   // Epochs of 100 steps; the step of epoch 3 that is logged last is halfway through it.
   await page.evaluate((value) => harness().render(value), snapshot('run-axes', Array.from({ length: 250 }, (_, index) => step(index + 1)), [epoch(1, 90), epoch(2, 80)], false));
-  const axis = page.getByLabel('x axis');
+  const choose = async (label: string) => {
+    await page.locator('vscode-single-select[aria-label="x axis"]').click();
+    await page.getByRole('option', { name: label, exact: true }).click();
+  };
   assert.equal((await dataset()).xLast, '250');
-  await axis.selectOption('epoch');
+  await choose('epoch');
   assert.equal((await dataset()).xLast, '2.5');
-  await axis.selectOption('seconds');
+  await choose('wall time (s)');
   assert.equal((await dataset()).xLast, '5');
-  await axis.selectOption('step');
+  await choose('step');
+  assert.equal((await dataset()).xLast, '250');
 });

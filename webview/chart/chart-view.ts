@@ -7,6 +7,13 @@
 import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import type { ChartDataset, Plugin } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
+// The controls VS Code's own views use (they read the same --vscode-* variables); a range slider is not among them.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { ChartSnapshot, HostMessage } from '../../extension/renderer-protocol';
 import type { Point, SeriesSpec, XAxis } from './series';
 import { History, SERIES, smooth, thin, toCsv } from './series';
@@ -83,11 +90,11 @@ export class ChartView {
   private readonly buttons = new Map<string, HTMLButtonElement>();
   private readonly datasets = new Map<string, { smoothed: LineDataset; raw?: LineDataset }>();
   private readonly hidden = new Set(SERIES.filter((spec) => !spec.shownAtFirst).map((spec) => spec.id));
-  private readonly logScale: HTMLInputElement;
+  private readonly logScale: VscodeCheckbox;
   private readonly logNote: HTMLSpanElement;
   private readonly smoothing: HTMLInputElement;
   private readonly smoothingValue: HTMLSpanElement;
-  private readonly xAxis: HTMLSelectElement;
+  private readonly xAxis: VscodeSingleSelect;
   private readonly themeWatch: MutationObserver;
 
   constructor(host: HTMLElement) {
@@ -95,7 +102,7 @@ export class ChartView {
     this.root.style.height = `${CHART_HEIGHT}px`;
     this.root.append(element('style', { textContent: CHART_STYLE }));
 
-    this.xAxis = element('select', { title: 'x axis' }, ...(['step', 'epoch', 'seconds'] as const).map((value) => element('option', { value, textContent: X_TITLES[value] })));
+    this.xAxis = element('vscode-single-select', { title: 'x axis' }, ...(['step', 'epoch', 'seconds'] as const).map((value) => element('vscode-option', { value, textContent: X_TITLES[value] })));
     this.xAxis.setAttribute('aria-label', 'x axis');
     this.xAxis.addEventListener('change', () => {
       this.history.x = this.xAxis.value as XAxis;
@@ -106,22 +113,22 @@ export class ChartView {
     this.smoothing.setAttribute('aria-label', 'smoothing');
     this.smoothingValue = element('span', { className: 'value' });
     this.smoothing.addEventListener('input', () => this.redraw());
-    this.logScale = element('input', { type: 'checkbox' });
+    this.logScale = element('vscode-checkbox', { label: 'log y' });
     this.logScale.setAttribute('aria-label', 'log scale');
     this.logScale.addEventListener('change', () => this.redraw());
     this.logNote = element('span', { className: 'note' });
-    const resetZoom = element('button', { textContent: 'Reset', title: 'Back to the whole history (Ctrl+wheel zooms, Shift+drag zooms to a box, drag pans)' });
+    const resetZoom = element('vscode-button', { secondary: true, textContent: 'Reset', title: 'Back to the whole history (Ctrl+wheel zooms, Shift+drag zooms to a box, drag pans)' });
     resetZoom.setAttribute('aria-label', 'reset zoom');
     resetZoom.addEventListener('click', () => this.chart.resetZoom('none'));
-    const png = element('button', { textContent: 'PNG', title: 'Save the chart as an image' });
+    const png = element('vscode-button', { secondary: true, textContent: 'PNG', title: 'Save the chart as an image' });
     png.addEventListener('click', () => this.download(this.chart.toBase64Image('image/png'), 'training-chart.png'));
-    const csv = element('button', { textContent: 'CSV', title: 'Save every logged value as CSV' });
+    const csv = element('vscode-button', { secondary: true, textContent: 'CSV', title: 'Save every logged value as CSV' });
     csv.addEventListener('click', () => this.download(URL.createObjectURL(new Blob([toCsv(this.history)], { type: 'text/csv' })), 'training-metrics.csv'));
 
     const toolbar = element('div', { className: 'toolbar' },
-      element('label', {}, 'x ', this.xAxis),
+      element('span', { className: 'field' }, 'x ', this.xAxis),
       element('label', {}, 'smoothing ', this.smoothing, this.smoothingValue),
-      element('label', {}, this.logScale, ' log y'),
+      this.logScale,
       this.logNote,
       element('span', { className: 'spacer' }),
       resetZoom, png, csv,
