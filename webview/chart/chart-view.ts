@@ -253,11 +253,13 @@ export class ChartView {
     let drawnSteps = 0;
     for (const spec of SERIES) {
       const { smoothed, raw } = this.datasets.get(spec.id)!;
-      const points = spec.id.endsWith('-kl') && !variational ? [] : spec.values(history);
       const hidden = this.hidden.has(spec.id);
+      const present = spec.present(history) && !(spec.id.endsWith('-kl') && !variational);
+      // Hidden series are not computed: with tens of thousands of steps each one costs.
+      const points = present && !hidden ? spec.values(history) : [];
       const colour = colours[spec.colour % colours.length];
       const button = this.buttons.get(spec.id)!;
-      button.hidden = points.length === 0;
+      button.hidden = !present;
       button.setAttribute('aria-pressed', String(!hidden));
       (button.firstChild as HTMLElement).style.background = hidden ? 'transparent' : colour;
       (button.firstChild as HTMLElement).style.borderColor = colour;

@@ -24,6 +24,8 @@ export interface SeriesSpec {
   shownAtFirst: boolean;
   /** On the right-hand axis (the learning rate). */
   rightAxis?: boolean;
+  /** Whether the history has any of this series' values: cheap, so that hidden series cost nothing. */
+  present: (history: History) => boolean;
   values: (history: History) => Point[];
 }
 
@@ -117,15 +119,20 @@ export class History {
 const term = (terms: LossTerms | undefined, key: keyof LossTerms) => terms?.[key];
 
 /** Every series the chart can show, in legend order. Those with no points are left out of the legend. */
+const hasSteps = (history: History) => history.steps.length > 0;
+const hasEpochs = (history: History) => history.epochs.length > 0;
+const hasTest = (history: History) => history.epochs.some((point) => point.test !== undefined);
+const hasTestKl = (history: History) => history.epochs.some((point) => point.test?.kl !== undefined);
+
 export const SERIES: readonly SeriesSpec[] = [
-  { id: 'step-loss', label: 'loss (per step)', colour: 0, per: 'step', shownAtFirst: true, values: (history) => history.stepSeries((point) => point.loss) },
-  { id: 'step-reconstruction', label: 'reconstruction (per step)', colour: 3, per: 'step', shownAtFirst: false, values: (history) => history.stepSeries((point) => point.reconstruction) },
-  { id: 'step-kl', label: 'KL (per step)', colour: 4, per: 'step', shownAtFirst: false, values: (history) => history.stepSeries((point) => point.kl) },
-  { id: 'train-loss', label: 'train loss (epoch)', colour: 1, per: 'epoch', shownAtFirst: true, values: (history) => history.epochSeries((point) => point.train.loss) },
-  { id: 'test-loss', label: 'test loss (epoch)', colour: 2, per: 'epoch', shownAtFirst: true, values: (history) => history.epochSeries((point) => term(point.test, 'loss')) },
-  { id: 'test-reconstruction', label: 'test reconstruction (epoch)', colour: 3, per: 'epoch', shownAtFirst: false, values: (history) => history.epochSeries((point) => term(point.test, 'reconstruction')) },
-  { id: 'test-kl', label: 'test KL (epoch)', colour: 4, per: 'epoch', shownAtFirst: false, values: (history) => history.epochSeries((point) => term(point.test, 'kl')) },
-  { id: 'lr', label: 'learning rate', colour: 5, per: 'step', shownAtFirst: false, rightAxis: true, values: (history) => history.stepSeries((point) => point.lr) },
+  { id: 'step-loss', label: 'loss (per step)', colour: 0, per: 'step', shownAtFirst: true, present: hasSteps, values: (history) => history.stepSeries((point) => point.loss) },
+  { id: 'step-reconstruction', label: 'reconstruction (per step)', colour: 3, per: 'step', shownAtFirst: false, present: hasSteps, values: (history) => history.stepSeries((point) => point.reconstruction) },
+  { id: 'step-kl', label: 'KL (per step)', colour: 4, per: 'step', shownAtFirst: false, present: (history) => history.steps.some((point) => point.kl !== undefined), values: (history) => history.stepSeries((point) => point.kl) },
+  { id: 'train-loss', label: 'train loss (epoch)', colour: 1, per: 'epoch', shownAtFirst: true, present: hasEpochs, values: (history) => history.epochSeries((point) => point.train.loss) },
+  { id: 'test-loss', label: 'test loss (epoch)', colour: 2, per: 'epoch', shownAtFirst: true, present: hasTest, values: (history) => history.epochSeries((point) => term(point.test, 'loss')) },
+  { id: 'test-reconstruction', label: 'test reconstruction (epoch)', colour: 3, per: 'epoch', shownAtFirst: false, present: hasTest, values: (history) => history.epochSeries((point) => term(point.test, 'reconstruction')) },
+  { id: 'test-kl', label: 'test KL (epoch)', colour: 4, per: 'epoch', shownAtFirst: false, present: hasTestKl, values: (history) => history.epochSeries((point) => term(point.test, 'kl')) },
+  { id: 'lr', label: 'learning rate', colour: 5, per: 'step', shownAtFirst: false, rightAxis: true, present: hasSteps, values: (history) => history.stepSeries((point) => point.lr) },
 ];
 
 /**
