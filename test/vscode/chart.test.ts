@@ -18,6 +18,7 @@ interface ChartState {
   epochs?: string;
   drawnSteps?: string;
   mark?: string;
+  appendedSteps?: string;
 }
 
 const STATE = `(() => { const root = document.querySelector('.latent-lab-chart'); return root ? { ...root.dataset } : null; })()`;
@@ -73,6 +74,8 @@ suite('Latent Lab training chart', () => {
     const ended = await chartState('the chart after the run', () => true);
     assert.equal(ended.mark, 'first', 'the chart element was built again when the run ended');
     assert.ok(Number(ended.steps) >= Number(grown.steps), JSON.stringify(ended));
+    // Between the per-epoch snapshots, logged steps came by renderer message.
+    assert.ok(Number(ended.appendedSteps) > 0, `no logged step arrived by message: ${JSON.stringify(ended)}`);
 
     // Reopened: the history comes from metrics.jsonl through the output item alone.
     const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());

@@ -234,6 +234,8 @@ export class ChartView {
   receive(message: HostMessage): void {
     if (message.type === 'append') {
       this.history.add(message);
+      // How many logged steps came by message rather than in an output item (tests read it).
+      this.root.dataset.appendedSteps = String(Number(this.root.dataset.appendedSteps ?? 0) + message.steps.length);
       this.redraw();
     }
   }
