@@ -13,13 +13,18 @@
  *                       reconstructions.png, samples.png
  *     lock.json         while a process trains into the folder (run-lock.ts)
  *     model/            encoder/ and decoder/ as TF.js layers models
+ *
+ * A run folder may come from anyone (a repository ships its runs): before a process writes into an
+ * existing one, checkRunFolderEntries refuses one whose entries are symbolic links or not what
+ * they should be, and only folders named as newRunDir names them count as runs.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataConfig, ModelConfig, TrainConfig } from './format/schema';
 import type { ConcreteBackend, EngineEvent, MetricsRecord, RunOutputs, RunSummary } from './protocol';
 import { writeFileAtomic } from './util/atomic-file';
+import { checkPlainEntry } from './util/plain-entries';
 
 /** `outputs.json`: what the cells showed (RUN_FILES.outputs). */
 export const OUTPUTS_FILE = 'outputs.json';
@@ -84,6 +89,32 @@ export function experimentName(file: string): string {
 /** Where runs go when no folder is given: `<cwd>/.aexp/runs/<experiment>`. */
 export function defaultRunsParent(file: string, cwd = process.cwd()): string {
   return path.join(cwd, '.aexp', 'runs', experimentName(file));
+}
+
+/** The names newRunDir gives: the UTC start time, and a suffix when two start in one second. */
+const RUN_FOLDER_NAME = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\d+))?$/;
+/** A run folder dated later than this after now was not made by newRunDir here (a clock a little ahead is forgiven). */
+const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Whether `name` is a run folder's name as newRunDir makes it, for a time that exists and is not
+ * more than a day ahead of `now`: other folders (`zzz/`, `99999999-999999/`) never count as runs,
+ * so a repository cannot make one of its folders the newest run.
+ */
+export function isRunFolderName(name: string, now = new Date()): boolean {
+  const match = RUN_FOLDER_NAME.exec(name);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC carries an out-of-range part over (month 13, second 61): such a name names no real time.
+  const real = time.getUTCFullYear() === year && time.getUTCMonth() === month - 1 && time.getUTCDate() === day && time.getUTCHours() === hour && time.getUTCMinutes() === minute && time.getUTCSeconds() === second;
+  return real && time.getTime() - now.getTime() <= FUTURE_TOLERANCE_MS;
+}
+
+/** Run folder names, newest first: by time, then by suffix (`-10` after `-9`). */
+function newestFirst(names: string[]): string[] {
+  const suffix = (name: string) => Number(RUN_FOLDER_NAME.exec(name)?.[7] ?? 1);
+  return [...names].sort((a, b) => b.slice(0, 15).localeCompare(a.slice(0, 15)) || suffix(b) - suffix(a));
 }
 
 /** Creates a new run folder under `parent`, named by the time (a suffix when two start in one second). */
@@ -198,11 +229,15 @@ export function readMetrics(runDir: string): MetricsRecord[] {
   return parseMetrics(readText(runFile(runDir, 'metrics')) ?? '');
 }
 
-/** Appends one record per line and hands each to the OS at once, so a kill loses nothing written. */
+/**
+ * Appends one record per line and hands each to the OS at once, so a kill loses nothing written.
+ * A `metrics.jsonl` that is a symbolic link fails to open (O_NOFOLLOW), rather than being written through.
+ */
 export class MetricsLog {
   private readonly descriptor: number;
   constructor(runDir: string) {
-    this.descriptor = openSync(runFile(runDir, 'metrics'), 'a');
+    // Where the platform has no O_NOFOLLOW (Windows), symbolic links need privileges to create.
+    this.descriptor = openSync(runFile(runDir, 'metrics'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o666);
   }
   append(record: MetricsRecord): void {
     writeSync(this.descriptor, `${JSON.stringify(record)}\n`);
@@ -226,10 +261,36 @@ export function findReusableRun(parent: string, wanted: Pick<RunConfig, 'configH
   return undefined;
 }
 
-/** The folders under `parent`, newest first (run folder names sort by time). */
+/** The run folders under `parent` (isRunFolderName; real folders, not links), newest first. */
 function runFolders(parent: string): string[] {
   if (!existsSync(parent)) return [];
-  return readdirSync(parent, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => path.join(parent, entry.name)).sort().reverse();
+  const names = readdirSync(parent, { withFileTypes: true }).filter((entry) => entry.isDirectory() && isRunFolderName(entry.name)).map((entry) => entry.name);
+  return newestFirst(names).map((name) => path.join(parent, name));
+}
+
+/** run-lock.ts's RUN_LOCK_FILE, spelt out: that module's exit hook has no place in the extension, which imports this one. */
+const LOCK_FILE = 'lock.json';
+/** The folders of a run folder whose every entry the runtime may write, at any depth. */
+const WRITTEN_FOLDERS = [RUN_FILES.checkpoints, RUN_FILES.images, RUN_FILES.model];
+
+/**
+ * Before a process resumes or reuses an existing run folder: every entry it reads or writes by
+ * name (its files, `lock.json`, and `checkpoints/`, `images/` and `model/` with all they hold)
+ * must be a plain file or folder of its own. Throws UnsafeEntryError (util/plain-entries.ts), one
+ * line naming the first entry that is a symbolic link or of the wrong kind; missing entries are fine.
+ */
+export function checkRunFolderEntries(runDir: string): void {
+  for (const name of [RUN_FILES.experiment, RUN_FILES.config, RUN_FILES.metrics, RUN_FILES.summary, RUN_FILES.outputs, LOCK_FILE]) checkPlainEntry(path.join(runDir, name), 'file');
+  for (const name of WRITTEN_FOLDERS) checkFolderTree(path.join(runDir, name));
+}
+
+function checkFolderTree(folder: string): void {
+  if (!checkPlainEntry(folder, 'folder')) return;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const inner = path.join(folder, entry.name);
+    if (entry.isDirectory()) checkFolderTree(inner);
+    else checkPlainEntry(inner, 'file');
+  }
 }
 
 function readText(file: string): string | undefined {
@@ -251,10 +312,10 @@ function parseJson<T>(text: string | undefined): T | undefined {
 
 // Asynchronous readers, for the extension host (which must not block on the file system).
 
-/** The newest run folder under `parent` (one with a config.json), if any. */
+/** The newest run folder under `parent` (isRunFolderName, with a config.json), if any. */
 export async function newestRunFolder(parent: string): Promise<string | undefined> {
   const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().reverse();
+  const names = newestFirst(entries.filter((entry) => entry.isDirectory() && isRunFolderName(entry.name)).map((entry) => entry.name));
   for (const name of names) {
     const candidate = path.join(parent, name);
     if (await exists(runFile(candidate, 'config'))) return candidate;

@@ -4,9 +4,10 @@
  * the run folder. Both front ends (the CLI and the IPC server) call runExperiment.
  *
  * A run folder is locked (run-lock.ts) from the moment it is created or chosen until the run ends;
- * a resume checks everything it reads (checkpoint, snapshot, model shapes) before it writes
- * anything, then drops the metrics a killed process wrote past its checkpoint. Each cell's work
- * is announced by `cell` events (started, finished, or skipped with the reason).
+ * a resume checks everything it reads (the folder's entries are no links, checkpoint, snapshot,
+ * model shapes, optimizer state) before it writes anything, then drops the metrics a killed
+ * process wrote past its checkpoint. Each cell's work is announced by `cell` events (started,
+ * finished, or skipped with the reason).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { exportModel } from '../model/export';
 import { allWeights, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../model/build';
 import type { EngineEvent, MetricsRecord, RunResult, RunSummary } from '../protocol';
 import type { CheckpointName, RunConfig } from '../run-folder';
-import { MetricsLog, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, readRunSummary, reconstructionRows, runFile, sampleRows, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
+import { MetricsLog, checkRunFolderEntries, checkpointFile, defaultRunsParent, findReusableRun, imageFile, newRunDir, readRunConfig, readRunSummary, reconstructionRows, runFile, sampleRows, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../run-folder';
 import type { RunLock } from '../run-lock';
 import { RunLockedError, acquireRunLock } from '../run-lock';
 import type { Checkpoint, TrainingPosition } from '../train/checkpoint';
@@ -36,6 +37,7 @@ import { gridPng, rowsPng, writePng } from '../train/images';
 import { LOCK_LOST, trainEpochs } from '../train/loop';
 import { removeStaleTemporaryFiles } from '../util/atomic-file';
 import { Optimizer } from '../train/optimizers';
+import { UnsafeEntryError } from '../util/plain-entries';
 import { mixSeed } from '../util/random';
 import { ExperimentError, buildModelFor } from './check';
 import { chooseBackend } from './choose-backend';
@@ -126,6 +128,15 @@ function checkpointToResume(runDir: string, sourceFile: string): Checkpoint {
   return loadCheckpoint(file);
 }
 
+/** Whether the checkpoint's optimizer state fits the optimizer (changing nothing), with both files named when it does not. */
+function checkOptimizerFits(optimizer: Optimizer, checkpoint: Checkpoint, runDir: string): void {
+  try {
+    optimizer.checkState(checkpoint.optimizer);
+  } catch (error) {
+    throw new CheckpointError(checkpointFile(runDir, 'last'), `${(error as Error).message} (the train cell of ${runFile(runDir, 'experiment')} does not fit it)`);
+  }
+}
+
 /** setWeights, with the checkpoint and the snapshot named when they do not fit each other. */
 function restoreWeights(model: Parameters<typeof setWeights>[0], checkpoint: Checkpoint, runDir: string): void {
   try {
@@ -169,6 +180,8 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
     previous = readRunConfig(runDir);
     // Before anything reads the rest or writes: a second process is told who trains here.
     guard.hold(runDir, emit);
+    // The folder may come from anyone: nothing it holds may send this run's writes elsewhere.
+    checkRunFolderEntries(runDir);
     file = previous.sourceFile;
     text = readFileSync(runFile(runDir, 'experiment'), 'utf8');
     resumed = checkpointToResume(runDir, file);
@@ -251,17 +264,28 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
     };
     resolved.configHash = configHash(resolved);
     const parent = options.outDir ? path.resolve(options.outDir) : defaultRunsParent(file);
+    const activeOptimizer = new Optimizer(train, variables);
+    optimizer = activeOptimizer;
+    // Like the weights above: a resumed optimizer state must fit before anything is rewritten.
+    if (resumed) {
+      checkOptimizerFits(activeOptimizer, resumed, runDir!);
+      activeOptimizer.setState(resumed.optimizer);
+    }
     let reused = !runDir && options.reuse ? findReusableRun(parent, resolved) : undefined;
     if (reused) {
       try {
         guard.hold(reused.runDir, emit);
+        checkRunFolderEntries(reused.runDir);
         const checkpoint = loadCheckpoint(checkpointFile(reused.runDir, 'last'));
+        // Both checked before either is taken: a run trained anew after all starts from nothing of this one.
+        checkOptimizerFits(activeOptimizer, checkpoint, reused.runDir);
         restoreWeights(model, checkpoint, reused.runDir);
+        activeOptimizer.setState(checkpoint.optimizer);
         runDir = reused.runDir;
         resumed = checkpoint;
       } catch (error) {
-        if (!(error instanceof RunLockedError || error instanceof CheckpointError)) throw error;
-        // Another process is continuing it, or its checkpoint is damaged: train anew rather than fail.
+        if (!(error instanceof RunLockedError || error instanceof CheckpointError || error instanceof UnsafeEntryError)) throw error;
+        // Another process is continuing it, its checkpoint is damaged or its folder holds links: train anew rather than fail.
         emit({ type: 'log', level: 'warning', message: `not reusing ${reused.runDir}: ${error.message}` });
         guard.release();
         reused = undefined;
@@ -282,8 +306,6 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
     emit({ type: 'runFolder', runDir: folder });
     emit({ type: 'log', level: 'info', message: `run folder ${folder}` });
 
-    const activeOptimizer = new Optimizer(train, variables);
-    optimizer = activeOptimizer;
     const position: TrainingPosition = {
       epoch: 0,
       batch: 0,
@@ -294,10 +316,7 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
       epochsWithoutImprovement: 0,
       partial: { loss: 0, reconstruction: 0, kl: 0, examples: 0 },
     };
-    if (resumed) {
-      activeOptimizer.setState(resumed.optimizer);
-      Object.assign(position, resumed.position);
-    }
+    if (resumed) Object.assign(position, resumed.position);
     if (resumed && !reused) {
       const resumeRecord: MetricsRecord & { kind: 'resume' } = { kind: 'resume', epoch: position.epoch, step: position.globalStep, time: timestamp(), batch: position.batch };
       metrics.append(resumeRecord);
@@ -384,6 +403,7 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
     if (!reused && !guard.lost) writeRunSummary(folder, summary);
     return { runDir: folder, status, summary };
   } finally {
+    // Only once this session's writes began (its metrics log open): a run that failed before, a refused resume above all, leaves outputs.json as it was.
     if (metrics && runDir && !guard.lost) writeRunOutputs(runDir, shown);
     metrics?.close();
     optimizer?.dispose();

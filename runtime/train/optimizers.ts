@@ -111,13 +111,34 @@ export class Optimizer {
     return { name: this.config.optimizer, step: this.step, slots };
   }
 
+  /**
+   * Throws, with what does not fit, unless `state` (a checkpoint's) fits this optimizer whole: its
+   * name, a step count, and every slot of every variable once, each of the variable's shape.
+   * Nothing is changed, so a resume can ask before it writes anything.
+   */
+  checkState(state: OptimizerState): void {
+    const names = SLOT_NAMES[this.config.optimizer];
+    if (state.name !== this.config.optimizer) throw new Error(`its optimizer state is ${state.name}'s, this run uses ${this.config.optimizer}`);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`its optimizer step ${state.step} is not a count of steps`);
+    const expected = this.slots.length * names.length;
+    if (state.slots.length !== expected) throw new Error(`its optimizer state holds ${state.slots.length} slots, this model and ${this.config.optimizer} need ${expected}`);
+    const seen = new Set<string>();
+    for (const { variable, slot, shape, values } of state.slots) {
+      const target = this.slots[variable]?.[names.indexOf(slot)];
+      if (!target) throw new Error(`its optimizer slot ${slot} of variable ${variable} is not one of ${this.config.optimizer}'s for this model`);
+      if (seen.has(`${variable}/${slot}`)) throw new Error(`its optimizer slot ${slot} of variable ${variable} appears twice`);
+      seen.add(`${variable}/${slot}`);
+      if (target.shape.join() !== shape.join()) throw new Error(`its optimizer slot ${slot} of variable ${variable} has shape [${shape}], the model expects [${target.shape}]`);
+      if (values.length !== target.size) throw new Error(`its optimizer slot ${slot} of variable ${variable} holds ${values.length} values for shape [${shape}]`);
+    }
+  }
+
+  /** Takes a checkpoint's state; checked whole first (checkState), so a misfit changes nothing. */
   setState(state: OptimizerState): void {
-    if (state.name !== this.config.optimizer) throw new Error(`the checkpoint was written by ${state.name}, this run uses ${this.config.optimizer}`);
+    this.checkState(state);
     this.step = state.step;
     for (const { variable, slot, shape, values } of state.slots) {
-      const index = SLOT_NAMES[this.config.optimizer].indexOf(slot);
-      const target = this.slots[variable]?.[index];
-      if (!target || target.shape.join() !== shape.join()) throw new Error(`optimizer slot ${slot} of variable ${variable} does not fit this model`);
+      const target = this.slots[variable][SLOT_NAMES[this.config.optimizer].indexOf(slot)];
       tf.tidy(() => target.assign(tf.tensor(values, shape)));
     }
   }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
@@ -99,7 +99,7 @@ test('a run killed before its first checkpoint says so on --resume, in one line'
   assert.ok(!existsSync(leftover), 'the resume swept the dead writer\'s temporary file');
 });
 
-test('a resume that fails (a damaged checkpoint, a changed model) rewrites nothing and says why in one line naming the file', () => {
+test('a resume that fails (a damaged checkpoint, a changed model or optimizer) rewrites nothing and says why in one line naming the file', () => {
   const directory = temporaryDirectory();
   const out = path.join(directory, 'runs');
   const first = cli(['run', tinyExperiment(directory, { epochs: 1 }), '--out', out]);
@@ -120,6 +120,14 @@ test('a resume that fails (a damaged checkpoint, a changed model) rewrites nothi
   assert.equal(lines(changed.stderr).filter((line) => line.startsWith('aexp:')).length, 1, changed.stderr);
   assert.match(changed.stderr, new RegExp(`^aexp: ${escape(checkpoint)}: checkpoint weight \\d+ has shape \\[.*\\], the model expects \\[.*\\] \\(the model built from ${escape(snapshot)} does not fit it\\)$`, 'm'));
   unchanged('a changed model');
+
+  // The snapshot's optimizer (sgd) cannot take the checkpoint's state (adam's).
+  writeFileSync(snapshot, text.replace('log_every: 5', 'log_every: 5\noptimizer: sgd'));
+  const optimizer = cli(['run', '--resume', runDir, '--epochs', '2']);
+  assert.equal(optimizer.status, 1, optimizer.stderr);
+  unchanged('a changed optimizer');
+  assert.equal(lines(optimizer.stderr).filter((line) => line.startsWith('aexp:')).length, 1, optimizer.stderr);
+  assert.match(optimizer.stderr, new RegExp(`^aexp: ${escape(checkpoint)}: its optimizer state is adam's, this run uses sgd \\(the train cell of ${escape(snapshot)} does not fit it\\)$`, 'm'));
   writeFileSync(snapshot, text);
 
   // One flipped byte in the middle of the weights.
@@ -132,6 +140,41 @@ test('a resume that fails (a damaged checkpoint, a changed model) rewrites nothi
   assert.equal(corrupt.stderr.trim(), `aexp: ${checkpoint}: checksum mismatch (the file is damaged)`);
   unchanged('a damaged checkpoint');
   assert.ok(readFileSync(checkpoint).equals(damaged), 'the damaged checkpoint is left as found, for a person to look at');
+});
+
+test('a run folder whose metrics.jsonl or checkpoints/ is a symbolic link is refused on --resume in one line naming it; nothing outside is written', () => {
+  const directory = temporaryDirectory();
+  const out = path.join(directory, 'runs');
+  const first = cli(['run', tinyExperiment(directory, { epochs: 1 }), '--out', out]);
+  assert.equal(first.status, 0, first.stderr);
+  const runDir = onlyRunDir(out);
+  const outside = path.join(directory, 'outside');
+  mkdirSync(outside);
+  const snapshotOf = (folder: string) => readdirSync(folder, { recursive: true }).map(String).sort().map((name) => [name, statSync(path.join(folder, name)).isFile() ? readFileSync(path.join(folder, name), 'utf8') : '/']);
+
+  // A repository ships the folder with its metrics log pointing elsewhere.
+  const metrics = path.join(runDir, 'metrics.jsonl');
+  renameSync(metrics, path.join(outside, 'outside.txt'));
+  symlinkSync(path.join(outside, 'outside.txt'), metrics);
+  const before = snapshotOf(outside);
+  const linkedLog = cli(['run', '--resume', runDir, '--epochs', '2']);
+  assert.equal(linkedLog.status, 1, linkedLog.stderr);
+  assert.equal(lines(linkedLog.stderr).length, 1, linkedLog.stderr);
+  assert.equal(linkedLog.stderr.trim(), `aexp: ${metrics}: a symbolic link; refusing to write through it (a run folder holds only its own files and folders)`);
+  assert.deepEqual(snapshotOf(outside), before, 'nothing outside was created or changed');
+  rmSync(metrics);
+  renameSync(path.join(outside, 'outside.txt'), metrics);
+
+  // Its checkpoints folder, likewise.
+  const checkpoints = path.join(runDir, 'checkpoints');
+  renameSync(checkpoints, path.join(outside, 'checkpoints'));
+  symlinkSync(path.join(outside, 'checkpoints'), checkpoints);
+  const beforeFolder = snapshotOf(outside);
+  const linkedFolder = cli(['run', '--resume', runDir, '--epochs', '2']);
+  assert.equal(linkedFolder.status, 1, linkedFolder.stderr);
+  assert.equal(lines(linkedFolder.stderr).length, 1, linkedFolder.stderr);
+  assert.equal(linkedFolder.stderr.trim(), `aexp: ${checkpoints}: a symbolic link; refusing to write through it (a run folder holds only its own files and folders)`);
+  assert.deepEqual(snapshotOf(outside), beforeFolder, 'nothing outside was created or changed');
 });
 
 test('two processes never train into one run folder: a second one is told who holds it, in one line, and exits 1', async () => {

@@ -1,10 +1,10 @@
 /** The run folder's layout and formats, as runtime/run-folder.ts reads and writes them for the engine, the CLI and the extension. */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { MetricsRecord, RunSummary } from '../../runtime/protocol';
-import { MetricsLog, checkpointFile, epochCheckpointName, findReusableRun, imageFile, newRunDir, newestRunFolder, parseMetrics, readMetrics, readRunConfig, runFile, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../../runtime/run-folder';
+import { MetricsLog, checkRunFolderEntries, checkpointFile, epochCheckpointName, findReusableRun, imageFile, isRunFolderName, newRunDir, newestRunFolder, parseMetrics, readMetrics, readRunConfig, runFile, truncateMetrics, writeRunConfig, writeRunOutputs, writeRunSummary } from '../../runtime/run-folder';
 import type { RunConfig } from '../../runtime/run-folder';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -82,4 +82,66 @@ test('a resume drops the records past its checkpoint; readers count a step or ep
   // A folder written before resumes dropped anything: the later record of a step or epoch wins, in its place.
   const older = [train(5, 9), epoch(1, 8), { kind: 'resume', epoch: 0, step: 0, time: 't', batch: 0 } as MetricsRecord, train(5, 4), epoch(1, 3)];
   assert.deepEqual(parseMetrics(older.map((record) => JSON.stringify(record)).join('\n')), older.slice(2));
+});
+
+test('only folders named as newRunDir names them, for a real time not over a day ahead, are runs: a repository cannot pin the newest', async () => {
+  const now = new Date('2026-06-01T12:00:00Z');
+  assert.ok(isRunFolderName('20260601-120000', now));
+  assert.ok(isRunFolderName('20260601-120000-12', now));
+  assert.ok(isRunFolderName('20260602-115959', now), 'a clock a little ahead is forgiven');
+  for (const name of ['zzz', '99999999-999999', '20260603-120001', '20261301-000000', '20260230-000000', '20260601-246000', '20260601-120000-', '20260601-120000-x', ' 20260601-120000', '2026060-1120000']) assert.equal(isRunFolderName(name, now), false, name);
+
+  const parent = temporaryDirectory();
+  const real = newRunDir(parent, new Date(Date.now() - 60_000));
+  const future = newRunDir(parent, new Date(Date.now() + 3 * 24 * 60 * 60 * 1000));
+  const planted = [path.join(parent, 'zzz'), path.join(parent, '99999999-999999'), future];
+  for (const runDir of [real, ...planted]) {
+    mkdirSync(runDir, { recursive: true });
+    writeRunConfig(runDir, config('same'));
+    writeRunSummary(runDir, summary);
+    mkdirSync(path.dirname(checkpointFile(runDir, 'last')), { recursive: true });
+    writeFileSync(checkpointFile(runDir, 'last'), '');
+  }
+  assert.equal(await newestRunFolder(parent), real);
+  assert.equal(findReusableRun(parent, { configHash: 'same', backend: 'wasm', dataDir: '/data' })?.runDir, real);
+});
+
+test('runs of one second sort by their suffix as a number: -10 is newer than -9', async () => {
+  const parent = temporaryDirectory();
+  const second = new Date(Date.now() - 60_000);
+  const folders = Array.from({ length: 10 }, () => newRunDir(parent, second));
+  for (const runDir of folders) writeRunConfig(runDir, config('same'));
+  assert.equal(path.basename(folders[9]).split('-')[2], '10');
+  assert.equal(await newestRunFolder(parent), folders[9]);
+});
+
+test('a run folder whose entries are links or of the wrong kind is refused in one line naming the entry; metrics.jsonl is never appended through a link', () => {
+  const outside = path.join(temporaryDirectory(), 'outside.txt');
+  writeFileSync(outside, 'kept');
+  const linked = (entry: string) => {
+    const runDir = temporaryDirectory();
+    writeRunConfig(runDir, config('abc'));
+    mkdirSync(path.join(runDir, 'images', 'nested'), { recursive: true });
+    mkdirSync(path.join(runDir, 'model', 'encoder'), { recursive: true });
+    writeFileSync(path.join(runDir, 'model', 'encoder', 'model.json'), '{}');
+    checkRunFolderEntries(runDir);
+    const file = path.join(runDir, entry);
+    rmSync(file, { recursive: true, force: true });
+    symlinkSync(outside, file);
+    return { runDir, file };
+  };
+  for (const entry of ['metrics.jsonl', 'config.json', 'lock.json', 'images', 'images/nested/epoch-001-samples.png', 'checkpoints', 'model/encoder/model.json']) {
+    const { runDir, file } = linked(entry);
+    assert.throws(() => checkRunFolderEntries(runDir), (error: Error) => error.message === `${file}: a symbolic link; refusing to write through it (a run folder holds only its own files and folders)`, entry);
+  }
+  const { runDir } = linked('metrics.jsonl');
+  assert.throws(() => new MetricsLog(runDir), /ELOOP/);
+  assert.equal(readFileSync(outside, 'utf8'), 'kept');
+
+  const wrongKind = temporaryDirectory();
+  mkdirSync(path.join(wrongKind, 'summary.json'));
+  assert.throws(() => checkRunFolderEntries(wrongKind), (error: Error) => error.message === `${path.join(wrongKind, 'summary.json')}: not a regular file; refusing to use it`);
+  rmSync(path.join(wrongKind, 'summary.json'), { recursive: true });
+  writeFileSync(path.join(wrongKind, 'images'), '');
+  assert.throws(() => checkRunFolderEntries(wrongKind), (error: Error) => error.message === `${path.join(wrongKind, 'images')}: not a folder; refusing to use it`);
 });
