@@ -181,9 +181,14 @@ export function acquireRunLock(folder: string, options: RunLockOptions = {}): Ru
     if (!state.abandoned) throw new RunLockedError(folder, state);
     if (options.takeoverPauseMs) pause(options.takeoverPauseMs);
     const claimant = takeOver(folder, file, found, holder.token, staleAfter(options));
-    // Without a claimant this process removed the abandoned lock; else another process is taking it over and will hold the folder in a moment.
-    if (Date.now() > deadline) throw new RunLockedError(folder, toState(claimant ?? found, staleAfter(options)));
-    if (claimant) pause(5);
+    if (claimant) {
+      // Another process is taking it over: it will hold the folder in a moment.
+      if (Date.now() > deadline) throw new RunLockedError(folder, toState(claimant, staleAfter(options)));
+      pause(5);
+    } else if (Date.now() > deadline) {
+      // This process removed an abandoned lock, yet each attempt since finds another one.
+      throw new Error(`${folder}: its abandoned ${RUN_LOCK_FILE} could not be taken over within ${TAKEOVER_WAIT_MS / 1000} s`);
+    }
   }
 }
 
