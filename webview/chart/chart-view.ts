@@ -16,7 +16,7 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { ChartSnapshot, HostMessage } from '../../extension/renderer-protocol';
 import type { Point, SeriesSpec, XAxis } from './series';
-import { History, SERIES, smooth, thin, toCsv } from './series';
+import { History, SERIES, thin, toCsv } from './series';
 import { CHART_STYLE } from './style';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, zoomPlugin);
@@ -30,6 +30,25 @@ const X_TITLES: Record<XAxis, string> = { step: 'step', epoch: 'epoch', seconds:
 
 function cssVariable(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+interface Theme {
+  colours: string[];
+  foreground: string;
+  muted: string;
+  grid: string;
+  font: string;
+}
+
+/** The theme's colours, read once per theme (reading styles on every update would cost a style recalculation). */
+function readTheme(): Theme {
+  return {
+    colours: THEME_COLOURS.map((name, index) => opaque(cssVariable(name, FALLBACK_COLOURS[index]))),
+    foreground: cssVariable('--vscode-foreground', '#ccc'),
+    muted: cssVariable('--vscode-descriptionForeground', '#888'),
+    grid: cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', 'rgba(128,128,128,0.35)')),
+    font: cssVariable('--vscode-font-family', 'sans-serif'),
+  };
 }
 
 /**
@@ -96,6 +115,7 @@ export class ChartView {
   private readonly smoothingValue: HTMLSpanElement;
   private readonly xAxis: VscodeSingleSelect;
   private readonly themeWatch: MutationObserver;
+  private theme = readTheme();
 
   constructor(host: HTMLElement) {
     this.root = element('div', { className: 'latent-lab-chart' });
@@ -174,10 +194,13 @@ export class ChartView {
           },
         },
       },
-      plugins: [resumeMarkers(() => this.history.resumeMarks(), () => cssVariable('--vscode-descriptionForeground', '#888'))],
+      plugins: [resumeMarkers(() => this.history.resumeMarks(), () => this.theme.muted)],
     });
     // VS Code restyles the page when the theme changes: the chart's colours follow.
-    this.themeWatch = new MutationObserver(() => this.redraw());
+    this.themeWatch = new MutationObserver(() => {
+      this.theme = readTheme();
+      this.redraw();
+    });
     this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
     if (document.body) this.themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
   }
@@ -242,13 +265,11 @@ export class ChartView {
 
   private redraw(): void {
     const history = this.history;
-    const colours = THEME_COLOURS.map((name, index) => opaque(cssVariable(name, FALLBACK_COLOURS[index])));
-    const foreground = cssVariable('--vscode-foreground', '#ccc');
-    const grid = cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', 'rgba(128,128,128,0.35)'));
-    const font = cssVariable('--vscode-font-family', 'sans-serif');
+    const { colours, foreground, grid, font } = this.theme;
     const weight = Number(this.smoothing.value);
     this.smoothingValue.textContent = weight.toFixed(2);
-    const columns = Math.max(200, this.canvas.clientWidth || 600);
+    // chart.js keeps the canvas's width: asking the DOM would force a layout on every update.
+    const columns = Math.max(200, this.chart?.width || 600);
     const variational = history.variational;
 
     let allPositive = true;
@@ -258,28 +279,29 @@ export class ChartView {
       const hidden = this.hidden.has(spec.id);
       const present = spec.present(history) && !(spec.id.endsWith('-kl') && !variational);
       // Hidden series are not computed: with tens of thousands of steps each one costs.
-      const points = present && !hidden ? spec.values(history) : [];
+      const drawn = present && !hidden;
+      const smoothable = spec.per === 'step' && !spec.rightAxis;
+      const line = drawn && spec.step ? history.stepLine(spec.step, smoothable ? weight : 0, columns) : undefined;
+      const points = drawn && spec.epoch ? history.epochSeries(spec.epoch) : [];
       const colour = colours[spec.colour % colours.length];
       const button = this.buttons.get(spec.id)!;
       button.hidden = !present;
       button.setAttribute('aria-pressed', String(!hidden));
       (button.firstChild as HTMLElement).style.background = hidden ? 'transparent' : colour;
       (button.firstChild as HTMLElement).style.borderColor = colour;
-      const shown = !hidden && points.length > 0;
-      if (shown && !spec.rightAxis && points.some((point) => point.y <= 0)) allPositive = false;
-      const smoothable = spec.per === 'step' && !spec.rightAxis;
-      smoothed.data = thin(smoothable ? smooth(points, weight) : points, columns);
+      if (drawn && !spec.rightAxis && (line ? !line.positive : points.some((point) => point.y <= 0))) allPositive = false;
+      smoothed.data = line ? line.smoothed : thin(points, columns);
       smoothed.hidden = hidden;
       smoothed.borderColor = colour;
       smoothed.backgroundColor = colour;
       if (raw) {
-        raw.data = weight > 0 ? thin(points, columns) : [];
+        raw.data = line?.raw ?? [];
         raw.hidden = hidden;
         raw.borderColor = `color-mix(in srgb, ${colour} 30%, transparent)`;
       }
       if (spec.id === 'step-loss') {
         drawnSteps = smoothed.data.length;
-        this.root.dataset.xLast = String(points.at(-1)?.x ?? '');
+        this.root.dataset.xLast = String(line?.lastX ?? '');
       }
     }
 

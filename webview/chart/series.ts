@@ -26,7 +26,74 @@ export interface SeriesSpec {
   rightAxis?: boolean;
   /** Whether the history has any of this series' values: cheap, so that hidden series cost nothing. */
   present: (history: History) => boolean;
-  values: (history: History) => Point[];
+  /** The series' value at a logged step (per-step series) or at an epoch's end (per-epoch series). */
+  step?: (point: StepPoint) => number | undefined;
+  epoch?: (point: EpochPoint) => number | undefined;
+}
+
+/** A per-step series as drawn: smoothed and raw, each thinned to the canvas width, computed in one pass. */
+export interface StepLine {
+  smoothed: Point[];
+  raw: Point[];
+  /** Every value is above zero (a log scale can show it). */
+  positive: boolean;
+  lastX: number | undefined;
+}
+
+/**
+ * Keeps, per pixel column of x, the first, lowest, highest and last point, in x order, so that
+ * spikes survive and the line looks as it would with every point drawn. Only what is kept is
+ * allocated: the pass over tens of thousands of points creates no objects for the rest.
+ */
+class ColumnThinner {
+  private readonly points: Point[] = [];
+  private column = -1;
+  private index = 0;
+  /** first, lowest, highest, last: [index, x, y] each. */
+  private readonly kept = new Float64Array(12);
+
+  constructor(private readonly start: number, private readonly span: number, private readonly width: number, private readonly keepAll: boolean) {}
+
+  add(x: number, y: number): void {
+    const index = this.index++;
+    if (this.keepAll) {
+      this.points.push({ x, y });
+      return;
+    }
+    const column = Math.min(this.width - 1, Math.max(0, Math.floor(((x - this.start) / this.span) * this.width)));
+    const kept = this.kept;
+    if (column !== this.column) {
+      this.flush();
+      this.column = column;
+      for (let slot = 0; slot < 12; slot += 3) {
+        kept[slot] = index;
+        kept[slot + 1] = x;
+        kept[slot + 2] = y;
+      }
+      return;
+    }
+    if (y < kept[5]) kept.set([index, x, y], 3);
+    if (y > kept[8]) kept.set([index, x, y], 6);
+    kept.set([index, x, y], 9);
+  }
+
+  private flush(): void {
+    if (this.column < 0) return;
+    const kept = this.kept;
+    const order = [0, 3, 6, 9].sort((a, b) => kept[a] - kept[b]);
+    let last = -1;
+    for (const slot of order) {
+      if (kept[slot] === last) continue;
+      last = kept[slot];
+      this.points.push({ x: kept[slot + 1], y: kept[slot + 2] });
+    }
+  }
+
+  finish(): Point[] {
+    this.flush();
+    this.column = -1;
+    return this.points;
+  }
 }
 
 /** Keeps points in step order: a point at or before the last one replaces it and all after it (a resume). */
@@ -43,11 +110,14 @@ export class History {
   readonly resumes: number[] = [];
   units: LossUnits | undefined;
   x: XAxis = 'step';
+  /** Step at which each epoch ended, by epoch: built when first needed after the epochs change. */
+  private ends: Map<number, number> | undefined;
 
   add(update: { units?: LossUnits; steps: readonly StepPoint[]; epochs: readonly EpochPoint[]; resumes?: readonly number[] }): void {
     if (update.units) this.units = update.units;
     extend(this.steps, update.steps, (point) => point.step);
     extend(this.epochs, update.epochs, (point) => point.epoch);
+    if (update.epochs.length > 0) this.ends = undefined;
     for (const resume of update.resumes ?? []) if (!this.resumes.includes(resume)) this.resumes.push(resume);
   }
 
@@ -73,10 +143,10 @@ export class History {
    * steps at which epochs ended (the running epoch's from the one before it).
    */
   epochOf(step: number, epoch: number): number {
-    const ends = this.epochs;
-    const start = ends.find((point) => point.epoch === epoch - 1)?.step ?? (epoch === 1 ? 0 : undefined);
-    const end = ends.find((point) => point.epoch === epoch)?.step;
-    const length = end !== undefined && start !== undefined ? end - start : ends.length > 0 ? ends[0].step : undefined;
+    this.ends ??= new Map(this.epochs.map((point) => [point.epoch, point.step]));
+    const start = this.ends.get(epoch - 1) ?? (epoch === 1 ? 0 : undefined);
+    const end = this.ends.get(epoch);
+    const length = end !== undefined && start !== undefined ? end - start : this.epochs.length > 0 ? this.epochs[0].step : undefined;
     if (start === undefined || !length || length <= 0) return epoch - 1;
     return epoch - 1 + Math.min(1, Math.max(0, (step - start) / length));
   }
@@ -89,13 +159,36 @@ export class History {
     return this.x === 'step' ? point.step : this.x === 'seconds' ? point.seconds : point.epoch;
   }
 
-  stepSeries(value: (point: StepPoint) => number | undefined): Point[] {
-    const points: Point[] = [];
-    for (const point of this.steps) {
+  /** A per-step series, smoothed by an EMA of this weight (TensorBoard's, debiased) and thinned to `columns`, in one pass. */
+  stepLine(value: (point: StepPoint) => number | undefined, weight: number, columns: number): StepLine {
+    const steps = this.steps;
+    const width = Math.max(1, Math.floor(columns));
+    if (steps.length === 0) return { smoothed: [], raw: [], positive: true, lastX: undefined };
+    const start = this.xOfStep(steps[0]);
+    const span = this.xOfStep(steps[steps.length - 1]) - start || 1;
+    const keepAll = steps.length <= width * 2;
+    const smoothed = new ColumnThinner(start, span, width, keepAll);
+    const raw = weight > 0 ? new ColumnThinner(start, span, width, keepAll) : undefined;
+    let average = 0;
+    let debias = 0;
+    let positive = true;
+    let lastX: number | undefined;
+    for (const point of steps) {
       const y = value(point);
-      if (y !== undefined && Number.isFinite(y)) points.push({ x: this.xOfStep(point), y });
+      if (y === undefined || !Number.isFinite(y)) continue;
+      const x = this.xOfStep(point);
+      if (y <= 0) positive = false;
+      lastX = x;
+      if (!raw) {
+        smoothed.add(x, y);
+        continue;
+      }
+      average = average * weight + (1 - weight) * y;
+      debias = debias * weight + (1 - weight);
+      smoothed.add(x, average / debias);
+      raw.add(x, y);
     }
-    return points;
+    return { smoothed: smoothed.finish(), raw: raw?.finish() ?? [], positive, lastX };
   }
 
   epochSeries(value: (point: EpochPoint) => number | undefined): Point[] {
@@ -125,30 +218,15 @@ const hasTest = (history: History) => history.epochs.some((point) => point.test 
 const hasTestKl = (history: History) => history.epochs.some((point) => point.test?.kl !== undefined);
 
 export const SERIES: readonly SeriesSpec[] = [
-  { id: 'step-loss', label: 'loss (per step)', colour: 0, per: 'step', shownAtFirst: true, present: hasSteps, values: (history) => history.stepSeries((point) => point.loss) },
-  { id: 'step-reconstruction', label: 'reconstruction (per step)', colour: 3, per: 'step', shownAtFirst: false, present: hasSteps, values: (history) => history.stepSeries((point) => point.reconstruction) },
-  { id: 'step-kl', label: 'KL (per step)', colour: 4, per: 'step', shownAtFirst: false, present: (history) => history.steps.some((point) => point.kl !== undefined), values: (history) => history.stepSeries((point) => point.kl) },
-  { id: 'train-loss', label: 'train loss (epoch)', colour: 1, per: 'epoch', shownAtFirst: true, present: hasEpochs, values: (history) => history.epochSeries((point) => point.train.loss) },
-  { id: 'test-loss', label: 'test loss (epoch)', colour: 2, per: 'epoch', shownAtFirst: true, present: hasTest, values: (history) => history.epochSeries((point) => term(point.test, 'loss')) },
-  { id: 'test-reconstruction', label: 'test reconstruction (epoch)', colour: 3, per: 'epoch', shownAtFirst: false, present: hasTest, values: (history) => history.epochSeries((point) => term(point.test, 'reconstruction')) },
-  { id: 'test-kl', label: 'test KL (epoch)', colour: 4, per: 'epoch', shownAtFirst: false, present: hasTestKl, values: (history) => history.epochSeries((point) => term(point.test, 'kl')) },
-  { id: 'lr', label: 'learning rate', colour: 5, per: 'step', shownAtFirst: false, rightAxis: true, present: hasSteps, values: (history) => history.stepSeries((point) => point.lr) },
+  { id: 'step-loss', label: 'loss (per step)', colour: 0, per: 'step', shownAtFirst: true, present: hasSteps, step: (point) => point.loss },
+  { id: 'step-reconstruction', label: 'reconstruction (per step)', colour: 3, per: 'step', shownAtFirst: false, present: hasSteps, step: (point) => point.reconstruction },
+  { id: 'step-kl', label: 'KL (per step)', colour: 4, per: 'step', shownAtFirst: false, present: (history) => history.steps.some((point) => point.kl !== undefined), step: (point) => point.kl },
+  { id: 'train-loss', label: 'train loss (epoch)', colour: 1, per: 'epoch', shownAtFirst: true, present: hasEpochs, epoch: (point) => point.train.loss },
+  { id: 'test-loss', label: 'test loss (epoch)', colour: 2, per: 'epoch', shownAtFirst: true, present: hasTest, epoch: (point) => term(point.test, 'loss') },
+  { id: 'test-reconstruction', label: 'test reconstruction (epoch)', colour: 3, per: 'epoch', shownAtFirst: false, present: hasTest, epoch: (point) => term(point.test, 'reconstruction') },
+  { id: 'test-kl', label: 'test KL (epoch)', colour: 4, per: 'epoch', shownAtFirst: false, present: hasTestKl, epoch: (point) => term(point.test, 'kl') },
+  { id: 'lr', label: 'learning rate', colour: 5, per: 'step', shownAtFirst: false, rightAxis: true, present: hasSteps, step: (point) => point.lr },
 ];
-
-/**
- * Exponential moving average with TensorBoard's debiasing (early points are not dragged towards
- * zero). `weight` 0 leaves the points as they are.
- */
-export function smooth(points: readonly Point[], weight: number): Point[] {
-  if (weight <= 0) return points.slice();
-  let last = 0;
-  let debias = 0;
-  return points.map((point) => {
-    last = last * weight + (1 - weight) * point.y;
-    debias = debias * weight + (1 - weight);
-    return { x: point.x, y: last / debias };
-  });
-}
 
 /**
  * At most about `columns` × 4 points: per column of x, the first, lowest, highest and last point,
