@@ -13,6 +13,7 @@ import type { ChartChannel, ChartHistory } from './chart-output';
 import { TrainingChart } from './chart-output';
 import type { DisposableStore } from './dispose';
 import { readImageInside } from './restore';
+import { settleEach } from './settle';
 import { gridCaption, notRunLine, progressLine, progressStatus, summaryLines } from './run-text';
 
 const IMAGE_MIME = 'application/vnd.latent-lab.image+json';
@@ -162,9 +163,12 @@ export class RunView {
           placeholder = undefined;
         } else outputs.push(placeholder);
         const placing = controller.createNotebookCellExecution(cell);
-        placing.start();
-        await setOutputs(placing, outputs);
-        placing.end(undefined);
+        try {
+          placing.start();
+          await setOutputs(placing, outputs);
+        } finally {
+          placing.end(undefined);
+        }
         const execution = controller.createNotebookCellExecution(cell);
         const view = new CellView(kind, cell, execution);
         view.outputs.push(...outputs);
@@ -217,18 +221,22 @@ export class RunView {
 
   private async endCell(view: CellView, success: boolean | undefined, at: number | undefined): Promise<void> {
     if (view.state === 'ended') return;
-    if (view.state === 'pending' && this.options.mode !== 'restore') {
-      view.execution.start(at);
-      view.startedAt = at;
+    // However the last outputs fare (a deleted cell, a refused edit), the execution ends: nothing spins.
+    try {
+      if (view.state === 'pending' && this.options.mode !== 'restore') {
+        view.execution.start(at);
+        view.startedAt = at;
+      }
+      if (view.placeholder) {
+        view.outputs.splice(view.outputs.indexOf(view.placeholder), 1);
+        view.placeholder = undefined;
+        await setOutputs(view.execution, view.outputs);
+      }
+    } finally {
+      view.state = 'ended';
+      view.endedAt = at;
+      view.execution.end(success, at);
     }
-    if (view.placeholder) {
-      view.outputs.splice(view.outputs.indexOf(view.placeholder), 1);
-      view.placeholder = undefined;
-      await setOutputs(view.execution, view.outputs);
-    }
-    view.state = 'ended';
-    view.endedAt = at;
-    view.execution.end(success, at);
   }
 
   /**
@@ -412,26 +420,26 @@ export class RunView {
     this.runDir = result.runDir || this.runDir;
     const at = this.options.mode === 'restore' ? undefined : Date.now();
     const notRun = notRunLine(result.status);
-    for (const view of this.views.values()) {
-      let success: boolean | undefined = true;
+    await settleEach(this.views.values(), async (view) => {
+      if (view.kind !== 'train' && view.state === 'ended') return;
+      // Stopped is not failed (no red): the train cell says where it stopped and how to go on.
+      const trainSuccess = result.status === 'diverged' ? false : result.status === 'stopped' ? undefined : true;
+      const success = view.kind === 'train' ? trainSuccess : notRun && isAnalysisCell(view.kind) ? undefined : true;
       let endedAt = at;
-      if (view.kind === 'train') {
-        if (view.state === 'ended') endedAt = this.reopen(view);
-        const summary = summaryLines(result, restoredFrom).join('\n');
-        await this.update(view, this.progressOutput, summary);
-        if (this.chart?.model.live) {
-          this.chart.model.live = false;
-          await this.replaceChart(view);
-        } else if (this.options.mode === 'restore') await this.showChart(view);
-        // Stopped is not failed (no red): the cell says where it stopped and how to go on.
-        success = result.status === 'diverged' ? false : result.status === 'stopped' ? undefined : true;
-      } else if (view.state === 'ended') continue;
-      else if (notRun && isAnalysisCell(view.kind)) {
-        await this.show(view, text(notRun));
-        success = undefined;
+      try {
+        if (view.kind === 'train') {
+          if (view.state === 'ended') endedAt = this.reopen(view);
+          const summary = summaryLines(result, restoredFrom).join('\n');
+          await this.update(view, this.progressOutput, summary);
+          if (this.chart?.model.live) {
+            this.chart.model.live = false;
+            await this.replaceChart(view);
+          } else if (this.options.mode === 'restore') await this.showChart(view);
+        } else if (notRun && isAnalysisCell(view.kind)) await this.show(view, text(notRun));
+      } finally {
+        await this.endCell(view, success, endedAt);
       }
-      await this.endCell(view, success, endedAt);
-    }
+    });
   }
 
   /** A restored run that has no summary: says so on the train cell. */
@@ -439,15 +447,18 @@ export class RunView {
     if (this.ended) return;
     this.ended = true;
     const train = this.views.get('train');
-    if (train) await this.showChart(train);
-    if (train) await this.show(train, text(message));
-    for (const view of this.views.values()) await this.endCell(view, undefined, undefined);
+    try {
+      if (train) await this.showChart(train);
+      if (train) await this.show(train, text(message));
+    } finally {
+      await settleEach(this.views.values(), (view) => this.endCell(view, undefined, undefined));
+    }
   }
 
   /**
    * The run failed part way (an error from the runtime, or the runtime went away): the error is
    * shown on the cell that was running (else the first that had not finished), which ends red;
-   * cells already done keep their ✓ and cells that never started say why.
+   * cells already done keep their ✓, cells that never started say why, and every other cell ends.
    */
   async fail(error: SerializedError | Error): Promise<void> {
     await this.opened;
@@ -457,14 +468,17 @@ export class RunView {
     const blamed = this.runningView() ?? views.find((view) => view.state !== 'ended');
     if (!blamed) return;
     const train = this.views.get('train');
-    if (this.options.mode === 'continue' && this.lastProgress === 0 && train) await this.update(train, this.progressOutput, 'not resumed: the run could not continue');
-    await this.show(blamed, errorOutput(error));
-    await this.endCell(blamed, false, Date.now());
-    for (const view of views) {
-      if (view.state !== 'pending') continue;
-      await this.show(view, text(`not run: the ${blamed.kind} cell failed`));
-      await this.endCell(view, undefined, Date.now());
-    }
+    await settleEach([blamed, ...views.filter((view) => view !== blamed)], async (view) => {
+      if (view.state === 'ended') return;
+      try {
+        if (view === blamed) {
+          if (this.options.mode === 'continue' && this.lastProgress === 0 && train) await this.update(train, this.progressOutput, 'not resumed: the run could not continue');
+          await this.show(blamed, errorOutput(error));
+        } else if (view.state === 'pending') await this.show(view, text(`not run: the ${blamed.kind} cell failed`));
+      } finally {
+        await this.endCell(view, view === blamed ? false : undefined, Date.now());
+      }
+    });
   }
 
   /** Nothing could run (an untrusted workspace, a runtime that would not start): every cell ends red, the reason on the first. */
@@ -474,8 +488,11 @@ export class RunView {
     this.ended = true;
     const views = [...this.views.values()];
     const main = this.views.get('train') ?? views[0];
-    if (this.options.mode === 'continue' && main) await this.update(main, this.progressOutput, 'not resumed: the run could not continue');
-    if (main) await this.show(main, errorOutput(error));
-    for (const view of views) await this.endCell(view, false, Date.now());
+    try {
+      if (this.options.mode === 'continue' && main) await this.update(main, this.progressOutput, 'not resumed: the run could not continue');
+      if (main) await this.show(main, errorOutput(error));
+    } finally {
+      await settleEach(views, (view) => this.endCell(view, false, Date.now()));
+    }
   }
 }

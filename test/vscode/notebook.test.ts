@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { DisposableStore } from '../../extension/dispose';
 import type { LatentLabApi } from '../../extension/extension';
+import { RunView } from '../../extension/run-view';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { acceptQuickInput, cellOfKind, click, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, waitFor, workspaceFolder } from './support';
 
@@ -307,6 +309,53 @@ suite('Latent Lab in VS Code', () => {
       }
     } finally {
       await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('a run\'s end ends every cell\'s execution though one cell was deleted or two were running (nothing spins)', async () => {
+    const file = path.join(workspaceFolder(), 'ends.aexp');
+    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8').replace('title: Tiny', 'title: Ends'));
+    const editor = await openNotebook(file);
+    const notebook = editor.notebook;
+    // A controller of the test's own, driven by the runtime's cell events as the kernel hands them on.
+    const store = new DisposableStore();
+    const controller = store.add(vscode.notebooks.createNotebookController('latent-lab-test-ends', 'latent-lab', 'run view test'));
+    controller.supportedLanguages = ['yaml'];
+    const log = store.add(vscode.window.createOutputChannel('Latent Lab run view test', { log: true }));
+    try {
+      const selected = new Promise<void>((resolve) => store.add(controller.onDidChangeSelectedNotebooks((event) => event.selected && event.notebook === notebook && resolve())));
+      await vscode.commands.executeCommand('notebook.selectKernel', { id: 'latent-lab-test-ends', extension: EXTENSION_ID });
+      await selected;
+      const involved = ['data', 'model', 'train', 'reconstruct'] as const;
+      const view = () => new RunView({ controller, notebook, cells: new Map(involved.map((kind) => [kind, cellOfKind(notebook, kind)])), involved, mode: 'run', store, log });
+      const ended = (kinds: readonly string[], since: number) => kinds.every((kind) => (cellOfKind(notebook, kind).executionSummary?.timing?.endTime ?? 0) >= since);
+
+      // The runtime goes away while two cells run: the one not blamed ends too.
+      const twoRunning = view();
+      await twoRunning.open();
+      await twoRunning.beginFirst();
+      for (const cell of ['data', 'model'] as const) await twoRunning.handle({ type: 'cell', cell, state: 'started' });
+      const failedAt = Date.now();
+      await twoRunning.fail(new Error('the runtime went away'));
+      await waitFor('every cell of the failed run to end', () => ended(involved, failedAt), 10_000);
+      assert.equal(cellOfKind(notebook, 'model').executionSummary?.success, false, outputText(cellOfKind(notebook, 'model')));
+
+      // The train cell is deleted after its work ended: its summary cannot be shown, the reconstruct cell still ends.
+      const deleted = view();
+      await deleted.open();
+      await deleted.beginFirst();
+      for (const cell of ['data', 'model', 'train'] as const) for (const state of ['started', 'finished'] as const) await deleted.handle({ type: 'cell', cell, state });
+      const train = cellOfKind(notebook, 'train');
+      const edit = new vscode.WorkspaceEdit();
+      edit.set(notebook.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(train.index, train.index + 1))]);
+      assert.ok(await vscode.workspace.applyEdit(edit), 'the train cell was deleted');
+      const finishedAt = Date.now();
+      const summary = { status: 'completed', backend: 'cpu', device: 'cpu', dataset: 'sprites', model: 'vae', parameters: 1, epochs: 1, targetEpochs: 1, steps: 1, units: 'nats', durationSeconds: 1 } as const;
+      await deleted.finish({ runDir: '', status: 'completed', summary }).catch((error: Error) => log.info(`the run's end, as expected, could not reach the deleted cell: ${error.message}`));
+      await waitFor('the reconstruct cell to end', () => ended(['reconstruct'], finishedAt), 10_000);
+    } finally {
+      store.dispose();
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }
   });
 
