@@ -1,12 +1,37 @@
 /** Run in an instance started without --disable-workspace-trust: the folder is not trusted. */
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
 import { cellOfKind, EXTENSION_ID, openNotebook, outputText, screenshot, waitFor, workspaceFolder } from './support';
 
+/** A run folder the repository ships for shipped-outputs.aexp, there before the notebook opens; `opened` says whether its outputs.json was. */
+let shipped: { notebook: string; runDir: string; opened: Promise<void>; writer: ChildProcess } | undefined;
+
 suite('Latent Lab in an untrusted workspace', () => {
+  suiteSetup(() => {
+    const notebook = path.join(workspaceFolder(), 'shipped-outputs.aexp');
+    writeFileSync(notebook, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8'));
+    const runDir = path.join(workspaceFolder(), '.aexp', 'runs', 'shipped-outputs', new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-'));
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(path.join(runDir, 'config.json'), '{}');
+    writeFileSync(path.join(runDir, 'summary.json'), JSON.stringify({ status: 'completed', backend: 'wasm', device: 'cpu', epochs: 1, targetEpochs: 1, steps: 1, units: 'nats', durationSeconds: 1 }));
+    // outputs.json is a FIFO with a writer waiting for a reader: opening it, even without blocking,
+    // lets the writer's own open return, which it reports.
+    const outputs = path.join(runDir, 'outputs.json');
+    execFileSync('mkfifo', [outputs]);
+    const writer = spawn('sh', ['-c', 'exec 3>"$1" && echo opened', 'writer', outputs], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const opened = new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+    shipped = { notebook, runDir, opened, writer };
+  });
+
+  suiteTeardown(() => {
+    shipped?.writer.kill();
+  });
+
   test('files open and edit, but running says why it cannot', async () => {
     assert.equal(vscode.workspace.isTrusted, false, 'this instance must not trust the folder');
     const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
@@ -35,16 +60,16 @@ suite('Latent Lab in an untrusted workspace', () => {
   });
 
   test('nothing is restored from run folders in an untrusted workspace (they are the repository\'s files)', async () => {
+    assert.ok(shipped, 'suiteSetup shipped a run folder');
     const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
-    const file = path.join(workspaceFolder(), 'shipped-outputs.aexp');
-    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8'));
-    const editor = await openNotebook(file);
-    // A run folder as a repository could ship it, where this notebook's runs are looked for.
-    const runDir = path.join(api.controller.runsFolder(editor.notebook), '20990101-000000');
-    mkdirSync(runDir, { recursive: true });
-    writeFileSync(path.join(runDir, 'config.json'), '{}');
-    writeFileSync(path.join(runDir, 'outputs.json'), JSON.stringify({ version: 1, events: [{ type: 'cellOutput', cell: 'data', text: 'shipped by the repository' }, { type: 'image', cell: 'train', kind: 'samples', epoch: 1, path: '/dev/zero' }] }));
+    const editor = await openNotebook(shipped.notebook);
+    assert.equal(api.controller.runsFolder(editor.notebook), path.dirname(shipped.runDir), 'the run folder lies where this notebook\'s runs are looked for');
+    // Whatever the notebook's opening started has ended by the time a restore asked now returns: it
+    // would have read outputs.json first, or found it read.
     assert.equal(await api.controller.restore(editor.notebook), 'nothing');
+    // A writer let through says so within moments; waiting longer cannot make a working trust gate fail.
+    const opened = await Promise.race([shipped.opened.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000))]);
+    assert.equal(opened, false, 'outputs.json (a FIFO whose writer waits for a reader) was opened');
     assert.deepEqual(editor.notebook.getCells().map((cell) => cell.outputs.length), editor.notebook.getCells().map(() => 0), 'no cell shows anything');
   });
 });
