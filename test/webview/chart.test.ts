@@ -194,3 +194,16 @@ test('the x axis puts the logged steps at their step, their place in the epoch, 
   await choose('step');
   assert.equal((await dataset()).xLast, '250');
 });
+
+test('resumes and learning-rate drops are marked on the chart', async (context) => {
+  if (skip) return context.skip(skip);
+  const steps = Array.from({ length: 300 }, (_, index) => ({ ...step(index + 1), lr: index < 150 ? 1e-3 : index < 250 ? 1e-4 : 1e-5 }));
+  await page.evaluate((value) => harness().render(value), { ...snapshot('run-marks', steps, [], false), resumes: [120] });
+  const marked = await dataset();
+  assert.equal(marked.resumeMarks, '1');
+  assert.equal(marked.rateDrops, '2');
+  const withMarks = await page.evaluate(() => harness().pixels());
+  await page.evaluate((value) => harness().render(value), snapshot('run-unmarked', steps.map((point) => ({ ...point, lr: 1e-3 })), [], false));
+  assert.equal((await dataset()).rateDrops, '0');
+  assert.notEqual(await page.evaluate(() => harness().pixels()), withMarks, 'the markers are drawn');
+});

@@ -75,22 +75,31 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Part
   return created;
 }
 
-/** Vertical dashed lines where a run was resumed from its checkpoint. */
-function resumeMarkers(marks: () => number[], colour: () => string): Plugin<'line'> {
+/** Vertical lines on the x axis: each set with its own colour and dash. */
+interface Markers {
+  at: number[];
+  colour: string;
+  dash: number[];
+}
+
+/** Dashed lines where a run was resumed from its checkpoint, dotted ones where the learning rate dropped. */
+function markerLines(markers: () => Markers[]): Plugin<'line'> {
   return {
-    id: 'latentLabResumes',
+    id: 'latentLabMarkers',
     afterDatasetsDraw(chart) {
       const { ctx, chartArea, scales } = chart;
       ctx.save();
-      ctx.strokeStyle = colour();
-      ctx.setLineDash([4, 4]);
-      for (const mark of marks()) {
-        const x = scales.x.getPixelForValue(mark);
-        if (x < chartArea.left || x > chartArea.right) continue;
-        ctx.beginPath();
-        ctx.moveTo(x, chartArea.top);
-        ctx.lineTo(x, chartArea.bottom);
-        ctx.stroke();
+      for (const { at, colour, dash } of markers()) {
+        ctx.strokeStyle = colour;
+        ctx.setLineDash(dash);
+        for (const mark of at) {
+          const x = scales.x.getPixelForValue(mark);
+          if (x < chartArea.left || x > chartArea.right) continue;
+          ctx.beginPath();
+          ctx.moveTo(x, chartArea.top);
+          ctx.lineTo(x, chartArea.bottom);
+          ctx.stroke();
+        }
       }
       ctx.restore();
     },
@@ -116,6 +125,8 @@ export class ChartView {
   private readonly xAxis: VscodeSingleSelect;
   private readonly themeWatch: MutationObserver;
   private theme = readTheme();
+  /** Computed with the series, drawn by the markers plugin. */
+  private markers: Markers[] = [];
 
   constructor(host: HTMLElement) {
     this.root = element('div', { className: 'latent-lab-chart' });
@@ -194,7 +205,7 @@ export class ChartView {
           },
         },
       },
-      plugins: [resumeMarkers(() => this.history.resumeMarks(), () => this.theme.muted)],
+      plugins: [markerLines(() => this.markers)],
     });
     // VS Code restyles the page when the theme changes: the chart's colours follow.
     this.themeWatch = new MutationObserver(() => {
@@ -318,8 +329,14 @@ export class ChartView {
     scales.lr = { ...scales.lr, ticks: { color: foreground }, title: { display: true, text: 'learning rate', color: foreground } };
     Chart.defaults.font.family = font;
     Chart.defaults.color = foreground;
+    this.markers = [
+      { at: history.resumeMarks(), colour: this.theme.muted, dash: [4, 4] },
+      { at: history.rateDrops(), colour: colours[5 % colours.length], dash: [1, 3] },
+    ];
     this.chart.update('none');
 
+    this.root.dataset.resumeMarks = String(this.markers[0].at.length);
+    this.root.dataset.rateDrops = String(this.markers[1].at.length);
     this.root.dataset.steps = String(history.steps.length);
     this.root.dataset.epochs = String(history.epochs.length);
     this.root.dataset.drawnSteps = String(drawnSteps);

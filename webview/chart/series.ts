@@ -207,6 +207,15 @@ export class History {
       return this.x === 'step' || !after ? step : this.xOfStep(after);
     });
   }
+
+  /** Where the learning rate dropped (a step schedule, a plateau), on the current x axis. */
+  rateDrops(): number[] {
+    const drops: number[] = [];
+    for (let index = 1; index < this.steps.length; index++) {
+      if (this.steps[index].lr < this.steps[index - 1].lr) drops.push(this.xOfStep(this.steps[index]));
+    }
+    return drops;
+  }
 }
 
 const term = (terms: LossTerms | undefined, key: keyof LossTerms) => terms?.[key];
