@@ -15,8 +15,11 @@ import { buildModelFor } from './check';
 export function setWeights(model: Autoencoder, weights: Checkpoint['weights']): void {
   const targets = allWeights(model);
   if (targets.length !== weights.length) throw new Error(`the checkpoint holds ${weights.length} weight arrays, the model has ${targets.length}`);
+  // Every shape is checked before any weight is written: a refused checkpoint leaves the model as it was.
   targets.forEach((target, index) => {
     if (target.shape.join() !== weights[index].shape.join()) throw new Error(`checkpoint weight ${index} has shape [${weights[index].shape}], the model expects [${target.shape}]`);
+  });
+  targets.forEach((target, index) => {
     tf.tidy(() => {
       target.write(tf.tensor(weights[index].values, weights[index].shape));
     });

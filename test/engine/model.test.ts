@@ -6,7 +6,8 @@ import type { LayerSpec } from '../../runtime/format/layers';
 import { parseLayer } from '../../runtime/format/layers';
 import type { ModelConfig } from '../../runtime/format/schema';
 import type { Autoencoder, Shape } from '../../runtime/model/build';
-import { ModelError, buildAutoencoder, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../../runtime/model/build';
+import { ModelError, allWeights, buildAutoencoder, disposeAutoencoder, formatSummary, parameterCount, trainableVariables } from '../../runtime/model/build';
+import { setWeights } from '../../runtime/run/load-run';
 import { lossTerms } from '../../runtime/model/losses';
 import { withDefaults } from '../../runtime/format/validate';
 
@@ -130,3 +131,14 @@ for (const likelihood of ['bernoulli', 'gaussian'] as const) {
     });
   }
 }
+
+test('a checkpoint whose last weight does not fit is refused before any weight is written', async () => {
+  await selectBackend('cpu');
+  const model = buildAutoencoder(config({ latent: 2 }), { encoder: layers('dense 8 relu'), decoder: 'mirror' }, [4, 4, 1], 1);
+  const weights = allWeights(model);
+  const before = weights.map((weight) => Array.from(weight.read().dataSync()));
+  const checkpoint = weights.map((weight, index) => ({ shape: index === weights.length - 1 ? [weight.shape[0] + 1] : [...weight.shape], values: new Float32Array(weight.read().size + (index === weights.length - 1 ? 1 : 0)).fill(7) }));
+  assert.throws(() => setWeights(model, checkpoint), /model expects/);
+  assert.deepEqual(weights.map((weight) => Array.from(weight.read().dataSync())), before, 'the model is as it was');
+  disposeAutoencoder(model);
+});
