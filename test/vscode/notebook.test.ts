@@ -310,6 +310,13 @@ suite('Latent Lab in VS Code', () => {
     } finally {
       await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
     }
+
+    // Reopened, the continued run lists every epoch again, though its outputs.json holds only the last session's.
+    await closeNotebook(editor.notebook.uri.fsPath);
+    const reopened = await openNotebook(editor.notebook.uri.fsPath);
+    await waitFor('the last outputs', () => /shown again from its run folder/.test(outputText(cellOfKind(reopened.notebook, 'train'))), 30_000);
+    const restored = outputText(cellOfKind(reopened.notebook, 'train'));
+    assert.deepEqual([...restored.matchAll(/^epoch (\d+): /gm)].map((match) => Number(match[1])), Array.from({ length: 10 }, (_, index) => index + 1), `every epoch is listed again after reopening:\n${restored}`);
   });
 
   test('a run\'s end ends every cell\'s execution though one cell was deleted or two were running (nothing spins)', async () => {
