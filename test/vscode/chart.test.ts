@@ -21,13 +21,22 @@ interface ChartState {
   appendedSteps?: string;
 }
 
-const STATE = `(() => { const root = document.querySelector('.latent-lab-chart'); return root ? { ...root.dataset } : null; })()`;
-const MARK = `(() => { const root = document.querySelector('.latent-lab-chart'); if (!root) return null; root.dataset.mark = 'first'; return { ...root.dataset }; })()`;
+const CHART_MIME = 'application/vnd.latent-lab.chart+json';
 
-async function chartState(what: string, accept: (state: ChartState) => boolean, timeoutMs = 120_000): Promise<ChartState> {
+/** The chart in this cell's output (other notebooks' webviews may still hold charts of their own). */
+function chartIdOf(cell: vscode.NotebookCell): string | undefined {
+  const item = cell.outputs.flatMap((output) => output.items).find((candidate) => candidate.mime === CHART_MIME);
+  return item ? (JSON.parse(new TextDecoder().decode(item.data)) as { chartId: string }).chartId : undefined;
+}
+
+const find = (chartId: string) => `document.querySelector('.latent-lab-chart[data-chart-id=${JSON.stringify(chartId)}]')`;
+const STATE = (chartId: string) => `(() => { const root = ${find(chartId)}; return root ? { ...root.dataset } : null; })()`;
+const MARK = (chartId: string) => `(() => { const root = ${find(chartId)}; if (!root) return null; root.dataset.mark = 'first'; return { ...root.dataset }; })()`;
+
+async function chartState(chartId: string, what: string, accept: (state: ChartState) => boolean, timeoutMs = 120_000): Promise<ChartState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const last = (await evaluateInFrames(STATE)) as ChartState | null;
+    const last = (await evaluateInFrames(STATE(chartId))) as ChartState | null;
     if (last && accept(last)) return last;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the chart shows ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -57,21 +66,20 @@ suite('Latent Lab training chart', () => {
     let editor = await openNotebook(file);
     const train = cellOfKind(editor.notebook, 'train');
     const running = vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: train.index, end: train.index + 1 }], document: editor.notebook.uri });
-    await waitFor('the chart output in the train cell', () => train.outputs.some((output) => output.items.some((item) => item.mime === 'application/vnd.latent-lab.chart+json')), 120_000);
+    const chartId = await waitFor('the chart output in the train cell', () => chartIdOf(train), 120_000);
     editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
-    await chartState('the chart to draw its first steps', (state) => Number(state.steps) > 0);
-    const first = (await evaluateInFrames(MARK)) as ChartState;
+    await chartState(chartId, 'the chart to draw its first steps', (state) => Number(state.steps) > 0);
+    const first = (await evaluateInFrames(MARK(chartId))) as ChartState;
     const firstSteps = Number(first.steps);
     // Two epoch ends: the output's items were replaced (the snapshot) at least twice meanwhile.
-    const grown = await chartState('the chart to gain points over two more epochs', (state) => Number(state.epochs) >= Number(first.epochs) + 2 && Number(state.steps) > firstSteps);
+    const grown = await chartState(chartId, 'the chart to gain points over two more epochs', (state) => Number(state.epochs) >= Number(first.epochs) + 2 && Number(state.steps) > firstSteps);
     assert.equal(grown.mark, 'first', 'the chart element was built again during the run');
-    assert.equal(grown.chartId, first.chartId);
     await screenshot('chart-training');
     await vscode.commands.executeCommand('latentLab.stopTraining');
     await running;
     await waitFor('the train cell to end', () => train.executionSummary?.timing?.endTime !== undefined, 60_000);
     assert.match(outputText(train), /stopped/, outputText(train));
-    const ended = await chartState('the chart after the run', () => true);
+    const ended = await chartState(chartId, 'the chart after the run', () => true);
     assert.equal(ended.mark, 'first', 'the chart element was built again when the run ended');
     assert.ok(Number(ended.steps) >= Number(grown.steps), JSON.stringify(ended));
     // Between the per-epoch snapshots, logged steps came by renderer message.
@@ -86,9 +94,10 @@ suite('Latent Lab training chart', () => {
     await waitFor('the notebook to close', () => !vscode.workspace.notebookDocuments.some((notebook) => notebook.uri.fsPath === file), 30_000);
     editor = await openNotebook(file);
     const reopenedTrain = cellOfKind(editor.notebook, 'train');
-    await waitFor('the restored chart output', () => reopenedTrain.outputs.some((output) => output.items.some((item) => item.mime === 'application/vnd.latent-lab.chart+json')), 60_000);
+    const restoredId = await waitFor('the restored chart output', () => chartIdOf(reopenedTrain), 60_000);
+    assert.notEqual(restoredId, chartId, 'the reopened notebook draws its own chart');
     editor.revealRange(new vscode.NotebookRange(reopenedTrain.index, reopenedTrain.index + 1), vscode.NotebookEditorRevealType.AtTop);
-    const restored = await chartState('the restored chart', (state) => state.mark === undefined && Number(state.steps) > 0, 60_000);
+    const restored = await chartState(restoredId, 'the restored chart', (state) => state.mark === undefined && Number(state.steps) > 0, 60_000);
     assert.equal(Number(restored.steps), Math.min(logged, 2000), `every logged step is drawn again: ${JSON.stringify(restored)}`);
     // The rest of the cell (epoch lines, grids, the summary) is restored after the chart.
     await waitFor('the restored summary', () => /stopped/.test(outputText(reopenedTrain)), 60_000);
