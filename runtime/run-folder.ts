@@ -13,6 +13,7 @@
  *                       reconstructions.png, samples.png
  *     lock.json         while a process trains into the folder (run-lock.ts)
  *     model/            encoder/ and decoder/ as TF.js layers models
+ *     views/            inputs.bin and epoch-NNNN.bin: the history views' pixels and per-image losses (views-data.ts)
  *
  * A run folder may come from anyone (a repository ships its runs): before a process writes into an
  * existing one, checkRunFolderEntries refuses one whose entries are symbolic links or not what
@@ -38,6 +39,7 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
   images: 'images',
   model: 'model',
+  views: 'views',
 } as const;
 
 /** `config.json`: everything that decides what a run computes, resolved. */
@@ -271,11 +273,11 @@ function runFolders(parent: string): string[] {
 /** run-lock.ts's RUN_LOCK_FILE, spelt out: that module's exit hook has no place in the extension, which imports this one. */
 const LOCK_FILE = 'lock.json';
 /** The folders of a run folder whose every entry the runtime may write, at any depth. */
-const WRITTEN_FOLDERS = [RUN_FILES.checkpoints, RUN_FILES.images, RUN_FILES.model];
+const WRITTEN_FOLDERS = [RUN_FILES.checkpoints, RUN_FILES.images, RUN_FILES.model, RUN_FILES.views];
 
 /**
  * Before a process resumes or reuses an existing run folder: every entry it reads or writes by
- * name (its files, `lock.json`, and `checkpoints/`, `images/` and `model/` with all they hold)
+ * name (its files, `lock.json`, and `checkpoints/`, `images/`, `model/` and `views/` with all they hold)
  * must be a plain file or folder of its own. Throws UnsafeEntryError (util/plain-entries.ts), one
  * line naming the first entry that is a symbolic link or of the wrong kind; missing entries are fine.
  */

@@ -181,14 +181,14 @@ export interface LossTerms {
   l1: tf.Scalar;
 }
 
-/** The objective from its per-example parts (mean over the batch). */
-export function objective(config: ModelConfig, reconstruction: tf.Scalar, kl: tf.Scalar, l1: tf.Scalar, schedule: Schedule): tf.Scalar {
+/** The objective from its per-example parts: their means over the batch, or each example's (shape [batch]). */
+export function objective<T extends tf.Scalar | tf.Tensor1D>(config: ModelConfig, reconstruction: T, kl: T, l1: T, schedule: Schedule): T {
   return tf.tidy(() => {
-    if (config.kind === 'sparse-ae') return tf.add(reconstruction, tf.mul(config.sparsity, l1)) as tf.Scalar;
+    if (config.kind === 'sparse-ae') return tf.add(reconstruction, tf.mul(config.sparsity, l1)) as T;
     if (schedule.capacity !== undefined && config.capacity) {
-      return tf.add(reconstruction, tf.mul(config.capacity.gamma * schedule.klWeight, tf.abs(tf.sub(kl, schedule.capacity)))) as tf.Scalar;
+      return tf.add(reconstruction, tf.mul(config.capacity.gamma * schedule.klWeight, tf.abs(tf.sub(kl, schedule.capacity)))) as T;
     }
-    return tf.add(reconstruction, tf.mul(schedule.klWeight, kl)) as tf.Scalar;
+    return tf.add(reconstruction, tf.mul(schedule.klWeight, kl)) as T;
   });
 }
 

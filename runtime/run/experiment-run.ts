@@ -39,6 +39,7 @@ import { removeStaleTemporaryFiles } from '../util/atomic-file';
 import { Optimizer } from '../train/optimizers';
 import { UnsafeEntryError } from '../util/plain-entries';
 import { mixSeed } from '../util/random';
+import { truncateViewHistory } from '../views-data';
 import { ExperimentError, buildModelFor } from './check';
 import { chooseBackend } from './choose-backend';
 import { setWeights } from './load-run';
@@ -301,7 +302,10 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
     mkdirSync(runFile(folder, 'images'), { recursive: true });
     if (!reused) writeRunConfig(folder, resolved);
     // What a killed process appended after its checkpoint is trained again: drop it, so each step and epoch is recorded once.
-    if (resumed && !reused) truncateMetrics(folder, resumed.position);
+    if (resumed && !reused) {
+      truncateMetrics(folder, resumed.position);
+      truncateViewHistory(folder, resumed.position.epoch);
+    }
     metrics = new MetricsLog(folder);
     emit({ type: 'runFolder', runDir: folder });
     emit({ type: 'log', level: 'info', message: `run folder ${folder}` });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Evaluation } from '../analysis/evaluate';
 import { evaluateSplit } from '../analysis/evaluate';
 import { writeHistoryPng } from '../analysis/history';
-import { reconstructionImages, sampleImages } from '../analysis/images';
+import { reconstructionViews, sampleImages } from '../analysis/images';
 import type { Dataset } from '../data/dataset';
 import type { DataConfig, ModelConfig, TrainConfig } from '../format/schema';
 import type { Autoencoder } from '../model/build';
@@ -15,6 +15,7 @@ import type { EngineEvent, LossUnits, MetricsRecord, RunStatus, RunSummary, Trai
 import type { CheckpointName, MetricsLog } from '../run-folder';
 import { checkpointFile, epochCheckpointName, imageFile, sampleRows } from '../run-folder';
 import { mixSeed, permutation } from '../util/random';
+import { quantizePixels, writeViewEpoch, writeViewInputs } from '../views-data';
 import { batchInputs, range } from './batches';
 import type { TrainingPosition } from './checkpoint';
 import { verifyCheckpoint } from './checkpoint';
@@ -95,6 +96,7 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
   const outcome: LoopOutcome = { status: 'completed', samplesPerSecond: 0 };
   const killAt = testKillPoint();
   let sessionSteps = 0;
+  let viewInputsWritten = false;
   let sessionExamples = 0;
   const sessionStart = Date.now();
 
@@ -187,16 +189,38 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
     if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) await context.checkpoint(epochCheckpointName(epoch + 1));
 
     // Each epoch's grid stays in the folder; the cell shows the history of its first examples instead.
-    writePng(imageFile(runDir, 'reconstructions', epoch + 1), rowsPng(await reconstructionImages(model, dataset, data, EPOCH_GRID_EXAMPLES, seed)));
+    const views = await reconstructionViews(model, dataset, data, EPOCH_GRID_EXAMPLES, seed);
+    writePng(imageFile(runDir, 'reconstructions', epoch + 1), rowsPng(views.rows));
     const history = writeHistoryPng(runDir, model.kind, epoch + 1, Math.min(EPOCH_GRID_EXAMPLES, dataset.test.count));
     if (history) emit({ type: 'image', cell: 'train', kind: 'history', epoch: epoch + 1, path: history.path, rows: history.rows });
+    let samples: { pixels: Float32Array; columns: number } | undefined;
     if (model.variational) {
       // The same draws every epoch (not the sample cell's), so the grids compare across epochs.
       const sampleFile = imageFile(runDir, 'samples', epoch + 1);
-      const { images: samples, columns } = await sampleImages(model, model.classes > 0 ? 8 * model.classes : 32, 1, sampleNoiseSeed);
-      writePng(sampleFile, gridPng(samples, columns));
+      const { images, columns } = await sampleImages(model, model.classes > 0 ? 8 * model.classes : 32, 1, sampleNoiseSeed);
+      writePng(sampleFile, gridPng(images, columns));
+      samples = { pixels: images.pixels, columns };
       emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: sampleFile, rows: [`${sampleRows(model.classes > 0)[0]}, the same draws every epoch`] });
     }
+    // The inputs, corruptions and masks are drawn from the seed alone: the same every epoch, so written once per process.
+    if (!viewInputsWritten) {
+      writeViewInputs(runDir, {
+        modelKind: model.kind,
+        units,
+        examples: Array.from({ length: views.rows[0].count }, (_, index) => index),
+        shape: dataset.shape,
+        inputs: quantizePixels(views.rows[0].pixels),
+        ...(views.rows.length > 2 ? { corrupted: quantizePixels(views.rows[1].pixels) } : {}),
+        ...(views.mask ? { mask: Uint8Array.from(views.mask) } : {}),
+      });
+      viewInputsWritten = true;
+    }
+    writeViewEpoch(runDir, dataset.shape, {
+      epoch: epoch + 1,
+      reconstructions: quantizePixels(views.rows[views.rows.length - 1].pixels),
+      ...views.losses,
+      ...(samples ? { samples: quantizePixels(samples.pixels), sampleColumns: samples.columns } : {}),
+    });
 
     if (train.early_stopping && position.epochsWithoutImprovement >= train.early_stopping.patience) {
       outcome.status = 'early-stopped';

@@ -123,6 +123,7 @@ test('a run folder whose entries are links or of the wrong kind is refused in on
     writeRunConfig(runDir, config('abc'));
     mkdirSync(path.join(runDir, 'images', 'nested'), { recursive: true });
     mkdirSync(path.join(runDir, 'model', 'encoder'), { recursive: true });
+    mkdirSync(path.join(runDir, 'views'), { recursive: true });
     writeFileSync(path.join(runDir, 'model', 'encoder', 'model.json'), '{}');
     checkRunFolderEntries(runDir);
     const file = path.join(runDir, entry);
@@ -130,7 +131,7 @@ test('a run folder whose entries are links or of the wrong kind is refused in on
     symlinkSync(outside, file);
     return { runDir, file };
   };
-  for (const entry of ['metrics.jsonl', 'config.json', 'lock.json', 'images', 'images/nested/epoch-001-samples.png', 'checkpoints', 'model/encoder/model.json']) {
+  for (const entry of ['metrics.jsonl', 'config.json', 'lock.json', 'images', 'images/nested/epoch-001-samples.png', 'checkpoints', 'model/encoder/model.json', 'views', 'views/epoch-0001.bin']) {
     const { runDir, file } = linked(entry);
     assert.throws(() => checkRunFolderEntries(runDir), (error: Error) => error.message === `${file}: a symbolic link; refusing to write through it (a run folder holds only its own files and folders)`, entry);
   }

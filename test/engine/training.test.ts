@@ -28,7 +28,7 @@ test('a run writes a complete run folder, and the tensor count stays constant ac
   const result = await runExperiment({ file: tinyExperiment(directory, { epochs: 3 }), outDir: path.join(directory, 'runs'), onEvent: (event) => events.push(event) });
   assert.equal(result.status, 'completed');
   const files = readdirSync(result.runDir).sort();
-  assert.deepEqual(files, ['checkpoints', 'config.json', 'experiment.aexp', 'images', 'metrics.jsonl', 'model', 'outputs.json', 'summary.json']);
+  assert.deepEqual(files, ['checkpoints', 'config.json', 'experiment.aexp', 'images', 'metrics.jsonl', 'model', 'outputs.json', 'summary.json', 'views']);
   assert.equal(readFileSync(path.join(result.runDir, 'experiment.aexp'), 'utf8'), readFileSync(path.join(directory, 'tiny.aexp'), 'utf8'));
   const summary = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8'));
   // auto: native where its addon was built, else wasm (no GPU here).
