@@ -72,12 +72,13 @@ const EPOCH_GRID_EXAMPLES = 16;
 
 /**
  * A test hook, read only here: `AEXP_TEST_KILL_AT=epoch-end:<e>` kills this process with SIGKILL
- * right after epoch e's record is appended (before its checkpoint), `step:<n>` right after step
+ * right after epoch e's record is appended (before its checkpoint), `epoch-images:<e>` right after
+ * epoch e's images and views are written (before its checkpoint), `step:<n>` right after step
  * n's train record. The tests of resuming after a kill use it to hit those moments exactly.
  */
-function testKillPoint(): { at: 'epoch-end' | 'step'; value: number } | undefined {
-  const match = /^(epoch-end|step):(\d+)$/.exec(process.env.AEXP_TEST_KILL_AT ?? '');
-  return match ? { at: match[1] as 'epoch-end' | 'step', value: Number(match[2]) } : undefined;
+function testKillPoint(): { at: 'epoch-end' | 'epoch-images' | 'step'; value: number } | undefined {
+  const match = /^(epoch-end|epoch-images|step):(\d+)$/.exec(process.env.AEXP_TEST_KILL_AT ?? '');
+  return match ? { at: match[1] as 'epoch-end' | 'epoch-images' | 'step', value: Number(match[2]) } : undefined;
 }
 
 function killHere(): never {
@@ -184,11 +185,8 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
     metrics.append(record);
     if (killAt?.at === 'epoch-end' && killAt.value === epoch + 1) killHere();
     emit({ type: 'metrics', record });
-    await context.checkpoint('last');
-    if (improved) await context.checkpoint('best');
-    if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) await context.checkpoint(epochCheckpointName(epoch + 1));
-
     // Each epoch's grid stays in the folder; the cell shows the history of its first examples instead.
+    // Written before the checkpoint, so no epoch lacks them: a process killed in between trains it again, and replaces them.
     const views = await reconstructionViews(model, dataset, data, EPOCH_GRID_EXAMPLES, seed);
     writePng(imageFile(runDir, 'reconstructions', epoch + 1), rowsPng(views.rows));
     const history = writeHistoryPng(runDir, model.kind, epoch + 1, Math.min(EPOCH_GRID_EXAMPLES, dataset.test.count));
@@ -221,6 +219,10 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
       ...views.losses,
       ...(samples ? { samples: quantizePixels(samples.pixels), sampleColumns: samples.columns } : {}),
     });
+    if (killAt?.at === 'epoch-images' && killAt.value === epoch + 1) killHere();
+    await context.checkpoint('last');
+    if (improved) await context.checkpoint('best');
+    if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) await context.checkpoint(epochCheckpointName(epoch + 1));
 
     if (train.early_stopping && position.epochsWithoutImprovement >= train.early_stopping.patience) {
       outcome.status = 'early-stopped';

@@ -157,9 +157,9 @@ test('a diverging loss never calls a damaged checkpoint the last good one', asyn
     file,
     outDir: path.join(directory, 'runs'),
     onEvent: (event) => {
-      // After epoch 1's checkpoint is written (its grids follow it), damage it on disk.
+      // Once epoch 2 is under way (epoch 1's checkpoint is written), damage that checkpoint on disk.
       if (event.type === 'runFolder') runDir = event.runDir;
-      if (event.type === 'image' && event.epoch === 1 && !damaged) {
+      if (event.type === 'progress' && event.epoch === 2 && !damaged) {
         const last = path.join(runDir, 'checkpoints', 'last.ckpt');
         const bytes = readFileSync(last);
         bytes[bytes.length >> 1] ^= 0xff;

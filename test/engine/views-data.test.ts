@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -11,6 +12,8 @@ import { readRunConfig } from '../../runtime/run-folder';
 import { quantizePixels, readViewHistory, truncateViewHistory, viewEpochFile, viewInputsFile, writeViewEpoch } from '../../runtime/views-data';
 import { tinyExperiment } from '../helpers/experiments';
 import { temporaryDirectory } from '../helpers/temp';
+
+const root = path.resolve(__dirname, '..', '..');
 
 /** −log p(x | logits) for a Bernoulli decoder plus KL(N(μ, σ²) ‖ N(0, I)), in float64, written out here. */
 function referenceLoss(x: ArrayLike<number>, logits: ArrayLike<number>, mean: ArrayLike<number>, logVariance: ArrayLike<number>): { reconstruction: number; kl: number } {
@@ -110,6 +113,27 @@ test('a run stopped in epoch 2 and resumed ends with epochs 1 to 3 in views/, ea
   assert.equal(resumed.status, 'completed');
   assert.deepEqual(readViewHistory(resumed.runDir)!.epochs.map((view) => view.epoch), [1, 2, 3]);
   assert.deepEqual(readdirSync(path.join(resumed.runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin']);
+});
+
+test('a run SIGKILLed after epoch 2\'s views but before its checkpoint: a resume drops them, and trains epoch 2 again into its own file', async () => {
+  const directory = temporaryDirectory();
+  const out = path.join(directory, 'runs');
+  const killed = spawnSync(process.execPath, [path.join(root, 'bin', 'aexp.js'), 'run', tinyExperiment(directory, { epochs: 3 }), '--out', out], { cwd: root, encoding: 'utf8', env: { ...process.env, AEXP_TEST_KILL_AT: 'epoch-images:2' } });
+  assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+  const [name] = readdirSync(out);
+  const runDir = path.join(out, name);
+  assert.deepEqual(readViewHistory(runDir)!.epochs.map((view) => view.epoch), [1, 2], 'epoch 2\'s views were written before the kill');
+
+  // Stopped again before epoch 2 ends: the views of the epoch its checkpoint does not hold are gone.
+  const controller = new AbortController();
+  const stopped = await runExperiment({ file: '', resume: runDir, signal: controller.signal, onEvent: (event) => event.type === 'progress' && event.epoch === 2 && event.step === 5 && controller.abort() });
+  assert.equal(stopped.status, 'stopped');
+  assert.deepEqual(readViewHistory(runDir)!.epochs.map((view) => view.epoch), [1]);
+
+  const resumed = await runExperiment({ file: '', resume: runDir });
+  assert.equal(resumed.status, 'completed');
+  assert.deepEqual(readViewHistory(runDir)!.epochs.map((view) => view.epoch), [1, 2, 3]);
+  assert.deepEqual(readdirSync(path.join(runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin']);
 });
 
 test('a resume drops the views of epochs after its checkpoint', () => {
