@@ -15,6 +15,8 @@
  * [n, h, w, c]); losses are float32 per image, in the run's units.
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LossUnits } from './protocol';
 import { writeFileAtomic } from './util/atomic-file';
@@ -25,7 +27,7 @@ const MAGIC = Buffer.from('AEXPVIEW', 'latin1');
 const PREAMBLE_BYTES = MAGIC.length + 4;
 const MAX_HEADER_BYTES = 64 * 1024;
 /** No views file of a real run comes near this; a bigger one is not read into memory. */
-const MAX_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const EPOCH_FILE = /^epoch-(\d{4,})\.bin$/;
 
 type SectionType = 'uint8' | 'float32';
@@ -193,6 +195,34 @@ function readViewFile(file: string): ParsedFile | undefined {
   return parseViewFile(file, bytes);
 }
 
+/** readViewFile without blocking: for the extension host. */
+async function readViewFileAsync(file: string): Promise<ParsedFile | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  let bytes: Buffer;
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new Error(`${file}: not a plain file`);
+    if (info.size > MAX_FILE_BYTES) throw new Error(`${file}: ${info.size} bytes, more than a views file may hold (${MAX_FILE_BYTES})`);
+    bytes = Buffer.alloc(info.size);
+    let read = 0;
+    while (read < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, read, bytes.length - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    bytes = bytes.subarray(0, read);
+  } finally {
+    await handle.close();
+  }
+  return parseViewFile(file, bytes);
+}
+
 function parseViewFile(file: string, bytes: Buffer): ParsedFile {
   const fail = (reason: string): never => {
     throw new Error(`${file}: ${reason}`);
@@ -248,6 +278,36 @@ export function readViewHistory(runDir: string): ViewHistory | undefined {
   const inputsFile = viewInputsFile(runDir);
   const parsedInputs = readViewFile(inputsFile);
   if (!parsedInputs) return undefined;
+  const history = historyFromInputs(inputsFile, parsedInputs);
+  for (const epoch of epochNumbers(runDir)) {
+    const file = viewEpochFile(runDir, epoch);
+    const parsed = readViewFile(file);
+    if (parsed) history.epochs.push(epochView(file, epoch, parsed, history));
+  }
+  return history;
+}
+
+/** readViewHistory without blocking: for the extension host. */
+export async function readViewHistoryAsync(runDir: string): Promise<ViewHistory | undefined> {
+  const inputsFile = viewInputsFile(runDir);
+  const parsedInputs = await readViewFileAsync(inputsFile);
+  if (!parsedInputs) return undefined;
+  const history = historyFromInputs(inputsFile, parsedInputs);
+  const names = await readdir(viewsFolder(runDir), { withFileTypes: true }).catch(() => []);
+  const epochs = names.filter((entry) => entry.isFile() && EPOCH_FILE.test(entry.name)).map((entry) => Number(EPOCH_FILE.exec(entry.name)![1])).sort((a, b) => a - b);
+  for (const epoch of epochs) {
+    const file = viewEpochFile(runDir, epoch);
+    const parsed = await readViewFileAsync(file);
+    if (parsed) history.epochs.push(epochView(file, epoch, parsed, history));
+  }
+  return history;
+}
+
+function epochNumbers(runDir: string): number[] {
+  return epochFileNames(runDir).map((name) => Number(EPOCH_FILE.exec(name)![1])).sort((a, b) => a - b);
+}
+
+function historyFromInputs(inputsFile: string, parsedInputs: ParsedFile): ViewHistory {
   const { header } = parsedInputs;
   if (header.kind !== 'inputs') throw new Error(`${inputsFile}: kind ${JSON.stringify(header.kind)}, expected "inputs"`);
   const inputs = section(inputsFile, parsedInputs, 'inputs', 'uint8', undefined);
@@ -257,7 +317,6 @@ export function readViewHistory(runDir: string): ViewHistory | undefined {
   if (!Array.isArray(examples) || examples.length !== count || !examples.every((index) => Number.isSafeInteger(index) && index >= 0)) throw new Error(`${inputsFile}: examples is not a list of ${count} test indices`);
   if (typeof header.modelKind !== 'string') throw new Error(`${inputsFile}: modelKind is not a string`);
   if (header.units !== 'nats' && header.units !== 'loss') throw new Error(`${inputsFile}: units ${JSON.stringify(header.units)}, expected "nats" or "loss"`);
-  const imageShape = [count, height, width, channels];
   const history: ViewHistory = {
     version: VIEW_FORMAT_VERSION,
     modelKind: header.modelKind,
@@ -267,32 +326,30 @@ export function readViewHistory(runDir: string): ViewHistory | undefined {
     inputs: inputs.values as Uint8Array,
     epochs: [],
   };
-  const corrupted = optionalSection(inputsFile, parsedInputs, 'corrupted', 'uint8', imageShape);
+  const corrupted = optionalSection(inputsFile, parsedInputs, 'corrupted', 'uint8', inputs.shape);
   if (corrupted) history.corrupted = corrupted.values as Uint8Array;
   const mask = optionalSection(inputsFile, parsedInputs, 'mask', 'uint8', [count, height, width, 1]);
   if (mask) history.mask = mask.values as Uint8Array;
-
-  const epochs = epochFileNames(runDir).map((name) => Number(EPOCH_FILE.exec(name)![1])).sort((a, b) => a - b);
-  for (const epoch of epochs) {
-    const file = viewEpochFile(runDir, epoch);
-    const parsed = readViewFile(file);
-    if (!parsed) continue;
-    if (parsed.header.kind !== 'epoch' || parsed.header.epoch !== epoch) throw new Error(`${file}: its header says ${JSON.stringify({ kind: parsed.header.kind, epoch: parsed.header.epoch })}, expected epoch ${epoch}`);
-    const view: ViewEpoch = {
-      epoch,
-      reconstructions: section(file, parsed, 'reconstructions', 'uint8', imageShape).values as Uint8Array,
-      loss: section(file, parsed, 'loss', 'float32', [count]).values as Float32Array,
-      reconstruction: section(file, parsed, 'reconstruction', 'float32', [count]).values as Float32Array,
-    };
-    const kl = optionalSection(file, parsed, 'kl', 'float32', [count]);
-    if (kl) view.kl = kl.values as Float32Array;
-    const samples = optionalSection(file, parsed, 'samples', 'uint8', undefined);
-    if (samples) {
-      if (samples.shape.length !== 4 || samples.shape.slice(1).join() !== [height, width, channels].join()) throw new Error(`${file}: section samples has shape [${samples.shape}], expected [m, ${height}, ${width}, ${channels}]`);
-      view.samples = samples.values as Uint8Array;
-      if (typeof parsed.header.sampleColumns === 'number') view.sampleColumns = parsed.header.sampleColumns;
-    }
-    history.epochs.push(view);
-  }
   return history;
+}
+
+function epochView(file: string, epoch: number, parsed: ParsedFile, history: ViewHistory): ViewEpoch {
+  const count = history.examples.length;
+  const [height, width, channels] = history.shape;
+  if (parsed.header.kind !== 'epoch' || parsed.header.epoch !== epoch) throw new Error(`${file}: its header says ${JSON.stringify({ kind: parsed.header.kind, epoch: parsed.header.epoch })}, expected epoch ${epoch}`);
+  const view: ViewEpoch = {
+    epoch,
+    reconstructions: section(file, parsed, 'reconstructions', 'uint8', [count, height, width, channels]).values as Uint8Array,
+    loss: section(file, parsed, 'loss', 'float32', [count]).values as Float32Array,
+    reconstruction: section(file, parsed, 'reconstruction', 'float32', [count]).values as Float32Array,
+  };
+  const kl = optionalSection(file, parsed, 'kl', 'float32', [count]);
+  if (kl) view.kl = kl.values as Float32Array;
+  const samples = optionalSection(file, parsed, 'samples', 'uint8', undefined);
+  if (samples) {
+    if (samples.shape.length !== 4 || samples.shape.slice(1).join() !== [height, width, channels].join()) throw new Error(`${file}: section samples has shape [${samples.shape}], expected [m, ${height}, ${width}, ${channels}]`);
+    view.samples = samples.values as Uint8Array;
+    if (typeof parsed.header.sampleColumns === 'number') view.sampleColumns = parsed.header.sampleColumns;
+  }
+  return view;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +9,7 @@ import { loadDataset } from '../../runtime/data';
 import { loadRunModel, runExperiment } from '../../runtime/engine';
 import { disposeAutoencoder } from '../../runtime/model/build';
 import { readRunConfig } from '../../runtime/run-folder';
-import { quantizePixels, readViewHistory, truncateViewHistory, viewEpochFile, viewInputsFile, writeViewEpoch } from '../../runtime/views-data';
+import { quantizePixels, readViewHistory, readViewHistoryAsync, truncateViewHistory, viewEpochFile, viewInputsFile, writeViewEpoch } from '../../runtime/views-data';
 import { tinyExperiment } from '../helpers/experiments';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -41,6 +41,7 @@ test('a run keeps every epoch\'s reconstructions, per-image losses and samples o
   const count = history.examples.length;
   assert.equal(count, 16);
   assert.deepEqual(readdirSync(path.join(result.runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin']);
+  assert.deepEqual(await readViewHistoryAsync(result.runDir), history, 'the extension host\'s reader reads the same');
 
   // The inputs are the test split's first examples, as the dataset loader gives them.
   const config = readRunConfig(result.runDir);
@@ -185,9 +186,10 @@ test('a masked model\'s views keep the masked inputs and their mask', async () =
   }
 });
 
-test('a run folder without views/ reads as no history; a damaged views file is one error naming it', () => {
+test('a run folder without views/ reads as no history; a damaged views file is one error naming it', async () => {
   const runDir = temporaryDirectory();
   assert.equal(readViewHistory(runDir), undefined);
+  assert.equal(await readViewHistoryAsync(runDir), undefined);
 
   writeViewEpoch(runDir, [2, 2, 1], { epoch: 1, reconstructions: new Uint8Array(4), loss: new Float32Array(1), reconstruction: new Float32Array(1) });
   assert.equal(readViewHistory(runDir), undefined, 'epochs without their inputs are no history');
@@ -205,6 +207,12 @@ test('a run folder without views/ reads as no history; a damaged views file is o
   const header = Buffer.from('{"version":2,"sections":[]}');
   writeFileSync(inputs, Buffer.concat([Buffer.from('AEXPVIEW'), Buffer.from([header.length, 0, 0, 0]), header]));
   assert.throws(() => readViewHistory(runDir), { message: `${inputs}: format version 2; this version reads 1` });
+  await assert.rejects(readViewHistoryAsync(runDir), { message: `${inputs}: format version 2; this version reads 1` });
+
+  // A file far larger than any views file is refused before it is read (a sparse file: no disk used).
+  truncateSync(inputs, 65 * 1024 * 1024);
+  assert.throws(() => readViewHistory(runDir), { message: `${inputs}: ${65 * 1024 * 1024} bytes, more than a views file may hold (${64 * 1024 * 1024})` });
+  await assert.rejects(readViewHistoryAsync(runDir), { message: `${inputs}: ${65 * 1024 * 1024} bytes, more than a views file may hold (${64 * 1024 * 1024})` });
 });
 
 test('an epoch file cut short is one error naming it', async () => {
