@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tinyExperiment } from '../helpers/experiments';
+import { waitForChild } from '../helpers/child-wait';
 import { temporaryDirectory } from '../helpers/temp';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -14,20 +14,6 @@ function cli(args: string[], cwd = root) {
   return spawnSync(process.execPath, [aexp, ...args], { cwd, encoding: 'utf8' });
 }
 
-function waitFor(condition: () => boolean, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (condition()) {
-        clearInterval(timer);
-        resolve();
-      } else if (child.exitCode !== null || Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`gave up waiting for ${what}`));
-      }
-    }, 50);
-  });
-}
 
 function runDirUnder(parent: string): string | undefined {
   if (!existsSync(parent)) return undefined;
@@ -110,7 +96,7 @@ test('a run killed with SIGKILL mid-epoch resumes to the full epoch count; every
     return metrics && existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean) : [];
   };
   // Kill in the middle of epoch 2: after its first training record, before it ends.
-  await waitFor(() => metricsLines().some((line) => line.includes('"kind":"train","epoch":2')), child, 'epoch 2 to start');
+  await waitForChild(() => metricsLines().some((line) => line.includes('"kind":"train","epoch":2')), child, 'epoch 2 to start');
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
   const runDir = runDirUnder(out)!;
@@ -136,7 +122,7 @@ test('Ctrl-C writes a checkpoint and exits; the run resumes from it', async () =
   const child = spawn(process.execPath, [aexp, 'run', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  await waitFor(() => {
+  await waitForChild(() => {
     const runDir = runDirUnder(out);
     return Boolean(runDir && existsSync(path.join(runDir, 'metrics.jsonl')) && readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').includes('"kind":"train"'));
   }, child, 'the first training record');

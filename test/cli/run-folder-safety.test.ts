@@ -4,7 +4,6 @@
  * before they write; Ctrl-C during the backend check; the memory check on a folder dataset.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { PNG } from 'pngjs';
 import type { MetricsRecord } from '../../runtime/protocol';
 import { temporaryPathFor } from '../../runtime/util/atomic-file';
 import { tinyExperiment } from '../helpers/experiments';
+import { waitForChild } from '../helpers/child-wait';
 import { temporaryDirectory } from '../helpers/temp';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -40,20 +40,6 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-function waitFor(condition: () => boolean, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (condition()) {
-        clearInterval(timer);
-        resolve();
-      } else if (child.exitCode !== null || Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`gave up waiting for ${what}`));
-      }
-    }, 50);
-  });
-}
 
 // tinyExperiment: 1080 training sprites in batches of 32 (34 steps an epoch), a train record every 5 steps.
 const STEPS_PER_EPOCH = 34;
@@ -188,7 +174,7 @@ test('two processes never train into one run folder: a second one is told who ho
     return metrics !== '' && existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"kind":"epoch"');
   };
   try {
-    await waitFor(firstRecord, trainer, 'the first epoch');
+    await waitForChild(firstRecord, trainer, 'the first epoch');
     const runDir = onlyRunDir(out);
     const config = readFileSync(path.join(runDir, 'config.json'));
     const second = cli(['run', '--resume', runDir]);
@@ -217,7 +203,7 @@ test('Ctrl-C during the backend check stops it with one line and exit 130, befor
   const child = spawn(process.execPath, [aexp, 'run', file, '--backend', 'wasm', '--out', out], { cwd: directory, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AEXP_CACHE_DIR: path.join(directory, 'cache') } });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  await waitFor(() => /checking the wasm backend against cpu/.test(stderr), child, 'the backend check to start');
+  await waitForChild(() => /checking the wasm backend against cpu/.test(stderr), child, 'the backend check to start');
   child.kill('SIGINT');
   const code = await new Promise((resolve) => child.once('exit', resolve));
   assert.equal(code, 130, stderr);
