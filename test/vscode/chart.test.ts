@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
-import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, screenshot, waitFor, workspaceFolder } from './support';
+import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, screenshot, screenshotInThemes, waitFor, workspaceFolder } from './support';
 
 /** The chart's state as its root element shows it (data-* attributes), or null where no chart is drawn. */
 interface ChartState {
@@ -102,14 +102,6 @@ suite('Latent Lab training chart', () => {
     // The rest of the cell (epoch lines, grids, the summary) is restored after the chart.
     await waitFor('the restored summary', () => /stopped/.test(outputText(reopenedTrain)), 60_000);
 
-    const workbench = vscode.workspace.getConfiguration('workbench');
-    try {
-      for (const [name, theme] of [['dark', 'Default Dark Modern'], ['light', 'Default Light Modern'], ['high-contrast', 'Default High Contrast']]) {
-        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
-        await screenshot(`chart-${name}`);
-      }
-    } finally {
-      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
-    }
+    await screenshotInThemes('chart');
   });
 });

@@ -10,7 +10,7 @@ import { DisposableStore } from '../../extension/dispose';
 import type { LatentLabApi } from '../../extension/extension';
 import { RunView } from '../../extension/run-view';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { acceptQuickInput, cellOfKind, click, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, waitFor, workspaceFolder } from './support';
+import { acceptQuickInput, cellOfKind, click, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, screenshotInThemes, waitFor, workspaceFolder } from './support';
 
 let api: LatentLabApi;
 
@@ -301,15 +301,7 @@ suite('Latent Lab in VS Code', () => {
     for (const line of continued.split('\n').filter((candidate) => !candidate.startsWith('run folder: '))) assert.ok(line.length <= 100, `a line wider than 100 characters: ${line}`);
 
     editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
-    const workbench = vscode.workspace.getConfiguration('workbench');
-    try {
-      for (const [name, theme] of [['dark', 'Default Dark Modern'], ['light', 'Default Light Modern'], ['high-contrast', 'Default High Contrast']]) {
-        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
-        await screenshot(`continued-${name}`);
-      }
-    } finally {
-      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
-    }
+    await screenshotInThemes('continued');
 
     // Reopened, the continued run lists every epoch again, though its outputs.json holds only the last session's.
     await closeNotebook(editor.notebook.uri.fsPath);

@@ -100,3 +100,16 @@ export async function acceptQuickInput(until: () => boolean, timeoutMs = 20_000)
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/** Screenshots of the window as it stands in the dark, light and high-contrast themes (`<prefix>-dark.png`, …), then the theme as it was. */
+export async function screenshotInThemes(prefix: string): Promise<void> {
+  const workbench = vscode.workspace.getConfiguration('workbench');
+  try {
+    for (const [name, theme] of [['dark', 'Default Dark Modern'], ['light', 'Default Light Modern'], ['high-contrast', 'Default High Contrast']]) {
+      await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+      await screenshot(`${prefix}-${name}`);
+    }
+  } finally {
+    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+  }
+}
