@@ -1,8 +1,6 @@
 /** `aexp`: the command-line front end of the engine. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
 import cliProgress from 'cli-progress';
 import { BACKENDS, selectBackend } from './backends/select';
 import type { BackendName } from './backends/select';
@@ -10,55 +8,20 @@ import { DATASET_CATALOG, resolveDataDir } from './data/index';
 import { ExperimentError, checkExperiment, formatDiagnostic, runExperiment } from './engine';
 import { epochLine } from './format/epoch-line';
 import type { EngineEvent } from './protocol';
+import { decodeVerb, encodeVerb } from './cli/latents';
+import { RunFolderError, UsageError, checkRunFolder, isFolder, parseArguments, positiveInteger } from './cli/support';
 
 const USAGE = `usage:
   aexp run <file.aexp> [--epochs N] [--set cell.key=value]... [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR] [--reuse]
   aexp run --resume <run folder> [--epochs N]
+  aexp encode <run folder> [--split test|train|all] [--limit N] --out latents.npy|latents.csv
+  aexp decode <run folder> --z z.npy|z.csv [--label C] [--columns N] --out grid.png
   aexp validate <file.aexp>...
   aexp datasets [--data-dir DIR]
 
+encode and decode also take [--checkpoint last|best|epoch-N] [--backend ${BACKENDS.join('|')}] [--data-dir DIR].
 --reuse uses a finished run with the same data, model and train cells instead of training again.
 The data folder defaults to $AEXP_DATA_DIR, then ~/.cache/latent-lab/datasets.`;
-
-class UsageError extends Error {}
-
-/** parseArgs's own errors (an unknown flag, a flag without its value) are usage errors. */
-function parseArguments<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (error) {
-    if (String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(`${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}; aexp --help shows the usage`);
-    throw error;
-  }
-}
-
-function isFolder(file: string): boolean {
-  try {
-    return statSync(file).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A run folder to resume, checked before the engine reads it: a missing folder or config.json is
- * a usage error, a config.json that does not parse is a broken run folder (one line, exit 1).
- */
-function checkRunFolder(folder: string): void {
-  if (!existsSync(folder)) throw new UsageError(`--resume ${folder}: no such run folder`);
-  if (!isFolder(folder)) throw new UsageError(`--resume ${folder}: not a folder; give the run folder (it holds config.json)`);
-  const config = path.join(folder, 'config.json');
-  if (!existsSync(config)) throw new UsageError(`--resume ${folder}: not a run folder (it has no config.json)`);
-  try {
-    JSON.parse(readFileSync(config, 'utf8'));
-  } catch (error) {
-    throw new RunFolderError(`${config}: not valid JSON (${(error as Error).message})`);
-  }
-}
-
-class RunFolderError extends Error {
-  override name = 'RunFolderError';
-}
 
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -81,9 +44,8 @@ async function run(argv: string[]): Promise<number> {
   if (values.resume !== undefined && positionals.length > 0) throw new UsageError(`aexp run takes either a .aexp file or --resume <run folder>, not both`);
   if (file && !existsSync(file)) throw new UsageError(`${file}: no such file`);
   if (file && isFolder(file)) throw new UsageError(`${file}: a folder, not a .aexp file`);
-  if (values.resume !== undefined) checkRunFolder(values.resume);
-  const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
-  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) throw new UsageError(`--epochs must be a positive whole number, not "${values.epochs}"`);
+  if (values.resume !== undefined) checkRunFolder(values.resume, '--resume ');
+  const epochs = positiveInteger(values.epochs, '--epochs');
   if (values.backend && !(BACKENDS as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${values.backend}"`);
 
   const controller = new AbortController();
@@ -223,6 +185,24 @@ function datasets(argv: string[]): number {
   return 0;
 }
 
+/** Runs a verb with Ctrl-C (and SIGTERM) aborting its signal; a second Ctrl-C quits at once. */
+async function withInterrupt(verb: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupted: stopping (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  try {
+    return await verb(controller.signal);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -234,6 +214,10 @@ async function main(argv: string[]): Promise<number> {
       return run(rest);
     case 'validate':
       return validate(rest);
+    case 'encode':
+      return withInterrupt((signal) => encodeVerb(rest, signal));
+    case 'decode':
+      return withInterrupt((signal) => decodeVerb(rest, signal));
     case 'datasets':
       return datasets(rest);
     case undefined:
@@ -264,7 +248,7 @@ main(process.argv.slice(2)).then(
     else {
       // A backend that cannot start is a fact about this machine, not a bug: no class name.
       // Neither is a locked run folder (another process trains there) or a checkpoint that cannot be used: each says what and where.
-      const plain = ['Error', 'BackendError', 'RunLockedError', 'CheckpointError'].includes(error.name);
+      const plain = ['Error', 'BackendError', 'RunLockedError', 'CheckpointError', 'CheckpointChoiceError', 'MatrixFileError', 'DatasetError'].includes(error.name);
       process.stderr.write(`aexp: ${plain ? '' : `${error.name}: `}${error.message}\n`);
       if (process.env.AEXP_DEBUG) process.stderr.write(`${error.stack}\n`);
     }

@@ -1,13 +1,14 @@
 /** A run's model back from its folder: weights from a checkpoint onto a freshly built model. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { datasetClassCount, datasetShape, loadDataset } from '../data/index';
 import type { DataConfig, ModelConfig } from '../format/schema';
 import { loadExperiment } from '../format/validate';
 import type { Autoencoder } from '../model/build';
-import { allWeights } from '../model/build';
-import { checkpointFile, readRunConfig, runFile } from '../run-folder';
+import { allWeights, disposeAutoencoder } from '../model/build';
+import type { CheckpointName } from '../run-folder';
+import { checkpointFile, epochCheckpointName, readRunConfig, runFile } from '../run-folder';
 import type { Checkpoint } from '../train/checkpoint';
 import { loadCheckpoint } from '../train/checkpoint';
 import { buildModelFor } from './check';
@@ -26,13 +27,40 @@ export function setWeights(model: Autoencoder, weights: Checkpoint['weights']): 
   });
 }
 
+/** A `--checkpoint` that names no checkpoint of the run; the message says which exist. */
+export class CheckpointChoiceError extends Error {
+  override name = 'CheckpointChoiceError';
+}
+
+/**
+ * The file `--checkpoint last|best|epoch-N` names in a run folder. An epoch's checkpoint exists
+ * where `checkpoint_every` kept it; otherwise the message lists the epochs that have one.
+ */
+export function resolveCheckpoint(runDir: string, choice: string): string {
+  const epoch = /^epoch-(\d+)$/.exec(choice);
+  if (choice !== 'last' && choice !== 'best' && !epoch) throw new CheckpointChoiceError(`--checkpoint ${JSON.stringify(choice.slice(0, 60))}: expected last, best or epoch-N`);
+  const name: CheckpointName = epoch ? epochCheckpointName(Number(epoch[1])) : (choice as CheckpointName);
+  const file = checkpointFile(runDir, name);
+  if (existsSync(file)) return file;
+  let kept: string[] = [];
+  try {
+    kept = readdirSync(path.dirname(file)).filter((entry) => /^(last|best|epoch-\d+)\.ckpt$/.test(entry)).map((entry) => entry.replace(/\.ckpt$/, '').replace(/^epoch-0*(\d)/, 'epoch-$1')).sort();
+  } catch {
+    // No checkpoints folder: the list stays empty.
+  }
+  throw new CheckpointChoiceError(`${runDir}: no ${choice} checkpoint; ${kept.length > 0 ? `it keeps ${kept.join(', ')}` : 'it keeps none'}${epoch ? ' (train.checkpoint_every keeps one every N epochs)' : ''}`);
+}
+
 /**
  * Rebuilds a run's model from its folder (snapshot, resolved config, checkpoint): what
  * analysis of a finished run and exports start from. The caller disposes the model. `signal`
  * (Ctrl-C) stops the data loading a folder dataset needs for its shape.
  */
-export async function loadRunModel(runDir: string, checkpoint: 'last' | 'best' = 'last', signal?: AbortSignal): Promise<{ model: Autoencoder; config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string } }> {
-  const resolved = readRunConfig(runDir);
+export async function loadRunModel(runDir: string, checkpoint = 'last', signal?: AbortSignal, options: { dataDir?: string } = {}): Promise<{ model: Autoencoder; config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string } }> {
+  const file = resolveCheckpoint(runDir, checkpoint);
+  const recorded = readRunConfig(runDir);
+  // The data folder in config.json is the training machine's: another machine names its own.
+  const resolved = { ...recorded, dataDir: options.dataDir ?? recorded.dataDir };
   const experiment = loadExperiment(readFileSync(runFile(runDir, 'experiment'), 'utf8'), resolved.sourceFile);
   let classes = datasetClassCount(resolved.data);
   let shape = datasetShape(resolved.data);
@@ -42,6 +70,11 @@ export async function loadRunModel(runDir: string, checkpoint: 'last' | 'best' =
     shape = dataset.shape;
   }
   const model = buildModelFor(experiment, resolved.data, resolved.model, resolved.seed, shape, classes);
-  setWeights(model, loadCheckpoint(checkpointFile(runDir, checkpoint)).weights);
+  try {
+    setWeights(model, loadCheckpoint(file).weights);
+  } catch (error) {
+    disposeAutoencoder(model);
+    throw error;
+  }
   return { model, config: { seed: resolved.seed, data: resolved.data, model: resolved.model, dataDir: resolved.dataDir } };
 }

@@ -1,0 +1,98 @@
+/**
+ * `aexp encode` and `aexp decode` on a run the CLI trained: the written means and decoded pixels
+ * are checked against the model run directly on the same images (the encoder and decoder called
+ * by hand, not through the verbs' code), and every bad argument gets one line and exit status 2.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { PNG } from 'pngjs';
+import { loadRunModel } from '../../runtime/engine';
+import { selectBackend } from '../../runtime/backends/select';
+import { loadDataset } from '../../runtime/data/index';
+import { readMatrixFile } from '../../runtime/format/matrix-file';
+import { readRunConfig } from '../../runtime/run-folder';
+import { gridPng } from '../../runtime/train/images';
+import { tinyExperiment } from '../helpers/experiments';
+import { temporaryDirectory } from '../helpers/temp';
+
+const root = path.resolve(__dirname, '..', '..');
+const aexp = path.join(root, 'bin', 'aexp.js');
+const cli = (args: string[]) => spawnSync(process.execPath, [aexp, ...args], { cwd: root, encoding: 'utf8' });
+
+let runDir: string;
+const folder = temporaryDirectory('latents-');
+
+before(() => {
+  const file = tinyExperiment(folder, { epochs: 1, count: 600 });
+  const result = cli(['run', file, '--backend', 'cpu', '--out', path.join(folder, 'run')]);
+  assert.equal(result.status, 0, result.stderr);
+  runDir = result.stdout.trim();
+});
+
+test('aexp encode writes the posterior means of the test split (with labels), equal to the encoder run by hand', async () => {
+  const csv = path.join(folder, 'z.csv');
+  const result = cli(['encode', runDir, '--out', csv, '--backend', 'cpu', '--limit', '50']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), csv);
+  const table = readMatrixFile(csv);
+  assert.deepEqual(table.names, ['z0', 'z1', 'z2', 'z3', 'label']);
+  assert.equal(table.rows, 50);
+
+  await selectBackend('cpu');
+  const { model, config } = await loadRunModel(runDir);
+  const dataset = await loadDataset(config.data, { dataDir: config.dataDir, baseDir: folder, seed: config.seed });
+  const size = 16 * 16;
+  // The encoder called directly: [μ, log σ²] side by side, μ first.
+  const x = tf.tensor4d(Float32Array.from(dataset.test.images.subarray(0, 50 * size), (value) => (value > 127 ? 1 : 0)), [50, 16, 16, 1]);
+  const code = (model.encoder.predict(x) as tf.Tensor).arraySync() as number[][];
+  for (let row = 0; row < 50; row++) {
+    for (let column = 0; column < 4; column++) assert.ok(Math.abs(table.values[row * 5 + column] - code[row][column]) < 1e-5, `row ${row}, z${column}`);
+    assert.equal(table.values[row * 5 + 4], dataset.test.labels[row]);
+  }
+
+  const npy = path.join(folder, 'z.npy');
+  assert.equal(cli(['encode', runDir, '--out', npy, '--backend', 'cpu', '--limit', '50']).status, 0);
+  const means = readMatrixFile(npy);
+  assert.deepEqual([means.rows, means.columns], [50, 4]);
+  assert.deepEqual([...readMatrixFile(path.join(folder, 'z.labels.npy')).values], [...dataset.test.labels.subarray(0, 50)]);
+  tf.dispose([x]);
+});
+
+test('aexp decode draws the decoder\'s pixels for each latent vector, as the decoder run by hand', async () => {
+  const z = path.join(folder, 'points.csv');
+  writeFileSync(z, 'a,b,c,d\n0,0,0,0\n1,-1,0.5,2\n');
+  const out = path.join(folder, 'grid.png');
+  const result = cli(['decode', runDir, '--z', z, '--out', out, '--backend', 'cpu']);
+  assert.equal(result.status, 0, result.stderr);
+  await selectBackend('cpu');
+  const { model } = await loadRunModel(runDir);
+  const logits = model.decoder.predict(tf.tensor2d([[0, 0, 0, 0], [1, -1, 0.5, 2]])) as tf.Tensor;
+  const pixels = tf.sigmoid(logits).dataSync() as Float32Array;
+  const expected = gridPng({ pixels, count: 2, height: 16, width: 16, channels: 1 }, 2);
+  assert.deepEqual(PNG.sync.read(readFileSync(out)).data, PNG.sync.read(expected).data);
+});
+
+test('bad arguments of encode and decode get one line each and exit status 2; a missing checkpoint names the ones kept', () => {
+  const cases: [string[], RegExp, number][] = [
+    [['encode', runDir], /--out is required/, 2],
+    [['encode', runDir, '--out', path.join(folder, 'z.txt')], /--out .*z\.txt: give a \.npy or \.csv file/, 2],
+    [['encode', runDir, '--out', path.join(folder, 'z.csv'), '--split', 'val'], /--split must be train, test or all, not "val"/, 2],
+    [['encode', path.join(folder, 'nowhere'), '--out', path.join(folder, 'z.csv')], /nowhere: no such run folder/, 2],
+    [['encode', runDir, '--out', path.join(folder, 'z.csv'), '--checkpoint', 'epoch-7'], /no epoch-7 checkpoint; it keeps best, last/, 1],
+    [['encode', runDir, '--out', path.join(folder, 'z.csv'), '--checkpoint', 'newest'], /--checkpoint "newest": expected last, best or epoch-N/, 1],
+    [['decode', runDir, '--out', path.join(folder, 'g.png')], /--z is required/, 2],
+    [['decode', runDir, '--z', path.join(folder, 'z.labels.npy'), '--out', path.join(folder, 'g.png'), '--backend', 'cpu'], /1 values per row; this run's latent space has 4 dimensions/, 2],
+    [['decode', runDir, '--z', path.join(folder, 'points.csv'), '--label', '1', '--out', path.join(folder, 'g.png'), '--backend', 'cpu'], /--label: this run's model \(vae\) is not conditional/, 2],
+  ];
+  for (const [args, message, status] of cases) {
+    const result = cli(args);
+    assert.equal(result.status, status, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message, args.join(' '));
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  }
+  assert.equal(readRunConfig(runDir).model.kind, 'vae');
+});
