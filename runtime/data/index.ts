@@ -44,7 +44,7 @@ export async function loadDataset(config: DataConfig, options: LoadOptions): Pro
     case 'sprites': {
       const [size, width] = sizePair(config.size) ?? [DEFAULT_SPRITE_SIZE, DEFAULT_SPRITE_SIZE];
       if (size !== width) throw new Error('sprites are square: give `size` as one number');
-      dataset = await generateSprites({ size, count: config.count ?? DEFAULT_SPRITE_COUNT, seed: options.seed, testFraction: config.test_fraction, signal: options.signal });
+      dataset = await generateSprites({ size, count: config.count ?? DEFAULT_SPRITE_COUNT, seed: options.seed, testFraction: config.test_fraction, mode: config.factors, signal: options.signal });
       break;
     }
     case 'folder':

@@ -34,6 +34,7 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 export const VARIATIONAL_KINDS: readonly ModelKind[] = ['vae', 'beta-vae', 'cvae'];
 export const LIKELIHOODS = ['bernoulli', 'gaussian', 'laplace', 'smooth-l1'] as const;
 export const CORRUPTIONS = ['gaussian', 'salt-and-pepper', 'mask'] as const;
+export const SPRITE_MODES = ['random', 'grid'] as const;
 
 /** Model-cell keys that only mean something for some kinds (checked in validate.ts). */
 export const KIND_KEYS: Record<string, readonly ModelKind[]> = {
@@ -75,6 +76,7 @@ export const cellSchemas: Record<CellKind, JsonSchema> = {
       size: { oneOf: [{ type: 'integer', minimum: 4 }, { type: 'array', items: { type: 'integer', minimum: 4 }, minItems: 2, maxItems: 2 }], description: 'folder and sprites: image size in pixels (n or [height, width]).' },
       channels: { type: 'integer', enum: [1, 3], description: 'folder: 1 (grey) or 3 (RGB).' },
       count: positiveInteger('sprites: how many images to generate.'),
+      factors: { type: 'string', enum: SPRITE_MODES, description: 'sprites: random (the default: x and y drawn continuously inside a margin that depends on the scale) or grid (as dSprites: shape, scale, rotation, x and y independent and discrete, each drawn uniformly from its levels; what the disentanglement metrics need).' },
       binarize: { type: 'string', enum: ['none', 'static', 'dynamic'], default: 'none', description: 'static: threshold at 0.5 once; dynamic: sample each pixel as Bernoulli(p) every batch. With a Bernoulli likelihood, binarized data makes the loss a true NLL in nats.' },
       train_limit: positiveInteger('Use only the first N training examples.'),
       test_limit: positiveInteger('Use only the first N test examples.'),
@@ -182,6 +184,7 @@ export interface DataConfig {
   size?: number | [number, number];
   channels?: 1 | 3;
   count?: number;
+  factors?: (typeof SPRITE_MODES)[number];
   binarize: 'none' | 'static' | 'dynamic';
   train_limit?: number;
   test_limit?: number;
