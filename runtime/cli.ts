@@ -8,18 +8,21 @@ import { DATASET_CATALOG, resolveDataDir } from './data/index';
 import { ExperimentError, checkExperiment, formatDiagnostic, runExperiment } from './engine';
 import { epochLine } from './format/epoch-line';
 import type { EngineEvent } from './protocol';
+import { REPORT_METRICS } from './analysis/evaluate-run';
+import { evaluateVerb } from './cli/evaluate';
 import { decodeVerb, encodeVerb } from './cli/latents';
 import { RunFolderError, UsageError, checkRunFolder, isFolder, parseArguments, positiveInteger } from './cli/support';
 
 const USAGE = `usage:
   aexp run <file.aexp> [--epochs N] [--set cell.key=value]... [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR] [--reuse]
   aexp run --resume <run folder> [--epochs N]
+  aexp evaluate <run folder> [--metrics ${REPORT_METRICS.join(',')}] [--k N] [--json]
   aexp encode <run folder> [--split test|train|all] [--limit N] --out latents.npy|latents.csv
   aexp decode <run folder> --z z.npy|z.csv [--label C] [--columns N] --out grid.png
   aexp validate <file.aexp>...
   aexp datasets [--data-dir DIR]
 
-encode and decode also take [--checkpoint last|best|epoch-N] [--backend ${BACKENDS.join('|')}] [--data-dir DIR].
+evaluate, encode and decode also take [--checkpoint last|best|epoch-N] [--backend ${BACKENDS.join('|')}] [--data-dir DIR].
 --reuse uses a finished run with the same data, model and train cells instead of training again.
 The data folder defaults to $AEXP_DATA_DIR, then ~/.cache/latent-lab/datasets.`;
 
@@ -214,6 +217,8 @@ async function main(argv: string[]): Promise<number> {
       return run(rest);
     case 'validate':
       return validate(rest);
+    case 'evaluate':
+      return withInterrupt((signal) => evaluateVerb(rest, signal));
     case 'encode':
       return withInterrupt((signal) => encodeVerb(rest, signal));
     case 'decode':

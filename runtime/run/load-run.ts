@@ -9,7 +9,7 @@ import type { Autoencoder } from '../model/build';
 import { allWeights, disposeAutoencoder } from '../model/build';
 import type { CheckpointName } from '../run-folder';
 import { checkpointFile, epochCheckpointName, readRunConfig, runFile } from '../run-folder';
-import type { Checkpoint } from '../train/checkpoint';
+import type { Checkpoint, TrainingPosition } from '../train/checkpoint';
 import { loadCheckpoint } from '../train/checkpoint';
 import { buildModelFor } from './check';
 
@@ -56,7 +56,7 @@ export function resolveCheckpoint(runDir: string, choice: string): string {
  * analysis of a finished run and exports start from. The caller disposes the model. `signal`
  * (Ctrl-C) stops the data loading a folder dataset needs for its shape.
  */
-export async function loadRunModel(runDir: string, checkpoint = 'last', signal?: AbortSignal, options: { dataDir?: string } = {}): Promise<{ model: Autoencoder; config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string } }> {
+export async function loadRunModel(runDir: string, checkpoint = 'last', signal?: AbortSignal, options: { dataDir?: string } = {}): Promise<{ model: Autoencoder; config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string }; position: TrainingPosition }> {
   const file = resolveCheckpoint(runDir, checkpoint);
   const recorded = readRunConfig(runDir);
   // The data folder in config.json is the training machine's: another machine names its own.
@@ -70,11 +70,14 @@ export async function loadRunModel(runDir: string, checkpoint = 'last', signal?:
     shape = dataset.shape;
   }
   const model = buildModelFor(experiment, resolved.data, resolved.model, resolved.seed, shape, classes);
+  let position: TrainingPosition;
   try {
-    setWeights(model, loadCheckpoint(file).weights);
+    const checkpointData = loadCheckpoint(file);
+    setWeights(model, checkpointData.weights);
+    position = checkpointData.position;
   } catch (error) {
     disposeAutoencoder(model);
     throw error;
   }
-  return { model, config: { seed: resolved.seed, data: resolved.data, model: resolved.model, dataDir: resolved.dataDir } };
+  return { model, config: { seed: resolved.seed, data: resolved.data, model: resolved.model, dataDir: resolved.dataDir }, position };
 }

@@ -32,6 +32,8 @@ export interface OpenRun {
   model: Autoencoder;
   config: { seed: number; data: DataConfig; model: ModelConfig; dataDir: string };
   dataset?: Dataset;
+  /** Completed epochs of the checkpoint. */
+  epoch: number;
   dispose(): void;
 }
 
@@ -40,10 +42,10 @@ export async function openRun(runDir: string, options: OpenRunOptions = {}): Pro
   const recorded = readRunConfig(runDir);
   const dataDir = options.dataDir !== undefined ? path.resolve(options.dataDir) : process.env.AEXP_DATA_DIR ? resolveDataDir(undefined) : recorded.dataDir;
   const checkpoint = options.checkpoint ?? 'last';
-  const { model, config } = await loadRunModel(runDir, checkpoint, options.signal, { dataDir });
+  const { model, config, position } = await loadRunModel(runDir, checkpoint, options.signal, { dataDir });
   try {
     const dataset = options.data ? await loadDataset(config.data, { dataDir, baseDir: path.dirname(recorded.sourceFile), seed: config.seed, signal: options.signal }) : undefined;
-    return { runDir, checkpoint, backend, model, config, ...(dataset ? { dataset } : {}), dispose: () => disposeAutoencoder(model) };
+    return { runDir, checkpoint, backend, model, config, epoch: position.epoch, ...(dataset ? { dataset } : {}), dispose: () => disposeAutoencoder(model) };
   } catch (error) {
     disposeAutoencoder(model);
     throw error;

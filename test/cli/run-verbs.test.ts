@@ -1,5 +1,6 @@
 /**
- * `aexp encode` and `aexp decode` on a run the CLI trained: the written means and decoded pixels
+ * `aexp evaluate`, `aexp encode` and `aexp decode` on a run the CLI trained: evaluate's numbers
+ * against what the training run itself reported for the same checkpoint; the written means and decoded pixels
  * are checked against the model run directly on the same images (the encoder and decoder called
  * by hand, not through the verbs' code), and every bad argument gets one line and exit status 2.
  */
@@ -95,4 +96,24 @@ test('bad arguments of encode and decode get one line each and exit status 2; a 
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   }
   assert.equal(readRunConfig(runDir).model.kind, 'vae');
+});
+
+test('aexp evaluate --json prints the metrics of the last checkpoint, equal to what the training run reported for it', () => {
+  const result = cli(['evaluate', runDir, '--json', '--backend', 'cpu']);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as { checkpoint: string; epoch: number; units: string; examples: number; metrics: Record<string, { value: number; units: string; better: string }> };
+  const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as { test: Record<string, number>; epochs: number; units: string };
+  assert.equal(report.checkpoint, 'last');
+  assert.equal(report.epoch, summary.epochs);
+  assert.equal(report.units, summary.units);
+  for (const name of ['loss', 'reconstruction', 'kl', 'elbo', 'mse', 'psnr']) assert.ok(Math.abs(report.metrics[name].value - summary.test[name]) <= 1e-4 * Math.max(1, Math.abs(summary.test[name])), `${name}: ${report.metrics[name].value} vs ${summary.test[name]}`);
+  assert.deepEqual([report.metrics.elbo.better, report.metrics.loss.better, report.metrics.psnr.units], ['higher', 'lower', 'dB']);
+
+  const text = cli(['evaluate', runDir, '--metrics', 'mse,psnr', '--backend', 'cpu']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^test split, \d+ examples, checkpoint last \(epoch 1\):\nmse +[0-9.]+ +lower is better/);
+  assert.doesNotMatch(text.stdout, /^loss/m);
+  const unknown = cli(['evaluate', runDir, '--metrics', 'mse,fid']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /--metrics: unknown "fid"; choose from loss, /);
 });
