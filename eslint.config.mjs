@@ -38,7 +38,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['@tensorflow/*'], message: 'TF.js runs in the runtime process, never in the extension host.' },
-          { group: ['../runtime/*', '!../runtime/protocol', '!../runtime/cells', '!../runtime/run-folder', '!../runtime/format', '!../runtime/backends', '../runtime/backends/*', '!../runtime/backends/names', '!../runtime/data', '../runtime/data/*', '!../runtime/data/cache'], message: 'extension/ may import only runtime/protocol, runtime/cells, runtime/run-folder, runtime/backends/names, runtime/data/cache and runtime/format/*.' },
+          { group: ['../runtime/*', '!../runtime/protocol', '!../runtime/cells', '!../runtime/run-folder', '!../runtime/views-data', '!../runtime/format', '!../runtime/backends', '../runtime/backends/*', '!../runtime/backends/names', '!../runtime/data', '../runtime/data/*', '!../runtime/data/cache'], message: 'extension/ may import only runtime/protocol, runtime/cells, runtime/run-folder, runtime/views-data, runtime/backends/names, runtime/data/cache and runtime/format/*.' },
           { group: ['**/webview/**', '../webview/*'], message: 'extension/ must not import webview code; use a protocol module.' },
         ],
       }],

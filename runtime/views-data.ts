@@ -8,15 +8,19 @@
  *                           corrupted inputs (denoising-ae) or the masked inputs and their mask (masked-ae)
  *   views/epoch-NNNN.bin    per epoch: the reconstructions, each image's loss terms, and for
  *                           variational kinds the decoding of the same prior draws every epoch
+ *   views/reconstruct.bin   the reconstruct cell: its examples' inputs (as inputs.bin) and the final
+ *                           checkpoint's reconstructions and losses (as an epoch file), in one file
+ *   views/sample.bin        the sample cell: the final checkpoint's samples
  *
  * Every file: the 8 bytes `AEXPVIEW`, a little-endian uint32 header length, a JSON header padded
  * with spaces to a multiple of 4 bytes (`version`, `kind`, and `sections`: name, type and shape of
  * each array), then the arrays in that order, each padded to 4 bytes. Pixels are uint8 (0–255,
  * [n, h, w, c]); losses are float32 per image, in the run's units.
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { open, readdir } from 'node:fs/promises';
+import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LossUnits } from './protocol';
 import { writeFileAtomic } from './util/atomic-file';
@@ -73,6 +77,26 @@ export interface ViewEpoch {
   sampleColumns?: number;
 }
 
+/** The reconstruct cell's images: its examples (as inputs.bin holds them) and the final checkpoint's reconstructions. */
+export interface ReconstructView {
+  inputs: ViewInputs;
+  view: ViewEpoch;
+}
+
+/** The sample cell's images: the final checkpoint's samples. */
+export interface SampleView {
+  modelKind: string;
+  units: LossUnits;
+  /** [height, width, channels] of one image. */
+  shape: [number, number, number];
+  /** The epochs trained when they were drawn. */
+  epoch: number;
+  /** [m, h, w, c]. */
+  samples: Uint8Array;
+  /** How many samples a grid row holds (one row per class for a cvae). */
+  sampleColumns: number;
+}
+
 export interface ViewHistory extends ViewInputs {
   version: number;
   /** Every epoch written, oldest first. */
@@ -89,6 +113,10 @@ export function viewInputsFile(runDir: string): string {
 
 export function viewEpochFile(runDir: string, epoch: number): string {
   return path.join(viewsFolder(runDir), `epoch-${String(epoch).padStart(4, '0')}.bin`);
+}
+
+export function viewCellFile(runDir: string, cell: 'reconstruct' | 'sample'): string {
+  return path.join(viewsFolder(runDir), `${cell}.bin`);
 }
 
 /** [0, 1] floats → bytes, rounded as the PNG grids are. */
@@ -117,19 +145,16 @@ function encode(header: Record<string, unknown>, sections: Section[]): Buffer[] 
   return chunks;
 }
 
-/** Writes `views/inputs.bin` (atomically, replacing any earlier one). */
-export function writeViewInputs(runDir: string, inputs: ViewInputs): void {
+function inputSections(inputs: ViewInputs): Section[] {
   const [height, width, channels] = inputs.shape;
   const count = inputs.examples.length;
   const sections: Section[] = [{ name: 'inputs', type: 'uint8', shape: [count, height, width, channels], values: inputs.inputs }];
   if (inputs.corrupted) sections.push({ name: 'corrupted', type: 'uint8', shape: [count, height, width, channels], values: inputs.corrupted });
   if (inputs.mask) sections.push({ name: 'mask', type: 'uint8', shape: [count, height, width, 1], values: inputs.mask });
-  mkdirSync(viewsFolder(runDir), { recursive: true });
-  writeFileAtomic(viewInputsFile(runDir), encode({ kind: 'inputs', modelKind: inputs.modelKind, units: inputs.units, examples: inputs.examples }, sections));
+  return sections;
 }
 
-/** Writes `views/epoch-NNNN.bin` (atomically: an epoch trained again after a resume replaces its own file). */
-export function writeViewEpoch(runDir: string, shape: [number, number, number], view: ViewEpoch): void {
+function epochSections(shape: [number, number, number], view: ViewEpoch): Section[] {
   const count = view.loss.length;
   const sections: Section[] = [
     { name: 'reconstructions', type: 'uint8', shape: [count, ...shape], values: view.reconstructions },
@@ -138,8 +163,37 @@ export function writeViewEpoch(runDir: string, shape: [number, number, number], 
   ];
   if (view.kl) sections.push({ name: 'kl', type: 'float32', shape: [count], values: view.kl });
   if (view.samples) sections.push({ name: 'samples', type: 'uint8', shape: [view.samples.length / (shape[0] * shape[1] * shape[2]), ...shape], values: view.samples });
+  return sections;
+}
+
+function inputsHeader(inputs: ViewInputs): Record<string, unknown> {
+  return { modelKind: inputs.modelKind, units: inputs.units, examples: inputs.examples };
+}
+
+/** Writes `views/inputs.bin` (atomically, replacing any earlier one). */
+export function writeViewInputs(runDir: string, inputs: ViewInputs): void {
   mkdirSync(viewsFolder(runDir), { recursive: true });
-  writeFileAtomic(viewEpochFile(runDir, view.epoch), encode({ kind: 'epoch', epoch: view.epoch, ...(view.sampleColumns !== undefined ? { sampleColumns: view.sampleColumns } : {}) }, sections));
+  writeFileAtomic(viewInputsFile(runDir), encode({ kind: 'inputs', ...inputsHeader(inputs) }, inputSections(inputs)));
+}
+
+/** Writes `views/epoch-NNNN.bin` (atomically: an epoch trained again after a resume replaces its own file). */
+export function writeViewEpoch(runDir: string, shape: [number, number, number], view: ViewEpoch): void {
+  mkdirSync(viewsFolder(runDir), { recursive: true });
+  writeFileAtomic(viewEpochFile(runDir, view.epoch), encode({ kind: 'epoch', epoch: view.epoch, ...(view.sampleColumns !== undefined ? { sampleColumns: view.sampleColumns } : {}) }, epochSections(shape, view)));
+}
+
+/** Writes `views/reconstruct.bin` (atomically): the reconstruct cell's examples and the final checkpoint's reconstructions of them. */
+export function writeReconstructView(runDir: string, { inputs, view }: ReconstructView): void {
+  mkdirSync(viewsFolder(runDir), { recursive: true });
+  writeFileAtomic(viewCellFile(runDir, 'reconstruct'), encode({ kind: 'reconstruct', ...inputsHeader(inputs), epoch: view.epoch }, [...inputSections(inputs), ...epochSections(inputs.shape, view)]));
+}
+
+/** Writes `views/sample.bin` (atomically): the sample cell's draws from the final checkpoint. */
+export function writeSampleView(runDir: string, view: SampleView): void {
+  const [height, width, channels] = view.shape;
+  const count = view.samples.length / (height * width * channels);
+  mkdirSync(viewsFolder(runDir), { recursive: true });
+  writeFileAtomic(viewCellFile(runDir, 'sample'), encode({ kind: 'sample', modelKind: view.modelKind, units: view.units, epoch: view.epoch, sampleColumns: view.sampleColumns }, [{ name: 'samples', type: 'uint8', shape: [count, height, width, channels], values: view.samples }]));
 }
 
 /** Before a resume from the end of `epoch` (or within epoch + 1): removes the files of later epochs, which are trained again. */
@@ -171,7 +225,8 @@ function readViewFile(file: string): ParsedFile | undefined {
   let descriptor: number;
   try {
     // Where the platform has no O_NOFOLLOW (Windows), symbolic links need privileges to create.
-    descriptor = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    // Non-blocking: a FIFO in a repository's run folder cannot hang the reader (it is refused as not a plain file).
+    descriptor = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
@@ -199,7 +254,7 @@ function readViewFile(file: string): ParsedFile | undefined {
 async function readViewFileAsync(file: string): Promise<ParsedFile | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
@@ -275,6 +330,7 @@ function optionalSection(file: string, parsed: ParsedFile, name: string, type: S
  * ended). A damaged file is one error naming it.
  */
 export function readViewHistory(runDir: string): ViewHistory | undefined {
+  if (!checkViewsFolderSync(runDir)) return undefined;
   const inputsFile = viewInputsFile(runDir);
   const parsedInputs = readViewFile(inputsFile);
   if (!parsedInputs) return undefined;
@@ -289,27 +345,108 @@ export function readViewHistory(runDir: string): ViewHistory | undefined {
 
 /** readViewHistory without blocking: for the extension host. */
 export async function readViewHistoryAsync(runDir: string): Promise<ViewHistory | undefined> {
-  const inputsFile = viewInputsFile(runDir);
-  const parsedInputs = await readViewFileAsync(inputsFile);
-  if (!parsedInputs) return undefined;
-  const history = historyFromInputs(inputsFile, parsedInputs);
-  const names = await readdir(viewsFolder(runDir), { withFileTypes: true }).catch(() => []);
-  const epochs = names.filter((entry) => entry.isFile() && EPOCH_FILE.test(entry.name)).map((entry) => Number(EPOCH_FILE.exec(entry.name)![1])).sort((a, b) => a - b);
-  for (const epoch of epochs) {
-    const file = viewEpochFile(runDir, epoch);
-    const parsed = await readViewFileAsync(file);
-    if (parsed) history.epochs.push(epochView(file, epoch, parsed, history));
+  const inputs = await readViewInputsAsync(runDir);
+  if (!inputs) return undefined;
+  const history: ViewHistory = { version: VIEW_FORMAT_VERSION, ...inputs, epochs: [] };
+  for (const epoch of await viewEpochsAsync(runDir)) {
+    const view = await readViewEpochAsync(runDir, epoch, inputs);
+    if (view) history.epochs.push(view);
   }
   return history;
+}
+
+/**
+ * `false` when the run folder has no views/ (written before this format); throws, naming it, when
+ * views/ is a symbolic link or not a folder: each file in it is opened without following a link,
+ * so with views/ itself a real folder, nothing read lies outside the run folder.
+ */
+function checkViewsFolder(runDir: string, info: Stats | NodeJS.ErrnoException): boolean {
+  const folder = viewsFolder(runDir);
+  if (info instanceof Error) {
+    if (info.code === 'ENOENT') return false;
+    throw new Error(`${folder}: cannot be read (${info.code ?? info.message})`, { cause: info });
+  }
+  if (info.isSymbolicLink()) throw new Error(`${folder}: a symbolic link; views are read only from a folder inside the run folder`);
+  if (!info.isDirectory()) throw new Error(`${folder}: not a folder`);
+  return true;
+}
+
+function checkViewsFolderSync(runDir: string): boolean {
+  let info: Stats | NodeJS.ErrnoException;
+  try {
+    info = lstatSync(viewsFolder(runDir));
+  } catch (error) {
+    info = error as NodeJS.ErrnoException;
+  }
+  return checkViewsFolder(runDir, info);
+}
+
+async function checkViewsFolderAsync(runDir: string): Promise<boolean> {
+  return checkViewsFolder(runDir, await lstat(viewsFolder(runDir)).catch((error: NodeJS.ErrnoException) => error));
+}
+
+/** The fixed examples of the train cell's history (views/inputs.bin), or `undefined` for a run folder without them. Never blocks. */
+export async function readViewInputsAsync(runDir: string): Promise<ViewInputs | undefined> {
+  if (!(await checkViewsFolderAsync(runDir))) return undefined;
+  const file = viewInputsFile(runDir);
+  const parsed = await readViewFileAsync(file);
+  if (!parsed) return undefined;
+  const { version: _version, epochs: _epochs, ...inputs } = historyFromInputs(file, parsed, 'inputs');
+  return inputs;
+}
+
+/** The epochs whose views file exists, ascending (a file named as one; its contents are read when asked for). */
+export async function viewEpochsAsync(runDir: string): Promise<number[]> {
+  if (!(await checkViewsFolderAsync(runDir))) return [];
+  const names = await readdir(viewsFolder(runDir), { withFileTypes: true }).catch(() => []);
+  return names.filter((entry) => entry.isFile() && EPOCH_FILE.test(entry.name)).map((entry) => Number(EPOCH_FILE.exec(entry.name)![1])).sort((a, b) => a - b);
+}
+
+/** One epoch's views file, checked against its inputs' count and shape; `undefined` when it does not exist. Never blocks. */
+export async function readViewEpochAsync(runDir: string, epoch: number, inputs: Pick<ViewInputs, 'examples' | 'shape'>): Promise<ViewEpoch | undefined> {
+  if (!(await checkViewsFolderAsync(runDir))) return undefined;
+  const file = viewEpochFile(runDir, epoch);
+  const parsed = await readViewFileAsync(file);
+  return parsed ? epochView(file, epoch, parsed, inputs) : undefined;
+}
+
+/** The reconstruct cell's views/reconstruct.bin, or `undefined` when there is none. Never blocks. */
+export async function readReconstructViewAsync(runDir: string): Promise<ReconstructView | undefined> {
+  if (!(await checkViewsFolderAsync(runDir))) return undefined;
+  const file = viewCellFile(runDir, 'reconstruct');
+  const parsed = await readViewFileAsync(file);
+  if (!parsed) return undefined;
+  const { version: _version, epochs: _epochs, ...inputs } = historyFromInputs(file, parsed, 'reconstruct');
+  const epoch = parsed.header.epoch;
+  if (!Number.isSafeInteger(epoch) || (epoch as number) < 0) throw new Error(`${file}: epoch ${JSON.stringify(epoch)} is not a whole number`);
+  return { inputs, view: epochView(file, epoch as number, parsed, inputs, 'reconstruct') };
+}
+
+/** The sample cell's views/sample.bin, or `undefined` when there is none. Never blocks. */
+export async function readSampleViewAsync(runDir: string): Promise<SampleView | undefined> {
+  if (!(await checkViewsFolderAsync(runDir))) return undefined;
+  const file = viewCellFile(runDir, 'sample');
+  const parsed = await readViewFileAsync(file);
+  if (!parsed) return undefined;
+  const { header } = parsed;
+  if (header.kind !== 'sample') throw new Error(`${file}: kind ${JSON.stringify(header.kind)}, expected "sample"`);
+  if (typeof header.modelKind !== 'string') throw new Error(`${file}: modelKind is not a string`);
+  if (header.units !== 'nats' && header.units !== 'loss') throw new Error(`${file}: units ${JSON.stringify(header.units)}, expected "nats" or "loss"`);
+  if (!Number.isSafeInteger(header.epoch) || (header.epoch as number) < 0) throw new Error(`${file}: epoch ${JSON.stringify(header.epoch)} is not a whole number`);
+  if (!Number.isSafeInteger(header.sampleColumns) || (header.sampleColumns as number) < 1) throw new Error(`${file}: sampleColumns ${JSON.stringify(header.sampleColumns)} is not a positive whole number`);
+  const samples = section(file, parsed, 'samples', 'uint8', undefined);
+  if (samples.shape.length !== 4) throw new Error(`${file}: section samples has shape [${samples.shape}], expected [m, height, width, channels]`);
+  const [, height, width, channels] = samples.shape;
+  return { modelKind: header.modelKind, units: header.units, shape: [height, width, channels], epoch: header.epoch as number, samples: samples.values as Uint8Array, sampleColumns: header.sampleColumns as number };
 }
 
 function epochNumbers(runDir: string): number[] {
   return epochFileNames(runDir).map((name) => Number(EPOCH_FILE.exec(name)![1])).sort((a, b) => a - b);
 }
 
-function historyFromInputs(inputsFile: string, parsedInputs: ParsedFile): ViewHistory {
+function historyFromInputs(inputsFile: string, parsedInputs: ParsedFile, kind: 'inputs' | 'reconstruct' = 'inputs'): ViewHistory {
   const { header } = parsedInputs;
-  if (header.kind !== 'inputs') throw new Error(`${inputsFile}: kind ${JSON.stringify(header.kind)}, expected "inputs"`);
+  if (header.kind !== kind) throw new Error(`${inputsFile}: kind ${JSON.stringify(header.kind)}, expected ${JSON.stringify(kind)}`);
   const inputs = section(inputsFile, parsedInputs, 'inputs', 'uint8', undefined);
   if (inputs.shape.length !== 4) throw new Error(`${inputsFile}: section inputs has shape [${inputs.shape}], expected [n, height, width, channels]`);
   const [count, height, width, channels] = inputs.shape;
@@ -333,10 +470,10 @@ function historyFromInputs(inputsFile: string, parsedInputs: ParsedFile): ViewHi
   return history;
 }
 
-function epochView(file: string, epoch: number, parsed: ParsedFile, history: ViewHistory): ViewEpoch {
+function epochView(file: string, epoch: number, parsed: ParsedFile, history: Pick<ViewInputs, 'examples' | 'shape'>, kind: 'epoch' | 'reconstruct' = 'epoch'): ViewEpoch {
   const count = history.examples.length;
   const [height, width, channels] = history.shape;
-  if (parsed.header.kind !== 'epoch' || parsed.header.epoch !== epoch) throw new Error(`${file}: its header says ${JSON.stringify({ kind: parsed.header.kind, epoch: parsed.header.epoch })}, expected epoch ${epoch}`);
+  if (parsed.header.kind !== kind || parsed.header.epoch !== epoch) throw new Error(`${file}: its header says ${JSON.stringify({ kind: parsed.header.kind, epoch: parsed.header.epoch })}, expected ${kind} ${epoch}`);
   const view: ViewEpoch = {
     epoch,
     reconstructions: section(file, parsed, 'reconstructions', 'uint8', [count, height, width, channels]).values as Uint8Array,

@@ -15,7 +15,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluateSplit, evaluationTable, lossUnits } from '../analysis/evaluate';
 import type { Evaluation } from '../analysis/evaluate';
-import { reconstructionImages, sampleImages } from '../analysis/images';
+import { reconstructionViews, sampleImages } from '../analysis/images';
 import type { BackendName } from '../backends/select';
 import type { CellKind as CellName } from '../cells';
 import { ANALYSIS_CELLS, CELL_KINDS } from '../cells';
@@ -39,7 +39,7 @@ import { removeStaleTemporaryFiles } from '../util/atomic-file';
 import { Optimizer } from '../train/optimizers';
 import { UnsafeEntryError } from '../util/plain-entries';
 import { mixSeed } from '../util/random';
-import { truncateViewHistory } from '../views-data';
+import { quantizePixels, truncateViewHistory, writeReconstructView, writeSampleView } from '../views-data';
 import { ExperimentError, buildModelFor } from './check';
 import { chooseBackend } from './choose-backend';
 import { setWeights } from './load-run';
@@ -378,7 +378,13 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
       if (analysis.includes('reconstruct') && reconstructCell) {
         cell('reconstruct', 'started');
         const target = imageFile(folder, 'reconstructions');
-        writePng(target, rowsPng(await reconstructionImages(model, dataset, data, reconstructCell.count, seed)));
+        const views = await reconstructionViews(model, dataset, data, reconstructCell.count, seed);
+        writePng(target, rowsPng(views.rows));
+        // The notebook's image view reads this file when the image event below arrives.
+        writeReconstructView(folder, {
+          inputs: { modelKind: model.kind, units, examples: Array.from({ length: views.rows[0].count }, (_, index) => index), shape: dataset.shape, inputs: quantizePixels(views.rows[0].pixels), ...(views.rows.length > 2 ? { corrupted: quantizePixels(views.rows[1].pixels) } : {}), ...(views.mask ? { mask: Uint8Array.from(views.mask) } : {}) },
+          view: { epoch: position.epoch, reconstructions: quantizePixels(views.rows[views.rows.length - 1].pixels), ...views.losses },
+        });
         emit({ type: 'image', cell: 'reconstruct', kind: 'reconstructions', epoch: position.epoch, path: target, rows: reconstructionRows(modelConfig.kind) });
         cell('reconstruct', 'finished');
       }
@@ -388,6 +394,7 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
         const target = imageFile(folder, 'samples');
         const { images: samples, columns } = await sampleImages(model, sampleCell.count, sampleCell.temperature, mixSeed(seed, 405), Math.min(8, sampleCell.count));
         writePng(target, gridPng(samples, columns));
+        writeSampleView(folder, { modelKind: model.kind, units, shape: dataset.shape, epoch: position.epoch, samples: quantizePixels(samples.pixels), sampleColumns: columns });
         emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target, rows: sampleRows(model.classes > 0, sampleCell.temperature) });
         cell('sample', 'finished');
       }

@@ -190,15 +190,13 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
     const views = await reconstructionViews(model, dataset, data, EPOCH_GRID_EXAMPLES, seed);
     writePng(imageFile(runDir, 'reconstructions', epoch + 1), rowsPng(views.rows));
     const history = writeHistoryPng(runDir, model.kind, epoch + 1, Math.min(EPOCH_GRID_EXAMPLES, dataset.test.count));
-    if (history) emit({ type: 'image', cell: 'train', kind: 'history', epoch: epoch + 1, path: history.path, rows: history.rows });
-    let samples: { pixels: Float32Array; columns: number } | undefined;
+    let samples: { pixels: Float32Array; columns: number; path: string } | undefined;
     if (model.variational) {
       // The same draws every epoch (not the sample cell's), so the grids compare across epochs.
       const sampleFile = imageFile(runDir, 'samples', epoch + 1);
       const { images, columns } = await sampleImages(model, model.classes > 0 ? 8 * model.classes : 32, 1, sampleNoiseSeed);
       writePng(sampleFile, gridPng(images, columns));
-      samples = { pixels: images.pixels, columns };
-      emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: sampleFile, rows: [`${sampleRows(model.classes > 0)[0]}, the same draws every epoch`] });
+      samples = { pixels: images.pixels, columns, path: sampleFile };
     }
     // The inputs, corruptions and masks are drawn from the seed alone: the same every epoch, so written once per process.
     if (!viewInputsWritten) {
@@ -219,6 +217,9 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
       ...views.losses,
       ...(samples ? { samples: quantizePixels(samples.pixels), sampleColumns: samples.columns } : {}),
     });
+    // Announced once the epoch's views file is written: the notebook's image view reads it on this event.
+    if (history) emit({ type: 'image', cell: 'train', kind: 'history', epoch: epoch + 1, path: history.path, rows: history.rows });
+    if (samples) emit({ type: 'image', cell: 'train', kind: 'samples', epoch: epoch + 1, path: samples.path, rows: [`${sampleRows(model.classes > 0)[0]}, the same draws every epoch`] });
     if (killAt?.at === 'epoch-images' && killAt.value === epoch + 1) killHere();
     await context.checkpoint('last');
     if (improved) await context.checkpoint('best');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +9,7 @@ import { loadDataset } from '../../runtime/data';
 import { loadRunModel, runExperiment } from '../../runtime/engine';
 import { disposeAutoencoder } from '../../runtime/model/build';
 import { readRunConfig } from '../../runtime/run-folder';
-import { quantizePixels, readViewHistory, readViewHistoryAsync, truncateViewHistory, viewEpochFile, viewInputsFile, writeViewEpoch } from '../../runtime/views-data';
+import { quantizePixels, readReconstructViewAsync, readSampleViewAsync, readViewEpochAsync, readViewHistory, readViewHistoryAsync, readViewInputsAsync, truncateViewHistory, viewCellFile, viewEpochFile, viewInputsFile, viewsFolder, writeViewEpoch, writeViewInputs } from '../../runtime/views-data';
 import { tinyExperiment } from '../helpers/experiments';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -40,7 +40,7 @@ test('a run keeps every epoch\'s reconstructions, per-image losses and samples o
   assert.deepEqual(history.shape, [16, 16, 1]);
   const count = history.examples.length;
   assert.equal(count, 16);
-  assert.deepEqual(readdirSync(path.join(result.runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin']);
+  assert.deepEqual(readdirSync(path.join(result.runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin', 'reconstruct.bin']);
   assert.deepEqual(await readViewHistoryAsync(result.runDir), history, 'the extension host\'s reader reads the same');
 
   // The inputs are the test split's first examples, as the dataset loader gives them.
@@ -58,6 +58,15 @@ test('a run keeps every epoch\'s reconstructions, per-image losses and samples o
   }
   assert.notDeepEqual(history.epochs[0].reconstructions, history.epochs[2].reconstructions, 'the model changed while training');
   assert.notDeepEqual(history.epochs[0].samples, history.epochs[2].samples);
+
+  // The reconstruct cell (count: 8): its own examples and the final checkpoint's reconstructions and losses.
+  const reconstruct = await readReconstructViewAsync(result.runDir);
+  assert.ok(reconstruct, 'the reconstruct cell wrote views/reconstruct.bin');
+  assert.equal(reconstruct.view.epoch, 3);
+  assert.deepEqual(reconstruct.inputs.examples, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(reconstruct.inputs.inputs, history.inputs.subarray(0, 8 * 16 * 16));
+  assert.equal(reconstruct.view.reconstructions.length, 8 * 16 * 16);
+  reconstruct.view.loss.forEach((loss, index) => assert.ok(Math.abs(loss - reconstruct.view.reconstruction[index] - reconstruct.view.kl![index]) <= 1e-4 * Math.abs(loss), `reconstruct cell image ${index}: its loss is its reconstruction term plus its KL`));
 
   // The last epoch's losses, recomputed from last.ckpt's weights in float64.
   const { model } = await loadRunModel(result.runDir);
@@ -113,7 +122,7 @@ test('a run stopped in epoch 2 and resumed ends with epochs 1 to 3 in views/, ea
   const resumed = await runExperiment({ file: '', resume: stopped.runDir });
   assert.equal(resumed.status, 'completed');
   assert.deepEqual(readViewHistory(resumed.runDir)!.epochs.map((view) => view.epoch), [1, 2, 3]);
-  assert.deepEqual(readdirSync(path.join(resumed.runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin']);
+  assert.deepEqual(readdirSync(path.join(resumed.runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin', 'reconstruct.bin']);
 });
 
 test('a run SIGKILLed after epoch 2\'s views but before its checkpoint: a resume drops them, and trains epoch 2 again into its own file', async () => {
@@ -134,7 +143,7 @@ test('a run SIGKILLed after epoch 2\'s views but before its checkpoint: a resume
   const resumed = await runExperiment({ file: '', resume: runDir });
   assert.equal(resumed.status, 'completed');
   assert.deepEqual(readViewHistory(runDir)!.epochs.map((view) => view.epoch), [1, 2, 3]);
-  assert.deepEqual(readdirSync(path.join(runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin']);
+  assert.deepEqual(readdirSync(path.join(runDir, 'views')).sort(), ['epoch-0001.bin', 'epoch-0002.bin', 'epoch-0003.bin', 'inputs.bin', 'reconstruct.bin']);
 });
 
 test('a resume drops the views of epochs after its checkpoint', () => {
@@ -232,3 +241,54 @@ function jsonError(text: string): string {
   }
   return '';
 }
+
+test('the sample cell\'s draws of the final checkpoint are kept in views/sample.bin beside its PNG', async () => {
+  const directory = temporaryDirectory();
+  const file = tinyExperiment(directory, { epochs: 1, count: 400 });
+  appendFileSync(file, '\n```sample\ncount: 12\ntemperature: 0.5\n```\n');
+  const result = await runExperiment({ file, outDir: path.join(directory, 'runs') });
+  assert.equal(result.status, 'completed');
+  const samples = await readSampleViewAsync(result.runDir);
+  assert.ok(samples, 'the sample cell wrote views/sample.bin');
+  assert.deepEqual({ modelKind: samples.modelKind, units: samples.units, shape: samples.shape, epoch: samples.epoch, sampleColumns: samples.sampleColumns, length: samples.samples.length }, { modelKind: 'vae', units: 'nats', shape: [16, 16, 1], epoch: 1, sampleColumns: 8, length: 12 * 16 * 16 });
+  assert.ok(readdirSync(path.join(result.runDir, 'images')).includes('samples.png'), 'the PNG grid stays for the CLI');
+});
+
+test('views in a hostile run folder are refused, each with one error naming the entry, and none blocks', async () => {
+  const shape: [number, number, number] = [2, 2, 1];
+  const inputs = { modelKind: 'ae', units: 'loss' as const, examples: [0], shape, inputs: new Uint8Array(4) };
+  const epoch = { epoch: 1, reconstructions: new Uint8Array(4), loss: new Float32Array(1), reconstruction: new Float32Array(1) };
+
+  // views/ itself a link to a folder outside the run folder.
+  const outside = temporaryDirectory();
+  writeViewInputs(outside, inputs);
+  const linked = temporaryDirectory();
+  symlinkSync(viewsFolder(outside), viewsFolder(linked));
+  await assert.rejects(readViewInputsAsync(linked), { message: `${viewsFolder(linked)}: a symbolic link; views are read only from a folder inside the run folder` });
+  assert.throws(() => readViewHistory(linked), { message: `${viewsFolder(linked)}: a symbolic link; views are read only from a folder inside the run folder` });
+
+  // An epoch file that is a link (to a real views file elsewhere).
+  const runDir = temporaryDirectory();
+  writeViewInputs(runDir, inputs);
+  writeViewEpoch(outside, shape, epoch);
+  symlinkSync(viewEpochFile(outside, 1), viewEpochFile(runDir, 1));
+  await assert.rejects(readViewEpochAsync(runDir, 1, inputs), { message: `${viewEpochFile(runDir, 1)}: cannot be read (ELOOP)` });
+
+  // A FIFO with no writer: opening it to read would wait for one.
+  const fifo = viewCellFile(runDir, 'sample');
+  const made = spawnSync('mkfifo', [fifo]);
+  assert.equal(made.status, 0, `mkfifo: ${made.stderr}`);
+  await assert.rejects(readSampleViewAsync(runDir), { message: `${fifo}: not a plain file` });
+
+  // views/ a plain file.
+  const plain = temporaryDirectory();
+  writeFileSync(viewsFolder(plain), 'not a folder');
+  await assert.rejects(readReconstructViewAsync(plain), { message: `${viewsFolder(plain)}: not a folder` });
+
+  // A reconstruct file that is an inputs file (a bad header).
+  const mixed = temporaryDirectory();
+  mkdirSync(viewsFolder(mixed));
+  writeViewInputs(mixed, inputs);
+  writeFileSync(viewCellFile(mixed, 'reconstruct'), readFileSync(viewInputsFile(mixed)));
+  await assert.rejects(readReconstructViewAsync(mixed), { message: `${viewCellFile(mixed, 'reconstruct')}: kind "inputs", expected "reconstruct"` });
+});
