@@ -21,8 +21,8 @@ export interface DiscreteFactors {
 
 /**
  * Turns factor values (count × names.length, as a dataset's `factors` holds them) into classes,
- * one per distinct value in increasing order. A factor with more distinct values than a grid has
- * (random-mode sprites' x and y) is refused by name.
+ * one per distinct value in increasing order. A continuous factor (random-mode sprites' x and y:
+ * more than 256 values, or most examples with a value of their own) is refused by name.
  */
 export function discreteFactors(values: ArrayLike<number>, names: readonly string[]): DiscreteFactors {
   const factors = names.length;
@@ -32,8 +32,12 @@ export function discreteFactors(values: ArrayLike<number>, names: readonly strin
   const levels: number[] = [];
   names.forEach((name, factor) => {
     const column = Float64Array.from({ length: count }, (_, index) => values[index * factors + factor]);
-    const distinct = [...new Set(column)].sort((a, b) => a - b);
-    if (distinct.length > MAX_FACTOR_LEVELS || (distinct.length > MIG_BINS && distinct.length > count / 2)) {
+    const occurrences = new Map<number, number>();
+    for (const value of column) occurrences.set(value, (occurrences.get(value) ?? 0) + 1);
+    const distinct = [...occurrences.keys()].sort((a, b) => a - b);
+    // A level of a grid recurs; a continuous factor gives most examples a value of their own.
+    const single = [...occurrences.values()].filter((times) => times === 1).length;
+    if (distinct.length > MAX_FACTOR_LEVELS || single > count / 2) {
       throw new Error(`factor ${name} takes ${distinct.length} distinct values over ${count} examples: the metrics need discrete factors (sprites with \`factors: grid\`)`);
     }
     const classOf = new Map(distinct.map((value, level) => [value, level]));
@@ -174,7 +178,11 @@ export interface FactorSampler {
   sample(count: number, random: Random, fixed?: { factor: number; level: number }): { images: Uint8Array };
 }
 
-/** The encoder's means (count × dimensions, row-major) of count images laid out as the sampler draws them. */
+/**
+ * The encoder's means (count × dimensions, row-major) of count images as the sampler draws them:
+ * uint8 pixels, one image after the other (sprites: size × size × 1, 0 or 255), to be scaled to
+ * [0, 1] as the data pipeline does.
+ */
 export type Encode = (images: Uint8Array, count: number) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 export interface FactorVaeOptions {

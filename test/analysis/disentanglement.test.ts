@@ -111,6 +111,8 @@ describe('MIG', () => {
     const factors = discreteFactors(grid.factors!.test, SPRITE_FACTORS);
     assert.deepEqual(factors.levels, [3, 6, 40, 7, 7]);
     assert.equal(factors.count, 1000);
+    // A small split still shows its levels recurring, though not every rotation occurs.
+    assert.equal(discreteFactors(grid.factors!.test.subarray(0, 60 * 5), SPRITE_FACTORS).count, 60);
     const random = await generateSprites({ size: 16, count: 2000, seed: 1, testFraction: 0.5 });
     assert.throws(() => discreteFactors(random.factors!.test, SPRITE_FACTORS), /^Error: factor x takes \d+ distinct values over 1000 examples: the metrics need discrete factors \(sprites with `factors: grid`\)$/);
   });
