@@ -306,7 +306,7 @@ export async function factorVaeScore(options: FactorVaeOptions): Promise<FactorV
   const base = {
     metric: 'factorvae' as const,
     units: 'accuracy on held-out votes (0 to 1)',
-    good: `1: fixing any factor leaves one dimension of its own still; ${(1 / factorCount).toFixed(2)} (1 / ${factorCount} factors) is what a code that ignores the factors scores`,
+    good: `1: holding any factor fixed leaves a dimension of its own nearly constant; ${(1 / factorCount).toFixed(2)} (1 / ${factorCount} factors) is what a code that ignores the factors scores`,
     chance: 1 / factorCount,
     imagesPerVote,
     trainVotes,
