@@ -54,8 +54,8 @@ export default tseslint.config(
         paths: [{ name: 'vscode', message: 'webview/ runs in a browser: talk to the extension through extension/renderer-protocol.ts.' }],
         patterns: [
           { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'worker_threads'], message: 'webview/ runs in a browser: no Node modules.' },
-          { group: ['**/extension/*', '!**/extension/renderer-protocol', '**/runtime/*', '!**/runtime/protocol'], message: 'webview/ may import only the protocol modules (extension/renderer-protocol, runtime/protocol), and only their types.' },
-          { group: ['**/extension/renderer-protocol', '**/runtime/protocol'], allowTypeImports: true, message: 'protocol modules are imported with `import type` only.' },
+          { group: ['**/extension/*', '!**/extension/renderer-protocol', '!**/extension/images-protocol', '**/runtime/*', '!**/runtime/protocol'], message: 'webview/ may import only the protocol modules (extension/renderer-protocol, extension/images-protocol, runtime/protocol), and only their types.' },
+          { group: ['**/extension/renderer-protocol', '**/extension/images-protocol', '**/runtime/protocol'], allowTypeImports: true, message: 'protocol modules are imported with `import type` only.' },
         ],
       }],
     },

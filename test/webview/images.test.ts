@@ -1,0 +1,443 @@
+/**
+ * The image-view renderer in a real browser (Debian's Chromium through playwright-core), loading
+ * the built bundle (dist/webview/images.js) as VS Code does, with a stand-in for the renderer
+ * context that records what the renderer posts and delivers what the test sends. The canvas is
+ * read back pixel by pixel; where each pane lies comes from the canvas's data-cells.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { ImagesHostMessage, ImagesRendererMessage, ImageViewSnapshot, ViewFrame } from '../../extension/images-protocol';
+
+const root = path.resolve(__dirname, '..', '..');
+const bundle = path.join(root, 'dist', 'webview', 'images.js');
+const artifacts = path.join(root, 'artifacts', 'webview');
+const CHROMIUM = '/usr/bin/chromium';
+
+/** What the page offers the test (see PAGE). */
+interface Harness {
+  render(snapshot: unknown, target?: string): void;
+  receive(message: unknown): void;
+  sent: unknown[];
+  root(target?: string): { dataset: Record<string, string | undefined> } | null;
+  pixel(x: number, y: number, target?: string): number[];
+  colours(box: Cell, target?: string): string[];
+  scale(target?: string): string | undefined;
+  cells(target?: string): Cell[];
+  theme(variables: string): void;
+}
+interface Cell {
+  index: number;
+  kind: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+/** Only called inside page.evaluate: the page's own global of that name answers there. */
+const harness = () => (globalThis as unknown as { harness: () => Harness }).harness();
+
+const DARK = '--vscode-foreground:#cccccc; --vscode-descriptionForeground:#9d9d9d; --vscode-editor-background:#1f1f1f; --vscode-focusBorder:#0078d4; --vscode-button-background:#0078d4; --vscode-button-foreground:#ffffff; --vscode-button-secondaryBackground:#313131; --vscode-scrollbarSlider-background:#79797966; --vscode-button-secondaryForeground:#cccccc; --vscode-errorForeground:#f85149; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
+const LIGHT = '--vscode-foreground:#3b3b3b; --vscode-descriptionForeground:#717171; --vscode-editor-background:#ffffff; --vscode-focusBorder:#005fb8; --vscode-button-background:#005fb8; --vscode-button-foreground:#ffffff; --vscode-button-secondaryBackground:#e5e5e5; --vscode-scrollbarSlider-background:#64646466; --vscode-button-secondaryForeground:#3b3b3b; --vscode-errorForeground:#f85149; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
+const HIGH_CONTRAST = '--vscode-foreground:#ffffff; --vscode-descriptionForeground:#ffffff; --vscode-editor-background:#000000; --vscode-focusBorder:#f38518; --vscode-contrastBorder:#6fc3df; --vscode-contrastActiveBorder:#f38518; --vscode-scrollbarSlider-background:#6fc3df99; --vscode-button-background:#000000; --vscode-button-foreground:#ffffff; --vscode-button-border:#6fc3df; --vscode-button-secondaryBackground:#000000; --vscode-button-secondaryForeground:#ffffff; --vscode-errorForeground:#f48771; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
+
+// VS Code sets the theme's variables on the root element of a webview. Two outputs: one whose
+// context has messaging, one without (a notebook opened where the extension cannot answer).
+const PAGE = `<!doctype html><html style="${DARK}"><head><meta charset="utf-8"></head>
+<body style="margin:0; width:900px; background: var(--vscode-editor-background)">
+<div id="output"></div><div id="offline"></div>
+<script type="module">
+import { activate } from '/images.js';
+const listeners = [];
+const sent = [];
+const context = {
+  postMessage: (message) => sent.push(message),
+  onDidReceiveMessage: (listener) => { listeners.push(listener); return { dispose() {} }; },
+  setState() {}, getState() { return undefined; }, workspace: { isTrusted: true }, settings: { lineLimit: 30 },
+};
+const renderers = { output: await activate(context), offline: await activate({ ...context, postMessage: undefined, onDidReceiveMessage: undefined }) };
+const item = (json, id) => ({ id, mime: 'application/vnd.latent-lab.images+json', metadata: {}, json: () => json, text: () => JSON.stringify(json), data: () => new TextEncoder().encode(JSON.stringify(json)), blob: () => new Blob([JSON.stringify(json)]) });
+const canvas = (target) => document.querySelector('#' + target + ' canvas.image-grid');
+const api = {
+  render: (snapshot, target = 'output') => renderers[target].renderOutputItem(item(snapshot, target + '-item'), document.getElementById(target), new AbortController().signal),
+  receive: (message) => listeners.forEach((listener) => listener(message)),
+  sent,
+  root: (target = 'output') => document.querySelector('#' + target + ' .latent-lab-images'),
+  pixel: (x, y, target = 'output') => [...canvas(target).getContext('2d').getImageData(Math.round(x * devicePixelRatio), Math.round(y * devicePixelRatio), 1, 1).data],
+  cells: (target = 'output') => JSON.parse(canvas(target).dataset.cells || '[]'),
+  scale: (target = 'output') => canvas(target).dataset.scale,
+  // Every distinct RGB of a pane, one pixel in from each edge (the edge may blend with the background).
+  colours: (box, target = 'output') => {
+    const ratio = devicePixelRatio;
+    const data = canvas(target).getContext('2d').getImageData(Math.ceil((box.x + 1) * ratio), Math.ceil((box.y + 1) * ratio), Math.floor((box.width - 2) * ratio), Math.floor((box.height - 2) * ratio)).data;
+    const seen = new Set();
+    for (let at = 0; at < data.length; at += 4) seen.add(data[at] + ',' + data[at + 1] + ',' + data[at + 2]);
+    return [...seen];
+  },
+  theme: (variables) => { document.documentElement.setAttribute('style', variables); },
+};
+window.harness = () => api;
+window.loaded = true;
+</script></body></html>`;
+
+let browser: Browser | undefined;
+let page: Page;
+let server: ReturnType<typeof createServer>;
+let skip: string | undefined;
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    skip = `${CHROMIUM} is not installed (Debian's chromium package): the renderer tests need a browser`;
+    return;
+  }
+  assert.ok(existsSync(bundle), `${bundle} is missing: run node scripts/build.mjs first`);
+  server = createServer((request, response) => {
+    if (request.url === '/images.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(bundle));
+    else response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  await page.waitForFunction(() => (globalThis as unknown as { loaded?: boolean }).loaded === true, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the page did not load the renderer: ${pageErrors.join('; ')}`));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const SIDE = 16;
+const IMAGE = SIDE * SIDE;
+
+/** `count` grey images, each filled by `value(index, pixel)`, as the protocol's base64. */
+function images(count: number, value: (index: number, pixel: number) => number, channels = 1): string {
+  const bytes = Buffer.alloc(count * IMAGE * channels);
+  for (let index = 0; index < count; index++) for (let pixel = 0; pixel < IMAGE; pixel++) for (let channel = 0; channel < channels; channel++) bytes[(index * IMAGE + pixel) * channels + channel] = value(index, pixel);
+  return bytes.toString('base64');
+}
+
+function frame(epoch: number, reconstructions: string, loss: number[]): ViewFrame {
+  return { epoch, reconstructions, loss, reconstruction: loss.map((value) => value * 0.8), kl: loss.map((value) => value * 0.2) };
+}
+
+function view(viewId: string, options: Partial<ImageViewSnapshot> = {}): ImageViewSnapshot {
+  const count = options.count ?? 4;
+  return {
+    version: 1,
+    viewId,
+    mode: 'history',
+    modelKind: 'vae',
+    units: 'nats',
+    shape: [SIDE, SIDE, 1],
+    count,
+    inputs: images(count, () => 0),
+    epochs: [1, 2, 3],
+    frame: frame(3, images(count, () => 255), Array.from({ length: count }, (_, index) => 10 + index)),
+    live: false,
+    ...options,
+  };
+}
+
+const dataset = (target = 'output') => page.evaluate((at) => ({ ...(harness().root(at)?.dataset ?? {}) }), target);
+const cells = (target = 'output') => page.evaluate((at) => harness().cells(at), target);
+const pixel = (x: number, y: number, target = 'output') => page.evaluate(([px, py, at]) => harness().pixel(px, py, at).slice(0, 3), [x, y, target] as const);
+const sent = () => page.evaluate(() => harness().sent as ImagesRendererMessage[]);
+const receive = (message: unknown) => page.evaluate((value) => harness().receive(value), message);
+const render = (snapshot: unknown, target = 'output') => page.evaluate(([value, at]) => harness().render(value, at), [snapshot, target] as const);
+
+/** Every pixel of a pane, as distinct RGB triples. */
+async function colours(cell: Cell): Promise<Set<string>> {
+  return new Set(await page.evaluate((box) => harness().colours(box), cell));
+}
+
+function pane(all: Cell[], kind: string, index = 0): Cell {
+  const found = all.find((cell) => cell.kind === kind && cell.index === index);
+  assert.ok(found, `no ${kind} pane for example ${index} in ${JSON.stringify(all.slice(0, 8))}`);
+  return found;
+}
+
+test('the view says it is ready with its newest epoch, and a newer snapshot patches the same element', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('ready', { live: true }));
+  assert.deepEqual((await sent()).at(-1), { type: 'ready', viewId: 'ready', epoch: 3 });
+  await page.evaluate(() => {
+    harness().root()!.dataset.mark = 'first';
+  });
+  const first = await dataset();
+  assert.equal(first.viewId, 'ready');
+  assert.equal(first.epoch, '3');
+  assert.equal(first.epochs, '3');
+  assert.equal(first.state, 'ready');
+  assert.equal(first.panel, 'reconstructions');
+  assert.equal(first.diff, 'side-by-side');
+  const before = (await sent()).length;
+  await render(view('ready', { live: true, epochs: [1, 2, 3, 4], frame: frame(4, images(4, () => 128), [1, 2, 3, 4]) }));
+  const patched = await dataset();
+  assert.equal(patched.mark, 'first', 'the view element was built again');
+  assert.equal(patched.epoch, '4', 'a person watching the newest epoch follows the newer one');
+  assert.equal(patched.epochs, '4');
+  assert.equal((await sent()).length, before, 'a patched view says ready once only');
+  assert.deepEqual(await pixel(pane(await cells(), 'reconstruction').x + 2, pane(await cells(), 'reconstruction').y + 2), [128, 128, 128]);
+});
+
+test('the slider scrubs: one request in flight, the latest wanted epoch next, and a cached epoch redraws without a message', async (context) => {
+  if (skip) return context.skip(skip);
+  const epochs = [1, 2, 3, 4, 5];
+  await render(view('scrub', { epochs, frame: frame(5, images(4, () => 250), [1, 2, 3, 4]) }));
+  const slider = page.locator('#output input.epoch-slider');
+  const start = (await sent()).length;
+  await slider.fill('0');
+  assert.equal((await dataset()).epoch, '1');
+  assert.equal((await dataset()).state, 'loading');
+  await slider.fill('1');
+  await slider.fill('2');
+  let requests = (await sent()).slice(start);
+  assert.deepEqual(requests, [{ type: 'frame', viewId: 'scrub', requestId: (requests[0] as { requestId: number }).requestId, epoch: 1 }], 'one request in flight');
+  const first = requests[0] as { requestId: number };
+  await receive({ type: 'frame', viewId: 'scrub', requestId: first.requestId, frame: frame(1, images(4, () => 10), [9, 9, 9, 9]) } satisfies ImagesHostMessage);
+  // Epoch 2 was passed over; epoch 3 is where the slider is now.
+  requests = (await sent()).slice(start);
+  assert.equal(requests.length, 2);
+  const second = requests[1] as { type: string; requestId: number; epoch: number };
+  assert.equal(second.epoch, 3);
+  assert.notEqual(second.requestId, first.requestId);
+  await receive({ type: 'frame', viewId: 'scrub', requestId: second.requestId, frame: frame(3, images(4, () => 30), [3, 3, 3, 3]) } satisfies ImagesHostMessage);
+  assert.equal((await dataset()).state, 'ready');
+  const reconstruction = pane(await cells(), 'reconstruction');
+  assert.deepEqual(await pixel(reconstruction.x + 3, reconstruction.y + 3), [30, 30, 30]);
+
+  // Keyboard steps: Home is epoch 1 (cached), End is epoch 5 (the snapshot's): no message for either.
+  const known = (await sent()).length;
+  await page.locator('#output .latent-lab-images canvas').focus();
+  await page.keyboard.press('Home');
+  assert.equal((await dataset()).epoch, '1');
+  assert.deepEqual(await pixel(reconstruction.x + 3, reconstruction.y + 3), [10, 10, 10]);
+  await page.keyboard.press('End');
+  assert.equal((await dataset()).epoch, '5');
+  assert.deepEqual(await pixel(reconstruction.x + 3, reconstruction.y + 3), [250, 250, 250]);
+  await page.keyboard.press('ArrowLeft');
+  assert.equal((await dataset()).epoch, '4');
+  assert.equal((await sent()).length, known + 1, 'only the uncached epoch 4 is asked for');
+  assert.equal(((await sent()).at(-1) as { epoch: number }).epoch, 4);
+});
+
+test('while live, a newer epoch keeps the place of a person who scrubbed back, and moves one who watched the newest', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('live', { live: true, epochs: [1, 2, 3] }));
+  await receive({ type: 'epochs', viewId: 'live', epochs: [1, 2, 3, 4], frame: frame(4, images(4, () => 40), [1, 1, 1, 1]), live: true } satisfies ImagesHostMessage);
+  assert.equal((await dataset()).epoch, '4');
+  await page.locator('#output input.epoch-slider').fill('1');
+  assert.equal((await dataset()).epoch, '2');
+  await receive({ type: 'epochs', viewId: 'live', epochs: [1, 2, 3, 4, 5], frame: frame(5, images(4, () => 50), [1, 1, 1, 1]), live: true } satisfies ImagesHostMessage);
+  assert.equal((await dataset()).epoch, '2');
+  assert.equal((await dataset()).epochs, '5');
+});
+
+test('the swipe divider moves the boundary between input and reconstruction to where it is dragged', async (context) => {
+  if (skip) return context.skip(skip);
+  // Inputs black, reconstructions white: left of the divider is black, right of it white.
+  await render(view('swipe'));
+  await page.locator('#output [data-diff-mode="swipe"]').click();
+  assert.equal((await dataset()).diff, 'swipe');
+  const composite = pane(await cells(), 'composite');
+  const at = (fraction: number) => pixel(composite.x + composite.width * fraction, composite.y + composite.height / 2);
+  assert.deepEqual(await at(0.3), [0, 0, 0]);
+  assert.deepEqual(await at(0.7), [255, 255, 255]);
+  const box = (await page.locator('#output canvas.image-grid').boundingBox())!;
+  await page.mouse.move(box.x + composite.x + composite.width * 0.5, box.y + composite.y + composite.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + composite.x + composite.width * 0.65, box.y + composite.y + composite.height / 2, { steps: 3 });
+  await page.mouse.move(box.x + composite.x + composite.width * 0.8, box.y + composite.y + composite.height / 2, { steps: 3 });
+  await page.mouse.up();
+  assert.deepEqual(await at(0.7), [0, 0, 0], 'the input now reaches past 70%');
+  assert.deepEqual(await at(0.9), [255, 255, 255]);
+  // Every pair follows the same divider.
+  const other = pane(await cells(), 'composite', 3);
+  assert.deepEqual(await pixel(other.x + other.width * 0.7, other.y + other.height / 2), [0, 0, 0]);
+  assert.deepEqual(await pixel(other.x + other.width * 0.9, other.y + other.height / 2), [255, 255, 255]);
+  await page.locator('#output [data-diff-mode="side-by-side"]').click();
+});
+
+test('the heatmap of an image against itself is all the colour map’s zero colour, and an error shows', async (context) => {
+  if (skip) return context.skip(skip);
+  const noise = images(4, (index, at) => (index * 37 + at * 101) % 256);
+  await render(view('same', { inputs: noise, frame: frame(3, noise, [0, 0, 0, 0]) }));
+  const all = await cells();
+  const zero = new Set<string>();
+  for (let index = 0; index < 4; index++) for (const colour of await colours(pane(all, 'error', index))) zero.add(colour);
+  assert.deepEqual([...zero], ['0,0,0']);
+  assert.equal(await page.evaluate(() => harness().scale()), '0');
+  // One pixel off by a fifth of full intensity in example 2: its heatmap is no longer uniform.
+  const bytes = Buffer.from(noise, 'base64');
+  bytes[2 * IMAGE + 5] = (bytes[2 * IMAGE + 5] + 51) % 256;
+  await render(view('same', { inputs: noise, frame: frame(3, bytes.toString('base64'), [0, 0, 1, 0]) }));
+  const after = await cells();
+  assert.equal((await colours(pane(after, 'error', 2))).size, 2);
+  assert.deepEqual([...(await colours(pane(after, 'error', 1)))], ['0,0,0']);
+  assert.equal(await page.evaluate(() => harness().scale()), '0.2');
+});
+
+test('worst first orders the examples by their loss, largest first', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('sort', { frame: frame(3, images(4, () => 255), [1, 5, 3, 2]) }));
+  const order = async () => (await cells()).filter((cell) => cell.kind === 'input').map((cell) => cell.index);
+  assert.deepEqual(await order(), [0, 1, 2, 3]);
+  await page.locator('#output [data-sort="worst"]').click();
+  assert.deepEqual(await order(), [1, 2, 3, 0]);
+  await page.locator('#output [data-sort="index"]').click();
+  assert.deepEqual(await order(), [0, 1, 2, 3]);
+});
+
+test('malformed messages and items are dropped with a notice, and the view goes on', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('bad', { epochs: [1, 2, 3] }));
+  const start = (await sent()).length;
+  for (const garbage of [null, 42, 'text', [], { type: 'epochs' }, { type: 'nonsense', viewId: 'bad' }]) await receive(garbage);
+  await receive({ type: 'epochs', viewId: 'bad', epochs: [3, 1], live: false });
+  assert.match(await page.locator('#output .notice').innerText(), /epochs\[1\] must be greater/);
+  assert.equal((await dataset()).epochs, '3');
+  await receive({ type: 'frame', viewId: 'bad', requestId: 'one', frame: {} });
+  assert.match(await page.locator('#output .notice').innerText(), /requestId/);
+  // An answer nobody asked for changes nothing.
+  await receive({ type: 'frame', viewId: 'bad', requestId: 999_999, frame: frame(1, images(4, () => 1), [1, 1, 1, 1]) });
+  await page.locator('#output input.epoch-slider').fill('0');
+  const request = (await sent()).slice(start).at(-1) as { requestId: number; epoch: number };
+  assert.equal(request.epoch, 1);
+  // A frame with too few losses and short pixels: refused, named, and the epoch shows as failed.
+  await receive({ type: 'frame', viewId: 'bad', requestId: request.requestId, frame: { epoch: 1, reconstructions: images(4, () => 1), loss: [1, 2] } });
+  assert.match(await page.locator('#output .notice').innerText(), /frame\.loss must be a list of 4 numbers/);
+  assert.equal((await dataset()).state, 'error');
+  assert.match(await page.locator('#output .status').innerText(), /Cannot show epoch 1/);
+  // A bad snapshot for the same element keeps what is on screen.
+  await page.evaluate(() => {
+    harness().root()!.dataset.mark = 'kept';
+  });
+  await render({ ...view('bad'), shape: [SIDE, SIDE, 2] });
+  assert.match(await page.locator('#output .notice').innerText(), /shape must be/);
+  await render({ ...view('bad'), inputs: images(3, () => 0) });
+  assert.match(await page.locator('#output .notice').innerText(), /inputs must hold 1024 bytes/);
+  assert.equal((await dataset()).mark, 'kept');
+  // The view still scrubs.
+  await page.locator('#output input.epoch-slider').fill('2');
+  assert.equal((await dataset()).epoch, '3');
+  assert.equal((await dataset()).state, 'ready');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('epoch vs epoch compares two epochs’ reconstructions, not the input with one', async (context) => {
+  if (skip) return context.skip(skip);
+  // Epochs 2 and 3 reconstruct alike (grey 100), far from the black inputs.
+  await render(view('epochs', { frame: frame(3, images(4, () => 100), [1, 1, 1, 1]) }));
+  const error = await colours(pane(await cells(), 'error'));
+  assert.ok(!error.has('0,0,0'), 'the input diff shows the error');
+  const start = (await sent()).length;
+  await page.locator('#output [data-diff-mode="epochs"]').click();
+  assert.equal((await dataset()).diff, 'epochs');
+  assert.equal((await dataset()).state, 'loading');
+  const request = (await sent()).slice(start).at(-1) as { requestId: number; epoch: number };
+  assert.equal(request.epoch, 2, 'compared with the epoch before by default');
+  await receive({ type: 'frame', viewId: 'epochs', requestId: request.requestId, frame: frame(2, images(4, () => 100), [2, 2, 2, 2]) } satisfies ImagesHostMessage);
+  const all = await cells();
+  assert.deepEqual(all.filter((cell) => cell.index === 0).map((cell) => cell.kind), ['compare', 'reconstruction', 'change']);
+  assert.deepEqual([...(await colours(pane(all, 'change')))], ['0,0,0']);
+  assert.deepEqual(await pixel(pane(all, 'compare').x + 2, pane(all, 'compare').y + 2), [100, 100, 100]);
+  await page.locator('#output [data-diff-mode="side-by-side"]').click();
+});
+
+test('denoising and masked views show clean, corrupted, reconstruction and error for each example', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('denoise', { modelKind: 'denoising-ae', corrupted: images(4, (_index, at) => (at % 2) * 200) }));
+  const all = await cells();
+  assert.deepEqual(all.filter((cell) => cell.index === 0).map((cell) => cell.kind), ['input', 'corrupted', 'reconstruction', 'error']);
+  // Odd pixels of the corrupted inputs are 200: the second pixel of the first row.
+  const corrupted = pane(all, 'corrupted');
+  assert.deepEqual(await pixel(corrupted.x + (corrupted.width / SIDE) * 1.5, corrupted.y + 1), [200, 200, 200]);
+  assert.deepEqual(await pixel(corrupted.x + (corrupted.width / SIDE) * 0.5, corrupted.y + 1), [0, 0, 0]);
+});
+
+test('samples share the epoch slider under a Reconstructions | Samples switch', async (context) => {
+  if (skip) return context.skip(skip);
+  const samples = (value: number): Partial<ViewFrame> => ({ samples: images(6, () => value), sampleColumns: 3 });
+  await render(view('samples', { epochs: [1, 2], frame: { ...frame(2, images(4, () => 255), [1, 1, 1, 1]), ...samples(60) }, sampleCaption: 'six prior draws' }));
+  await page.locator('#output [data-panel-choice="samples"]').click();
+  assert.equal((await dataset()).panel, 'samples');
+  const all = await cells();
+  assert.equal(all.length, 6);
+  assert.equal(new Set(all.map((cell) => cell.y)).size, 2, 'three per row');
+  assert.deepEqual(await pixel(all[0].x + 2, all[0].y + 2), [60, 60, 60]);
+  const start = (await sent()).length;
+  await page.locator('#output input.epoch-slider').fill('0');
+  const request = (await sent()).slice(start).at(-1) as { requestId: number; epoch: number };
+  await receive({ type: 'frame', viewId: 'samples', requestId: request.requestId, frame: { ...frame(1, images(4, () => 255), [1, 1, 1, 1]), ...samples(20) } });
+  assert.deepEqual(await pixel(all[0].x + 2, all[0].y + 2), [20, 20, 20]);
+  await page.locator('#output [data-panel-choice="reconstructions"]').click();
+  assert.equal((await dataset()).panel, 'reconstructions');
+
+  // A sample cell's view has only samples.
+  await render({ ...view('sample-only', { mode: 'sample', count: 0, inputs: undefined, epochs: [7], frame: { epoch: 7, ...samples(90) } }) });
+  assert.equal((await dataset()).panel, 'samples');
+  assert.equal(await page.locator('#output [data-panel-choice="samples"]').isVisible(), false);
+});
+
+test('clicking an image enlarges its panes side by side; the wheel zooms them together; Escape closes', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('enlarge'));
+  const input = pane(await cells(), 'input', 2);
+  const box = (await page.locator('#output canvas.image-grid').boundingBox())!;
+  await page.mouse.click(box.x + input.x + input.width / 2, box.y + input.y + input.height / 2);
+  assert.equal((await dataset()).enlarged, '2');
+  const panes = await cells();
+  assert.deepEqual(panes.map((cell) => cell.kind), ['input', 'reconstruction', 'error']);
+  const reconstruction = pane(panes, 'reconstruction', 2);
+  // The image sits in the middle of its pane, framed by the page's background.
+  const corner = await pixel(reconstruction.x + 1, reconstruction.y + 1);
+  await page.mouse.move(box.x + reconstruction.x + reconstruction.width / 2, box.y + reconstruction.y + reconstruction.height / 2);
+  await page.mouse.wheel(0, -600);
+  assert.ok(Number((await dataset()).zoom) > 1);
+  assert.deepEqual(await pixel(reconstruction.x + 1, reconstruction.y + 1), [255, 255, 255], 'zoomed in, the image fills the pane');
+  const inputPane = pane(panes, 'input', 2);
+  assert.deepEqual(await pixel(inputPane.x + 1, inputPane.y + 1), [0, 0, 0], 'the other panes zoom with it');
+  assert.notDeepEqual(corner, [255, 255, 255]);
+  await page.keyboard.press('Escape');
+  assert.equal((await dataset()).enlarged, undefined);
+});
+
+test('without messaging the slider offers only the snapshot’s epoch and says why', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('offline', { epochs: [1, 2, 3] }), 'offline');
+  assert.equal((await dataset('offline')).epochs, '1');
+  assert.equal(await page.locator('#offline input.epoch-slider').isDisabled(), true);
+  assert.match(await page.locator('#offline .status').innerText(), /Only epoch 3 is stored in this output/);
+});
+
+test('screenshots in dark, light and high-contrast themes', async (context) => {
+  if (skip) return context.skip(skip);
+  mkdirSync(artifacts, { recursive: true });
+  // Rings of different radii, reconstructed blurred and a little off: something to look at.
+  const ring = (index: number, at: number, blur: number) => {
+    const x = (at % SIDE) - 7.5;
+    const y = Math.floor(at / SIDE) - 7.5;
+    const distance = Math.abs(Math.hypot(x, y) - (3 + (index % 4)));
+    return Math.max(0, Math.min(255, Math.round(255 * (1 - distance / (1 + blur)))));
+  };
+  const count = 12;
+  await render(view('themes', { count, inputs: images(count, (index, at) => ring(index, at, 0)), epochs: [1, 2, 3], frame: { ...frame(3, images(count, (index, at) => ring(index, at, 0.6 + (index % 3) * 0.5)), Array.from({ length: count }, (_, index) => 80 + index * 3.7)), samples: images(8, (index, at) => ring(index, at, 1)), sampleColumns: 4 } }));
+  const output = page.locator('#output');
+  for (const [name, variables] of [['dark', DARK], ['light', LIGHT], ['high-contrast', HIGH_CONTRAST]] as const) {
+    await page.evaluate((value) => harness().theme(value), variables);
+    await page.locator('#output [data-diff-mode="side-by-side"]').click();
+    await output.screenshot({ path: path.join(artifacts, `images-${name}.png`) });
+    await page.locator('#output [data-diff-mode="swipe"]').click();
+    await output.screenshot({ path: path.join(artifacts, `images-swipe-${name}.png`) });
+  }
+  await page.evaluate((value) => harness().theme(value), DARK);
+  await page.locator('#output [data-diff-mode="side-by-side"]').click();
+});

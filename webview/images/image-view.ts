@@ -1,0 +1,806 @@
+/**
+ * One image view in one output element: the fixed test examples (or the prior draws) at any epoch,
+ * scrubbed with a slider, with the input against its reconstruction side by side (and the error
+ * heatmap), by swipe, onion skin or flicker, or this epoch's reconstruction against another's.
+ * Built once per element and patched afterwards (a newer snapshot, the host's messages), drawn in
+ * one canvas of a fixed height so that the notebook never jumps. Frames the view lacks are asked
+ * for by message and cached.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
+import type { ImagesRendererMessage } from '../../extension/images-protocol';
+import { FrameCache, FrameRequests } from './frames';
+import type { Box, Cell, PaneKind } from './layout';
+import { CAPTION, contains, enlargedPanes, gridCells, HEADER, sampleCells } from './layout';
+import type { Frame, HostMessage, Snapshot } from './messages';
+import { parseFrame } from './messages';
+import type { Paint, Theme } from './painter';
+import { intersect, Painter, readTheme } from './painter';
+import { errorOf, largest, niceTop, paintHeatmap, paintImage } from './pixels';
+import { IMAGES_STYLE } from './style';
+
+/** The whole output's height in CSS pixels: fixed, so that the notebook never jumps. */
+export const VIEW_HEIGHT = 460;
+const LEGEND_WIDTH = 64;
+const ZOOM_LIMIT = 64;
+
+export type DiffMode = 'side-by-side' | 'swipe' | 'onion' | 'flicker' | 'epochs';
+export type Panel = 'reconstructions' | 'samples';
+type Sort = 'index' | 'worst';
+
+const DIFF_LABELS: Record<DiffMode, [string, string]> = {
+  'side-by-side': ['Side by side', 'Input, reconstruction and the error heatmap |x − x̂| side by side'],
+  swipe: ['Swipe', 'Drag the divider across any image: input on its left, reconstruction on its right'],
+  onion: ['Onion', 'The reconstruction over the input at the opacity you set'],
+  flicker: ['Flicker', 'Alternate input and reconstruction at the rate you set, or hold Space to see the input'],
+  epochs: ['Epochs', "This epoch's reconstruction against another epoch's: what changed while training"],
+};
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const created = Object.assign(document.createElement(tag), properties);
+  created.append(...children);
+  return created;
+}
+
+function format(value: number): string {
+  return Math.abs(value) >= 0.01 && Math.abs(value) < 1e5 ? String(Number(value.toPrecision(4))) : value.toExponential(2);
+}
+
+/** Where the enlarged panes look: the image point at their centre and the zoom over "fit". */
+interface Camera {
+  x: number;
+  y: number;
+  zoom: number;
+}
+
+export class ImageView {
+  readonly root: HTMLDivElement;
+  private snapshot: Snapshot;
+  private epochs: number[];
+  private live: boolean;
+  private shown: number;
+  /** The other epoch of an epoch-vs-epoch diff; follows "the one before" until the person picks one. */
+  private compare: number | undefined;
+  private compareChosen = false;
+  private diff: DiffMode = 'side-by-side';
+  private panel: Panel;
+  private sort: Sort = 'index';
+  private swipe = 0.5;
+  private onion = 0.5;
+  private flickerRate = 2;
+  private flickerInput = false;
+  private holding = false;
+  private enlarged: number | undefined;
+  private camera: Camera = { x: 0, y: 0, zoom: 1 };
+  private readonly cache = new FrameCache();
+  private requests: FrameRequests;
+  private readonly failed = new Map<number, string>();
+  /** The newest frame drawn: shown (dimmed state) while the one wanted is on its way. */
+  private drawn: Frame;
+  private readonly errors = new WeakMap<Frame, Float32Array[]>();
+  private cells: Cell[] = [];
+  private legendTop = 0;
+  private theme: Theme = readTheme();
+  private readonly painter = new Painter();
+  private readonly canvas: HTMLCanvasElement;
+  private readonly slider: HTMLInputElement;
+  private readonly epochLabel: HTMLSpanElement;
+  private readonly compareSlider: HTMLInputElement;
+  private readonly compareLabel: HTMLSpanElement;
+  private readonly compareField: HTMLLabelElement;
+  private readonly onionField: HTMLLabelElement;
+  private readonly flickerField: HTMLLabelElement;
+  private readonly diffButtons = new Map<DiffMode, VscodeButton>();
+  private readonly panelButtons = new Map<Panel, VscodeButton>();
+  private readonly sortButtons = new Map<Sort, VscodeButton>();
+  private readonly diffGroup: HTMLSpanElement;
+  private readonly sortGroup: HTMLSpanElement;
+  private readonly panelGroup: HTMLSpanElement;
+  private readonly closeButton: VscodeButton;
+  private readonly status: HTMLDivElement;
+  private readonly notice: HTMLDivElement;
+  private readonly resizeWatch: ResizeObserver;
+  private readonly themeWatch: MutationObserver;
+  private flickerTimer: ReturnType<typeof setInterval> | undefined;
+  private flickerTimerRate = 0;
+  private drag: { pointerId: number; kind: 'swipe' | 'pan'; lastX: number; lastY: number; moved: boolean } | undefined;
+  private hover: Cell | undefined;
+
+  constructor(
+    host: HTMLElement,
+    snapshot: Snapshot,
+    private readonly post: ((message: ImagesRendererMessage) => void) | undefined,
+  ) {
+    this.snapshot = snapshot;
+    this.epochs = post ? snapshot.epochs : [snapshot.frame.epoch];
+    this.live = snapshot.live;
+    this.shown = snapshot.frame.epoch;
+    this.drawn = snapshot.frame;
+    this.cache.put(snapshot.frame);
+    this.panel = snapshot.mode === 'sample' ? 'samples' : 'reconstructions';
+    this.requests = this.newRequests();
+
+    this.root = element('div', { className: 'latent-lab-images', tabIndex: 0 });
+    this.root.style.height = `${VIEW_HEIGHT}px`;
+    this.root.setAttribute('role', 'group');
+    this.root.setAttribute('aria-label', 'Latent Lab image view');
+
+    this.panelGroup = element('span', { className: 'group' });
+    for (const [panel, label] of [['reconstructions', 'Reconstructions'], ['samples', 'Samples']] as const) {
+      const button = this.button(label, `Show the ${panel}`, () => this.setPanel(panel));
+      button.dataset.panelChoice = panel;
+      this.panelButtons.set(panel, button);
+      this.panelGroup.append(button);
+    }
+    this.diffGroup = element('span', { className: 'group' });
+    for (const mode of Object.keys(DIFF_LABELS) as DiffMode[]) {
+      const button = this.button(DIFF_LABELS[mode][0], DIFF_LABELS[mode][1], () => this.setDiff(mode));
+      button.dataset.diffMode = mode;
+      this.diffButtons.set(mode, button);
+      this.diffGroup.append(button);
+    }
+    this.sortGroup = element('span', { className: 'group' });
+    for (const [sort, label, title] of [['index', 'Index', 'The examples in their order'], ['worst', 'Worst first', 'The examples with the largest loss first']] as const) {
+      const button = this.button(label, title, () => this.setSort(sort));
+      button.dataset.sort = sort;
+      this.sortButtons.set(sort, button);
+      this.sortGroup.append(button);
+    }
+    this.closeButton = this.button('Close', 'Back to the grid (Escape)', () => this.setEnlarged(undefined));
+    this.closeButton.hidden = true;
+    const toolbar = element('div', { className: 'toolbar' }, this.panelGroup, this.diffGroup, element('span', { className: 'spacer' }), this.sortGroup, this.closeButton);
+
+    this.slider = element('input', { type: 'range', className: 'epoch-slider', min: '0', step: '1' });
+    this.slider.setAttribute('aria-label', 'epoch');
+    this.slider.addEventListener('input', () => this.showEpoch(this.epochs[Number(this.slider.value)] ?? this.shown));
+    this.epochLabel = element('span', { className: 'value epoch-label' });
+    this.compareSlider = element('input', { type: 'range', className: 'compare-slider', min: '0', step: '1' });
+    this.compareSlider.setAttribute('aria-label', 'compare with epoch');
+    this.compareSlider.addEventListener('input', () => {
+      this.compareChosen = true;
+      this.compare = this.epochs[Number(this.compareSlider.value)];
+      this.refresh();
+    });
+    this.compareLabel = element('span', { className: 'value' });
+    this.compareField = element('label', { className: 'field', title: 'The epoch this one is compared with' }, 'against', this.compareSlider, this.compareLabel);
+    const onionSlider = element('input', { type: 'range', className: 'onion-slider', min: '0', max: '100', value: String(this.onion * 100) });
+    onionSlider.setAttribute('aria-label', 'reconstruction opacity');
+    onionSlider.addEventListener('input', () => {
+      this.onion = Number(onionSlider.value) / 100;
+      this.draw();
+    });
+    this.onionField = element('label', { className: 'field', title: 'Opacity of the reconstruction over the input' }, 'opacity', onionSlider);
+    const rate = element('vscode-single-select', { title: 'How often the flicker alternates; hold Space to see the input' }) as VscodeSingleSelect;
+    rate.setAttribute('aria-label', 'flicker rate');
+    for (const [value, label] of [['0', 'hold Space'], ['1', '1 per second'], ['2', '2 per second'], ['4', '4 per second']]) rate.append(element('vscode-option', { value, textContent: label, selected: Number(value) === this.flickerRate }));
+    rate.addEventListener('change', () => {
+      this.flickerRate = Number(rate.value);
+      this.refresh();
+    });
+    this.flickerField = element('label', { className: 'field' }, 'flicker', rate);
+    const scrub = element('div', { className: 'scrub' }, element('span', { className: 'note' }, 'epoch'), this.slider, this.epochLabel, this.compareField, this.onionField, this.flickerField);
+
+    this.canvas = element('canvas', { className: 'image-grid' });
+    this.canvas.setAttribute('role', 'img');
+    this.status = element('div', { className: 'status' });
+    this.notice = element('div', { className: 'notice' });
+    this.root.append(element('style', { textContent: IMAGES_STYLE }), toolbar, scrub, element('div', { className: 'plot' }, this.canvas), this.status, this.notice);
+    host.replaceChildren(this.root);
+
+    this.root.addEventListener('keydown', (event) => this.keyDown(event));
+    this.root.addEventListener('keyup', (event) => {
+      if (event.key !== ' ' || !this.holding) return;
+      this.holding = false;
+      this.draw();
+    });
+    this.canvas.addEventListener('pointerdown', (event) => this.pointerDown(event));
+    this.canvas.addEventListener('pointermove', (event) => this.pointerMove(event));
+    this.canvas.addEventListener('pointerup', (event) => this.pointerUp(event));
+    this.canvas.addEventListener('pointercancel', () => (this.drag = undefined));
+    this.canvas.addEventListener('pointerleave', () => {
+      this.hover = undefined;
+      this.refreshStatus();
+    });
+    this.canvas.addEventListener('wheel', (event) => this.wheel(event), { passive: false });
+    this.resizeWatch = new ResizeObserver(() => this.draw());
+    this.resizeWatch.observe(this.canvas);
+    // VS Code restyles the page when the theme changes: the canvas's text and divider follow.
+    this.themeWatch = new MutationObserver(() => {
+      this.theme = readTheme();
+      this.draw();
+    });
+    this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+    if (document.body) this.themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    this.refresh();
+  }
+
+  get viewId(): string {
+    return this.snapshot.viewId;
+  }
+
+  /** The newest epoch this view holds (the `ready` message says it). */
+  get newest(): number {
+    return this.epochs.at(-1) ?? this.snapshot.frame.epoch;
+  }
+
+  /** A newer snapshot of the same output (the host replaced its items): the element stays. */
+  load(snapshot: Snapshot): void {
+    if (snapshot.viewId !== this.snapshot.viewId || snapshot.height !== this.snapshot.height || snapshot.width !== this.snapshot.width || snapshot.channels !== this.snapshot.channels || snapshot.count !== this.snapshot.count) {
+      // Another view in the same element: nothing of the old one applies, its requests included.
+      this.cache.keepOnly([]);
+      this.failed.clear();
+      this.requests = this.newRequests();
+      this.epochs = [];
+      this.shown = snapshot.frame.epoch;
+      this.drawn = snapshot.frame;
+      this.enlarged = undefined;
+      this.compare = undefined;
+      this.compareChosen = false;
+      this.diff = 'side-by-side';
+      this.sort = 'index';
+      this.panel = 'reconstructions';
+      this.swipe = 0.5;
+      this.hover = undefined;
+      this.notice.textContent = '';
+    }
+    this.snapshot = snapshot;
+    this.panel = snapshot.mode === 'sample' ? 'samples' : this.panel;
+    this.cache.put(snapshot.frame);
+    const known = this.post ? snapshot.epochs : [snapshot.frame.epoch];
+    // Messages may already have brought more epochs than this snapshot lists.
+    this.setEpochs(known.at(-1)! >= (this.epochs.at(-1) ?? -1) ? known : this.epochs, snapshot.live);
+  }
+
+  receive(message: HostMessage): void {
+    switch (message.type) {
+      case 'epochs': {
+        if (message.frame !== undefined) {
+          const frame = parseFrame(message.frame, this.snapshot);
+          if (typeof frame === 'string') this.warn(`epochs message: ${frame}`);
+          else if (!message.epochs.includes(frame.epoch)) this.warn(`epochs message: frame.epoch ${frame.epoch} is not among its epochs`);
+          else this.cache.put(frame);
+        }
+        if (this.post) this.setEpochs(message.epochs, message.live);
+        return;
+      }
+      case 'frame': {
+        const request = this.requests.settle(message.requestId);
+        // An answer to a request this view did not make (or no longer waits for) changes nothing.
+        if (!request) return;
+        const frame = parseFrame(message.frame, this.snapshot);
+        if (typeof frame === 'string') {
+          this.failed.set(request.epoch, frame);
+          this.warn(`frame message: ${frame}`);
+        } else if (frame.epoch !== request.epoch) {
+          this.failed.set(request.epoch, `the host answered with epoch ${frame.epoch}`);
+          this.warn(`frame message: asked for epoch ${request.epoch}, got epoch ${frame.epoch}`);
+        } else this.cache.put(frame);
+        this.refresh();
+        return;
+      }
+      case 'frame-error': {
+        const request = this.requests.settle(message.requestId);
+        if (!request) return;
+        this.failed.set(request.epoch, `${message.error.name}: ${message.error.message}`);
+        this.refresh();
+        return;
+      }
+    }
+  }
+
+  /** A one-line notice for input that was dropped; the view goes on as it was. */
+  warn(text: string): void {
+    this.notice.textContent = `Dropped: ${text}`;
+    this.notice.title = text;
+  }
+
+  dispose(): void {
+    if (this.flickerTimer !== undefined) clearInterval(this.flickerTimer);
+    this.resizeWatch.disconnect();
+    this.themeWatch.disconnect();
+    this.root.remove();
+  }
+
+  private newRequests(): FrameRequests {
+    return new FrameRequests(({ requestId, epoch }) => this.post?.({ type: 'frame', viewId: this.snapshot.viewId, requestId, epoch }));
+  }
+
+  private button(label: string, title: string, action: () => void): VscodeButton {
+    const button = element('vscode-button', { secondary: true, textContent: label, title }) as VscodeButton;
+    button.addEventListener('click', action);
+    return button;
+  }
+
+  private setEpochs(epochs: number[], live: boolean): void {
+    const wasNewest = this.shown === this.newest;
+    this.epochs = epochs.length > 0 ? epochs : [this.snapshot.frame.epoch];
+    this.live = live;
+    this.cache.keepOnly(this.epochs);
+    for (const epoch of [...this.failed.keys()]) if (!this.epochs.includes(epoch)) this.failed.delete(epoch);
+    // The person's place stays where they put it, unless they were watching the newest epoch.
+    if (wasNewest || !this.epochs.includes(this.shown)) this.shown = wasNewest ? this.newest : this.nearest(this.shown);
+    if (this.compare !== undefined && !this.epochs.includes(this.compare)) this.compare = this.nearest(this.compare);
+    this.refresh();
+  }
+
+  private nearest(epoch: number): number {
+    let best = this.epochs[0];
+    for (const known of this.epochs) if (known <= epoch) best = known;
+    return best;
+  }
+
+  private showEpoch(epoch: number): void {
+    if (epoch === this.shown) return;
+    this.shown = epoch;
+    this.refresh();
+  }
+
+  private step(by: number | 'first' | 'last'): void {
+    const index = this.epochs.indexOf(this.shown);
+    const next = by === 'first' ? 0 : by === 'last' ? this.epochs.length - 1 : Math.min(this.epochs.length - 1, Math.max(0, index + by));
+    this.showEpoch(this.epochs[next]);
+  }
+
+  private setDiff(mode: DiffMode): void {
+    this.diff = mode;
+    this.refresh();
+  }
+
+  private setPanel(panel: Panel): void {
+    if (panel === 'samples' && !this.hasSamples()) return;
+    this.panel = panel;
+    this.enlarged = undefined;
+    this.refresh();
+  }
+
+  private setSort(sort: Sort): void {
+    this.sort = sort;
+    this.refresh();
+  }
+
+  private setEnlarged(index: number | undefined): void {
+    this.enlarged = index;
+    this.camera = { x: this.snapshot.width / 2, y: this.snapshot.height / 2, zoom: 1 };
+    this.refresh();
+  }
+
+  private hasSamples(): boolean {
+    return this.snapshot.frame.samples !== undefined || this.drawn.samples !== undefined;
+  }
+
+  private compareEpoch(): number | undefined {
+    if (this.compareChosen && this.compare !== undefined) return this.compare;
+    const index = this.epochs.indexOf(this.shown);
+    if (this.epochs.length < 2) return undefined;
+    return this.epochs[index > 0 ? index - 1 : 1];
+  }
+
+  /** State to screen: the controls, the frames to ask for, the data attributes, then the canvas. */
+  private refresh(): void {
+    const samplesOnly = this.snapshot.mode === 'sample';
+    const onSamples = this.panel === 'samples';
+    this.compare = this.compareEpoch();
+    const wanted = [this.shown, ...(this.diff === 'epochs' && !onSamples && this.compare !== undefined ? [this.compare] : [])];
+    this.requests.want(this.post ? wanted.filter((epoch) => !this.cache.has(epoch) && !this.failed.has(epoch)) : []);
+
+    const index = Math.max(0, this.epochs.indexOf(this.shown));
+    this.slider.max = String(this.epochs.length - 1);
+    this.slider.value = String(index);
+    this.slider.disabled = this.epochs.length < 2;
+    this.epochLabel.textContent = `${this.shown} (${index + 1} of ${this.epochs.length})${this.live ? ' · training' : ''}`;
+    this.compareSlider.max = String(this.epochs.length - 1);
+    this.compareSlider.value = String(Math.max(0, this.epochs.indexOf(this.compare ?? this.shown)));
+    this.compareSlider.disabled = this.epochs.length < 2;
+    this.compareLabel.textContent = this.compare === undefined ? 'no other epoch' : String(this.compare);
+    this.compareField.hidden = this.diff !== 'epochs' || onSamples;
+    this.onionField.hidden = this.diff !== 'onion' || onSamples;
+    this.flickerField.hidden = this.diff !== 'flicker' || onSamples;
+    this.panelGroup.hidden = samplesOnly || !this.hasSamples();
+    this.diffGroup.hidden = onSamples;
+    this.sortGroup.hidden = onSamples || this.enlarged !== undefined;
+    this.closeButton.hidden = this.enlarged === undefined;
+    for (const [mode, button] of this.diffButtons) this.select(button, mode === this.diff);
+    this.diffButtons.get('epochs')!.disabled = this.epochs.length < 2;
+    for (const [panel, button] of this.panelButtons) this.select(button, panel === this.panel);
+    for (const [sort, button] of this.sortButtons) this.select(button, sort === this.sort);
+    this.sortButtons.get('worst')!.disabled = !this.frameFor(this.shown)?.loss;
+
+    const rate = this.diff === 'flicker' && !onSamples ? this.flickerRate : 0;
+    if (rate !== this.flickerTimerRate) {
+      if (this.flickerTimer !== undefined) clearInterval(this.flickerTimer);
+      this.flickerTimer = undefined;
+      this.flickerTimerRate = rate;
+      if (rate > 0) {
+        this.flickerTimer = setInterval(() => {
+          this.flickerInput = !this.flickerInput;
+          this.draw();
+        }, 500 / rate);
+      }
+    }
+
+    const data = this.root.dataset;
+    data.viewId = this.snapshot.viewId;
+    data.epoch = String(this.shown);
+    data.epochs = String(this.epochs.length);
+    data.diff = this.diff;
+    data.panel = this.panel;
+    data.sort = this.sort;
+    const missing = wanted.filter((epoch) => !this.cache.has(epoch));
+    data.state = missing.some((epoch) => this.failed.has(epoch)) ? 'error' : missing.length > 0 ? 'loading' : 'ready';
+    if (this.enlarged === undefined) delete data.enlarged;
+    else data.enlarged = String(this.enlarged);
+    this.refreshStatus();
+    this.draw();
+  }
+
+  private select(button: VscodeButton, selected: boolean): void {
+    button.secondary = !selected;
+    button.setAttribute('aria-pressed', String(selected));
+  }
+
+  private frameFor(epoch: number | undefined): Frame | undefined {
+    return epoch === undefined ? undefined : this.cache.get(epoch);
+  }
+
+  private refreshStatus(): void {
+    const failure = this.failed.get(this.shown) ?? (this.diff === 'epochs' && this.compare !== undefined ? this.failed.get(this.compare) : undefined);
+    let text: string;
+    if (failure) text = `Cannot show epoch ${this.failed.has(this.shown) ? this.shown : this.compare}: ${failure}`;
+    else if (this.root.dataset.state === 'loading') text = `Loading epoch ${this.shown}…`;
+    else if (this.hover) text = this.describe(this.hover);
+    else if (!this.post) text = `Only epoch ${this.snapshot.frame.epoch} is stored in this output; other epochs come from the Latent Lab extension, which is not connected to this view.`;
+    else if (this.enlarged !== undefined) text = `${this.describe({ index: this.enlarged, kind: 'input', x: 0, y: 0, width: 0, height: 0 })} · wheel zooms, drag pans, Escape closes`;
+    else text = this.panel === 'samples' ? 'The same prior draws decoded at every epoch.' : `Click an image to enlarge it · ←/→ step epochs${this.diff === 'swipe' ? ' · drag across an image to swipe' : ''}`;
+    this.status.textContent = text;
+    this.status.title = text;
+  }
+
+  /** An example's losses in the run's units. */
+  private describe(cell: Cell): string {
+    if (cell.kind === 'sample') return `sample ${cell.index + 1} at epoch ${this.shown}`;
+    const frame = this.frameFor(this.shown) ?? this.drawn;
+    const units = this.snapshot.units === 'nats' ? ' nats' : '';
+    const terms = [`#${cell.index + 1}`];
+    if (frame.loss) terms.push(`loss ${format(frame.loss[cell.index])}${units}`);
+    if (frame.reconstruction) terms.push(`reconstruction ${format(frame.reconstruction[cell.index])}${units}`);
+    if (frame.kl) terms.push(`KL ${format(frame.kl[cell.index])}${units}`);
+    return terms.join(' · ');
+  }
+
+  /** The panes of one example for the diff mode. */
+  private kinds(): PaneKind[] {
+    const corrupted = this.snapshot.corrupted ? (['corrupted'] as const) : [];
+    switch (this.diff) {
+      case 'side-by-side':
+        return ['input', ...corrupted, 'reconstruction', 'error'];
+      case 'epochs':
+        return ['compare', 'reconstruction', 'change'];
+      default:
+        return [...corrupted, 'composite', 'error'];
+    }
+  }
+
+  private order(frame: Frame): number[] {
+    const order = Array.from({ length: this.snapshot.count }, (_, index) => index);
+    const loss = frame.loss;
+    if (this.sort === 'worst' && loss) order.sort((a, b) => loss[b] - loss[a] || a - b);
+    return order;
+  }
+
+  /** Every example's |x − x̂| for a frame, computed once per frame. */
+  private errorsOf(frame: Frame): Float32Array[] | undefined {
+    const { inputs } = this.snapshot;
+    if (!inputs || !frame.reconstructions) return undefined;
+    let errors = this.errors.get(frame);
+    if (!errors) {
+      const reconstructions = frame.reconstructions;
+      errors = Array.from({ length: this.snapshot.count }, (_, index) => errorOf(inputs, index, reconstructions, index, this.snapshot));
+      this.errors.set(frame, errors);
+    }
+    return errors;
+  }
+
+  private paintOf(kind: PaneKind, index: number, frame: Frame, other: Frame | undefined): Paint {
+    const shape = this.snapshot;
+    const image = (pixels: Uint8Array | undefined, at = index): Paint => (target) => {
+      if (!pixels) return false;
+      paintImage(target, pixels, at, shape);
+      return true;
+    };
+    switch (kind) {
+      case 'input':
+        return image(this.snapshot.inputs);
+      case 'corrupted':
+        return image(this.snapshot.corrupted);
+      case 'reconstruction':
+        return image(frame.reconstructions);
+      case 'compare':
+        return image(other?.reconstructions);
+      case 'sample':
+        return image(frame.samples);
+      case 'error':
+        return (target) => {
+          const error = this.errorsOf(frame)?.[index];
+          if (!error) return false;
+          paintHeatmap(target, error, this.legendTop * 255);
+          return true;
+        };
+      case 'change':
+        return (target) => {
+          if (!frame.reconstructions || !other?.reconstructions) return false;
+          paintHeatmap(target, errorOf(other.reconstructions, index, frame.reconstructions, index, shape), this.legendTop * 255);
+          return true;
+        };
+      case 'composite':
+        return image(this.snapshot.inputs);
+    }
+  }
+
+  /** The scale shared by the grid's heatmaps (a fraction of full intensity), from the examples on screen. */
+  private scaleFor(frame: Frame, other: Frame | undefined, kinds: PaneKind[], indices: readonly number[]): number {
+    if (kinds.includes('error')) {
+      const errors = this.errorsOf(frame);
+      return errors ? niceTop(largest(indices.map((index) => errors[index])) / 255) : 0;
+    }
+    if (kinds.includes('change') && frame.reconstructions && other?.reconstructions) {
+      const a = other.reconstructions;
+      const b = frame.reconstructions;
+      return niceTop(largest(indices.map((index) => errorOf(a, index, b, index, this.snapshot))) / 255);
+    }
+    return 0;
+  }
+
+  private draw(): void {
+    const width = this.canvas.clientWidth;
+    const height = this.canvas.clientHeight;
+    if (width === 0 || height === 0) return;
+    const ratio = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(width * ratio) || this.canvas.height !== Math.round(height * ratio)) {
+      this.canvas.width = Math.round(width * ratio);
+      this.canvas.height = Math.round(height * ratio);
+    }
+    const context = this.canvas.getContext('2d');
+    if (!context) return;
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, width, height);
+    const frame = this.frameFor(this.shown) ?? this.drawn;
+    this.drawn = frame;
+    const theme = this.theme;
+    context.font = `11px ${theme.font}`;
+    this.painter.resize(this.snapshot.width, this.snapshot.height);
+    const area: Box = { x: 4, y: 2, width: width - 8, height: height - 4 };
+
+    if (this.panel === 'samples') {
+      this.drawSamples(context, frame, area, theme);
+      return;
+    }
+    const other = this.diff === 'epochs' ? this.frameFor(this.compare) : undefined;
+    const kinds = this.kinds();
+    const heat = kinds.includes('error') || kinds.includes('change');
+    const body: Box = heat ? { ...area, width: area.width - LEGEND_WIDTH } : area;
+    if (this.enlarged !== undefined) {
+      this.legendTop = this.scaleFor(frame, other, kinds, [this.enlarged]);
+      this.cells = enlargedPanes(this.enlarged, kinds, body);
+      this.drawHeaders(context, this.cells, frame, theme);
+      for (const cell of this.cells) this.drawPane(context, cell, frame, other, this.cameraBox(cell), theme);
+      context.fillStyle = theme.foreground;
+      context.textBaseline = 'top';
+      context.textAlign = 'left';
+      context.fillText(this.describe(this.cells[0]), body.x, body.y + body.height - CAPTION + 3);
+    } else {
+      const order = this.order(frame);
+      this.legendTop = this.scaleFor(frame, other, kinds, order);
+      const { cells, groups } = gridCells(order, kinds, this.snapshot, body);
+      this.cells = cells;
+      this.drawHeaders(context, cells.slice(0, kinds.length), frame, theme);
+      for (const cell of cells) this.drawPane(context, cell, frame, other, cell, theme);
+      context.textBaseline = 'top';
+      context.textAlign = 'left';
+      groups.forEach((group, place) => {
+        const index = order[place];
+        context.fillStyle = theme.foreground;
+        const loss = frame.loss?.[index];
+        const text = loss === undefined ? `#${index + 1}` : `#${index + 1} ${format(loss)}${this.snapshot.units === 'nats' ? ' nats' : ''}`;
+        context.fillText(text, group.x, group.y + group.height - CAPTION + 2, group.width);
+      });
+    }
+    if (heat) {
+      const title = kinds.includes('change') ? '|Δ| epochs' : '|x − x̂|';
+      this.painter.legend(context, { x: area.x + area.width - LEGEND_WIDTH + 10, y: area.y + HEADER, width: LEGEND_WIDTH - 10, height: Math.min(area.height - HEADER, 220) }, this.legendTop, title, theme);
+    }
+    this.canvas.dataset.cells = JSON.stringify(this.cells.map(({ index, kind, x, y, width: w, height: h }) => ({ index, kind, x: Math.round(x), y: Math.round(y), width: Math.round(w), height: Math.round(h) })));
+    this.canvas.dataset.scale = String(this.legendTop);
+    this.canvas.setAttribute('aria-label', `${this.snapshot.count} examples at epoch ${this.shown}, ${DIFF_LABELS[this.diff][0].toLowerCase()}`);
+  }
+
+  /** The column titles, once above the first example's panes; a shorter title where the long one does not fit. */
+  private drawHeaders(context: CanvasRenderingContext2D, cells: Cell[], frame: Frame, theme: Theme): void {
+    const swipe = this.diff === 'swipe' ? ['input | reconstruction', 'input | recon.'] : this.diff === 'onion' ? ['onion skin', 'onion'] : this.showsInput() ? ['input', 'input'] : ['reconstruction', 'recon.'];
+    const names: Record<PaneKind, string[]> = {
+      input: this.snapshot.corrupted ? ['clean', 'clean'] : ['input', 'input'],
+      corrupted: this.snapshot.mask ? ['masked', 'masked'] : ['corrupted', 'corr.'],
+      reconstruction: this.diff === 'epochs' ? [`epoch ${frame.epoch}`, `${frame.epoch}`] : ['reconstruction', 'recon.'],
+      error: ['error', 'err.'],
+      compare: [`epoch ${this.compare ?? '–'}`, `${this.compare ?? '–'}`],
+      change: ['change', 'Δ'],
+      composite: swipe,
+      sample: ['', ''],
+    };
+    context.save();
+    context.fillStyle = theme.muted;
+    context.textBaseline = 'bottom';
+    context.textAlign = 'left';
+    for (const cell of cells) {
+      const [long, short] = names[cell.kind];
+      const text = context.measureText(long).width <= cell.width ? long : short;
+      context.fillText(text, cell.x, cell.y - 3, Math.max(cell.width, 24));
+    }
+    context.restore();
+  }
+
+  private showsInput(): boolean {
+    return this.holding || (this.flickerRate > 0 && this.flickerInput);
+  }
+
+  /** Where the whole image lands in an enlarged pane, for the shared camera. */
+  private cameraBox(pane: Cell): Box {
+    const { width, height } = this.snapshot;
+    const fit = Math.min(pane.width / width, pane.height / height);
+    const scale = fit * this.camera.zoom;
+    const centreX = pane.x + pane.width / 2;
+    const centreY = pane.y + pane.height / 2;
+    return { x: centreX - this.camera.x * scale, y: centreY - this.camera.y * scale, width: width * scale, height: height * scale };
+  }
+
+  private drawPane(context: CanvasRenderingContext2D, pane: Cell, frame: Frame, other: Frame | undefined, image: Box, theme: Theme): void {
+    // High-contrast themes draw a border around everything: a black image on black needs its edge.
+    if (theme.contrast) {
+      context.strokeStyle = theme.contrast;
+      context.strokeRect(pane.x - 0.5, pane.y - 0.5, pane.width + 1, pane.height + 1);
+    }
+    const paint = this.paintOf(pane.kind, pane.index, frame, other);
+    if (pane.kind !== 'composite') {
+      if (!this.painter.draw(context, paint, image, pane)) this.painter.missing(context, pane, theme);
+      return;
+    }
+    const reconstruction = this.paintOf('reconstruction', pane.index, frame, other);
+    switch (this.diff) {
+      case 'swipe': {
+        if (!this.painter.draw(context, paint, image, pane)) return this.painter.missing(context, pane, theme);
+        const x = image.x + this.swipe * image.width;
+        const right = intersect(pane, { x, y: pane.y, width: pane.x + pane.width - x, height: pane.height });
+        this.painter.draw(context, reconstruction, image, right);
+        if (x >= pane.x && x <= pane.x + pane.width) this.painter.divider(context, x, pane, theme);
+        return;
+      }
+      case 'onion':
+        if (!this.painter.draw(context, paint, image, pane)) return this.painter.missing(context, pane, theme);
+        this.painter.draw(context, reconstruction, image, pane, this.onion);
+        return;
+      default:
+        if (!this.painter.draw(context, this.showsInput() ? paint : reconstruction, image, pane)) this.painter.missing(context, pane, theme);
+    }
+  }
+
+  private drawSamples(context: CanvasRenderingContext2D, frame: Frame, area: Box, theme: Theme): void {
+    const count = frame.sampleCount;
+    const columns = Math.min(count, frame.sampleColumns ?? Math.max(1, Math.ceil(Math.sqrt(count * 2))));
+    this.cells = count > 0 ? sampleCells(count, Math.max(1, columns), this.snapshot, area) : [];
+    for (const cell of this.cells) this.drawPane(context, cell, frame, undefined, cell, theme);
+    context.fillStyle = theme.muted;
+    context.textBaseline = 'top';
+    context.textAlign = 'left';
+    const last = this.cells.at(-1);
+    const caption = count === 0 ? `No samples at epoch ${frame.epoch}.` : `${count} samples at epoch ${frame.epoch}${this.snapshot.sampleCaption ? ` · ${this.snapshot.sampleCaption}` : ''}`;
+    context.fillText(caption, area.x, last ? Math.min(area.y + area.height - CAPTION, last.y + last.height + 3) : area.y, area.width);
+    this.canvas.dataset.cells = JSON.stringify(this.cells.map(({ index, kind, x, y, width, height }) => ({ index, kind, x: Math.round(x), y: Math.round(y), width: Math.round(width), height: Math.round(height) })));
+  }
+
+  private keyDown(event: KeyboardEvent): void {
+    // The sliders step themselves; the rest of the view steps the epoch slider.
+    const target = event.target as HTMLElement | null;
+    if (target instanceof HTMLInputElement || target?.tagName === 'VSCODE-SINGLE-SELECT') return;
+    const steps: Record<string, number | 'first' | 'last'> = { ArrowLeft: -1, ArrowRight: 1, Home: 'first', End: 'last' };
+    if (event.key in steps) {
+      event.preventDefault();
+      this.step(steps[event.key]);
+    } else if (event.key === 'Escape' && this.enlarged !== undefined) {
+      event.preventDefault();
+      this.setEnlarged(undefined);
+    } else if (event.key === ' ' && this.diff === 'flicker') {
+      event.preventDefault();
+      if (!this.holding) {
+        this.holding = true;
+        this.draw();
+      }
+    }
+  }
+
+  private cellAt(event: PointerEvent | WheelEvent): Cell | undefined {
+    const bounds = this.canvas.getBoundingClientRect();
+    const x = event.clientX - bounds.left;
+    const y = event.clientY - bounds.top;
+    return this.cells.find((cell) => contains(cell, x, y));
+  }
+
+  private pointerDown(event: PointerEvent): void {
+    if (event.button !== 0) return;
+    const cell = this.cellAt(event);
+    if (!cell) return;
+    const swipe = this.diff === 'swipe' && cell.kind === 'composite';
+    this.drag = { pointerId: event.pointerId, kind: swipe ? 'swipe' : 'pan', lastX: event.clientX, lastY: event.clientY, moved: false };
+    this.canvas.setPointerCapture(event.pointerId);
+    if (swipe) this.moveDivider(cell, event);
+  }
+
+  private pointerMove(event: PointerEvent): void {
+    const drag = this.drag;
+    if (!drag || drag.pointerId !== event.pointerId) {
+      const cell = this.cellAt(event);
+      if (cell?.index !== this.hover?.index || cell?.kind !== this.hover?.kind) {
+        this.hover = cell;
+        this.refreshStatus();
+      }
+      return;
+    }
+    const dx = event.clientX - drag.lastX;
+    const dy = event.clientY - drag.lastY;
+    if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
+    if (drag.kind === 'swipe') {
+      const bounds = this.canvas.getBoundingClientRect();
+      const x = event.clientX - bounds.left;
+      const y = event.clientY - bounds.top;
+      const cell = this.cells.find((candidate) => candidate.kind === 'composite' && x >= candidate.x - 40 && x <= candidate.x + candidate.width + 40 && y >= candidate.y && y < candidate.y + candidate.height) ?? this.cells.find((candidate) => candidate.kind === 'composite');
+      if (cell) this.moveDivider(cell, event);
+    } else if (this.enlarged !== undefined) {
+      const pane = this.cells[0];
+      const scale = Math.min(pane.width / this.snapshot.width, pane.height / this.snapshot.height) * this.camera.zoom;
+      this.camera = { ...this.camera, x: this.camera.x - dx / scale, y: this.camera.y - dy / scale };
+      this.draw();
+    }
+    drag.lastX = event.clientX;
+    drag.lastY = event.clientY;
+  }
+
+  private pointerUp(event: PointerEvent): void {
+    const drag = this.drag;
+    if (!drag || drag.pointerId !== event.pointerId) return;
+    this.drag = undefined;
+    if (drag.kind === 'pan' && !drag.moved && this.enlarged === undefined) {
+      const cell = this.cellAt(event);
+      if (cell && cell.kind !== 'sample') this.setEnlarged(cell.index);
+    }
+  }
+
+  /** The divider follows the pointer, as a fraction of the image's width: the same in every pane. */
+  private moveDivider(cell: Cell, event: PointerEvent): void {
+    const bounds = this.canvas.getBoundingClientRect();
+    const image = this.enlarged === undefined ? cell : this.cameraBox(cell);
+    this.swipe = Math.min(1, Math.max(0, (event.clientX - bounds.left - image.x) / image.width));
+    this.root.dataset.swipe = this.swipe.toFixed(3);
+    this.draw();
+  }
+
+  private wheel(event: WheelEvent): void {
+    if (this.enlarged === undefined) return;
+    const pane = this.cellAt(event);
+    if (!pane) return;
+    event.preventDefault();
+    const bounds = this.canvas.getBoundingClientRect();
+    const fit = Math.min(pane.width / this.snapshot.width, pane.height / this.snapshot.height);
+    const before = fit * this.camera.zoom;
+    const zoom = Math.min(ZOOM_LIMIT, Math.max(1, this.camera.zoom * Math.exp(-event.deltaY / 300)));
+    const after = fit * zoom;
+    // The image point under the pointer stays under it.
+    const offsetX = event.clientX - bounds.left - (pane.x + pane.width / 2);
+    const offsetY = event.clientY - bounds.top - (pane.y + pane.height / 2);
+    const pointX = this.camera.x + offsetX / before;
+    const pointY = this.camera.y + offsetY / before;
+    this.camera = { zoom, x: pointX - offsetX / after, y: pointY - offsetY / after };
+    this.root.dataset.zoom = zoom.toFixed(3);
+    this.draw();
+  }
+}
