@@ -395,11 +395,14 @@ export async function readViewInputsAsync(runDir: string): Promise<ViewInputs | 
   return inputs;
 }
 
-/** The epochs whose views file exists, ascending (a file named as one; its contents are read when asked for). */
+/**
+ * The epochs whose views file exists, ascending: every entry named as one, whatever it is (a link
+ * or a FIFO under that name is refused, naming it, when its epoch is read, not passed over).
+ */
 export async function viewEpochsAsync(runDir: string): Promise<number[]> {
   if (!(await checkViewsFolderAsync(runDir))) return [];
-  const names = await readdir(viewsFolder(runDir), { withFileTypes: true }).catch(() => []);
-  return names.filter((entry) => entry.isFile() && EPOCH_FILE.test(entry.name)).map((entry) => Number(EPOCH_FILE.exec(entry.name)![1])).sort((a, b) => a - b);
+  const names = await readdir(viewsFolder(runDir)).catch(() => []);
+  return names.filter((name) => EPOCH_FILE.test(name)).map((name) => Number(EPOCH_FILE.exec(name)![1])).sort((a, b) => a - b);
 }
 
 /** One epoch's views file, checked against its inputs' count and shape; `undefined` when it does not exist. Never blocks. */
