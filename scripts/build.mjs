@@ -15,7 +15,7 @@ const node = { absWorkingDir: root, bundle: true, platform: 'node', target: 'nod
 
 await esbuild.build({
   ...node,
-  entryPoints: { cli: 'runtime/cli.ts', server: 'runtime/server.ts' },
+  entryPoints: { cli: 'runtime/cli.ts', server: 'runtime/server.ts', 'inference-worker': 'runtime/inference/worker.ts' },
   outdir: out,
   sourcemap: true,
   // TF.js registers backends, kernels and gradients by side-effect imports that its package.json
@@ -46,6 +46,8 @@ await esbuild.build({
   outdir: path.join(root, 'dist', 'webview'),
   sourcemap: true,
   minify: true,
+  // Icons (codicons) go into the page as inline SVG: bundled as text.
+  loader: { '.svg': 'text' },
 });
 
 // Integration tests that run inside VS Code (scripts/test-vscode.mjs loads them there).

@@ -9,7 +9,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import type { Browser, Download, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { ChartSnapshot, EpochPoint, HostMessage, RendererMessage, StepPoint } from '../../extension/renderer-protocol';
 
@@ -30,7 +31,7 @@ interface Harness {
 const harness = () => (globalThis as unknown as { harness: () => Harness }).harness();
 
 // VS Code sets the theme's variables on the root element of a webview.
-const PAGE = `<!doctype html><html style="--vscode-foreground:#333; --vscode-charts-blue:#1a85ff; --vscode-charts-orange:#d186167e"><head><meta charset="utf-8"></head>
+const PAGE = `<!doctype html><html style="--vscode-foreground:#333; --vscode-charts-blue:#1a85ff; --vscode-charts-orange:#d186167e; --vscode-editor-background:#fdf6e3"><head><meta charset="utf-8"></head>
 <body style="margin:0; width:800px">
 <div id="output"></div>
 <script type="module">
@@ -206,4 +207,96 @@ test('resumes and learning-rate drops are marked on the chart', async (context) 
   await page.evaluate((value) => harness().render(value), snapshot('run-unmarked', steps.map((point) => ({ ...point, lr: 1e-3 })), [], false));
   assert.equal((await dataset()).rateDrops, '0');
   assert.notEqual(await page.evaluate(() => harness().pixels()), withMarks, 'the markers are drawn');
+});
+
+/** Clicks a toolbar button and answers the file it downloads. */
+async function exported(action: string): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-action="${action}"]`).click()]) as [Download, void];
+  const file = await download.path();
+  return { name: download.suggestedFilename(), bytes: readFileSync(file) };
+}
+
+test('the toolbar\'s buttons show codicons from the bundle, each named for assistive technology and with a tooltip', async (context) => {
+  if (skip) return context.skip(skip);
+  await page.evaluate((value) => harness().render(value), snapshot('run-icons', [step(1), step(2)]));
+  const buttons = await page.locator('.latent-lab-chart vscode-toolbar-button').evaluateAll((found) => found.map((button) => {
+    const svg = button.querySelector('svg');
+    const box = svg?.getBoundingClientRect();
+    const element = button as unknown as { dataset: Record<string, string>; label?: string };
+    return { action: element.dataset.action, label: element.label, title: button.getAttribute('title'), path: svg?.querySelector('path')?.getAttribute('d')?.length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0, hidden: svg?.getAttribute('aria-hidden') };
+  }));
+  assert.deepEqual(buttons.map((button) => button.action), ['reset-zoom', 'export-png', 'export-csv']);
+  for (const button of buttons) {
+    assert.ok(button.label && button.title, `${button.action} has no label or tooltip`);
+    assert.ok(button.path > 20 && button.width === 16 && button.height === 16, `${button.action} shows no 16-pixel icon: ${JSON.stringify(button)}`);
+    assert.equal(button.hidden, 'true', 'the icon is named by its button, not read out');
+  }
+  // The name reaches the real button inside the element, where a screen reader looks.
+  assert.equal(await page.getByRole('button', { name: 'Export PNG' }).count(), 1);
+});
+
+test('PNG export: the file decodes, has the canvas\'s size, and the theme\'s background behind the chart', async (context) => {
+  if (skip) return context.skip(skip);
+  await page.evaluate((value) => harness().render(value), snapshot('run-png', Array.from({ length: 100 }, (_, index) => step(index + 1)), [epoch(1, 90)], false));
+  const { name, bytes } = await exported('export-png');
+  assert.equal(name, 'training-chart.png');
+  const image = PNG.sync.read(bytes);
+  const canvas = await page.evaluate(() => {
+    const found = (globalThis as unknown as { document: { querySelector(selector: string): { width: number; height: number } } }).document.querySelector('.latent-lab-chart canvas');
+    return { width: found.width, height: found.height };
+  });
+  assert.deepEqual({ width: image.width, height: image.height }, canvas);
+  // --vscode-editor-background is #fdf6e3 on this page: an exported chart is readable outside the editor.
+  assert.deepEqual([...image.data.subarray(0, 4)], [0xfd, 0xf6, 0xe3, 255]);
+  const colours = new Set<number>();
+  for (let offset = 0; offset < image.data.length; offset += 4) colours.add(image.data.readUInt32BE(offset));
+  assert.ok(colours.size > 10, `the image holds ${colours.size} colours: the chart is not in it`);
+});
+
+test('CSV export: the header, then one row per point the chart holds, each value exactly as received', async (context) => {
+  if (skip) return context.skip(skip);
+  // Values without a short decimal form, a tiny one, and a run resumed at step 3 (steps 4 and 5 are gone).
+  const steps = [1, 2, 3, 4, 5].map((at) => ({ ...step(at, 0.1 + 0.2 * at), reconstruction: 1 / (3 * at), kl: at * 1e-9 / 7, lr: 1e-3 / 3 }));
+  const epochs = [epoch(1, 2 / 3)];
+  await page.evaluate((value) => harness().render(value), snapshot('run-csv', steps, epochs));
+  const resumed = { ...step(4, Math.PI), kl: undefined, lr: 2.5e-4 };
+  await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-csv', steps: [resumed], epochs: [], resumes: [3] } satisfies HostMessage);
+  const { name, bytes } = await exported('export-csv');
+  assert.equal(name, 'training-metrics.csv');
+  const [header, ...rows] = bytes.toString('utf8').trimEnd().split('\n').map((line) => line.split(','));
+  assert.deepEqual(header, ['record', 'epoch', 'step', 'seconds', 'loss', 'reconstruction', 'kl', 'lr', 'test_loss', 'test_reconstruction', 'test_kl']);
+  const held = [...steps.slice(0, 3), resumed];
+  const value = (cell: string) => (cell === '' ? undefined : Number(cell));
+  assert.deepEqual(rows.map((row) => [row[0], ...row.slice(1).map(value)]), [
+    ...held.map((point) => ['step', point.epoch, point.step, point.seconds, point.loss, point.reconstruction, point.kl, point.lr, undefined, undefined, undefined]),
+    ...epochs.map((point) => ['epoch', point.epoch, point.step, point.seconds, point.train.loss, point.train.reconstruction, point.train.kl, undefined, point.test!.loss, point.test!.reconstruction, point.test!.kl]),
+  ]);
+});
+
+test('zoom and pan change the x axis\'s range, and Reset zoom brings back the whole history', async (context) => {
+  if (skip) return context.skip(skip);
+  await page.evaluate((value) => harness().render(value), snapshot('run-zoom', Array.from({ length: 400 }, (_, index) => step(index + 1)), [], false));
+  const range = async () => {
+    const { xMin, xMax } = await dataset();
+    return [Number(xMin), Number(xMax)];
+  };
+  const whole = await range();
+  assert.ok(whole[0] <= 1 && whole[1] >= 400, `the whole history is not shown: ${whole}`);
+  const box = (await page.locator('.latent-lab-chart canvas').boundingBox())!;
+  const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  await page.mouse.move(centre.x, centre.y);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, -400);
+  await page.keyboard.up('Control');
+  const zoomed = await range();
+  assert.ok(zoomed[0] > whole[0] && zoomed[1] < whole[1], `Ctrl+wheel did not zoom in: ${whole} → ${zoomed}`);
+  // A drag to the right pans towards earlier steps.
+  await page.mouse.down();
+  for (let moved = 1; moved <= 10; moved++) await page.mouse.move(centre.x + moved * 15, centre.y);
+  await page.mouse.up();
+  const panned = await range();
+  assert.ok(panned[0] < zoomed[0] && panned[1] < zoomed[1], `dragging did not pan: ${zoomed} → ${panned}`);
+  assert.ok(Math.abs((panned[1] - panned[0]) - (zoomed[1] - zoomed[0])) < 1e-6 * whole[1], 'panning changed the zoom');
+  await page.locator('[data-action="reset-zoom"]').click();
+  assert.deepEqual(await range(), whole);
 });

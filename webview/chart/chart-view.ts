@@ -8,13 +8,15 @@ import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, Poin
 import type { ChartDataset, Plugin } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
 // The controls VS Code's own views use (they read the same --vscode-* variables); a range slider is not among them.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { ChartSnapshot, HostMessage } from '../../extension/renderer-protocol';
+import type { IconName } from './icons';
+import { icon } from './icons';
 import type { Point, SeriesSpec, XAxis } from './series';
 import { History, SERIES, thin, toCsv } from './series';
 import { CHART_STYLE } from './style';
@@ -38,6 +40,8 @@ interface Theme {
   muted: string;
   grid: string;
   font: string;
+  /** Behind an exported PNG: the canvas itself is transparent, and the theme's text colour needs its own background to read. */
+  background: string;
 }
 
 /** The theme's colours, read once per theme (reading styles on every update would cost a style recalculation). */
@@ -48,6 +52,7 @@ function readTheme(): Theme {
     muted: cssVariable('--vscode-descriptionForeground', '#888'),
     grid: cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', 'rgba(128,128,128,0.35)')),
     font: cssVariable('--vscode-font-family', 'sans-serif'),
+    background: cssVariable('--vscode-editor-background', '#1e1e1e'),
   };
 }
 
@@ -127,6 +132,8 @@ export class ChartView {
   private theme = readTheme();
   /** Computed with the series, drawn by the markers plugin. */
   private markers: Markers[] = [];
+  /** The last CSV export's blob URL, released by the next export or by dispose. */
+  private exported: string | undefined;
 
   constructor(host: HTMLElement) {
     this.root = element('div', { className: 'latent-lab-chart' });
@@ -148,13 +155,9 @@ export class ChartView {
     this.logScale.setAttribute('aria-label', 'log scale');
     this.logScale.addEventListener('change', () => this.redraw());
     this.logNote = element('span', { className: 'note' });
-    const resetZoom = element('vscode-button', { secondary: true, textContent: 'Reset', title: 'Back to the whole history (Ctrl+wheel zooms, Shift+drag zooms to a box, drag pans)' });
-    resetZoom.setAttribute('aria-label', 'reset zoom');
-    resetZoom.addEventListener('click', () => this.chart.resetZoom('none'));
-    const png = element('vscode-button', { secondary: true, textContent: 'PNG', title: 'Save the chart as an image' });
-    png.addEventListener('click', () => this.download(this.chart.toBase64Image('image/png'), 'training-chart.png'));
-    const csv = element('vscode-button', { secondary: true, textContent: 'CSV', title: 'Save every logged value as CSV' });
-    csv.addEventListener('click', () => this.download(URL.createObjectURL(new Blob([toCsv(this.history)], { type: 'text/csv' })), 'training-metrics.csv'));
+    const resetZoom = this.toolButton('reset-zoom', 'Reset zoom', 'Reset zoom: back to the whole history (Ctrl+wheel zooms, Shift+drag zooms to a box, drag pans)', () => this.chart.resetZoom('none'));
+    const png = this.toolButton('export-png', 'Export PNG', 'Export the chart as a PNG image', () => this.download(this.image(), 'training-chart.png'));
+    const csv = this.toolButton('export-csv', 'Export CSV', 'Export every logged value as CSV', () => this.download(this.csvUrl(), 'training-metrics.csv'));
 
     const toolbar = element('div', { className: 'toolbar' },
       element('span', { className: 'field' }, 'x ', this.xAxis),
@@ -205,7 +208,7 @@ export class ChartView {
           },
         },
       },
-      plugins: [markerLines(() => this.markers)],
+      plugins: [markerLines(() => this.markers), this.rangeStamp()],
     });
     // VS Code restyles the page when the theme changes: the chart's colours follow.
     this.themeWatch = new MutationObserver(() => {
@@ -214,6 +217,25 @@ export class ChartView {
     });
     this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
     if (document.body) this.themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  }
+
+  /** The x axis's shown range on the root element, after every update (zoom, pan and reset included): tests and the views benchmark read it. */
+  private rangeStamp(): Plugin<'line'> {
+    return {
+      id: 'latentLabRange',
+      afterUpdate: ({ scales }) => {
+        this.root.dataset.xMin = String(scales.x.min);
+        this.root.dataset.xMax = String(scales.x.max);
+      },
+    };
+  }
+
+  /** An icon button, named for assistive technology (`label`) and by its tooltip (`title`). */
+  private toolButton(name: IconName, label: string, title: string, action: () => void): HTMLElement {
+    const button = element('vscode-toolbar-button', { label, title }, icon(name));
+    button.dataset.action = name;
+    button.addEventListener('click', action);
+    return button;
   }
 
   private legendButton(spec: SeriesSpec): HTMLButtonElement {
@@ -227,6 +249,23 @@ export class ChartView {
     });
     this.buttons.set(spec.id, button);
     return button;
+  }
+
+  /** The chart as drawn, on the theme's background, at the canvas's own size. */
+  private image(): string {
+    const copy = element('canvas', { width: this.canvas.width, height: this.canvas.height });
+    const context = copy.getContext('2d')!;
+    context.fillStyle = this.theme.background;
+    context.fillRect(0, 0, copy.width, copy.height);
+    context.drawImage(this.canvas, 0, 0);
+    return copy.toDataURL('image/png');
+  }
+
+  /** A blob URL of the history as CSV; the previous export's is released (VS Code has read it by the next click). */
+  private csvUrl(): string {
+    if (this.exported) URL.revokeObjectURL(this.exported);
+    this.exported = URL.createObjectURL(new Blob([toCsv(this.history)], { type: 'text/csv' }));
+    return this.exported;
   }
 
   private download(url: string, name: string): void {
@@ -338,12 +377,14 @@ export class ChartView {
     this.root.dataset.resumeMarks = String(this.markers[0].at.length);
     this.root.dataset.rateDrops = String(this.markers[1].at.length);
     this.root.dataset.steps = String(history.steps.length);
+    this.root.dataset.lastStep = String(history.lastStep);
     this.root.dataset.epochs = String(history.epochs.length);
     this.root.dataset.drawnSteps = String(drawnSteps);
     this.root.dataset.yScale = log ? 'logarithmic' : 'linear';
   }
 
   dispose(): void {
+    if (this.exported) URL.revokeObjectURL(this.exported);
     this.themeWatch.disconnect();
     this.chart.destroy();
     this.root.remove();

@@ -16,4 +16,5 @@ export const CHART_STYLE = `
 .latent-lab-chart vscode-single-select { width: 9em; }
 .latent-lab-chart .field { display: inline-flex; align-items: center; gap: 4px; }
 .latent-lab-chart input[type="range"] { accent-color: var(--vscode-button-background); vertical-align: middle; width: 80px; }
+.latent-lab-chart svg.icon { display: block; width: 16px; height: 16px; }
 `;
