@@ -38,7 +38,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['@tensorflow/*'], message: 'TF.js runs in the runtime process, never in the extension host.' },
-          { group: ['../runtime/*', '!../runtime/protocol', '!../runtime/cells', '!../runtime/run-folder', '!../runtime/views-data', '!../runtime/format', '!../runtime/backends', '../runtime/backends/*', '!../runtime/backends/names', '!../runtime/data', '../runtime/data/*', '!../runtime/data/cache'], message: 'extension/ may import only runtime/protocol, runtime/cells, runtime/run-folder, runtime/views-data, runtime/backends/names, runtime/data/cache and runtime/format/*.' },
+          { group: ['../runtime/*', '!../runtime/protocol', '!../runtime/cells', '!../runtime/run-folder', '!../runtime/views-data', '!../runtime/run-lock', '!../runtime/format', '!../runtime/backends', '../runtime/backends/*', '!../runtime/backends/names', '!../runtime/data', '../runtime/data/*', '!../runtime/data/cache'], message: 'extension/ may import only runtime/protocol, runtime/cells, runtime/run-folder, runtime/views-data, runtime/run-lock (readRunLock), runtime/backends/names, runtime/data/cache and runtime/format/*.' },
           { group: ['**/webview/**', '../webview/*'], message: 'extension/ must not import webview code; use a protocol module.' },
         ],
       }],
@@ -54,7 +54,7 @@ export default tseslint.config(
         paths: [{ name: 'vscode', message: 'webview/ runs in a browser: talk to the extension through extension/renderer-protocol.ts.' }],
         patterns: [
           { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'worker_threads'], message: 'webview/ runs in a browser: no Node modules.' },
-          { group: ['**/extension/*', '!**/extension/renderer-protocol', '!**/extension/images-protocol', '**/runtime/*', '!**/runtime/protocol'], message: 'webview/ may import only the protocol modules (extension/renderer-protocol, extension/images-protocol, runtime/protocol), and only their types.' },
+          { group: ['**/extension/*', '!**/extension/renderer-protocol', '!**/extension/images-protocol', '!**/extension/runs-panel-protocol', '**/runtime/*', '!**/runtime/protocol'], message: 'webview/ may import only the protocol modules (extension/renderer-protocol, extension/images-protocol, extension/runs-panel-protocol, runtime/protocol), and only their types.' },
           { group: ['**/extension/renderer-protocol', '**/extension/images-protocol', '**/runtime/protocol'], allowTypeImports: true, message: 'protocol modules are imported with `import type` only.' },
         ],
       }],

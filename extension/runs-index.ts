@@ -1,0 +1,160 @@
+/**
+ * The Runs panel's data, apart from VS Code: every run folder under the runs folders, read into
+ * one row each (status, times, backend, final and best test metrics, the config flattened to
+ * dotted keys), the config keys that differ between runs, and the table as CSV. Plain Node: tested
+ * without VS Code.
+ */
+import type { Dirent } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MetricsRecord, RunSummary } from '../runtime/protocol';
+import type { RunConfig } from '../runtime/run-folder';
+import { isRunFolderName, parseMetrics, RUN_FILES } from '../runtime/run-folder';
+import { readRunLock } from '../runtime/run-lock';
+import type { ConfigValue, RunRow } from './runs-panel-protocol';
+
+export type { ConfigValue, RunRow, RunRowStatus } from './runs-panel-protocol';
+
+/** config.json's fields that say where or how a run was written, not what it computes. */
+const NOT_CONFIG = new Set(['version', 'sourceFile', 'title', 'dataDir', 'configHash']);
+
+/** `{ train: { lr: 1e-3 } }` → `{ 'train.lr': 0.001 }`; arrays stay whole (as JSON text), so that `encoder` is one key. */
+export function flattenConfig(config: Partial<RunConfig> | Record<string, unknown>): Record<string, ConfigValue> {
+  const flat: Record<string, ConfigValue> = {};
+  const walk = (value: unknown, prefix: string) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value)) walk(inner, prefix ? `${prefix}.${key}` : key);
+      return;
+    }
+    if (value === undefined) return;
+    flat[prefix] = value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value);
+  };
+  for (const [key, value] of Object.entries(config)) if (!NOT_CONFIG.has(key)) walk(value, key);
+  return flat;
+}
+
+/**
+ * The config keys whose values are not the same in every one of `rows` (a key one run lacks
+ * differs), in a stable order: seed, data, model, train, then the rest, each alphabetically.
+ */
+export function differingKeys(rows: readonly Pick<RunRow, 'config'>[]): string[] {
+  if (rows.length < 2) return [];
+  const keys = new Set(rows.flatMap((row) => Object.keys(row.config)));
+  const differ = [...keys].filter((key) => {
+    const first = JSON.stringify(rows[0].config[key]);
+    return rows.some((row) => JSON.stringify(row.config[key]) !== first);
+  });
+  const group = (key: string) => ['seed', 'data', 'model', 'train'].indexOf(key.split('.')[0]) >>> 0;
+  return differ.sort((a, b) => group(a) - group(b) || a.localeCompare(b));
+}
+
+async function readJson<T>(file: string): Promise<{ value?: T; problem?: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? {} : { problem: `${file}: ${(error as Error).message}` };
+  }
+  try {
+    return { value: JSON.parse(text) as T };
+  } catch (error) {
+    return { problem: `${file}: ${(error as Error).message}` };
+  }
+}
+
+/** The run folder's UTC start, from its name (isRunFolderName has checked it). */
+function startOf(name: string): string {
+  const [, year, month, day, hour, minute, second] = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(name)!;
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}Z`;
+}
+
+function isLockLive(runDir: string): boolean {
+  try {
+    const lock = readRunLock(runDir);
+    return lock !== undefined && !lock.abandoned;
+  } catch {
+    // A lock.json that is a link or not a file holds nothing this panel trusts.
+    return false;
+  }
+}
+
+/** The row of one run folder: what its files say, each unreadable file named in `problem`. */
+export async function readRunRow(runDir: string, experiment: string): Promise<RunRow> {
+  const problems: string[] = [];
+  const config = await readJson<RunConfig>(path.join(runDir, RUN_FILES.config));
+  const summary = await readJson<RunSummary>(path.join(runDir, RUN_FILES.summary));
+  if (config.problem) problems.push(config.problem);
+  if (summary.problem) problems.push(summary.problem);
+  if (!config.value && !config.problem) problems.push(`${runDir}: no ${RUN_FILES.config}`);
+  const metrics = parseMetrics(await readFile(path.join(runDir, RUN_FILES.metrics), 'utf8').catch(() => ''));
+  const epochs = metrics.filter((record): record is Extract<MetricsRecord, { kind: 'epoch' }> => record.kind === 'epoch');
+  const tested = epochs.filter((record) => record.test);
+  const done = summary.value;
+  const live = isLockLive(runDir);
+  let best = done?.best;
+  if (!best && tested.length > 0) {
+    const lowest = tested.reduce((low, record) => (record.test!.loss < low.test!.loss ? record : low));
+    best = { epoch: lowest.epoch, loss: lowest.test!.loss };
+  }
+  const times = metrics.map((record) => Date.parse(record.time)).filter(Number.isFinite);
+  const value = config.value;
+  const name = path.basename(runDir);
+  return {
+    runDir,
+    experiment,
+    ...(done?.title ?? value?.title ? { title: done?.title ?? value?.title } : {}),
+    ...(value?.sourceFile ? { sourceFile: value.sourceFile } : {}),
+    status: live ? 'running' : done?.status ?? 'interrupted',
+    startedAt: startOf(name),
+    ...(done && !live ? { durationSeconds: done.durationSeconds } : times.length > 1 ? { durationSeconds: (Math.max(...times) - Math.min(...times)) / 1000 } : {}),
+    ...(done?.backend ?? value?.backend ? { backend: done?.backend ?? value?.backend } : {}),
+    ...(done?.device ? { device: done.device } : {}),
+    ...(done?.units ?? epochs.at(-1)?.units ? { units: done?.units ?? epochs.at(-1)?.units } : {}),
+    epochs: done && !live ? done.epochs : epochs.at(-1)?.epoch ?? 0,
+    ...(done?.targetEpochs ?? value?.train?.epochs ? { targetEpochs: done?.targetEpochs ?? value?.train?.epochs } : {}),
+    ...(done?.test ?? tested.at(-1)?.test ? { test: done?.test ?? tested.at(-1)?.test } : {}),
+    ...(best ? { best } : {}),
+    config: value ? flattenConfig(value) : {},
+    ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
+  };
+}
+
+async function folders(parent: string): Promise<Dirent[]> {
+  // Links are not followed: a repository's run folders cannot point the panel elsewhere.
+  return (await readdir(parent, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory());
+}
+
+/**
+ * Every run under the runs folders, newest first: `<root>/<experiment>/<run>` as the extension
+ * writes them and `<root>/<run>` as the CLI's `--out` does. Only folders named as newRunDir names
+ * them count. A folder listed under two roots appears once.
+ */
+export async function listRuns(roots: readonly string[], now = new Date()): Promise<RunRow[]> {
+  const found = new Map<string, { runDir: string; experiment: string }>();
+  for (const root of roots) {
+    for (const entry of await folders(root)) {
+      const inner = path.join(root, entry.name);
+      if (isRunFolderName(entry.name, now)) {
+        found.set(inner, { runDir: inner, experiment: path.basename(root) });
+        continue;
+      }
+      for (const run of await folders(inner)) if (isRunFolderName(run.name, now)) found.set(path.join(inner, run.name), { runDir: path.join(inner, run.name), experiment: entry.name });
+    }
+  }
+  const rows = await Promise.all([...found.values()].map(({ runDir, experiment }) => readRunRow(runDir, experiment)));
+  return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runDir.localeCompare(a.runDir));
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+function field(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = typeof value === 'number' ? String(Number(value.toPrecision(12))) : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The table as CSV: one line per run in the order given, the fixed columns, then `keys` of the config. */
+export function runsCsv(rows: readonly RunRow[], keys: readonly string[]): string {
+  const header = ['experiment', 'title', 'run_folder', 'status', 'started', 'duration_s', 'backend', 'device', 'epochs', 'units', 'test_loss', 'test_reconstruction', 'test_kl', 'test_mse', 'test_psnr', 'best_test_loss', 'best_epoch', ...keys];
+  const lines = rows.map((row) => [row.experiment, row.title, row.runDir, row.status, row.startedAt, row.durationSeconds, row.backend, row.device, row.epochs, row.units, row.test?.loss, row.test?.reconstruction, row.test?.kl, row.test?.mse, row.test?.psnr, row.best?.loss, row.best?.epoch, ...keys.map((key) => row.config[key])].map(field).join(','));
+  return `${[header.map(field).join(','), ...lines].join('\r\n')}\r\n`;
+}
