@@ -6,17 +6,30 @@
 import type { Dataset } from '../data/dataset';
 import type { DataConfig, ModelConfig } from '../format/schema';
 import type { Autoencoder } from '../model/build';
+import * as tf from '@tensorflow/tfjs-core';
+import { SpriteGrid } from '../data/sprites';
+import { encode } from '../model/losses';
+import { mixSeed } from '../util/random';
+import { describeFactorVae, describeMig, discreteFactors, factorVaeScore, mutualInformationGap } from './disentanglement';
 import { evaluateSplit, lossUnits } from './evaluate';
+import { iwaeBound, iwaeRefusal, splitSource } from './iwae';
+import { encodeSplit } from './latent-codes';
+import { ACTIVE_THRESHOLD, latentStatistics } from './latent-stats';
+import { ssimOfSplit } from './reconstruction-quality';
 import type { MetricReport } from './metric-report';
 import { lossMetrics } from './metric-report';
 
 /** The loss-family metrics, always computed together (one pass over the test split). */
 export const LOSS_METRICS = ['loss', 'reconstruction', 'kl', 'elbo', 'mse', 'psnr'] as const;
 /** Every metric `--metrics` and the evaluate cell accept. */
-export const REPORT_METRICS: readonly string[] = [...LOSS_METRICS];
+export const REPORT_METRICS: readonly string[] = [...LOSS_METRICS, 'iwae', 'ssim', 'active-units', 'mig', 'factorvae'];
+/** Importance samples of the IWAE bound when `k` is not given. */
+export const DEFAULT_IWAE_SAMPLES = 50;
 
 export interface EvaluateRunOptions {
   metrics: readonly string[];
+  /** Importance samples of the IWAE bound. */
+  k?: number;
   checkpoint: string;
   epoch: number;
   signal?: AbortSignal;
@@ -40,5 +53,86 @@ export async function evaluateRun(subject: EvaluatedModel, options: EvaluateRunO
     for (const metric of lossMetrics(evaluation, units)) if (wanted.has(metric.name)) report.metrics[metric.name] = metric;
     for (const name of ['kl', 'elbo']) if (wanted.has(name) && !report.metrics[name]) report.notes.push(`${name}: only variational kinds have one; this model is a ${model.kind}`);
   }
+  const source = splitSource(model, dataset.test, config.data, config.seed);
+  if (wanted.has('iwae')) {
+    const refusal = iwaeRefusal(model, source);
+    if (refusal) report.notes.push(`iwae: ${refusal}`);
+    else {
+      const k = options.k ?? DEFAULT_IWAE_SAMPLES;
+      let reported = 0;
+      const result = await iwaeBound(model, source, {
+        k,
+        seed: mixSeed(config.seed, 501),
+        signal: options.signal,
+        onProgress: ({ samples, totalSamples }) => {
+          // About every tenth of the work: k = 5000 on a test split takes minutes.
+          if (samples - reported < totalSamples / 10 && samples < totalSamples) return;
+          reported = samples;
+          options.onProgress?.(`iwae: ${Math.round((100 * samples) / totalSamples)}% of ${totalSamples} importance samples`);
+        },
+      });
+      report.metrics.iwae = { name: 'iwae', value: result.bound, units: 'nats', better: 'higher', how: `IWAE bound on log p(x), k = ${k} importance samples per example, ± ${result.standardError.toFixed(3)} standard error over examples`, detail: { k, standardError: result.standardError } };
+    }
+  }
+  if (wanted.has('active-units')) {
+    if (!model.variational) report.notes.push(`active-units: needs a posterior q(z|x); the ${model.kind} kind has none`);
+    else {
+      const statistics = await latentStatistics(model, source, { signal: options.signal });
+      report.metrics['active-units'] = {
+        name: 'active-units',
+        value: statistics.activeUnits,
+        units: `of ${model.latent}`,
+        better: 'higher',
+        how: `dimensions with Cov_x(E_q[z_j|x]) > ${ACTIVE_THRESHOLD}; KL per dimension in nats under detail`,
+        detail: { klPerDimension: statistics.klPerDimension, meanVariance: statistics.meanVariance },
+      };
+      if (statistics.collapse) report.notes.push(statistics.collapse);
+    }
+  }
+  if (wanted.has('ssim')) {
+    const result = await ssimOfSplit(model, dataset, config.data, config.seed, { signal: options.signal });
+    report.metrics.ssim = { name: 'ssim', value: result.mean, std: result.std, units: '', better: 'higher', how: 'SSIM of each test image and its reconstruction (Gaussian 11×11 window, σ 1.5, K1 0.01, K2 0.03, valid windows), mean ± std over images; 1 is identical' };
+  }
+  if (wanted.has('mig') || wanted.has('factorvae')) await disentanglement(subject, wanted, report, options);
   return report;
+}
+
+/** MIG and the FactorVAE score: only on the sprites' factor grid, whose generator knows the factors. */
+async function disentanglement(subject: EvaluatedModel, wanted: Set<string>, report: MetricReport, options: EvaluateRunOptions): Promise<void> {
+  const { model, dataset, config } = subject;
+  const names = ['mig', 'factorvae'].filter((name) => wanted.has(name));
+  if (config.data.dataset !== 'sprites' || config.data.factors !== 'grid' || !dataset.factors) {
+    for (const name of names) report.notes.push(`${name}: needs data with known, independent factors: sprites with factors: grid (this run's data is ${config.data.dataset}${config.data.dataset === 'sprites' ? ' in the random mode' : ''})`);
+    return;
+  }
+  if (model.classes > 0) {
+    for (const name of names) report.notes.push(`${name}: a cvae's code is read with a label; the score's images come without one`);
+    return;
+  }
+  if (wanted.has('mig')) {
+    const codes = await encodeSplit(model, dataset, config.data, { split: 'test', seed: config.seed, signal: options.signal });
+    const result = mutualInformationGap(codes.means, codes.latent, discreteFactors(dataset.factors.test, dataset.factors.names));
+    report.metrics.mig = { name: 'mig', value: result.score, units: '', better: 'higher', how: describeMig(result), detail: Object.fromEntries(result.factors.map((factor) => [factor.name, factor.gap])) };
+  }
+  if (wanted.has('factorvae')) {
+    const grid = new SpriteGrid(dataset.shape[0]);
+    const size = dataset.shape[0] * dataset.shape[1];
+    const result = await factorVaeScore({
+      sampler: grid,
+      seed: mixSeed(config.seed, 502),
+      // A deterministic code's scale is arbitrary: only dimensions that never vary count as collapsed.
+      minVariance: model.variational ? undefined : 0,
+      signal: options.signal,
+      encode: async (images, count) => {
+        const means = tf.tidy(() => {
+          const x = tf.tensor4d(Float32Array.from(images.subarray(0, count * size), (value) => value / 255), [count, ...dataset.shape]);
+          return tf.clone(encode(model, x, { training: false, sample: false }).mean);
+        });
+        const values = (await means.data()) as Float32Array;
+        means.dispose();
+        return values;
+      },
+    });
+    report.metrics.factorvae = { name: 'factorvae', value: result.score, units: '', better: 'higher', how: describeFactorVae(result), detail: { chance: result.chance, imagesPerVote: result.imagesPerVote, trainVotes: result.trainVotes, evalVotes: result.evalVotes } };
+  }
 }

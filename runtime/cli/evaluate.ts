@@ -14,10 +14,11 @@ export async function evaluateVerb(argv: string[], signal: AbortSignal): Promise
   const unknown = metrics.filter((name) => !REPORT_METRICS.includes(name));
   if (unknown.length > 0) throw new UsageError(`--metrics: unknown ${unknown.map((name) => `"${name}"`).join(', ')}; choose from ${REPORT_METRICS.join(', ')}`);
   if (metrics.length === 0) throw new UsageError(`--metrics: name at least one of ${REPORT_METRICS.join(', ')}`);
-  positiveInteger(values.k, '--k');
+  const k = positiveInteger(values.k, '--k');
+  if (k !== undefined && !metrics.includes('iwae')) throw new UsageError('--k sets the IWAE bound\'s importance samples: add iwae to --metrics');
   const run = await openRun(runDir, { checkpoint: values.checkpoint, dataDir: values['data-dir'], backend: checkBackend(values.backend), data: true, signal });
   try {
-    const report = await evaluateRun({ model: run.model, dataset: run.dataset!, config: run.config }, { metrics, checkpoint: run.checkpoint, epoch: run.epoch, signal, onProgress: (message) => process.stderr.write(`${message}\n`) });
+    const report = await evaluateRun({ model: run.model, dataset: run.dataset!, config: run.config }, { metrics, k, checkpoint: run.checkpoint, epoch: run.epoch, signal, onProgress: (message) => process.stderr.write(`${message}\n`) });
     if (values.json) process.stdout.write(`${JSON.stringify({ run: runDir, backend: run.backend.backend, ...report })}\n`);
     else process.stdout.write(`${reportTable(report)}\n`);
     return 0;

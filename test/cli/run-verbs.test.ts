@@ -117,3 +117,41 @@ test('aexp evaluate --json prints the metrics of the last checkpoint, equal to w
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /--metrics: unknown "fid"; choose from loss, /);
 });
+
+test('aexp evaluate adds the IWAE bound, active units with the KL per dimension, and SSIM; metrics that need other data say why', () => {
+  const result = cli(['evaluate', runDir, '--json', '--backend', 'cpu', '--metrics', 'kl,elbo,iwae,active-units,ssim,mig,factorvae', '--k', '20']);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as { metrics: Record<string, { value: number; units: string; better: string; std?: number; detail?: Record<string, number | number[]> }>; notes: string[] };
+  const { kl, elbo, iwae, ssim } = report.metrics;
+  const active = report.metrics['active-units'];
+  // The per-dimension KL comes from its own pass over the test split (float64 sums): it adds up to the loss family's KL.
+  const perDimension = active.detail!.klPerDimension as number[];
+  assert.equal(perDimension.length, 4);
+  assert.ok(Math.abs(perDimension.reduce((sum, value) => sum + value, 0) - kl.value) < 1e-3 * Math.max(1, kl.value), `${perDimension} vs ${kl.value}`);
+  assert.ok(active.value >= 0 && active.value <= 4 && Number.isInteger(active.value));
+  assert.equal(active.units, 'of 4');
+  // 20 importance samples bound log p(x) at least as tightly as the ELBO (same model, binary data: nats).
+  assert.equal(iwae.units, 'nats');
+  assert.equal(iwae.detail!.k, 20);
+  assert.ok(iwae.value > elbo.value, `IWAE ${iwae.value} ≤ ELBO ${elbo.value}`);
+  assert.ok(ssim.value > 0 && ssim.value < 1 && ssim.std! >= 0, JSON.stringify(ssim));
+  assert.ok(report.notes.some((note) => /^mig: needs data with known, independent factors: sprites with factors: grid \(this run's data is sprites in the random mode\)/.test(note)), report.notes.join('\n'));
+  assert.ok(report.notes.some((note) => note.startsWith('factorvae: needs data with known')));
+  const noIwae = cli(['evaluate', runDir, '--k', '5']);
+  assert.equal(noIwae.status, 2);
+  assert.match(noIwae.stderr, /--k sets the IWAE bound's importance samples: add iwae to --metrics/);
+});
+
+test('aexp evaluate reports MIG on the sprites factor grid, from the test split\'s factors', () => {
+  const gridFolder = temporaryDirectory('latents-grid-');
+  const file = tinyExperiment(gridFolder, { epochs: 1, count: 600 });
+  writeFileSync(file, readFileSync(file, 'utf8').replace('count: 600', 'count: 600\nfactors: grid'));
+  const trained = cli(['run', file, '--backend', 'cpu', '--out', path.join(gridFolder, 'run')]);
+  assert.equal(trained.status, 0, trained.stderr);
+  const result = cli(['evaluate', trained.stdout.trim(), '--json', '--backend', 'cpu', '--metrics', 'mig']);
+  assert.equal(result.status, 0, result.stderr);
+  const { mig } = (JSON.parse(result.stdout) as { metrics: Record<string, { value: number; how: string; detail: Record<string, number> }> }).metrics;
+  assert.ok(mig.value >= 0 && mig.value <= 1, String(mig.value));
+  assert.deepEqual(Object.keys(mig.detail).sort(), ['rotation', 'scale', 'shape', 'x', 'y']);
+  assert.match(mig.how, /20 bins per dimension, \d+ examples/);
+});
