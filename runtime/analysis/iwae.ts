@@ -142,7 +142,8 @@ export async function iwaeBound(model: Autoencoder, source: ExampleSource, optio
   const samplesPerPass = Math.min(k, rows);
   const examplesPerBlock = Math.max(1, Math.floor(rows / samplesPerPass));
   const seed = options.seed ?? 0;
-  const draw: NoiseSource = options.noise ?? ((request) => tf.randomNormal([request.samples, request.examples, request.latent], 0, 1, 'float32', mixSeed(seed, request.firstExample, request.firstSample)) as tf.Tensor3D);
+  // TF.js takes a seed of 0 for no seed at all (Math.random): a hash that lands on 0 becomes 1.
+  const draw: NoiseSource = options.noise ?? ((request) => tf.randomNormal([request.samples, request.examples, request.latent], 0, 1, 'float32', mixSeed(seed, request.firstExample, request.firstSample) || 1) as tf.Tensor3D);
   const pacer = new Pacer(options.signal, 'computing the IWAE bound');
   const count = source.count;
   const perExample = new Float64Array(count);
