@@ -216,7 +216,8 @@ test('the slider scrubs: one request in flight, the latest wanted epoch next, an
 
   // Keyboard steps: Home is epoch 1 (cached), End is epoch 5 (the snapshot's): no message for either.
   const known = (await sent()).length;
-  await page.locator('#output .latent-lab-images canvas').focus();
+  // The view itself has the focus (the slider would step on its own).
+  await page.locator('#output .latent-lab-images').focus();
   await page.keyboard.press('Home');
   assert.equal((await dataset()).epoch, '1');
   assert.deepEqual(await pixel(reconstruction.x + 3, reconstruction.y + 3), [10, 10, 10]);
@@ -282,6 +283,15 @@ test('the heatmap of an image against itself is all the colour map’s zero colo
   const after = await cells();
   assert.equal((await colours(pane(after, 'error', 2))).size, 2);
   assert.deepEqual([...(await colours(pane(after, 'error', 1)))], ['0,0,0']);
+  assert.equal(await page.evaluate(() => harness().scale()), '0.2');
+  // On the fixed scale the same error is a darker colour, the same at every epoch.
+  const scaled = await colours(pane(after, 'error', 2));
+  await page.locator('#output [data-heat-scale="full"]').click();
+  assert.equal(await page.evaluate(() => harness().scale()), '1');
+  const fixed = await colours(pane(after, 'error', 2));
+  assert.equal(fixed.size, 2);
+  assert.notDeepEqual([...fixed], [...scaled]);
+  await page.locator('#output [data-heat-scale="full"]').click();
   assert.equal(await page.evaluate(() => harness().scale()), '0.2');
 });
 
@@ -406,8 +416,30 @@ test('clicking an image enlarges its panes side by side; the wheel zooms them to
   const inputPane = pane(panes, 'input', 2);
   assert.deepEqual(await pixel(inputPane.x + 1, inputPane.y + 1), [0, 0, 0], 'the other panes zoom with it');
   assert.notDeepEqual(corner, [255, 255, 255]);
+  // The enlarged example has its own diff mode; the grid keeps its own.
+  await page.locator('#output [data-diff-mode="swipe"]').click();
+  assert.equal((await dataset()).diff, 'swipe');
+  assert.deepEqual((await cells()).map((cell) => cell.kind), ['composite', 'error']);
   await page.keyboard.press('Escape');
   assert.equal((await dataset()).enlarged, undefined);
+  assert.equal((await dataset()).diff, 'side-by-side');
+  assert.equal((await cells()).length, 12);
+});
+
+test('flicker shows the input while Space is held and the reconstruction when it is let go', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('flicker'));
+  await page.locator('#output [data-diff-mode="flicker"]').click();
+  await page.locator('#output vscode-single-select[aria-label="flicker rate"]').click();
+  await page.getByRole('option', { name: 'hold Space', exact: true }).click();
+  const composite = pane(await cells(), 'composite');
+  const middle = () => pixel(composite.x + composite.width / 2, composite.y + composite.height / 2);
+  assert.deepEqual(await middle(), [255, 255, 255]);
+  await page.locator('#output .latent-lab-images').focus();
+  await page.keyboard.down(' ');
+  assert.deepEqual(await middle(), [0, 0, 0]);
+  await page.keyboard.up(' ');
+  assert.deepEqual(await middle(), [255, 255, 255]);
 });
 
 test('without messaging the slider offers only the snapshot’s epoch and says why', async (context) => {
@@ -440,4 +472,14 @@ test('screenshots in dark, light and high-contrast themes', async (context) => {
   }
   await page.evaluate((value) => harness().theme(value), DARK);
   await page.locator('#output [data-diff-mode="side-by-side"]').click();
+  await page.locator('#output [data-panel-choice="samples"]').click();
+  await output.screenshot({ path: path.join(artifacts, 'images-samples-dark.png') });
+  await page.locator('#output [data-panel-choice="reconstructions"]').click();
+  const input = pane(await cells(), 'input', 5);
+  const box = (await page.locator('#output canvas.image-grid').boundingBox())!;
+  await page.mouse.click(box.x + input.x + input.width / 2, box.y + input.y + input.height / 2);
+  await page.mouse.move(box.x + input.x + input.width / 2, box.y + input.y + input.height / 2);
+  await page.mouse.wheel(0, -300);
+  await output.screenshot({ path: path.join(artifacts, 'images-enlarged-dark.png') });
+  await page.keyboard.press('Escape');
 });

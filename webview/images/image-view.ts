@@ -65,7 +65,9 @@ export class ImageView {
   /** The other epoch of an epoch-vs-epoch diff; follows "the one before" until the person picks one. */
   private compare: number | undefined;
   private compareChosen = false;
-  private diff: DiffMode = 'side-by-side';
+  /** The grid's diff mode, and the enlarged example's own (it starts as the grid's). */
+  private gridDiff: DiffMode = 'side-by-side';
+  private enlargedDiff: DiffMode = 'side-by-side';
   private panel: Panel;
   private sort: Sort = 'index';
   private swipe = 0.5;
@@ -81,6 +83,10 @@ export class ImageView {
   /** The newest frame drawn: shown (dimmed state) while the one wanted is on its way. */
   private drawn: Frame;
   private readonly errors = new WeakMap<Frame, Float32Array[]>();
+  /** The last epoch-vs-epoch pair's per-example change, computed once for the scale and the panes. */
+  private changes: { from: Frame; to: Frame; errors: Float32Array[] } | undefined;
+  /** The heatmaps on a fixed 0–1 scale (comparable across epochs) instead of this epoch's largest error. */
+  private fullScale = false;
   private cells: Cell[] = [];
   private legendTop = 0;
   private theme: Theme = readTheme();
@@ -100,6 +106,7 @@ export class ImageView {
   private readonly sortGroup: HTMLSpanElement;
   private readonly panelGroup: HTMLSpanElement;
   private readonly closeButton: VscodeButton;
+  private readonly scaleButton: VscodeButton;
   private readonly status: HTMLDivElement;
   private readonly notice: HTMLDivElement;
   private readonly resizeWatch: ResizeObserver;
@@ -149,9 +156,14 @@ export class ImageView {
       this.sortButtons.set(sort, button);
       this.sortGroup.append(button);
     }
+    this.scaleButton = this.button('Scale 0–1', 'Colour the error on a fixed scale from 0 to full intensity, the same at every epoch (otherwise the scale ends at this epoch’s largest error)', () => {
+      this.fullScale = !this.fullScale;
+      this.refresh();
+    });
+    this.scaleButton.dataset.heatScale = 'full';
     this.closeButton = this.button('Close', 'Back to the grid (Escape)', () => this.setEnlarged(undefined));
     this.closeButton.hidden = true;
-    const toolbar = element('div', { className: 'toolbar' }, this.panelGroup, this.diffGroup, element('span', { className: 'spacer' }), this.sortGroup, this.closeButton);
+    const toolbar = element('div', { className: 'toolbar' }, this.panelGroup, this.diffGroup, element('span', { className: 'spacer' }), this.scaleButton, this.sortGroup, this.closeButton);
 
     this.slider = element('input', { type: 'range', className: 'epoch-slider', min: '0', step: '1' });
     this.slider.setAttribute('aria-label', 'epoch');
@@ -239,7 +251,7 @@ export class ImageView {
       this.enlarged = undefined;
       this.compare = undefined;
       this.compareChosen = false;
-      this.diff = 'side-by-side';
+      this.gridDiff = 'side-by-side';
       this.sort = 'index';
       this.panel = 'reconstructions';
       this.swipe = 0.5;
@@ -344,8 +356,14 @@ export class ImageView {
     this.showEpoch(this.epochs[next]);
   }
 
+  /** The mode on screen: the enlarged example's while one is enlarged, the grid's otherwise. */
+  private get diff(): DiffMode {
+    return this.enlarged === undefined ? this.gridDiff : this.enlargedDiff;
+  }
+
   private setDiff(mode: DiffMode): void {
-    this.diff = mode;
+    if (this.enlarged === undefined) this.gridDiff = mode;
+    else this.enlargedDiff = mode;
     this.refresh();
   }
 
@@ -363,6 +381,7 @@ export class ImageView {
 
   private setEnlarged(index: number | undefined): void {
     this.enlarged = index;
+    this.enlargedDiff = this.gridDiff;
     this.camera = { x: this.snapshot.width / 2, y: this.snapshot.height / 2, zoom: 1 };
     this.refresh();
   }
@@ -406,6 +425,8 @@ export class ImageView {
     this.diffButtons.get('epochs')!.disabled = this.epochs.length < 2;
     for (const [panel, button] of this.panelButtons) this.select(button, panel === this.panel);
     for (const [sort, button] of this.sortButtons) this.select(button, sort === this.sort);
+    this.select(this.scaleButton, this.fullScale);
+    this.scaleButton.hidden = onSamples || !this.kinds().some((kind) => kind === 'error' || kind === 'change');
     this.sortButtons.get('worst')!.disabled = !this.frameFor(this.shown)?.loss;
 
     const rate = this.diff === 'flicker' && !onSamples ? this.flickerRate : 0;
@@ -452,7 +473,7 @@ export class ImageView {
     else if (this.root.dataset.state === 'loading') text = `Loading epoch ${this.shown}…`;
     else if (this.hover) text = this.describe(this.hover);
     else if (!this.post) text = `Only epoch ${this.snapshot.frame.epoch} is stored in this output; other epochs come from the Latent Lab extension, which is not connected to this view.`;
-    else if (this.enlarged !== undefined) text = `${this.describe({ index: this.enlarged, kind: 'input', x: 0, y: 0, width: 0, height: 0 })} · wheel zooms, drag pans, Escape closes`;
+    else if (this.enlarged !== undefined) text = 'Wheel zooms and drag pans every pane together · Escape closes';
     else text = this.panel === 'samples' ? 'The same prior draws decoded at every epoch.' : `Click an image to enlarge it · ←/→ step epochs${this.diff === 'swipe' ? ' · drag across an image to swipe' : ''}`;
     this.status.textContent = text;
     this.status.title = text;
@@ -530,8 +551,9 @@ export class ImageView {
         };
       case 'change':
         return (target) => {
-          if (!frame.reconstructions || !other?.reconstructions) return false;
-          paintHeatmap(target, errorOf(other.reconstructions, index, frame.reconstructions, index, shape), this.legendTop * 255);
+          const change = other && this.changesOf(other, frame)?.[index];
+          if (!change) return false;
+          paintHeatmap(target, change, this.legendTop * 255);
           return true;
         };
       case 'composite':
@@ -539,18 +561,21 @@ export class ImageView {
     }
   }
 
-  /** The scale shared by the grid's heatmaps (a fraction of full intensity), from the examples on screen. */
+  /** Every example's change between two epochs' reconstructions. */
+  private changesOf(from: Frame, to: Frame): Float32Array[] | undefined {
+    if (!from.reconstructions || !to.reconstructions) return undefined;
+    if (this.changes?.from !== from || this.changes.to !== to) {
+      const [a, b] = [from.reconstructions, to.reconstructions];
+      this.changes = { from, to, errors: Array.from({ length: this.snapshot.count }, (_, index) => errorOf(a, index, b, index, this.snapshot)) };
+    }
+    return this.changes.errors;
+  }
+
+  /** The scale shared by the grid's heatmaps (a fraction of full intensity): fixed, or from the examples on screen. */
   private scaleFor(frame: Frame, other: Frame | undefined, kinds: PaneKind[], indices: readonly number[]): number {
-    if (kinds.includes('error')) {
-      const errors = this.errorsOf(frame);
-      return errors ? niceTop(largest(indices.map((index) => errors[index])) / 255) : 0;
-    }
-    if (kinds.includes('change') && frame.reconstructions && other?.reconstructions) {
-      const a = other.reconstructions;
-      const b = frame.reconstructions;
-      return niceTop(largest(indices.map((index) => errorOf(a, index, b, index, this.snapshot))) / 255);
-    }
-    return 0;
+    const errors = kinds.includes('error') ? this.errorsOf(frame) : kinds.includes('change') && other ? this.changesOf(other, frame) : undefined;
+    if (!errors) return 0;
+    return this.fullScale ? 1 : niceTop(largest(indices.map((index) => errors[index])) / 255);
   }
 
   private draw(): void {

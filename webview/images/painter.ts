@@ -100,7 +100,7 @@ export class Painter {
   /** The heatmap's colour scale from 0 to `top` (a fraction of full intensity) with numbers, in `box`. */
   legend(context: CanvasRenderingContext2D, box: Box, top: number, title: string, theme: Theme): void {
     context.save();
-    const bar = { x: box.x, y: box.y + 14, width: 12, height: Math.max(20, box.height - 28) };
+    const bar = { x: box.x, y: box.y + 22, width: 12, height: Math.max(20, box.height - 30) };
     for (let row = 0; row < bar.height; row++) {
       context.fillStyle = colourAt(1 - row / Math.max(1, bar.height - 1));
       context.fillRect(bar.x, bar.y + row, bar.width, 1);

@@ -48,7 +48,9 @@ export const activate: ActivationFunction = (context) => {
       if (view) {
         for (const [id, entry] of byOutput) if (entry.element === element && id !== item.id) byOutput.delete(id);
         byOutput.set(item.id, { element, view });
+        const another = view.viewId !== snapshot.viewId;
         view.load(snapshot);
+        if (another) post?.({ type: 'ready', viewId: snapshot.viewId, epoch: snapshot.frame.epoch });
         return;
       }
       const created = new ImageView(element, snapshot, post);

@@ -1,6 +1,6 @@
 /** The image view's page styles: theme variables only, so dark, light and high-contrast themes all read. */
 export const IMAGES_STYLE = `
-.latent-lab-images { display: flex; flex-direction: column; box-sizing: border-box; padding: 4px 0; gap: 4px; color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size, 13px); overflow: hidden; outline: none; }
+.latent-lab-images { display: flex; flex-direction: column; box-sizing: border-box; padding: 4px 2px; gap: 4px; color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size, 13px); overflow: hidden; outline: none; }
 .latent-lab-images:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
 .latent-lab-images .toolbar, .latent-lab-images .scrub { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; flex: none; min-height: 26px; white-space: nowrap; }
 .latent-lab-images .group { display: inline-flex; align-items: center; gap: 2px; }
