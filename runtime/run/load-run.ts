@@ -11,6 +11,7 @@ import type { CheckpointName } from '../run-folder';
 import { checkpointFile, epochCheckpointName, readRunConfig, runFile } from '../run-folder';
 import type { Checkpoint, TrainingPosition } from '../train/checkpoint';
 import { loadCheckpoint } from '../train/checkpoint';
+import { epochWeightsFile, epochsWithWeights } from '../train/epoch-weights';
 import { buildModelFor } from './check';
 
 export function setWeights(model: Autoencoder, weights: Checkpoint['weights']): void {
@@ -32,6 +33,18 @@ export class CheckpointChoiceError extends Error {
   override name = 'CheckpointChoiceError';
 }
 
+/** 1-3, 5, 7-9: runs of consecutive epochs joined. */
+function describeEpochs(epochs: number[]): string {
+  const parts: string[] = [];
+  for (let start = 0; start < epochs.length; ) {
+    let end = start;
+    while (end + 1 < epochs.length && epochs[end + 1] === epochs[end] + 1) end++;
+    parts.push(end === start ? `${epochs[start]}` : `${epochs[start]}-${epochs[end]}`);
+    start = end + 1;
+  }
+  return parts.join(', ');
+}
+
 /**
  * The file `--checkpoint last|best|epoch-N` names in a run folder. An epoch's checkpoint exists
  * where `checkpoint_every` kept it; otherwise the message lists the epochs that have one.
@@ -42,13 +55,17 @@ export function resolveCheckpoint(runDir: string, choice: string): string {
   const name: CheckpointName = epoch ? epochCheckpointName(Number(epoch[1])) : (choice as CheckpointName);
   const file = checkpointFile(runDir, name);
   if (existsSync(file)) return file;
+  // Past epochs keep their weights without optimizer state (train/epoch-weights.ts).
+  if (epoch && existsSync(epochWeightsFile(runDir, Number(epoch[1])))) return epochWeightsFile(runDir, Number(epoch[1]));
   let kept: string[] = [];
   try {
     kept = readdirSync(path.dirname(file)).filter((entry) => /^(last|best|epoch-\d+)\.ckpt$/.test(entry)).map((entry) => entry.replace(/\.ckpt$/, '').replace(/^epoch-0*(\d)/, 'epoch-$1')).sort();
   } catch {
     // No checkpoints folder: the list stays empty.
   }
-  throw new CheckpointChoiceError(`${runDir}: no ${choice} checkpoint; ${kept.length > 0 ? `it keeps ${kept.join(', ')}` : 'it keeps none'}${epoch ? ' (train.checkpoint_every keeps one every N epochs)' : ''}`);
+  const weights = epochsWithWeights(runDir);
+  const weightsText = weights.length > 0 ? `; weights of epochs ${describeEpochs(weights)}` : '';
+  throw new CheckpointChoiceError(`${runDir}: no ${choice} checkpoint; ${kept.length > 0 ? `it keeps ${kept.join(', ')}` : 'it keeps none'}${weightsText}`);
 }
 
 /**

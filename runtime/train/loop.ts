@@ -10,6 +10,7 @@ import { reconstructionViews, sampleImages } from '../analysis/images';
 import type { Dataset } from '../data/dataset';
 import type { DataConfig, ModelConfig, TrainConfig } from '../format/schema';
 import type { Autoencoder } from '../model/build';
+import { parameterCount } from '../model/build';
 import { regularizerSchedule } from '../model/losses';
 import type { EngineEvent, LossUnits, MetricsRecord, RunStatus, RunSummary, TrainMeans } from '../protocol';
 import type { CheckpointName, MetricsLog } from '../run-folder';
@@ -19,6 +20,7 @@ import { quantizePixels, writeViewEpoch, writeViewInputs } from '../views-data';
 import { batchInputs, range } from './batches';
 import type { TrainingPosition } from './checkpoint';
 import { verifyCheckpoint } from './checkpoint';
+import { epochWeightsStride, keepsEpochWeights, saveEpochWeights } from './epoch-weights';
 import { gridPng, rowsPng, writePng } from './images';
 import type { Optimizer } from './optimizers';
 import { learningRate } from './optimizers';
@@ -98,6 +100,7 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
   const killAt = testKillPoint();
   let sessionSteps = 0;
   let viewInputsWritten = false;
+  const weightsStride = epochWeightsStride(parameterCount(model) * 4, train.epochs);
   let sessionExamples = 0;
   const sessionStart = Date.now();
 
@@ -224,6 +227,7 @@ export async function trainEpochs(context: LoopContext): Promise<LoopOutcome> {
     await context.checkpoint('last');
     if (improved) await context.checkpoint('best');
     if (train.checkpoint_every > 0 && (epoch + 1) % train.checkpoint_every === 0) await context.checkpoint(epochCheckpointName(epoch + 1));
+    if (keepsEpochWeights(epoch + 1, weightsStride, train.epochs)) await saveEpochWeights(runDir, model, { ...position, partial: { ...position.partial } });
 
     if (train.early_stopping && position.epochsWithoutImprovement >= train.early_stopping.patience) {
       outcome.status = 'early-stopped';
