@@ -15,6 +15,8 @@ import type { ImagesRendererMessage } from '../../extension/images-protocol';
 import { FrameCache, FrameRequests } from './frames';
 import type { Box, Cell, PaneKind } from './layout';
 import { CAPTION, contains, enlargedPanes, gridCells, HEADER, sampleCells } from './layout';
+import type { IconName } from './icons';
+import { icon } from './icons';
 import type { Frame, HostMessage, Snapshot } from './messages';
 import { parseFrame } from './messages';
 import type { Paint, Theme } from './painter';
@@ -144,14 +146,14 @@ export class ImageView {
     }
     this.diffGroup = element('span', { className: 'group' });
     for (const mode of Object.keys(DIFF_LABELS) as DiffMode[]) {
-      const button = this.button(DIFF_LABELS[mode][0], DIFF_LABELS[mode][1], () => this.setDiff(mode));
+      const button = this.button(DIFF_LABELS[mode][0], DIFF_LABELS[mode][1], () => this.setDiff(mode), mode);
       button.dataset.diffMode = mode;
       this.diffButtons.set(mode, button);
       this.diffGroup.append(button);
     }
     this.sortGroup = element('span', { className: 'group' });
     for (const [sort, label, title] of [['index', 'Index', 'The examples in their order'], ['worst', 'Worst first', 'The examples with the largest loss first']] as const) {
-      const button = this.button(label, title, () => this.setSort(sort));
+      const button = this.button(label, title, () => this.setSort(sort), sort);
       button.dataset.sort = sort;
       this.sortButtons.set(sort, button);
       this.sortGroup.append(button);
@@ -159,11 +161,11 @@ export class ImageView {
     this.scaleButton = this.button('Scale 0–1', 'Colour the error on a fixed scale from 0 to full intensity, the same at every epoch (otherwise the scale ends at this epoch’s largest error)', () => {
       this.fullScale = !this.fullScale;
       this.refresh();
-    });
+    }, 'scale');
     this.scaleButton.dataset.heatScale = 'full';
-    this.closeButton = this.button('Close', 'Back to the grid (Escape)', () => this.setEnlarged(undefined));
+    this.closeButton = this.button('Close', 'Back to the grid (Escape)', () => this.setEnlarged(undefined), 'close');
     this.closeButton.hidden = true;
-    const toolbar = element('div', { className: 'toolbar' }, this.panelGroup, this.diffGroup, element('span', { className: 'spacer' }), this.scaleButton, this.sortGroup, this.closeButton);
+    const toolbar = element('div', { className: 'toolbar' }, this.panelGroup, this.diffGroup, element('span', { className: 'spacer' }), this.closeButton);
 
     this.slider = element('input', { type: 'range', className: 'epoch-slider', min: '0', step: '1' });
     this.slider.setAttribute('aria-label', 'epoch');
@@ -193,7 +195,7 @@ export class ImageView {
       this.refresh();
     });
     this.flickerField = element('label', { className: 'field' }, 'flicker', rate);
-    const scrub = element('div', { className: 'scrub' }, element('span', { className: 'note' }, 'epoch'), this.slider, this.epochLabel, this.compareField, this.onionField, this.flickerField);
+    const scrub = element('div', { className: 'scrub' }, element('span', { className: 'note' }, 'epoch'), this.slider, this.epochLabel, this.compareField, this.onionField, this.flickerField, this.scaleButton, this.sortGroup);
 
     this.canvas = element('canvas', { className: 'image-grid' });
     this.canvas.setAttribute('role', 'img');
@@ -320,8 +322,8 @@ export class ImageView {
     return new FrameRequests(({ requestId, epoch }) => this.post?.({ type: 'frame', viewId: this.snapshot.viewId, requestId, epoch }));
   }
 
-  private button(label: string, title: string, action: () => void): VscodeButton {
-    const button = element('vscode-button', { secondary: true, textContent: label, title }) as VscodeButton;
+  private button(label: string, title: string, action: () => void, name?: IconName): VscodeButton {
+    const button = element('vscode-button', { secondary: true, title }, ...(name ? [icon(name)] : []), label) as VscodeButton;
     button.addEventListener('click', action);
     return button;
   }

@@ -16,6 +16,7 @@ export const IMAGES_STYLE = `
 .latent-lab-images[data-enlarged] canvas.image-grid { cursor: grab; }
 .latent-lab-images .field { display: inline-flex; align-items: center; gap: 4px; }
 .latent-lab-images vscode-button { --vscode-button-paddingHorizontal: 6px; }
+.latent-lab-images svg.icon { width: 14px; height: 14px; margin-right: 4px; vertical-align: -2px; flex: none; }
 .latent-lab-images vscode-single-select { width: 9em; }
 .latent-lab-images input[type="range"] { -webkit-appearance: none; appearance: none; vertical-align: middle; height: 16px; margin: 0; background: transparent; }
 .latent-lab-images input[type="range"]::-webkit-slider-runnable-track { height: 4px; border-radius: 2px; background: var(--vscode-scrollbarSlider-background, rgba(128, 128, 128, 0.4)); border: 1px solid var(--vscode-contrastBorder, transparent); }
