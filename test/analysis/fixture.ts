@@ -17,6 +17,11 @@ function gaussian(random: Random): number {
   return total - 6;
 }
 
+export interface FixtureSet extends LabelledFeatures {
+  values: Float64Array;
+  labels: Int32Array;
+}
+
 function centre(label: number, feature: number): number {
   return (((label * 7 + feature * 3) % 5) - 2) * 0.5;
 }
@@ -26,7 +31,7 @@ function centre(label: number, feature: number): number {
  * The labels come first from the stream, so two calls with the same seed and count share them whatever
  * the dimension (the latents and the pixels of the same examples).
  */
-export function clusters(count: number, classes: number, dimension: number, seed: number, spread: number, constantFeature?: number): LabelledFeatures {
+export function clusters(count: number, classes: number, dimension: number, seed: number, spread: number, constantFeature?: number): FixtureSet {
   const random = new Random(seed);
   const labels = Int32Array.from({ length: count }, () => random.int(classes));
   const values = new Float64Array(count * dimension);
