@@ -13,24 +13,20 @@ import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { ImagesRendererMessage } from '../../extension/images-protocol';
 import { FrameCache, FrameRequests } from './frames';
-import type { Box, Cell, PaneKind } from './layout';
-import { CAPTION, contains, enlargedPanes, gridCells, HEADER, sampleCells } from './layout';
+import type { Camera, DiffMode, Panel } from './grid-drawing';
+import { cameraBox, describeExample, GridDrawing, paneKinds } from './grid-drawing';
+import type { Cell } from './layout';
+import { contains } from './layout';
 import type { IconName } from './icons';
 import { icon } from './icons';
 import type { Frame, HostMessage, Snapshot } from './messages';
 import { parseFrame } from './messages';
-import type { Paint, Theme } from './painter';
-import { intersect, Painter, readTheme } from './painter';
-import { errorOf, largest, niceTop, paintHeatmap, paintImage } from './pixels';
 import { IMAGES_STYLE } from './style';
 
 /** The whole output's height in CSS pixels: fixed, so that the notebook never jumps. */
 export const VIEW_HEIGHT = 460;
-const LEGEND_WIDTH = 64;
 const ZOOM_LIMIT = 64;
 
-export type DiffMode = 'side-by-side' | 'swipe' | 'onion' | 'flicker' | 'epochs';
-export type Panel = 'reconstructions' | 'samples';
 type Sort = 'index' | 'worst';
 
 const DIFF_LABELS: Record<DiffMode, [string, string]> = {
@@ -45,17 +41,6 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Part
   const created = Object.assign(document.createElement(tag), properties);
   created.append(...children);
   return created;
-}
-
-function format(value: number): string {
-  return Math.abs(value) >= 0.01 && Math.abs(value) < 1e5 ? String(Number(value.toPrecision(4))) : value.toExponential(2);
-}
-
-/** Where the enlarged panes look: the image point at their centre and the zoom over "fit". */
-interface Camera {
-  x: number;
-  y: number;
-  zoom: number;
 }
 
 export class ImageView {
@@ -84,16 +69,10 @@ export class ImageView {
   private readonly failed = new Map<number, string>();
   /** The newest frame drawn: shown (dimmed state) while the one wanted is on its way. */
   private drawn: Frame;
-  private readonly errors = new WeakMap<Frame, Float32Array[]>();
-  /** The last epoch-vs-epoch pair's per-example change, computed once for the scale and the panes. */
-  private changes: { from: Frame; to: Frame; errors: Float32Array[] } | undefined;
   /** The heatmaps on a fixed 0–1 scale (comparable across epochs) instead of this epoch's largest error. */
   private fullScale = false;
-  private cells: Cell[] = [];
-  private legendTop = 0;
-  private theme: Theme = readTheme();
-  private readonly painter = new Painter();
   private readonly canvas: HTMLCanvasElement;
+  private readonly drawing: GridDrawing;
   private readonly slider: HTMLInputElement;
   private readonly epochLabel: HTMLSpanElement;
   private readonly compareSlider: HTMLInputElement;
@@ -199,6 +178,7 @@ export class ImageView {
 
     this.canvas = element('canvas', { className: 'image-grid' });
     this.canvas.setAttribute('role', 'img');
+    this.drawing = new GridDrawing(this.canvas);
     this.status = element('div', { className: 'status' });
     this.notice = element('div', { className: 'notice' });
     this.root.append(element('style', { textContent: IMAGES_STYLE }), toolbar, scrub, element('div', { className: 'plot' }, this.canvas), this.status, this.notice);
@@ -223,7 +203,7 @@ export class ImageView {
     this.resizeWatch.observe(this.canvas);
     // VS Code restyles the page when the theme changes: the canvas's text and divider follow.
     this.themeWatch = new MutationObserver(() => {
-      this.theme = readTheme();
+      this.drawing.readTheme();
       this.draw();
     });
     this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
@@ -428,7 +408,7 @@ export class ImageView {
     for (const [panel, button] of this.panelButtons) this.select(button, panel === this.panel);
     for (const [sort, button] of this.sortButtons) this.select(button, sort === this.sort);
     this.select(this.scaleButton, this.fullScale);
-    this.scaleButton.hidden = onSamples || !this.kinds().some((kind) => kind === 'error' || kind === 'change');
+    this.scaleButton.hidden = onSamples || !paneKinds(this.diff, this.snapshot).some((kind) => kind === 'error' || kind === 'change');
     this.sortButtons.get('worst')!.disabled = !this.frameFor(this.shown)?.loss;
 
     const rate = this.diff === 'flicker' && !onSamples ? this.flickerRate : 0;
@@ -481,29 +461,9 @@ export class ImageView {
     this.status.title = text;
   }
 
-  /** An example's losses in the run's units. */
   private describe(cell: Cell): string {
     if (cell.kind === 'sample') return `sample ${cell.index + 1} at epoch ${this.shown}`;
-    const frame = this.frameFor(this.shown) ?? this.drawn;
-    const units = this.snapshot.units === 'nats' ? ' nats' : '';
-    const terms = [`#${cell.index + 1}`];
-    if (frame.loss) terms.push(`loss ${format(frame.loss[cell.index])}${units}`);
-    if (frame.reconstruction) terms.push(`reconstruction ${format(frame.reconstruction[cell.index])}${units}`);
-    if (frame.kl) terms.push(`KL ${format(frame.kl[cell.index])}${units}`);
-    return terms.join(' · ');
-  }
-
-  /** The panes of one example for the diff mode. */
-  private kinds(): PaneKind[] {
-    const corrupted = this.snapshot.corrupted ? (['corrupted'] as const) : [];
-    switch (this.diff) {
-      case 'side-by-side':
-        return ['input', ...corrupted, 'reconstruction', 'error'];
-      case 'epochs':
-        return ['compare', 'reconstruction', 'change'];
-      default:
-        return [...corrupted, 'composite', 'error'];
-    }
+    return describeExample(this.snapshot, this.frameFor(this.shown) ?? this.drawn, cell.index);
   }
 
   private order(frame: Frame): number[] {
@@ -513,217 +473,25 @@ export class ImageView {
     return order;
   }
 
-  /** Every example's |x − x̂| for a frame, computed once per frame. */
-  private errorsOf(frame: Frame): Float32Array[] | undefined {
-    const { inputs } = this.snapshot;
-    if (!inputs || !frame.reconstructions) return undefined;
-    let errors = this.errors.get(frame);
-    if (!errors) {
-      const reconstructions = frame.reconstructions;
-      errors = Array.from({ length: this.snapshot.count }, (_, index) => errorOf(inputs, index, reconstructions, index, this.snapshot));
-      this.errors.set(frame, errors);
-    }
-    return errors;
-  }
-
-  private paintOf(kind: PaneKind, index: number, frame: Frame, other: Frame | undefined): Paint {
-    const shape = this.snapshot;
-    const image = (pixels: Uint8Array | undefined, at = index): Paint => (target) => {
-      if (!pixels) return false;
-      paintImage(target, pixels, at, shape);
-      return true;
-    };
-    switch (kind) {
-      case 'input':
-        return image(this.snapshot.inputs);
-      case 'corrupted':
-        return image(this.snapshot.corrupted);
-      case 'reconstruction':
-        return image(frame.reconstructions);
-      case 'compare':
-        return image(other?.reconstructions);
-      case 'sample':
-        return image(frame.samples);
-      case 'error':
-        return (target) => {
-          const error = this.errorsOf(frame)?.[index];
-          if (!error) return false;
-          paintHeatmap(target, error, this.legendTop * 255);
-          return true;
-        };
-      case 'change':
-        return (target) => {
-          const change = other && this.changesOf(other, frame)?.[index];
-          if (!change) return false;
-          paintHeatmap(target, change, this.legendTop * 255);
-          return true;
-        };
-      case 'composite':
-        return image(this.snapshot.inputs);
-    }
-  }
-
-  /** Every example's change between two epochs' reconstructions. */
-  private changesOf(from: Frame, to: Frame): Float32Array[] | undefined {
-    if (!from.reconstructions || !to.reconstructions) return undefined;
-    if (this.changes?.from !== from || this.changes.to !== to) {
-      const [a, b] = [from.reconstructions, to.reconstructions];
-      this.changes = { from, to, errors: Array.from({ length: this.snapshot.count }, (_, index) => errorOf(a, index, b, index, this.snapshot)) };
-    }
-    return this.changes.errors;
-  }
-
-  /** The scale shared by the grid's heatmaps (a fraction of full intensity): fixed, or from the examples on screen. */
-  private scaleFor(frame: Frame, other: Frame | undefined, kinds: PaneKind[], indices: readonly number[]): number {
-    const errors = kinds.includes('error') ? this.errorsOf(frame) : kinds.includes('change') && other ? this.changesOf(other, frame) : undefined;
-    if (!errors) return 0;
-    return this.fullScale ? 1 : niceTop(largest(indices.map((index) => errors[index])) / 255);
-  }
-
   private draw(): void {
-    const width = this.canvas.clientWidth;
-    const height = this.canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    const ratio = window.devicePixelRatio || 1;
-    if (this.canvas.width !== Math.round(width * ratio) || this.canvas.height !== Math.round(height * ratio)) {
-      this.canvas.width = Math.round(width * ratio);
-      this.canvas.height = Math.round(height * ratio);
-    }
-    const context = this.canvas.getContext('2d');
-    if (!context) return;
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    context.clearRect(0, 0, width, height);
     const frame = this.frameFor(this.shown) ?? this.drawn;
     this.drawn = frame;
-    const theme = this.theme;
-    context.font = `11px ${theme.font}`;
-    this.painter.resize(this.snapshot.width, this.snapshot.height);
-    const area: Box = { x: 4, y: 2, width: width - 8, height: height - 4 };
-
-    if (this.panel === 'samples') {
-      this.drawSamples(context, frame, area, theme);
-      return;
-    }
-    const other = this.diff === 'epochs' ? this.frameFor(this.compare) : undefined;
-    const kinds = this.kinds();
-    const heat = kinds.includes('error') || kinds.includes('change');
-    const body: Box = heat ? { ...area, width: area.width - LEGEND_WIDTH } : area;
-    if (this.enlarged !== undefined) {
-      this.legendTop = this.scaleFor(frame, other, kinds, [this.enlarged]);
-      this.cells = enlargedPanes(this.enlarged, kinds, body);
-      this.drawHeaders(context, this.cells, frame, theme);
-      for (const cell of this.cells) this.drawPane(context, cell, frame, other, this.cameraBox(cell), theme);
-      context.fillStyle = theme.foreground;
-      context.textBaseline = 'top';
-      context.textAlign = 'left';
-      context.fillText(this.describe(this.cells[0]), body.x, body.y + body.height - CAPTION + 3);
-    } else {
-      const order = this.order(frame);
-      this.legendTop = this.scaleFor(frame, other, kinds, order);
-      const { cells, groups } = gridCells(order, kinds, this.snapshot, body);
-      this.cells = cells;
-      this.drawHeaders(context, cells.slice(0, kinds.length), frame, theme);
-      for (const cell of cells) this.drawPane(context, cell, frame, other, cell, theme);
-      context.textBaseline = 'top';
-      context.textAlign = 'left';
-      groups.forEach((group, place) => {
-        const index = order[place];
-        context.fillStyle = theme.foreground;
-        const loss = frame.loss?.[index];
-        const text = loss === undefined ? `#${index + 1}` : `#${index + 1} ${format(loss)}${this.snapshot.units === 'nats' ? ' nats' : ''}`;
-        context.fillText(text, group.x, group.y + group.height - CAPTION + 2, group.width);
-      });
-    }
-    if (heat) {
-      const title = kinds.includes('change') ? '|Δ| epochs' : '|x − x̂|';
-      this.painter.legend(context, { x: area.x + area.width - LEGEND_WIDTH + 10, y: area.y + HEADER, width: LEGEND_WIDTH - 10, height: Math.min(area.height - HEADER, 220) }, this.legendTop, title, theme);
-    }
-    this.canvas.dataset.cells = JSON.stringify(this.cells.map(({ index, kind, x, y, width: w, height: h }) => ({ index, kind, x: Math.round(x), y: Math.round(y), width: Math.round(w), height: Math.round(h) })));
-    this.canvas.dataset.scale = String(this.legendTop);
-    this.canvas.setAttribute('aria-label', `${this.snapshot.count} examples at epoch ${this.shown}, ${DIFF_LABELS[this.diff][0].toLowerCase()}`);
-  }
-
-  /** The column titles, once above the first example's panes; a shorter title where the long one does not fit. */
-  private drawHeaders(context: CanvasRenderingContext2D, cells: Cell[], frame: Frame, theme: Theme): void {
-    const swipe = this.diff === 'swipe' ? ['input | reconstruction', 'input | recon.'] : this.diff === 'onion' ? ['onion skin', 'onion'] : this.showsInput() ? ['input', 'input'] : ['reconstruction', 'recon.'];
-    const names: Record<PaneKind, string[]> = {
-      input: this.snapshot.corrupted ? ['clean', 'clean'] : ['input', 'input'],
-      corrupted: this.snapshot.mask ? ['masked', 'masked'] : ['corrupted', 'corr.'],
-      reconstruction: this.diff === 'epochs' ? [`epoch ${frame.epoch}`, `${frame.epoch}`] : ['reconstruction', 'recon.'],
-      error: ['error', 'err.'],
-      compare: [`epoch ${this.compare ?? '–'}`, `${this.compare ?? '–'}`],
-      change: ['change', 'Δ'],
-      composite: swipe,
-      sample: ['', ''],
-    };
-    context.save();
-    context.fillStyle = theme.muted;
-    context.textBaseline = 'bottom';
-    context.textAlign = 'left';
-    for (const cell of cells) {
-      const [long, short] = names[cell.kind];
-      const text = context.measureText(long).width <= cell.width ? long : short;
-      context.fillText(text, cell.x, cell.y - 3, Math.max(cell.width, 24));
-    }
-    context.restore();
-  }
-
-  private showsInput(): boolean {
-    return this.holding || (this.flickerRate > 0 && this.flickerInput);
-  }
-
-  /** Where the whole image lands in an enlarged pane, for the shared camera. */
-  private cameraBox(pane: Cell): Box {
-    const { width, height } = this.snapshot;
-    const fit = Math.min(pane.width / width, pane.height / height);
-    const scale = fit * this.camera.zoom;
-    const centreX = pane.x + pane.width / 2;
-    const centreY = pane.y + pane.height / 2;
-    return { x: centreX - this.camera.x * scale, y: centreY - this.camera.y * scale, width: width * scale, height: height * scale };
-  }
-
-  private drawPane(context: CanvasRenderingContext2D, pane: Cell, frame: Frame, other: Frame | undefined, image: Box, theme: Theme): void {
-    // High-contrast themes draw a border around everything: a black image on black needs its edge.
-    if (theme.contrast) {
-      context.strokeStyle = theme.contrast;
-      context.strokeRect(pane.x - 0.5, pane.y - 0.5, pane.width + 1, pane.height + 1);
-    }
-    const paint = this.paintOf(pane.kind, pane.index, frame, other);
-    if (pane.kind !== 'composite') {
-      if (!this.painter.draw(context, paint, image, pane)) this.painter.missing(context, pane, theme);
-      return;
-    }
-    const reconstruction = this.paintOf('reconstruction', pane.index, frame, other);
-    switch (this.diff) {
-      case 'swipe': {
-        if (!this.painter.draw(context, paint, image, pane)) return this.painter.missing(context, pane, theme);
-        const x = image.x + this.swipe * image.width;
-        const right = intersect(pane, { x, y: pane.y, width: pane.x + pane.width - x, height: pane.height });
-        this.painter.draw(context, reconstruction, image, right);
-        if (x >= pane.x && x <= pane.x + pane.width) this.painter.divider(context, x, pane, theme);
-        return;
-      }
-      case 'onion':
-        if (!this.painter.draw(context, paint, image, pane)) return this.painter.missing(context, pane, theme);
-        this.painter.draw(context, reconstruction, image, pane, this.onion);
-        return;
-      default:
-        if (!this.painter.draw(context, this.showsInput() ? paint : reconstruction, image, pane)) this.painter.missing(context, pane, theme);
-    }
-  }
-
-  private drawSamples(context: CanvasRenderingContext2D, frame: Frame, area: Box, theme: Theme): void {
-    const count = frame.sampleCount;
-    const columns = Math.min(count, frame.sampleColumns ?? Math.max(1, Math.ceil(Math.sqrt(count * 2))));
-    this.cells = count > 0 ? sampleCells(count, Math.max(1, columns), this.snapshot, area) : [];
-    for (const cell of this.cells) this.drawPane(context, cell, frame, undefined, cell, theme);
-    context.fillStyle = theme.muted;
-    context.textBaseline = 'top';
-    context.textAlign = 'left';
-    const last = this.cells.at(-1);
-    const caption = count === 0 ? `No samples at epoch ${frame.epoch}.` : `${count} samples at epoch ${frame.epoch}${this.snapshot.sampleCaption ? ` · ${this.snapshot.sampleCaption}` : ''}`;
-    context.fillText(caption, area.x, last ? Math.min(area.y + area.height - CAPTION, last.y + last.height + 3) : area.y, area.width);
-    this.canvas.dataset.cells = JSON.stringify(this.cells.map(({ index, kind, x, y, width, height }) => ({ index, kind, x: Math.round(x), y: Math.round(y), width: Math.round(width), height: Math.round(height) })));
+    this.drawing.draw({
+      snapshot: this.snapshot,
+      frame,
+      other: this.diff === 'epochs' ? this.frameFor(this.compare) : undefined,
+      compare: this.compare,
+      diff: this.diff,
+      panel: this.panel,
+      order: this.order(frame),
+      enlarged: this.enlarged,
+      camera: this.camera,
+      swipe: this.swipe,
+      onion: this.onion,
+      showsInput: this.holding || (this.flickerRate > 0 && this.flickerInput),
+      fullScale: this.fullScale,
+    });
+    this.canvas.setAttribute('aria-label', this.panel === 'samples' ? `samples at epoch ${frame.epoch}` : `${this.snapshot.count} examples at epoch ${frame.epoch}, ${DIFF_LABELS[this.diff][0].toLowerCase()}`);
   }
 
   private keyDown(event: KeyboardEvent): void {
@@ -750,7 +518,7 @@ export class ImageView {
     const bounds = this.canvas.getBoundingClientRect();
     const x = event.clientX - bounds.left;
     const y = event.clientY - bounds.top;
-    return this.cells.find((cell) => contains(cell, x, y));
+    return this.drawing.cells.find((cell) => contains(cell, x, y));
   }
 
   private pointerDown(event: PointerEvent): void {
@@ -780,10 +548,10 @@ export class ImageView {
       const bounds = this.canvas.getBoundingClientRect();
       const x = event.clientX - bounds.left;
       const y = event.clientY - bounds.top;
-      const cell = this.cells.find((candidate) => candidate.kind === 'composite' && x >= candidate.x - 40 && x <= candidate.x + candidate.width + 40 && y >= candidate.y && y < candidate.y + candidate.height) ?? this.cells.find((candidate) => candidate.kind === 'composite');
+      const cell = this.drawing.cells.find((candidate) => candidate.kind === 'composite' && x >= candidate.x - 40 && x <= candidate.x + candidate.width + 40 && y >= candidate.y && y < candidate.y + candidate.height) ?? this.drawing.cells.find((candidate) => candidate.kind === 'composite');
       if (cell) this.moveDivider(cell, event);
     } else if (this.enlarged !== undefined) {
-      const pane = this.cells[0];
+      const pane = this.drawing.cells[0];
       const scale = Math.min(pane.width / this.snapshot.width, pane.height / this.snapshot.height) * this.camera.zoom;
       this.camera = { ...this.camera, x: this.camera.x - dx / scale, y: this.camera.y - dy / scale };
       this.draw();
@@ -805,7 +573,7 @@ export class ImageView {
   /** The divider follows the pointer, as a fraction of the image's width: the same in every pane. */
   private moveDivider(cell: Cell, event: PointerEvent): void {
     const bounds = this.canvas.getBoundingClientRect();
-    const image = this.enlarged === undefined ? cell : this.cameraBox(cell);
+    const image = this.enlarged === undefined ? cell : cameraBox(cell, this.snapshot, this.camera);
     this.swipe = Math.min(1, Math.max(0, (event.clientX - bounds.left - image.x) / image.width));
     this.root.dataset.swipe = this.swipe.toFixed(3);
     this.draw();
