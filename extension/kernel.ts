@@ -11,6 +11,7 @@ import { ANALYSIS_CELLS, CELL_KINDS } from '../runtime/cells';
 import type { ChartHistory } from './chart-output';
 import { ChartChannel } from './chart-output';
 import { DisposableStore, toDisposable } from './dispose';
+import { IMAGES_RENDERER_ID, ImageChannel } from './image-output';
 import { newestRunFolder, readRecordedRun } from './restore';
 import type { ContinuationPlan } from './run-text';
 import { continuationPlan } from './run-text';
@@ -96,6 +97,8 @@ export class AexpController implements vscode.Disposable {
   private readonly restored = new Set<string>();
   /** The train cells' charts' messaging, one channel for every run. */
   private readonly charts: ChartChannel;
+  /** The cells' image views' messaging, one channel for every run: a view answers until its cell shows another or its notebook closes. */
+  private readonly images: ImageChannel;
 
   constructor(private readonly host: RuntimeHost, private readonly settings: () => { backend: RunOverrides['backend']; dataDir?: string; runsFolder?: string; interval: number; resumeInterruptedRuns: boolean }) {
     this.controller = this.store.add(vscode.notebooks.createNotebookController('latent-lab-runtime', NOTEBOOK_TYPE, 'Latent Lab runtime'));
@@ -105,6 +108,7 @@ export class AexpController implements vscode.Disposable {
     this.controller.executeHandler = (cells, notebook) => this.run(cells, notebook);
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
     this.charts = this.store.add(new ChartChannel(() => this.settings().interval, this.host.log));
+    this.images = this.store.add(new ImageChannel(vscode.notebooks.createRendererMessaging(IMAGES_RENDERER_ID), this.host.log));
     // Outputs come back when a notebook opens; the controller may be selected for it only later.
     const restoreSoon = (notebook: vscode.NotebookDocument) => {
       if (notebook.notebookType !== NOTEBOOK_TYPE) return;
@@ -113,7 +117,10 @@ export class AexpController implements vscode.Disposable {
     };
     this.store.add(vscode.workspace.onDidOpenNotebookDocument(restoreSoon));
     this.store.add(this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => selected && restoreSoon(notebook)));
-    this.store.add(vscode.workspace.onDidCloseNotebookDocument((notebook) => this.restored.delete(notebook.uri.toString())));
+    this.store.add(vscode.workspace.onDidCloseNotebookDocument((notebook) => {
+      this.restored.delete(notebook.uri.toString());
+      this.images.forgetNotebook(notebook.uri.toString());
+    }));
     this.store.add(vscode.workspace.onDidGrantWorkspaceTrust(() => vscode.workspace.notebookDocuments.forEach(restoreSoon)));
     for (const notebook of vscode.workspace.notebookDocuments) restoreSoon(notebook);
   }
@@ -150,7 +157,7 @@ export class AexpController implements vscode.Disposable {
     for (const event of recorded.events) if (event.type === 'cellOutput' || event.type === 'image') kinds.add(event.cell);
     const store = new DisposableStore();
     try {
-      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded });
+      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded, images: this.images });
       try {
         await view.open();
       } catch {
@@ -264,6 +271,7 @@ export class AexpController implements vscode.Disposable {
       runDir: continuation?.resume,
       charts: this.charts,
       chartHistory,
+      images: this.images,
     });
     if (view.size === 0) return;
     await view.open();

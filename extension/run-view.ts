@@ -8,15 +8,24 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CELL_KINDS, isAnalysisCell } from '../runtime/cells';
 import { epochLine } from '../runtime/format/epoch-line';
-import type { CellName, EngineEvent, MetricsRecord, RunResult, SerializedError } from '../runtime/protocol';
+import type { CellName, EngineEvent, ImageEvent, MetricsRecord, RunResult, SerializedError } from '../runtime/protocol';
 import type { ChartChannel, ChartHistory } from './chart-output';
 import { TrainingChart } from './chart-output';
 import type { DisposableStore } from './dispose';
+import type { ImageChannel } from './image-output';
+import { IMAGES_MIME, ImageView } from './image-output';
+import type { ImageViewMode } from './images-protocol';
 import { readImageInside } from './restore';
 import { settleEach } from './settle';
 import { gridCaption, notRunLine, progressLine, progressStatus, summaryLines } from './run-text';
 
 const IMAGE_MIME = 'application/vnd.latent-lab.image+json';
+/** The cells that show an image view when their run folder has views. */
+const IMAGE_VIEW_MODES: Partial<Record<CellName, ImageViewMode>> = { train: 'history', reconstruct: 'reconstruct', sample: 'sample' };
+
+function imageViewItem(model: ImageView): vscode.NotebookCellOutputItem {
+  return vscode.NotebookCellOutputItem.json(model.snapshot(), IMAGES_MIME);
+}
 
 export interface RunStatus {
   notebook: vscode.NotebookDocument;
@@ -83,6 +92,8 @@ export interface RunViewOptions {
   charts?: ChartChannel;
   /** What the chart starts from: the run folder's logged steps and epochs (a continued or restored run). */
   chartHistory?: ChartHistory;
+  /** Where the cells' image views get their messages; without it the cells show their PNG grids. */
+  images?: ImageChannel;
 }
 
 export class RunView {
@@ -96,6 +107,10 @@ export class RunView {
   private lastProgress = 0;
   /** The train cell's chart: one output, created when training starts, then patched in place. */
   private chart: { model: TrainingChart; output: vscode.NotebookCellOutput } | undefined;
+  /** Each cell's image view, in place of its PNG grids: one output, patched in place as epochs come. */
+  private readonly imageViews = new Map<CellName, { model: ImageView; output: vscode.NotebookCellOutput }>();
+  /** Cells whose views were refused (said once, in the cell): they show their PNG grids. */
+  private readonly imageViewsRefused = new Set<CellName>();
   /** Set once the runtime reports cell lifecycle events; until then a cell starts at its first output. */
   private lifecycleSeen = false;
   private ended = false;
@@ -376,12 +391,13 @@ export class RunView {
   }
 
   /** An image goes to its own cell only (an analysis cell never shows the train cell's grid, nor the reverse). */
-  private async showImage(event: Extract<EngineEvent, { type: 'image' }>): Promise<void> {
+  private async showImage(event: ImageEvent): Promise<void> {
     if (!this.views.has(event.cell)) return;
     if (!this.runDir) {
       this.options.log.warn(`not showing ${event.path}: the run folder is not known yet`);
       return;
     }
+    if (await this.showImageView(event)) return;
     let bytes: Buffer;
     try {
       bytes = await readImageInside(this.runDir, event.path);
@@ -406,6 +422,69 @@ export class RunView {
     this.grids.set(key, grid);
     await this.show(view, grid.caption);
     await this.show(view, grid.image);
+  }
+
+  /**
+   * The cell's image view in place of its grid, when the run folder has views (else false: a run
+   * folder written before them shows its PNGs, as does one whose views are refused, with a
+   * warning). The train cell's view is loaded once, then takes each new epoch: its item replaced
+   * once an epoch, and the renderers showing it told by message.
+   */
+  private async showImageView(event: ImageEvent): Promise<boolean> {
+    const images = this.options.images;
+    const mode = IMAGE_VIEW_MODES[event.cell];
+    if (!images || !mode || !this.runDir || this.imageViewsRefused.has(event.cell)) return false;
+    const existing = this.imageViews.get(event.cell);
+    if (existing) {
+      // A restored run folder does not change: its later events name epochs the view already has.
+      if (this.options.mode === 'restore') return true;
+      try {
+        if (await existing.model.refresh()) {
+          await this.replaceImageView(event.cell);
+          images.announce(existing.model);
+        }
+      } catch (error) {
+        this.options.log.warn(`the image view keeps its last epoch: ${(error as Error).message}`);
+      }
+      return true;
+    }
+    let model: ImageView | undefined;
+    try {
+      const sampleCaption = event.cell === 'sample' && event.rows?.length ? event.rows.join(' · ') : undefined;
+      model = await ImageView.load({ runDir: this.runDir, mode, live: this.options.mode !== 'restore' && event.cell === 'train', ...(sampleCaption ? { sampleCaption } : {}) });
+    } catch (error) {
+      this.imageViewsRefused.add(event.cell);
+      const reason = `the image view is not shown: ${(error as Error).message}`;
+      this.options.log.warn(reason);
+      const view = await this.begin(event.cell);
+      if (view) await this.show(view, text(`warning: ${reason}. The PNG grid is shown instead.`));
+      return false;
+    }
+    if (!model) return false;
+    const view = (await this.begin(event.cell))!;
+    const entry = { model, output: new vscode.NotebookCellOutput([imageViewItem(model)]) };
+    this.imageViews.set(event.cell, entry);
+    images.register(model, { notebook: this.notebook.uri.toString(), cell: view.cell.document.uri.toString() });
+    await this.show(view, entry.output);
+    return true;
+  }
+
+  private async replaceImageView(kind: CellName): Promise<void> {
+    const view = this.views.get(kind);
+    const entry = this.imageViews.get(kind);
+    if (!view || !entry || !view.outputs.includes(entry.output) || view.state !== 'running') return;
+    const item = imageViewItem(entry.model);
+    entry.output.items.splice(0, entry.output.items.length, item);
+    await view.execution.replaceOutputItems(item, entry.output);
+  }
+
+  /** Training is over: the train cell's view says no more epochs will come. */
+  private async endLiveImageView(): Promise<void> {
+    const entry = this.imageViews.get('train');
+    if (!entry?.model.live) return;
+    entry.model.live = false;
+    await this.replaceImageView('train');
+    this.options.images?.announce(entry.model);
   }
 
   private runningView(): CellView | undefined {
@@ -435,6 +514,7 @@ export class RunView {
             this.chart.model.live = false;
             await this.replaceChart(view);
           } else if (this.options.mode === 'restore') await this.showChart(view);
+          await this.endLiveImageView();
         } else if (notRun && isAnalysisCell(view.kind)) await this.show(view, text(notRun));
       } finally {
         await this.endCell(view, success, endedAt);

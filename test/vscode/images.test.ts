@@ -1,0 +1,151 @@
+/**
+ * The cells' image views in a real VS Code (code-server): the quickstart (3 epochs) gives its
+ * train cell one view of every epoch and its reconstruct cell one of the final checkpoint, in
+ * place of their PNG grids. Scrubbing to an epoch the snapshot does not hold asks the host for
+ * its frame; the diff modes redraw; a reopened notebook builds the same view from views/ and
+ * still answers. Runs in the trusted instance after notebook.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { LatentLabApi } from '../../extension/extension';
+import type { ImageViewSnapshot } from '../../extension/images-protocol';
+import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, screenshotInThemes, waitFor, workspaceFolder } from './support';
+
+const IMAGES_MIME = 'application/vnd.latent-lab.images+json';
+const EPOCHS = 3;
+
+/** The image view's root as it shows itself (data-* attributes) and a checksum of its canvas's pixels; null where it is not drawn. */
+interface ViewState {
+  viewId?: string;
+  epoch?: string;
+  epochs?: string;
+  diff?: string;
+  state?: string;
+  panel?: string;
+  mark?: string;
+  pixels?: string;
+  /** What the view says (its status line and notices), for a failure's message. */
+  text?: string;
+}
+
+function snapshotOf(cell: vscode.NotebookCell): ImageViewSnapshot | undefined {
+  const item = cell.outputs.flatMap((output) => output.items).find((candidate) => candidate.mime === IMAGES_MIME);
+  return item ? (JSON.parse(new TextDecoder().decode(item.data)) as ImageViewSnapshot) : undefined;
+}
+
+const root = (viewId: string) => `document.querySelector('.latent-lab-images[data-view-id=${JSON.stringify(viewId)}]')`;
+const STATE = (viewId: string) => `(() => {
+  const root = ${root(viewId)};
+  if (!root) return null;
+  const canvas = root.querySelector('canvas.image-grid');
+  let pixels = 0;
+  if (canvas && canvas.width > 0 && canvas.height > 0) {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let index = 0; index < data.length; index++) pixels = (Math.imul(pixels, 31) + data[index]) | 0;
+  }
+  return { ...root.dataset, pixels: String(pixels), text: root.innerText.replace(/\\s+/g, ' ').slice(0, 300) };
+})()`;
+/** Runs a statement with `root` bound to the view's root element; true once done. */
+const ACT = (viewId: string, statement: string) => `(() => { const root = ${root(viewId)}; if (!root) return null; ${statement}; return true; })()`;
+const scrubTo = (viewId: string, index: number) => ACT(viewId, `const slider = root.querySelector('input.epoch-slider'); slider.value = ${JSON.stringify(String(index))}; slider.dispatchEvent(new Event('input', { bubbles: true }))`);
+const chooseDiff = (viewId: string, mode: string) => ACT(viewId, `root.querySelector('[data-diff-mode=${JSON.stringify(mode)}]').click()`);
+
+async function viewState(viewId: string, what: string, accept: (state: ViewState) => boolean, timeoutMs = 60_000): Promise<ViewState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = (await evaluateInFrames(STATE(viewId))) as ViewState | null;
+    if (last && accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the view shows ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function act(viewId: string, expression: string, what: string): Promise<void> {
+  assert.equal(await evaluateInFrames(expression), true, `could not ${what}: the view ${viewId} is not on the page`);
+}
+
+let api: LatentLabApi;
+
+suite('Latent Lab image views', () => {
+  suiteSetup(async () => {
+    api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+  });
+
+  teardown(async () => {
+    if (api.controller.isRunning) {
+      await api.controller.interrupt();
+      await waitFor('the run to stop', () => !api.controller.isRunning, 60_000);
+    }
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('the quickstart\'s train cell scrubs every epoch and switches diff modes, and a reopened notebook shows the same history', async () => {
+    const file = path.join(workspaceFolder(), 'images.aexp');
+    const quickstart = readFileSync(path.join(workspaceFolder(), 'quickstart.aexp'), 'utf8');
+    writeFileSync(file, quickstart.replace('count: 12000', 'count: 1500').replace('epochs: 12', `epochs: ${EPOCHS}`));
+    let editor = await openNotebook(file);
+    const train = cellOfKind(editor.notebook, 'train');
+    const reconstruct = cellOfKind(editor.notebook, 'reconstruct');
+    const running = runCells(editor.notebook, [train, reconstruct], 240_000);
+    // The view appears after the first epoch and is patched in place: the element marked then is the one at the end.
+    const firstId = await waitFor('the train cell\'s image view', () => snapshotOf(train)?.viewId, 180_000);
+    editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    const seen = await viewState(firstId, 'the image view to draw', (state) => state.state === 'ready', 120_000);
+    await act(firstId, ACT(firstId, 'root.dataset.mark = "first"'), 'mark the view');
+    await running;
+    assert.equal(train.executionSummary?.success, true, outputText(train));
+
+    const trained = snapshotOf(train)!;
+    assert.equal(trained.viewId, firstId, 'the view is the same one, its item replaced per epoch');
+    assert.deepEqual(trained.epochs, [1, 2, 3]);
+    assert.equal(trained.frame.epoch, EPOCHS);
+    assert.equal(trained.live, false, 'the ended run says no more epochs will come');
+    assert.doesNotMatch(outputText(train), /image\/png/, 'the image view takes the place of the PNG grids');
+    const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString())!;
+    assert.ok(existsSync(path.join(runDir, 'images', 'history-reconstructions.png')), 'the PNG grids stay in the run folder');
+    const done = await viewState(firstId, `all ${EPOCHS} epochs`, (state) => state.epochs === String(EPOCHS) && state.epoch === String(EPOCHS) && state.state === 'ready');
+    if (Number(seen.epochs) < EPOCHS) assert.equal(done.mark, 'first', 'the view\'s element was built again during the run');
+
+    // Epoch 1 is not in the snapshot: its frame comes from the host, read from views/epoch-0001.bin.
+    await act(firstId, scrubTo(firstId, 0), 'scrub to epoch 1');
+    const first = await viewState(firstId, 'epoch 1 drawn', (state) => state.epoch === '1' && state.state === 'ready');
+    assert.notEqual(first.pixels, done.pixels, 'the canvas shows other pixels at epoch 1');
+    await act(firstId, scrubTo(firstId, EPOCHS - 1), 'scrub back');
+    const back = await viewState(firstId, `epoch ${EPOCHS} drawn again`, (state) => state.epoch === String(EPOCHS) && state.state === 'ready');
+    assert.equal(back.pixels, done.pixels, 'the same epoch draws the same pixels');
+
+    let previous = back.pixels;
+    for (const mode of ['swipe', 'onion', 'side-by-side']) {
+      await act(firstId, chooseDiff(firstId, mode), `choose ${mode}`);
+      const shown = await viewState(firstId, `the ${mode} diff`, (state) => state.diff === mode && state.state === 'ready');
+      assert.notEqual(shown.pixels, previous, `${mode} draws something else than the mode before it`);
+      previous = shown.pixels;
+    }
+    const reconstructId = snapshotOf(reconstruct)?.viewId;
+    assert.ok(reconstructId, `the reconstruct cell shows an image view: ${outputText(reconstruct)}`);
+    assert.equal(snapshotOf(reconstruct)!.mode, 'reconstruct');
+    // The cell after the train cell in the middle: the train cell's view just above it is in the picture.
+    editor.revealRange(new vscode.NotebookRange(train.index + 1, train.index + 2), vscode.NotebookEditorRevealType.InCenter);
+    await screenshot('images-trained');
+    await screenshotInThemes('images');
+
+    // Reopened: restore builds the view from views/ and registers it, so scrubbing still answers.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the notebook to close', () => !vscode.workspace.notebookDocuments.some((notebook) => notebook.uri.fsPath === file), 30_000);
+    editor = await openNotebook(file);
+    const reopened = cellOfKind(editor.notebook, 'train');
+    const restored = await waitFor('the restored image view', () => snapshotOf(reopened), 60_000);
+    assert.notEqual(restored.viewId, firstId, 'the reopened notebook has its own view');
+    assert.deepEqual(restored.epochs, [1, 2, 3]);
+    editor.revealRange(new vscode.NotebookRange(reopened.index, reopened.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    const again = await viewState(restored.viewId, 'the restored view', (state) => state.epochs === String(EPOCHS) && state.state === 'ready');
+    assert.equal(again.pixels, done.pixels, 'the restored view draws what the trained one drew');
+    await act(restored.viewId, scrubTo(restored.viewId, 0), 'scrub the restored view');
+    const restoredFirst = await viewState(restored.viewId, 'epoch 1 after reopening', (state) => state.epoch === '1' && state.state === 'ready');
+    assert.equal(restoredFirst.pixels, first.pixels, 'epoch 1 after reopening is epoch 1 as trained');
+    editor.revealRange(new vscode.NotebookRange(reopened.index + 1, reopened.index + 2), vscode.NotebookEditorRevealType.InCenter);
+    await screenshot('images-reopened');
+  });
+});
