@@ -18,7 +18,7 @@ const TEXT_LIMIT_CHARS = 64 * 1024;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const STATUSES: readonly RunResult['status'][] = ['completed', 'stopped', 'early-stopped', 'diverged', 'analysis'];
 type ImageKind = Extract<EngineEvent, { type: 'image' }>['kind'];
-const IMAGE_KINDS: readonly string[] = ['reconstructions', 'samples', 'history'];
+const IMAGE_KINDS: readonly string[] = ['reconstructions', 'samples', 'history', 'interpolations', 'traversals', 'projection'];
 
 export class RefusedFile extends Error {
   override name = 'RefusedFile';

@@ -9,7 +9,7 @@ export { CELL_KINDS };
 export type { CellKind };
 
 /** The cells that analyse a trained model; they need the train cell's checkpoint. */
-export const ANALYSIS_CELLS = ['evaluate', 'reconstruct', 'sample'] as const satisfies readonly CellKind[];
+export const ANALYSIS_CELLS = ['evaluate', 'reconstruct', 'sample', 'interpolate', 'traverse', 'explore'] as const satisfies readonly CellKind[];
 export type AnalysisCell = (typeof ANALYSIS_CELLS)[number];
 
 export function isAnalysisCell(kind: string): kind is AnalysisCell {

@@ -163,7 +163,7 @@ export type EngineEvent =
  * the epochs done when it was drawn); `history` (the train cell) shows the same fixed test inputs
  * reconstructed after each epoch, `epoch` being the newest.
  */
-export type ImageKind = 'reconstructions' | 'samples' | 'history';
+export type ImageKind = 'reconstructions' | 'samples' | 'history' | 'interpolations' | 'traversals' | 'projection';
 
 export interface ImageEvent {
   type: 'image';

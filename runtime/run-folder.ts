@@ -40,6 +40,7 @@ export const RUN_FILES = {
   images: 'images',
   model: 'model',
   views: 'views',
+  explore: 'explore',
 } as const;
 
 /** `config.json`: everything that decides what a run computes, resolved. */
@@ -273,7 +274,7 @@ function runFolders(parent: string): string[] {
 /** run-lock.ts's RUN_LOCK_FILE, spelt out: that module's exit hook has no place in the extension, which imports this one. */
 const LOCK_FILE = 'lock.json';
 /** The folders of a run folder whose every entry the runtime may write, at any depth. */
-const WRITTEN_FOLDERS = [RUN_FILES.checkpoints, RUN_FILES.images, RUN_FILES.model, RUN_FILES.views];
+const WRITTEN_FOLDERS = [RUN_FILES.checkpoints, RUN_FILES.images, RUN_FILES.model, RUN_FILES.views, RUN_FILES.explore];
 
 /**
  * Before a process resumes or reuses an existing run folder: every entry it reads or writes by

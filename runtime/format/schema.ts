@@ -52,6 +52,11 @@ export const KIND_KEYS: Record<string, readonly ModelKind[]> = {
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
 export const METRICS = ['loss', 'elbo', 'reconstruction', 'kl', 'mse', 'psnr'] as const;
+export const INTERPOLATIONS = ['lerp', 'slerp'] as const;
+export const PROJECTIONS = ['pca', 'umap', 'none'] as const;
+export const SPLIT_NAMES = ['train', 'test', 'all'] as const;
+/** The most images one strip or one traversal row holds. */
+export const MAX_PATH_STEPS = 32;
 
 export const frontMatterSchema: JsonSchema = {
   type: 'object',
@@ -175,6 +180,43 @@ export const cellSchemas: Record<CellKind, JsonSchema> = {
       temperature: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Scale of the prior samples.' },
     },
   },
+  interpolate: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      between: { type: 'string', enum: ['images', 'classes'], description: 'images: pairs of test images (their posterior means); classes (cvae only): the mean code of each class\'s test images, with the class condition blended from one class to the other. Default: classes for a cvae, images otherwise.' },
+      pairs: {
+        oneOf: [
+          { type: 'integer', minimum: 1, maximum: 32 },
+          { type: 'array', minItems: 1, maxItems: 32, items: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 } },
+        ],
+        default: 4,
+        description: 'How many strips (test images 0→1, 2→3, …; with `between: classes`, classes 0→1, 1→2, …), or the pairs themselves as [[from, to], …]: test image indices, or class numbers with `between: classes`.',
+      },
+      method: { type: 'string', enum: INTERPOLATIONS, default: 'lerp', description: 'lerp: the straight line between the two codes; slerp: the great-circle arc (White 2016), which keeps the norm a Gaussian prior expects instead of cutting through its low-density centre.' },
+      steps: { type: 'integer', minimum: 2, maximum: MAX_PATH_STEPS, default: 10, description: 'Decoded images per strip, both endpoints included.' },
+    },
+  },
+  traverse: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      from: { oneOf: [{ type: 'string', enum: ['origin'] }, { type: 'integer', minimum: 0 }], default: 'origin', description: 'The centre of every row: origin (the prior mean 0 for variational kinds, the mean code of the test split otherwise), or a test image index (its posterior mean; a cvae decodes with its label, class 0 from the origin).' },
+      range: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 3, description: 'k: each row moves one dimension from −k to +k standard deviations about the centre (the prior\'s σ = 1 for variational kinds; the dimension\'s standard deviation over the test codes otherwise).' },
+      steps: { type: 'integer', minimum: 2, maximum: MAX_PATH_STEPS, default: 9, description: 'Decoded images per row, both ends included.' },
+      dimensions: { type: 'integer', minimum: 1, maximum: 64, default: 16, description: 'Rows: at most this many dimensions, largest KL first (variational kinds; the largest variance over the test codes otherwise). Dimensions whose KL is below 0.01 nats are marked inactive.' },
+    },
+  },
+  explore: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      split: { type: 'string', enum: SPLIT_NAMES, default: 'test', description: 'The examples to encode: train, test, or all (train then test).' },
+      limit: positiveInteger('At most this many examples, the first ones of the split.', 10000),
+      projection: { type: 'string', enum: PROJECTIONS, default: 'pca', description: 'To 2-D: pca (the two principal axes of the posterior means), umap (opt-in, on a seeded subsample of `subsample` points), or none (the code itself, for a 2-d code).' },
+      subsample: positiveInteger('umap: how many of the encoded points it embeds (UMAP\'s time grows faster than the count).', 2000),
+    },
+  },
 };
 
 export interface DataConfig {
@@ -248,6 +290,27 @@ export interface SampleConfig {
   temperature: number;
 }
 
+export interface InterpolateConfig {
+  between?: 'images' | 'classes';
+  pairs: number | [number, number][];
+  method: (typeof INTERPOLATIONS)[number];
+  steps: number;
+}
+
+export interface TraverseConfig {
+  from: 'origin' | number;
+  range: number;
+  steps: number;
+  dimensions: number;
+}
+
+export interface ExploreConfig {
+  split: (typeof SPLIT_NAMES)[number];
+  limit: number;
+  projection: (typeof PROJECTIONS)[number];
+  subsample: number;
+}
+
 export interface FrontMatter {
   title?: string;
   description?: string;
@@ -262,4 +325,7 @@ export interface CellConfigs {
   evaluate: EvaluateConfig;
   reconstruct: ReconstructConfig;
   sample: SampleConfig;
+  interpolate: InterpolateConfig;
+  traverse: TraverseConfig;
+  explore: ExploreConfig;
 }

@@ -319,6 +319,9 @@ const PIPELINE: Record<CellKind, CellKind[]> = {
   evaluate: ['data', 'model', 'train'],
   reconstruct: ['data', 'model', 'train'],
   sample: ['data', 'model', 'train'],
+  interpolate: ['data', 'model', 'train'],
+  traverse: ['data', 'model', 'train'],
+  explore: ['data', 'model', 'train'],
 };
 
 /** What the memory check compares with; each defaults to this process and a CPU-side backend. */
@@ -437,12 +440,33 @@ export function validateExperiment(document: AexpDocument, resources: ResourceOp
     if (cell.kind === 'sample' && modelKind && !VARIATIONAL_KINDS.includes(modelKind)) {
       diagnostics.push({ severity: 'error', message: `the sample cell decodes draws from the prior, and a \`${modelKind}\` has none: use a variational kind (${VARIATIONAL_KINDS.join(', ')})`, file: document.file, ...header, block: cell.block });
     }
+    diagnostics.push(...latentCellFindings(cell, firstOf.get('model')?.config as CellConfigs['model'] | undefined, document, block));
     if (!firstOf.has(cell.kind)) firstOf.set(cell.kind, cell);
   }
   const experiment: Experiment = { document, frontMatter, cells, diagnostics, layers };
   if (!diagnostics.some((diagnostic) => diagnostic.severity === 'error')) diagnostics.push(...checkMemory(experiment, resources));
   diagnostics.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column);
   return experiment;
+}
+
+/** What the interpolate, traverse and explore cells ask of the model that its kind or code cannot give. */
+function latentCellFindings(cell: ParsedCell, model: CellConfigs['model'] | undefined, document: AexpDocument, block: CellBlock): Diagnostic[] {
+  if (!model || !cell.config) return [];
+  const yaml = parseDocument(block.body);
+  const header = { start: block.offset, end: block.offset + block.open.replace(/\r?\n$/, '').length };
+  const locator = new CellLocator(document, yaml, block.bodyOffset, header);
+  const at = (key: string, severity: Diagnostic['severity'], message: string): Diagnostic => ({ severity, message, file: document.file, ...rangeOf(yaml.has(key) ? locator.key([], key) : header, (offset) => positionAt(document.lineStarts, offset)), block: cell.block });
+  const findings: Diagnostic[] = [];
+  if ((cell.kind === 'interpolate' || cell.kind === 'traverse') && model.skips) {
+    findings.push(at('', 'warning', `the ${cell.kind} cell decodes free latent points, and this model's U-Net skips need an input image's features to decode: the cell will say so instead of drawing`));
+  }
+  if (cell.kind === 'interpolate' && (cell.config as CellConfigs['interpolate']).between === 'classes' && model.kind !== 'cvae') {
+    findings.push(at('between', 'error', `\`between: classes\` interpolates between class means with the class condition, which only a \`cvae\` has (this model is a \`${model.kind}\`); use \`between: images\``));
+  }
+  if (cell.kind === 'explore' && (cell.config as CellConfigs['explore']).projection === 'none' && model.latent !== 2) {
+    findings.push(at('projection', 'error', `\`projection: none\` plots the code itself, which needs \`latent: 2\` (this model's code has ${model.latent} dimensions); use \`pca\` or \`umap\``));
+  }
+  return findings;
 }
 
 function rangeOf(located: Located, positionOf: (offset: number) => Position): { start: Position; end: Position } {

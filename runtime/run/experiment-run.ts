@@ -40,6 +40,7 @@ import { Optimizer } from '../train/optimizers';
 import { UnsafeEntryError } from '../util/plain-entries';
 import { mixSeed } from '../util/random';
 import { quantizePixels, truncateViewHistory, writeReconstructView, writeSampleView } from '../views-data';
+import { latentCellProblems, runLatentCells } from './analysis-cells';
 import { ExperimentError, buildModelFor } from './check';
 import { chooseBackend } from './choose-backend';
 import { setWeights } from './load-run';
@@ -210,6 +211,8 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
   const dataset = await loadDataset(data, { dataDir, baseDir: path.dirname(path.resolve(file)), seed, signal: options.signal });
   emit({ type: 'cellOutput', cell: 'data', text: `${dataset.description}\nexamples are ${dataset.shape.join('×')}, batch ${data.batch}${data.binarize !== 'none' ? `, ${data.binarize} binarization` : ''}` });
   cell('data', 'finished');
+  const latentProblems = latentCellProblems(experiment, dataset, modelConfig.kind === 'cvae' ? dataset.classes.length : 0);
+  if (latentProblems.length > 0) throw new ExperimentError(latentProblems);
   cell('model', 'started');
   const { backend, model } = await chooseBackend(options.backend ?? previous?.backend ?? 'auto', {
     build: () => buildModelFor(experiment, data, modelConfig, seed, dataset.shape, dataset.classes.length),
@@ -398,6 +401,7 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
         emit({ type: 'image', cell: 'sample', kind: 'samples', epoch: position.epoch, path: target, rows: sampleRows(model.classes > 0, sampleCell.temperature) });
         cell('sample', 'finished');
       }
+      await runLatentCells({ experiment, model, dataset, data, folder, seed, epoch: position.epoch, wanted: analysis, emit, signal: options.signal });
       if (!reused && !guard.lost) await exportModel(model, runFile(folder, 'model'));
     } else {
       if (lastTest) summary.test = { ...lastTest };
