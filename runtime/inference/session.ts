@@ -1,0 +1,236 @@
+/**
+ * One open run and what can be asked of it: encode a split, show one example, decode latent
+ * vectors, interpolate, traverse. The model is the run's own (run/open-run.ts builds it with the
+ * training code and loads the chosen checkpoint), and encoding and decoding go through
+ * analysis/latent-codes.ts, as the CLI's encode and decode do. The inference worker holds one
+ * session; nothing here knows about threads.
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { decodeLatents, decodeRefusal, encodeSplit } from '../analysis/latent-codes';
+import { lossUnits } from '../analysis/evaluate';
+import type { Dataset, Split } from '../data/dataset';
+import { exampleSize } from '../data/dataset';
+import { loadDataset } from '../data/index';
+import { forward, toPixels } from '../model/losses';
+import { readRunConfig } from '../run-folder';
+import { resolveCheckpoint } from '../run/load-run';
+import type { OpenRun } from '../run/open-run';
+import { openRun } from '../run/open-run';
+import { batchInputs } from '../train/batches';
+import { batchNeeds } from '../train/step';
+import { mixSeed } from '../util/random';
+import { CancelledError, CannotDecodeError, InferenceRequestError } from './errors';
+import { interpolationPath, traversalPath } from './latent-paths';
+import type {
+  DecodeRequest, EncodeRequest, EncodeResult, ExampleRequest, ExampleResult, ImageShape, InferenceBackend, InterpolateRequest, LatentPoint,
+  MemoryResult, OpenRequest, OpenResult, PathResult, Pixels, SplitName, TraverseRequest, TraverseResult,
+} from './protocol';
+
+/** Vectors decoded per forward pass: bounds the memory of a large decode and lets a cancel in between. */
+const DECODE_CHUNK = 256;
+
+/** How a request is stopped and followed while it runs. */
+export interface Work {
+  signal?: AbortSignal;
+  /** Called between batches (examples or images done, of total); it may abort the signal. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+function stopIfAborted(work: Work): void {
+  if (work.signal?.aborted) throw new CancelledError('cancelled');
+}
+
+export class InferenceSession {
+  private run?: OpenRun;
+  private units: OpenResult['units'] = 'loss';
+  private data?: { key: string; dataset: Dataset };
+
+  constructor(private readonly backend: InferenceBackend) {}
+
+  /**
+   * Opens a run's checkpoint, replacing the run open before; a run or checkpoint that cannot be
+   * opened leaves the previous one open, and its error names the folder or file and the fault.
+   */
+  async open(request: Omit<OpenRequest, 'id' | 'type'>, work: Work = {}): Promise<OpenResult> {
+    const runDir = path.resolve(request.runDir);
+    const opened = await openRun(runDir, { checkpoint: request.checkpoint, dataDir: request.dataDir, backend: this.backend, signal: work.signal });
+    const checkpoint = path.basename(resolveCheckpoint(runDir, request.checkpoint), '.ckpt');
+    this.run?.dispose();
+    this.run = opened;
+    const { model, config } = opened;
+    this.units = lossUnits(config.data, config.model);
+    const reason = decodeRefusal(model);
+    return {
+      runDir,
+      checkpoint,
+      epoch: opened.epoch,
+      kind: model.kind,
+      variational: model.variational,
+      latent: model.latent,
+      shape: [...model.inputShape] as ImageShape,
+      classes: model.classes,
+      units: this.units,
+      decodes: reason === undefined,
+      ...(reason === undefined ? {} : { reason }),
+    };
+  }
+
+  async encode(request: Omit<EncodeRequest, 'id' | 'type'>, work: Work = {}): Promise<EncodeResult> {
+    const { model, config } = this.opened();
+    const dataset = await this.dataset(work);
+    const encoded = await encodeSplit(model, dataset, config.data, { split: request.split, limit: request.limit, batchSize: request.batch, seed: config.seed, signal: work.signal, onProgress: work.onProgress });
+    stopIfAborted(work);
+    return {
+      count: encoded.count,
+      latent: encoded.latent,
+      means: encoded.means,
+      ...(encoded.logVariances ? { logVariances: encoded.logVariances } : {}),
+      labels: encoded.labels,
+      losses: encoded.loss,
+    };
+  }
+
+  /** Example `index` of a split: its input, what the encoder saw, its reconstruction (μ decoded), code and loss. */
+  async example(request: Omit<ExampleRequest, 'id' | 'type'>, work: Work = {}): Promise<ExampleResult> {
+    const { model, config } = this.opened();
+    const dataset = await this.dataset(work);
+    const single = exampleOf(dataset, request.split, request.index);
+    // The same draws (corruption, mask, binarization) as the encoding below, from the same seeds.
+    const encoded = await encodeSplit(model, { ...dataset, test: single }, config.data, { split: 'test', seed: config.seed, signal: work.signal });
+    const inputs = batchInputs(single, [0], dataset.shape, config.data.binarize, mixSeed(config.seed, 77, 0), batchNeeds(model));
+    const images = tf.tidy(() => {
+      const { input, output } = forward(model, inputs, { training: false, sample: false, seed: mixSeed(config.seed, 78, 0) });
+      return [tf.clone(inputs.x), toPixels(model, output), ...(model.kind === 'denoising-ae' ? [input] : [])];
+    });
+    const mask = inputs.mask ? ((await inputs.mask.data()) as Float32Array) : undefined;
+    tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
+    const [input, reconstruction, encoderInput] = await Promise.all(images.map((tensor) => tensor.data() as Promise<Float32Array>));
+    tf.dispose(images);
+    return {
+      split: request.split,
+      index: request.index,
+      label: single.labels[0],
+      input,
+      ...(encoderInput ? { encoderInput } : {}),
+      ...(mask ? { mask } : {}),
+      reconstruction,
+      shape: [...dataset.shape] as ImageShape,
+      mean: encoded.means,
+      ...(encoded.logVariances ? { logVariance: encoded.logVariances } : {}),
+      loss: encoded.loss[0],
+    };
+  }
+
+  async decode(request: Omit<DecodeRequest, 'id' | 'type'>, work: Work = {}): Promise<Pixels> {
+    const { model } = this.decoder();
+    if (request.z.length !== request.count * model.latent) throw new InferenceRequestError(`${request.count} latent vector${request.count === 1 ? '' : 's'} of ${model.latent} values ${request.count === 1 ? 'needs' : 'need'} ${request.count * model.latent} numbers, not ${request.z.length}`);
+    if (request.labels === undefined && model.classes > 0) throw new InferenceRequestError(`this cvae decodes each vector with a class: give labels (0–${model.classes - 1}), one per vector`);
+    if (request.labels !== undefined && model.classes === 0) throw new InferenceRequestError(`labels are for a cvae; this model is a ${model.kind}`);
+    return this.decodeRows(request.z, request.count, request.labels, work);
+  }
+
+  async interpolate(request: Omit<InterpolateRequest, 'id' | 'type'>, work: Work = {}): Promise<PathResult> {
+    const labels = this.stripLabels(request.label, request.steps);
+    const from = await this.point(request.from, 'from', work);
+    const to = await this.point(request.to, 'to', work);
+    const z = interpolationPath(from, to, request.steps, request.method);
+    return { ...(await this.decodeRows(z, request.steps, labels, work)), z };
+  }
+
+  async traverse(request: Omit<TraverseRequest, 'id' | 'type'>, work: Work = {}): Promise<TraverseResult> {
+    const { model } = this.decoder();
+    if (request.dimension >= model.latent) throw new InferenceRequestError(`dimension ${request.dimension} is past the ${model.latent}-d code (dimensions 0–${model.latent - 1})`);
+    const labels = this.stripLabels(request.label, request.steps);
+    const origin = await this.point(request.origin, 'origin', work);
+    const { z, values } = traversalPath(origin, request.dimension, request.low, request.high, request.steps);
+    return { ...(await this.decodeRows(z, request.steps, labels, work)), z, values };
+  }
+
+  memory(): MemoryResult {
+    const memory = tf.memory();
+    return { tensors: memory.numTensors, bytes: memory.numBytes };
+  }
+
+  dispose(): void {
+    this.run?.dispose();
+    this.run = undefined;
+    this.data = undefined;
+  }
+
+  private opened(): OpenRun {
+    if (!this.run) throw new InferenceRequestError('no run is open: send open (a run folder and a checkpoint) first');
+    return this.run;
+  }
+
+  /** The open run, if its model can decode a free latent point. */
+  private decoder(): OpenRun {
+    const run = this.opened();
+    const refusal = decodeRefusal(run.model);
+    if (refusal) throw new CannotDecodeError(refusal);
+    return run;
+  }
+
+  /** The run's dataset on this machine, loaded once for every checkpoint of the run. */
+  private async dataset(work: Work): Promise<Dataset> {
+    const { runDir, config } = this.opened();
+    const baseDir = path.dirname(readRunConfig(runDir).sourceFile);
+    const key = JSON.stringify([config.data, config.dataDir, baseDir, config.seed]);
+    if (this.data?.key !== key) {
+      const dataset = await loadDataset(config.data, { dataDir: config.dataDir, baseDir, seed: config.seed, signal: work.signal });
+      this.data = { key, dataset };
+    }
+    return this.data.dataset;
+  }
+
+  /** One label per image for a strip decoded with one class; refused where the kind takes none, or needs one. */
+  private stripLabels(label: number | undefined, rows: number): number[] | undefined {
+    const { model } = this.decoder();
+    if (model.classes === 0) {
+      if (label !== undefined) throw new InferenceRequestError(`label is for a cvae; this model is a ${model.kind}`);
+      return undefined;
+    }
+    if (label === undefined) throw new InferenceRequestError(`this cvae decodes with a class: give label (0–${model.classes - 1})`);
+    return new Array<number>(rows).fill(label);
+  }
+
+  /** A latent point's vector: the one given, or an example's μ (its own label conditions a cvae's encoder). */
+  private async point(point: LatentPoint, field: string, work: Work): Promise<Float32Array> {
+    const { model, config } = this.opened();
+    if ('z' in point) {
+      if (point.z.length !== model.latent) throw new InferenceRequestError(`${field}.z has ${point.z.length} values; the code has ${model.latent}`);
+      return point.z;
+    }
+    const dataset = await this.dataset(work);
+    const single = exampleOf(dataset, point.split, point.index, `${field}.index`);
+    const encoded = await encodeSplit(model, { ...dataset, test: single }, config.data, { split: 'test', seed: config.seed, signal: work.signal });
+    return encoded.means;
+  }
+
+  private async decodeRows(z: Float32Array, rows: number, labels: number[] | undefined, work: Work): Promise<Pixels> {
+    const { model } = this.decoder();
+    const [height, width, channels] = model.inputShape;
+    const size = height * width * channels;
+    const pixels = new Float32Array(rows * size);
+    for (let start = 0; start < rows; start += DECODE_CHUNK) {
+      stopIfAborted(work);
+      const end = Math.min(rows, start + DECODE_CHUNK);
+      const chunk = await decodeLatents(model, z.subarray(start * model.latent, end * model.latent), end - start, labels?.slice(start, end));
+      pixels.set(chunk, start * size);
+      work.onProgress?.(end, rows);
+    }
+    stopIfAborted(work);
+    return { pixels, count: rows, shape: [height, width, channels] };
+  }
+}
+
+/** Example `index` of a split as a one-example split (`all`: train, then test). */
+function exampleOf(dataset: Dataset, split: SplitName, index: number, field = 'index'): Split {
+  const inTrain = split === 'train' || (split === 'all' && index < dataset.train.count);
+  const source = inTrain ? dataset.train : dataset.test;
+  const at = split === 'all' && !inTrain ? index - dataset.train.count : index;
+  const total = split === 'all' ? dataset.train.count + dataset.test.count : source.count;
+  if (at >= source.count) throw new InferenceRequestError(`${field} ${index} is past the ${split} split's ${total} examples (0–${total - 1})`);
+  const size = exampleSize(dataset);
+  return { images: source.images.subarray(at * size, (at + 1) * size), labels: source.labels.subarray(at, at + 1), count: 1 };
+}
