@@ -342,6 +342,27 @@ test('malformed messages and items are dropped with a notice, and the view goes 
   assert.deepEqual(pageErrors, []);
 });
 
+test('an epoch the host could not send is named, and asked for again when the host announces its epochs', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('gone', { epochs: [1, 2, 3] }));
+  const start = (await sent()).length;
+  await page.locator('#output input.epoch-slider').fill('1');
+  const request = (await sent()).at(-1) as { requestId: number; epoch: number };
+  assert.equal(request.epoch, 2);
+  await receive({ type: 'frame-error', viewId: 'gone', requestId: request.requestId, error: { name: 'ViewsFileError', message: 'views/epoch-0002.bin is damaged' } } satisfies ImagesHostMessage);
+  assert.equal((await dataset()).state, 'error');
+  assert.match(await page.locator('#output .status').innerText(), /Cannot show epoch 2: ViewsFileError: views\/epoch-0002\.bin is damaged/);
+  // Scrubbing away and back does not ask again for what the host said it cannot send.
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal((await sent()).length, start + 1);
+  await receive({ type: 'epochs', viewId: 'gone', epochs: [1, 2, 3], live: false } satisfies ImagesHostMessage);
+  assert.equal((await dataset()).state, 'loading');
+  const again = (await sent()).at(-1) as { requestId: number; epoch: number };
+  assert.equal(again.epoch, 2);
+  assert.notEqual(again.requestId, request.requestId);
+});
+
 test('epoch vs epoch compares two epochs’ reconstructions, not the input with one', async (context) => {
   if (skip) return context.skip(skip);
   // Epochs 2 and 3 reconstruct alike (grey 100), far from the black inputs.

@@ -108,7 +108,7 @@ export class ImageView {
     this.shown = snapshot.frame.epoch;
     this.drawn = snapshot.frame;
     this.cache.put(snapshot.frame);
-    this.panel = snapshot.mode === 'sample' ? 'samples' : 'reconstructions';
+    this.panel = ImageView.onlySamples(snapshot) ? 'samples' : 'reconstructions';
     this.requests = this.newRequests();
 
     this.root = element('div', { className: 'latent-lab-images', tabIndex: 0 });
@@ -211,6 +211,11 @@ export class ImageView {
     this.refresh();
   }
 
+  /** A sample cell's view, or a view with no fixed examples: there is nothing but samples to show. */
+  private static onlySamples(snapshot: Snapshot): boolean {
+    return snapshot.mode === 'sample' || (snapshot.count === 0 && snapshot.frame.samples !== undefined);
+  }
+
   get viewId(): string {
     return this.snapshot.viewId;
   }
@@ -241,7 +246,7 @@ export class ImageView {
       this.notice.textContent = '';
     }
     this.snapshot = snapshot;
-    this.panel = snapshot.mode === 'sample' ? 'samples' : this.panel;
+    this.panel = ImageView.onlySamples(snapshot) ? 'samples' : this.panel;
     this.cache.put(snapshot.frame);
     const known = this.post ? snapshot.epochs : [snapshot.frame.epoch];
     // Messages may already have brought more epochs than this snapshot lists.
@@ -257,7 +262,10 @@ export class ImageView {
           else if (!message.epochs.includes(frame.epoch)) this.warn(`epochs message: frame.epoch ${frame.epoch} is not among its epochs`);
           else this.cache.put(frame);
         }
-        if (this.post) this.setEpochs(message.epochs, message.live);
+        if (!this.post) return;
+        // The host has looked again: an epoch it could not send before is asked for again.
+        this.failed.clear();
+        this.setEpochs(message.epochs, message.live);
         return;
       }
       case 'frame': {
@@ -381,7 +389,7 @@ export class ImageView {
 
   /** State to screen: the controls, the frames to ask for, the data attributes, then the canvas. */
   private refresh(): void {
-    const samplesOnly = this.snapshot.mode === 'sample';
+    const samplesOnly = ImageView.onlySamples(this.snapshot);
     const onSamples = this.panel === 'samples';
     this.compare = this.compareEpoch();
     const wanted = [this.shown, ...(this.diff === 'epochs' && !onSamples && this.compare !== undefined ? [this.compare] : [])];
