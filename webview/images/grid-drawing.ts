@@ -60,14 +60,14 @@ export function describeExample(snapshot: Snapshot, frame: Frame, index: number)
   return terms.join(' · ');
 }
 
-/** The panes of one example for a diff mode; denoising and masked views add the corrupted input. */
-export function paneKinds(diff: DiffMode, snapshot: Snapshot): PaneKind[] {
+/** The panes of one example for a diff mode; denoising and masked views add the corrupted input, and two epochs read earlier first. */
+export function paneKinds(diff: DiffMode, snapshot: Snapshot, compareIsLater = false): PaneKind[] {
   const corrupted = snapshot.corrupted ? (['corrupted'] as const) : [];
   switch (diff) {
     case 'side-by-side':
       return ['input', ...corrupted, 'reconstruction', 'error'];
     case 'epochs':
-      return ['compare', 'reconstruction', 'change'];
+      return compareIsLater ? ['reconstruction', 'compare', 'change'] : ['compare', 'reconstruction', 'change'];
     default:
       return [...corrupted, 'composite', 'error'];
   }
@@ -123,7 +123,7 @@ export class GridDrawing {
   private drawExamples(context: CanvasRenderingContext2D, scene: Scene, area: Box): void {
     const { snapshot, frame, other, enlarged } = scene;
     const theme = this.theme;
-    const kinds = paneKinds(scene.diff, snapshot);
+    const kinds = paneKinds(scene.diff, snapshot, scene.compare !== undefined && scene.compare > frame.epoch);
     const heat = kinds.includes('error') || kinds.includes('change');
     const body: Box = heat ? { ...area, width: area.width - LEGEND_WIDTH } : area;
     if (enlarged !== undefined) {

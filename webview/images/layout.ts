@@ -30,6 +30,11 @@ export const GROUP_GAP = 12;
 export const CAPTION = 15;
 export const HEADER = 16;
 
+/** A whole multiple keeps every source pixel the same size on screen: taken where it costs at most 15% of the size. */
+function whole(scale: number): number {
+  return scale >= 1 && Math.floor(scale) / scale >= 0.85 ? Math.floor(scale) : scale;
+}
+
 /** The largest pane scale for `groups` examples of `panes` panes each in `area`, and how many examples per row. */
 function fit(groups: number, panes: number, width: number, height: number, area: Box): { scale: number; perRow: number } {
   let best = { scale: 0, perRow: 1 };
@@ -41,8 +46,7 @@ function fit(groups: number, panes: number, width: number, height: number, area:
     if (scale > best.scale) best = { scale, perRow };
     if (rows === 1) break;
   }
-  // Whole multiples keep every source pixel the same size on screen.
-  return { scale: best.scale >= 2 ? Math.floor(best.scale) : best.scale, perRow: best.perRow };
+  return { scale: whole(best.scale), perRow: best.perRow };
 }
 
 /** The examples in `order`, each as `kinds` panes side by side, under a header line. */
@@ -68,8 +72,7 @@ export function sampleCells(count: number, columns: number, image: { width: numb
   const rows = Math.ceil(count / columns);
   const across = (area.width - (columns - 1) * PANE_GAP) / (columns * image.width);
   const down = (area.height - CAPTION - (rows - 1) * PANE_GAP) / (rows * image.height);
-  const raw = Math.max(0, Math.min(across, down));
-  const scale = raw >= 2 ? Math.floor(raw) : raw;
+  const scale = whole(Math.max(0, Math.min(across, down)));
   const cells: Cell[] = [];
   for (let index = 0; index < count; index++) {
     const column = index % columns;

@@ -125,5 +125,5 @@ export class Painter {
 
 function formatScale(value: number): string {
   if (value === 0) return '0';
-  return value >= 0.1 ? value.toFixed(2).replace(/0$/, '') : value.toPrecision(2);
+  return String(Number(value.toPrecision(3)));
 }

@@ -16,6 +16,9 @@ export const IMAGES_STYLE = `
 .latent-lab-images[data-enlarged] canvas.image-grid { cursor: grab; }
 .latent-lab-images .field { display: inline-flex; align-items: center; gap: 4px; }
 .latent-lab-images vscode-button { --vscode-button-paddingHorizontal: 6px; }
+/* Narrow outputs: the buttons that have an icon show only it (their title and aria-label still name them). */
+.latent-lab-images { container-type: inline-size; }
+@container (max-width: 760px) { .latent-lab-images .label.iconic { display: none; } .latent-lab-images svg.icon { margin-right: 0; } }
 .latent-lab-images svg.icon { width: 14px; height: 14px; margin-right: 4px; vertical-align: -2px; flex: none; }
 .latent-lab-images vscode-single-select { width: 9em; }
 .latent-lab-images input[type="range"] { -webkit-appearance: none; appearance: none; vertical-align: middle; height: 16px; margin: 0; background: transparent; }
