@@ -211,3 +211,13 @@ test('a U-Net autoencoder opens but refuses to decode a free latent point, sayin
     await client.open({ runDir, checkpoint: 'last' });
   }
 });
+
+test('closing a client ends its worker: what was waiting rejects, and so does every later request', async () => {
+  const closing = new InferenceClient();
+  const waiting = closing.memory();
+  const outcome = assert.rejects(waiting, (error: Error) => error instanceof CancelledError && error.reason === 'closed');
+  await closing.close();
+  await outcome;
+  await assert.rejects(closing.decode({ z: Z, count: 6 }), { name: 'CancelledError', message: 'the inference worker was closed' });
+  await assert.rejects(closing.ready, { name: 'CancelledError' });
+});
