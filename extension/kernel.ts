@@ -41,7 +41,8 @@ export interface RuntimeHost {
 function cellKind(cell: vscode.NotebookCell): CellName | undefined {
   if (cell.kind !== vscode.NotebookCellKind.Code) return undefined;
   const kind = layoutOf(cell)?.kind;
-  return kind && (CELL_KINDS as readonly string[]).includes(kind) ? (kind as CellName) : undefined;
+  // A sweep cell is run by `aexp sweep`, not by the notebook's kernel: it has nothing to run here.
+  return kind && kind !== 'sweep' && (CELL_KINDS as readonly string[]).includes(kind) ? (kind as CellName) : undefined;
 }
 
 function cellsByKind(notebook: vscode.NotebookDocument): Map<CellName, vscode.NotebookCell> {

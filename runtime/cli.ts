@@ -12,10 +12,15 @@ import { REPORT_METRICS } from './analysis/evaluate-run';
 import { evaluateVerb } from './cli/evaluate';
 import { decodeVerb, encodeVerb } from './cli/latents';
 import { RunFolderError, UsageError, checkRunFolder, isFolder, parseArguments, positiveInteger } from './cli/support';
+import { describeSweepRun, sweepVerb } from './cli/sweep';
+import { SweepCellError, readSweep } from './sweep/sweep-cell';
+import { prepareSweepRun, sweepRunParent, sweepRunsFolder } from './sweep/sweep-run';
 
 const USAGE = `usage:
   aexp run <file.aexp> [--epochs N] [--set cell.key=value]... [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR] [--reuse]
   aexp run --resume <run folder> [--epochs N]
+  aexp run <file.aexp> --sweep-index I [--out DIR] [--backend …] [--data-dir DIR]
+  aexp sweep <file.aexp> --list | [--parallel N] | --slurm [slurm options] | --status | --cancel | --summary
   aexp evaluate <run folder> [--metrics ${REPORT_METRICS.join(',')}] [--k N] [--json]
   aexp encode <run folder> [--split test|train|all] [--limit N] --out latents.npy|latents.csv
   aexp decode <run folder> --z z.npy|z.csv [--label C] [--columns N] --out grid.png
@@ -40,7 +45,7 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArguments({
     args: argv,
     allowPositionals: true,
-    options: { epochs: { type: 'string' }, set: { type: 'string', multiple: true }, out: { type: 'string' }, backend: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' }, reuse: { type: 'boolean' } },
+    options: { epochs: { type: 'string' }, set: { type: 'string', multiple: true }, out: { type: 'string' }, backend: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' }, reuse: { type: 'boolean' }, 'sweep-index': { type: 'string' } },
   });
   if (!values.resume && positionals.length !== 1) throw new UsageError('aexp run takes one .aexp file (or --resume <run folder>); aexp --help shows the usage');
   const file = positionals[0];
@@ -50,6 +55,31 @@ async function run(argv: string[]): Promise<number> {
   if (values.resume !== undefined) checkRunFolder(values.resume, '--resume ');
   const epochs = positiveInteger(values.epochs, '--epochs');
   if (values.backend && !(BACKENDS as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, not "${values.backend}"`);
+
+  let text: string | undefined;
+  let outDir = values.out;
+  let resume = values.resume;
+  let overrides = values.set;
+  if (values['sweep-index'] !== undefined) {
+    if (!file) throw new UsageError('--sweep-index takes a .aexp file with a sweep cell, not --resume');
+    const index = sweepIndex(values['sweep-index']);
+    // --out is the parent of the run's folders, as for any run: a task resubmitted there finds its own.
+    const parent = values.out ? path.resolve(values.out) : sweepRunParent(sweepRunsFolder(file), file, index);
+    const prepared = prepareSweepRun(file, index, parent, values.set ?? []);
+    process.stderr.write(`sweep run ${index}: ${describeSweepRun(prepared.run)}\n`);
+    const { state } = prepared;
+    if (state.kind === 'finished') {
+      process.stderr.write(`already finished (${state.summary.status}): ${state.runDir}\n`);
+      process.stdout.write(`${state.runDir}\n`);
+      return state.summary.status === 'diverged' ? 3 : 0;
+    }
+    if (state.kind === 'resume') resume = state.runDir;
+    else {
+      text = prepared.text;
+      outDir = parent;
+    }
+    overrides = undefined;
+  }
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -107,13 +137,14 @@ async function run(argv: string[]): Promise<number> {
 
   try {
     const result = await runExperiment({
-      file: file ?? '',
+      file: resume ? '' : (file ?? ''),
+      text,
       epochs,
-      overrides: values.set,
-      outDir: values.out,
+      overrides,
+      outDir,
       backend: values.backend as BackendName | undefined,
       dataDir: values['data-dir'],
-      resume: values.resume,
+      resume,
       reuse: values.reuse,
       signal: controller.signal,
       onEvent,
@@ -136,6 +167,12 @@ async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
+}
+
+function sweepIndex(value: string): number {
+  const index = Number(value);
+  if (!(/^\d+$/.test(value) && Number.isSafeInteger(index))) throw new UsageError(`--sweep-index must be a run's index (0, 1, …), not "${value}"`);
+  return index;
 }
 
 async function validate(files: string[]): Promise<number> {
@@ -170,10 +207,18 @@ function validateFile(file: string): boolean {
     return fail((error as Error).message.split('\n')[0]);
   }
   const { diagnostics, summary } = checked;
+  // The sweep cell's own problems are among the diagnostics; a sweep that expands is counted.
+  let sweepRuns: number | undefined;
+  try {
+    sweepRuns = readSweep(text, file)?.runs.length;
+  } catch (error) {
+    if (!(error instanceof SweepCellError)) throw error;
+  }
   for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}${diagnostic.fix ? ` (quick fix: ${diagnostic.fix})` : ''}\n`);
   const errors = diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length;
   process.stdout.write(`${file}: ${errors === 0 ? 'ok' : `${errors} error(s)`}\n`);
   if (summary) process.stdout.write(`${indent(summary)}\n`);
+  if (sweepRuns !== undefined) process.stdout.write(`  sweep: ${sweepRuns} run(s) (aexp sweep ${file} --list shows them)\n`);
   return errors === 0;
 }
 
@@ -217,6 +262,8 @@ async function main(argv: string[]): Promise<number> {
       return run(rest);
     case 'validate':
       return validate(rest);
+    case 'sweep':
+      return sweepVerb(rest);
     case 'evaluate':
       return withInterrupt((signal) => evaluateVerb(rest, signal));
     case 'encode':
@@ -253,7 +300,7 @@ main(process.argv.slice(2)).then(
     else {
       // A backend that cannot start is a fact about this machine, not a bug: no class name.
       // Neither is a locked run folder (another process trains there) or a checkpoint that cannot be used: each says what and where.
-      const plain = ['Error', 'BackendError', 'RunLockedError', 'CheckpointError', 'CheckpointChoiceError', 'MatrixFileError', 'DatasetError'].includes(error.name);
+      const plain = ['Error', 'BackendError', 'RunLockedError', 'CheckpointError', 'CheckpointChoiceError', 'MatrixFileError', 'DatasetError', 'SweepRunError', 'SweepCellError', 'SlurmOptionError', 'SlurmError'].includes(error.name);
       process.stderr.write(`aexp: ${plain ? '' : `${error.name}: `}${error.message}\n`);
       if (process.env.AEXP_DEBUG) process.stderr.write(`${error.stack}\n`);
     }

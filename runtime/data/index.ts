@@ -31,6 +31,8 @@ export interface LoadOptions extends DownloadOptions {
 }
 
 export async function loadDataset(config: DataConfig, options: LoadOptions): Promise<Dataset> {
+  // The data cell's own seed, when it names one, splits and generates the data: a sweep's runs differ in the model's seed only.
+  const seed = config.seed ?? options.seed;
   const pacer = new Pacer(options.signal, `loading ${config.dataset}`);
   let dataset: Dataset;
   switch (config.dataset) {
@@ -44,7 +46,7 @@ export async function loadDataset(config: DataConfig, options: LoadOptions): Pro
     case 'sprites': {
       const [size, width] = sizePair(config.size) ?? [DEFAULT_SPRITE_SIZE, DEFAULT_SPRITE_SIZE];
       if (size !== width) throw new Error('sprites are square: give `size` as one number');
-      dataset = await generateSprites({ size, count: config.count ?? DEFAULT_SPRITE_COUNT, seed: options.seed, testFraction: config.test_fraction, mode: config.factors, signal: options.signal });
+      dataset = await generateSprites({ size, count: config.count ?? DEFAULT_SPRITE_COUNT, testFraction: config.test_fraction, mode: config.factors, signal: options.signal, seed });
       break;
     }
     case 'folder':
@@ -52,7 +54,7 @@ export async function loadDataset(config: DataConfig, options: LoadOptions): Pro
         size: sizePair(config.size),
         channels: config.channels,
         testFraction: config.test_fraction,
-        seed: options.seed,
+        seed,
         signal: options.signal,
         limits: { availableBytes: options.availableBytes ?? processMemoryBytes(), largestByteArray: largestByteArray() },
       });

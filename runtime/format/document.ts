@@ -5,7 +5,7 @@
  */
 import { distance } from 'fastest-levenshtein';
 
-export const CELL_KINDS = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample', 'interpolate', 'traverse', 'explore'] as const;
+export const CELL_KINDS = ['data', 'model', 'train', 'evaluate', 'reconstruct', 'sample', 'interpolate', 'traverse', 'explore', 'sweep'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
 
 export function isCellKind(value: string): value is CellKind {

@@ -87,6 +87,7 @@ export const cellSchemas: Record<CellKind, JsonSchema> = {
       test_limit: positiveInteger('Use only the first N test examples.'),
       test_fraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'folder and sprites: fraction of the examples held out as the test split.' },
       shuffle: { type: 'boolean', default: true, description: 'Shuffle the training split every epoch.' },
+      seed: { type: 'integer', minimum: 0, description: 'Seed of the train/test split and of generated data (sprites). Default: the experiment\'s seed. A sweep over seeds keeps it, so every run is tested on the same images.' },
     },
   },
   model: {
@@ -217,6 +218,26 @@ export const cellSchemas: Record<CellKind, JsonSchema> = {
       subsample: positiveInteger('umap: how many of the encoded points it embeds (UMAP\'s time grows faster than the count).', 2000),
     },
   },
+  sweep: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      grid: { type: 'object', description: 'cell.key: [values] (the paths --set takes, e.g. model.beta: [1, 4]): every combination of the values, the first key slowest.' },
+      random: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['count', 'params'],
+        properties: {
+          count: positiveInteger('How many random draws.'),
+          seed: { type: 'integer', minimum: 0, default: 0, description: 'Seed of the draws alone: the same seed gives the same draws, whatever the experiment\'s seed.' },
+          params: { type: 'object', description: 'cell.key: a distribution, {uniform: [low, high]}, {loguniform: [low, high]}, {int: [low, high]} or {choice: [values]}.' },
+        },
+        description: 'Random search: `count` draws of `params`, each draw combined with every grid point.',
+      },
+      seeds: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 }], description: 'Model seeds, a list or how many (1…n): each grid point and draw runs once per seed. The data split keeps the experiment\'s seed (data.seed).' },
+      metric: { type: 'string', default: 'test.loss', description: 'What aexp sweep --summary sorts by: split.metric, lower first (test.loss), or -split.metric, higher first (-test.elbo).' },
+    },
+  },
 };
 
 export interface DataConfig {
@@ -232,6 +253,7 @@ export interface DataConfig {
   test_limit?: number;
   test_fraction: number;
   shuffle: boolean;
+  seed?: number;
 }
 
 export interface ModelConfig {
@@ -328,4 +350,12 @@ export interface CellConfigs {
   interpolate: InterpolateConfig;
   traverse: TraverseConfig;
   explore: ExploreConfig;
+  sweep: SweepCellConfig;
+}
+
+export interface SweepCellConfig {
+  grid?: Record<string, unknown[]>;
+  random?: { count: number; seed: number; params: Record<string, unknown> };
+  seeds?: number | number[];
+  metric: string;
 }

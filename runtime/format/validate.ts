@@ -17,6 +17,7 @@ import { datasetClassCount, datasetShape } from '../data/shapes';
 import { largestBufferBytes, largestByteArray, modelMemoryLimit, processMemoryBytes } from '../resources';
 import type { KeyPath, MemoryLimits } from './memory';
 import { estimateDataMemory, estimateModelMemory, memoryFindings } from './memory';
+import { sweepDiagnostics } from '../sweep/sweep-cell';
 
 export interface ParsedCell<K extends CellKind = CellKind> {
   kind: K;
@@ -322,6 +323,7 @@ const PIPELINE: Record<CellKind, CellKind[]> = {
   interpolate: ['data', 'model', 'train'],
   traverse: ['data', 'model', 'train'],
   explore: ['data', 'model', 'train'],
+  sweep: [],
 };
 
 /** What the memory check compares with; each defaults to this process and a CPU-side backend. */
@@ -405,6 +407,7 @@ export function validateExperiment(document: AexpDocument, resources: ResourceOp
         }
         if (diagnostics.length > before) parsed.config = undefined;
       }
+      if (cell.kind === 'sweep') diagnostics.push(...sweepDiagnostics(document.text, document.file).map((diagnostic) => ({ ...diagnostic, block: index })));
       if (cell.kind === 'data') {
         const data = parsed.config as CellConfigs['data'];
         if (data.dataset === 'folder' && !data.path) {
@@ -425,7 +428,7 @@ export function validateExperiment(document: AexpDocument, resources: ResourceOp
   for (const cell of cells) {
     const block = document.blocks[cell.block] as CellBlock;
     const header = { start: positionOf(block.offset), end: positionOf(block.offset + block.open.replace(/\r?\n$/, '').length) };
-    if ((cell.kind === 'data' || cell.kind === 'model' || cell.kind === 'train') && firstOf.has(cell.kind)) {
+    if ((cell.kind === 'data' || cell.kind === 'model' || cell.kind === 'train' || cell.kind === 'sweep') && firstOf.has(cell.kind)) {
       const first = firstOf.get(cell.kind)!;
       const line = positionOf((document.blocks[first.block] as CellBlock).offset).line;
       diagnostics.push({ severity: 'error', message: `a second \`${cell.kind}\` cell: an experiment has one (the first is at line ${line})`, file: document.file, ...header, block: cell.block });

@@ -7,6 +7,7 @@
  * so with a grid of G points, R draws and S seeds, run i is grid point ⌊i / (R·S)⌋, draw
  * ⌊i / S⌋ mod R, seed i mod S. Random draws come from the cell's own `seed` alone.
  */
+import { nearest } from '../format/layers';
 import { Random, mixSeed } from '../util/random';
 
 export type Distribution = { uniform: [number, number] } | { loguniform: [number, number] } | { choice: unknown[] } | { int: [number, number] };
@@ -48,8 +49,12 @@ const PATH = /^[a-z]+\.[A-Za-z_][\w.]*$/;
 function checkPath(path: string, field: (string | number)[], cellKinds: readonly string[]): void {
   if (!PATH.test(path)) throw new SweepError(field, `\`${path}\` is not a cell.key path (write it as --set takes it, e.g. model.latent or train.lr)`);
   const kind = path.split('.')[0];
-  if (!cellKinds.includes(kind)) throw new SweepError(field, `\`${kind}\` in \`${path}\` is not a cell kind; expected one of ${cellKinds.join(', ')}`);
   if (kind === 'sweep') throw new SweepError(field, `a sweep cannot sweep its own cell (\`${path}\`)`);
+  const kinds = cellKinds.filter((candidate) => candidate !== 'sweep');
+  if (!kinds.includes(kind)) {
+    const near = nearest(kind, kinds);
+    throw new SweepError(field, `\`${kind}\` in \`${path}\` is not a cell kind; ${near ? `did you mean \`${near}\`?` : `expected one of ${kinds.join(', ')}`}`);
+  }
 }
 
 function checkRange(range: unknown, field: (string | number)[], name: string, positive: boolean): [number, number] {
@@ -88,6 +93,10 @@ function readable(value: unknown): unknown {
 
 /** Expands a sweep cell; throws SweepError naming the field for anything that cannot be a sweep. */
 export function expandSweep(config: SweepConfig, cellKinds: readonly string[]): SweepRun[] {
+  const isMapping = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (config.grid !== undefined && !isMapping(config.grid)) throw new SweepError(['grid'], 'grid is a mapping of cell.key paths to lists of values, e.g. model.beta: [1, 4]');
+  if (config.random !== undefined && !isMapping(config.random)) throw new SweepError(['random'], 'random is a mapping: count, seed and params');
+  if (config.random?.params !== undefined && !isMapping(config.random.params)) throw new SweepError(['random', 'params'], 'random.params is a mapping of cell.key paths to distributions, e.g. train.lr: {loguniform: [1e-4, 1e-2]}');
   const gridKeys = Object.keys(config.grid ?? {});
   gridKeys.forEach((path) => checkPath(path, ['grid', path], cellKinds));
   for (const path of gridKeys) {

@@ -1,0 +1,104 @@
+/**
+ * A sweep's own folder, `<runs>/.sweeps/<experiment>/`: what it was (sweep.json), the sbatch script
+ * and the copy of the CLI bundle it runs, the jobs submitted (jobs.json), each Slurm task's output
+ * (tasks/), each local run's output (local/), and the summary (summary.csv).
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { experimentName } from '../run-folder';
+import { writeFileAtomic } from '../util/atomic-file';
+import type { SweepRun } from './expand';
+
+export interface SweepRecord {
+  version: 1;
+  /** The experiment file, absolute. */
+  file: string;
+  runsFolder: string;
+  metric?: string;
+  runs: SweepRun[];
+}
+
+export interface JobRecord {
+  jobId: string;
+  indices: number[];
+  submitted: string;
+  script: string;
+}
+
+export function sweepFolder(runsFolder: string, file: string): string {
+  return path.join(runsFolder, '.sweeps', experimentName(file));
+}
+
+export const SWEEP_FILES = {
+  record: 'sweep.json',
+  jobs: 'jobs.json',
+  script: 'sweep.sbatch',
+  bundle: 'bundle',
+  tasks: 'tasks',
+  local: 'local',
+  summary: 'summary.csv',
+} as const;
+
+export function sweepFile(folder: string, name: keyof typeof SWEEP_FILES): string {
+  return path.join(folder, SWEEP_FILES[name]);
+}
+
+/** A Slurm task's output file: the script's `--output=…/tasks/task-%a.out`. */
+export function taskOutputFile(folder: string, index: number): string {
+  return path.join(folder, SWEEP_FILES.tasks, `task-${index}.out`);
+}
+
+/** A local run's output (its `aexp run`'s stdout and stderr). */
+export function localOutputFile(folder: string, index: number): string {
+  return path.join(folder, SWEEP_FILES.local, `run-${index}.log`);
+}
+
+function writeJson(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, [Buffer.from(`${JSON.stringify(value, null, 2)}\n`)]);
+}
+
+export function writeSweepRecord(folder: string, record: SweepRecord): void {
+  writeJson(sweepFile(folder, 'record'), record);
+}
+
+/** The jobs submitted for the sweep, oldest first; none when nothing was submitted (or the file is unreadable). */
+export function readJobs(folder: string): JobRecord[] {
+  try {
+    const jobs = JSON.parse(readFileSync(sweepFile(folder, 'jobs'), 'utf8')) as unknown;
+    return Array.isArray(jobs) ? (jobs as JobRecord[]).filter((job) => typeof job?.jobId === 'string' && Array.isArray(job.indices)) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function recordJob(folder: string, job: JobRecord): void {
+  writeJson(sweepFile(folder, 'jobs'), [...readJobs(folder), job]);
+}
+
+/**
+ * Copies the CLI bundle (dist/runtime, and dist/native beside it when built) into the sweep's
+ * folder, keeping their layout (the bundle finds the native addon at ../native). Source maps stay
+ * behind. Returns the copied cli.js. A file already copied with the same size and time is kept.
+ */
+export function copyCliBundle(runtimeFolder: string, folder: string): string {
+  const target = sweepFile(folder, 'bundle');
+  for (const name of ['runtime', 'native']) {
+    const source = name === 'runtime' ? runtimeFolder : path.join(runtimeFolder, '..', 'native');
+    if (!existsSync(source)) continue;
+    const destination = path.join(target, name);
+    mkdirSync(destination, { recursive: true });
+    for (const entry of readdirSync(source, { withFileTypes: true })) {
+      if (!entry.isFile() || entry.name.endsWith('.map')) continue;
+      const from = path.join(source, entry.name);
+      const to = path.join(destination, entry.name);
+      const before = statSync(from);
+      if (existsSync(to)) {
+        const after = statSync(to);
+        if (after.size === before.size && after.mtimeMs >= before.mtimeMs) continue;
+      }
+      copyFileSync(from, to);
+    }
+  }
+  return path.join(target, 'runtime', 'cli.js');
+}
