@@ -399,6 +399,7 @@ export class ImageView {
     const index = Math.max(0, this.epochs.indexOf(this.shown));
     this.slider.max = String(this.epochs.length - 1);
     this.slider.value = String(index);
+    this.slider.setAttribute('aria-valuetext', `epoch ${this.shown}`);
     this.slider.disabled = this.epochs.length < 2;
     this.epochLabel.textContent = `${this.shown} (${index + 1} of ${this.epochs.length})${this.live ? ' · training' : ''}`;
     this.compareSlider.max = String(this.epochs.length - 1);
@@ -448,7 +449,9 @@ export class ImageView {
     this.draw();
   }
 
+  /** Only what changed is set: each change re-renders the control, and a scrub must stay within a frame. */
   private select(button: VscodeButton, selected: boolean): void {
+    if (button.getAttribute('aria-pressed') === String(selected)) return;
     button.secondary = !selected;
     button.setAttribute('aria-pressed', String(selected));
   }
