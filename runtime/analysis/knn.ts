@@ -3,7 +3,8 @@
  * `KNeighborsClassifier(n_neighbors=k, metric=…, weights='uniform')` on the features as they are (no
  * standardization: the distances of the latent space itself). Each test row takes the majority label of its k
  * nearest training rows; a tied vote goes to the smallest label (scipy's mode, which scikit-learn uses), and
- * neighbours at equal distances are taken in training-row order.
+ * neighbours at equal computed distances are taken in training-row order. Raw uint8 pixels may be passed as they
+ * are: a common scale changes no ranking.
  *
  * Distances are computed block by block (a few queries against a few hundred training rows at a time, so the
  * block stays in cache) and only the k best per query are kept: 10k test × 60k train latents need no

@@ -8,6 +8,7 @@
  */
 import type { Features, LabelledFeatures, Standardizer } from './features';
 import { AnalysisError, accuracyOf, checkFeatures, checkLabelled, classesOf, fitStandardizer, standardize } from './features';
+import type { Objective } from './lbfgs';
 import { minimize } from './lbfgs';
 
 export interface ProbeOptions {
@@ -70,42 +71,8 @@ export function fitProbe(train: LabelledFeatures, options: Partial<ProbeOptions>
   const { count, dimension } = train;
   const classCount = classes.length;
   const weightCount = classCount * dimension;
-  const logits = new Float64Array(classCount);
-  const penalty = 1 / (settings.inverseRegularization * count);
   // The objective divided by C·n, so that the tolerance applies to a mean loss whatever the number of rows.
-  const objective = (point: Float64Array, gradient: Float64Array): number => {
-    gradient.fill(0);
-    let loss = 0;
-    for (let row = 0; row < count; row++) {
-      const offset = row * dimension;
-      let largest = -Infinity;
-      for (let label = 0; label < classCount; label++) {
-        let logit = point[weightCount + label];
-        const weights = label * dimension;
-        for (let feature = 0; feature < dimension; feature++) logit += point[weights + feature] * inputs[offset + feature];
-        logits[label] = logit;
-        if (logit > largest) largest = logit;
-      }
-      let total = 0;
-      for (let label = 0; label < classCount; label++) total += Math.exp(logits[label] - largest);
-      const normalizer = largest + Math.log(total);
-      const target = targets[row];
-      loss += normalizer - logits[target];
-      for (let label = 0; label < classCount; label++) {
-        const residual = Math.exp(logits[label] - normalizer) - (label === target ? 1 : 0);
-        const weights = label * dimension;
-        for (let feature = 0; feature < dimension; feature++) gradient[weights + feature] += residual * inputs[offset + feature];
-        gradient[weightCount + label] += residual;
-      }
-    }
-    let squares = 0;
-    for (let index = 0; index < gradient.length; index++) gradient[index] /= count;
-    for (let index = 0; index < weightCount; index++) {
-      squares += point[index] * point[index];
-      gradient[index] += penalty * point[index];
-    }
-    return loss / count + 0.5 * penalty * squares;
-  };
+  const objective = crossEntropyObjective(inputs, targets, { count, dimension, classCount }, 1 / (settings.inverseRegularization * count));
   const minimum = minimize(objective, new Float64Array(weightCount + classCount), { tolerance: settings.tolerance, maxIterations: settings.maxIterations });
   return {
     classes,
@@ -116,6 +83,97 @@ export function fitProbe(train: LabelledFeatures, options: Partial<ProbeOptions>
     inverseRegularization: settings.inverseRegularization,
     iterations: minimum.iterations,
     converged: minimum.converged,
+  };
+}
+
+/**
+ * Mean cross-entropy of softmax(W x + b) plus penalty/2 · ‖W‖², and its gradient. The point holds W (classes ×
+ * dimension, row by row) then b. Logits and the gradient's Rᵀ·X run four rows at a time, so that each weight
+ * or gradient entry loaded serves four products: about twice as fast as one row at a time.
+ */
+function crossEntropyObjective(inputs: Float64Array, targets: Int32Array, shape: { count: number; dimension: number; classCount: number }, penalty: number): Objective {
+  const { count, dimension, classCount } = shape;
+  const weightCount = classCount * dimension;
+  const residuals = new Float64Array(count * classCount);
+  return (point, gradient) => {
+    let row = 0;
+    for (; row + 4 <= count; row += 4) {
+      const first = row * dimension;
+      const second = first + dimension;
+      const third = second + dimension;
+      const fourth = third + dimension;
+      for (let label = 0; label < classCount; label++) {
+        const weights = label * dimension;
+        const intercept = point[weightCount + label];
+        let a = intercept;
+        let b = intercept;
+        let c = intercept;
+        let d = intercept;
+        for (let feature = 0; feature < dimension; feature++) {
+          const weight = point[weights + feature];
+          a += weight * inputs[first + feature];
+          b += weight * inputs[second + feature];
+          c += weight * inputs[third + feature];
+          d += weight * inputs[fourth + feature];
+        }
+        residuals[row * classCount + label] = a;
+        residuals[(row + 1) * classCount + label] = b;
+        residuals[(row + 2) * classCount + label] = c;
+        residuals[(row + 3) * classCount + label] = d;
+      }
+    }
+    for (; row < count; row++) {
+      for (let label = 0; label < classCount; label++) {
+        let logit = point[weightCount + label];
+        for (let feature = 0; feature < dimension; feature++) logit += point[label * dimension + feature] * inputs[row * dimension + feature];
+        residuals[row * classCount + label] = logit;
+      }
+    }
+    let loss = 0;
+    for (row = 0; row < count; row++) {
+      // Logits become residuals p − onehot(y) in place, after the row's log-sum-exp is taken.
+      const offset = row * classCount;
+      let largest = -Infinity;
+      for (let label = 0; label < classCount; label++) largest = Math.max(largest, residuals[offset + label]);
+      let total = 0;
+      for (let label = 0; label < classCount; label++) total += Math.exp(residuals[offset + label] - largest);
+      const normalizer = largest + Math.log(total);
+      loss += normalizer - residuals[offset + targets[row]];
+      for (let label = 0; label < classCount; label++) residuals[offset + label] = Math.exp(residuals[offset + label] - normalizer);
+      residuals[offset + targets[row]] -= 1;
+    }
+    gradient.fill(0);
+    for (row = 0; row + 4 <= count; row += 4) {
+      const first = row * dimension;
+      const second = first + dimension;
+      const third = second + dimension;
+      const fourth = third + dimension;
+      for (let label = 0; label < classCount; label++) {
+        const a = residuals[row * classCount + label];
+        const b = residuals[(row + 1) * classCount + label];
+        const c = residuals[(row + 2) * classCount + label];
+        const d = residuals[(row + 3) * classCount + label];
+        const weights = label * dimension;
+        for (let feature = 0; feature < dimension; feature++) {
+          gradient[weights + feature] += a * inputs[first + feature] + b * inputs[second + feature] + c * inputs[third + feature] + d * inputs[fourth + feature];
+        }
+        gradient[weightCount + label] += a + b + c + d;
+      }
+    }
+    for (; row < count; row++) {
+      for (let label = 0; label < classCount; label++) {
+        const residual = residuals[row * classCount + label];
+        for (let feature = 0; feature < dimension; feature++) gradient[label * dimension + feature] += residual * inputs[row * dimension + feature];
+        gradient[weightCount + label] += residual;
+      }
+    }
+    let squares = 0;
+    for (let index = 0; index < gradient.length; index++) gradient[index] /= count;
+    for (let index = 0; index < weightCount; index++) {
+      squares += point[index] * point[index];
+      gradient[index] += penalty * point[index];
+    }
+    return loss / count + 0.5 * penalty * squares;
   };
 }
 

@@ -7,6 +7,7 @@
  * reaches the result. This module therefore filters the valid windows only: an (H − 2r) × (W − 2r) map per channel.
  * The window is scipy's Gaussian with truncate = 3.5: radius ⌊3.5σ + 0.5⌋ (5 for σ = 1.5, an 11 × 11 window).
  * Colour images: SSIM per channel, then the mean over channels (scikit-image's `channel_axis`).
+ * The value is unitless, at most 1 (identical images); higher is better, and 0 means no structural agreement.
  */
 
 export interface SsimOptions {
