@@ -300,3 +300,48 @@ test('zoom and pan change the x axis\'s range, and Reset zoom brings back the wh
   await page.locator('[data-action="reset-zoom"]').click();
   assert.deepEqual(await range(), whole);
 });
+
+/** Waits until chart.js has fitted the canvas to its box (it resizes on the frame after the legend's height changes). */
+async function settled(): Promise<void> {
+  await page.waitForFunction(() => {
+    const found = (globalThis as unknown as { document: { querySelector(selector: string): { height: number; parentElement: { clientHeight: number } } } }).document.querySelector('.latent-lab-chart canvas');
+    return found.height === Math.round(found.parentElement.clientHeight * (globalThis as unknown as { devicePixelRatio: number }).devicePixelRatio);
+  });
+}
+
+test('a line grown by messages draws exactly as the same points drawn at once, through a resume and on every x axis', async (context) => {
+  if (skip) return context.skip(skip);
+  // The first epoch is half as long as the others: where an epoch has not ended yet, its steps are placed by an estimate that the epoch's record corrects.
+  const epochOfStep = (at: number) => (at <= 50 ? 1 : Math.floor((at - 51) / 100) + 2);
+  const noisy = (at: number) => ({ ...step(at, 50 + 30 / Math.sqrt(at) + Math.sin(at * 1.7) * 3), epoch: epochOfStep(at) });
+  const all = Array.from({ length: 3000 }, (_, index) => noisy(index + 1));
+  // Resumed at step 2000 after 2200 were logged: steps 2001… come again with other values, and the line goes on growing.
+  const redone = all.slice(2000).map((point) => ({ ...point, loss: point.loss + 1 }));
+  const held = [...all.slice(0, 2000), ...redone];
+  const epochs = Array.from({ length: 30 }, (_, index) => ({ ...epoch(index + 1, 50 + 30 / Math.sqrt((index + 1) * 100)), step: 50 + index * 100 }));
+  const chunks = [all.slice(1000, 1400), all.slice(1400, 1800), all.slice(1800, 2200), redone.slice(0, 400), redone.slice(400, 800), redone.slice(800), []];
+  const choose = async (label: string) => {
+    await page.locator('vscode-single-select[aria-label="x axis"]').click();
+    await page.getByRole('option', { name: label, exact: true }).click();
+  };
+  for (const axis of ['step', 'epoch', 'wall time (s)']) {
+    await choose(axis);
+    await page.evaluate((value) => harness().render(value), snapshot(`at-once-${axis}`, held, epochs, false));
+    await settled();
+    const atOnce = await page.evaluate(() => harness().pixels());
+    await page.evaluate((value) => harness().render(value), snapshot(`grown-${axis}`, all.slice(0, 1000), epochs.filter((point) => point.step <= 900)));
+    // Each message brings the epochs that ended among the steps of the one before it, as the runtime logs them (an epoch's record after its steps).
+    let logged = 1000;
+    let ended = 900;
+    for (const chunk of chunks) {
+      const message: HostMessage = { type: 'append', chartId: `grown-${axis}`, steps: chunk, epochs: epochs.filter((point) => point.step > ended && point.step <= logged), resumes: [] };
+      ended = Math.max(ended, logged);
+      logged = chunk.at(-1)?.step ?? 3000;
+      await page.evaluate((value) => harness().receive(value), message);
+    }
+    assert.equal((await dataset()).steps, '3000');
+    await settled();
+    assert.equal(await page.evaluate(() => harness().pixels()), atOnce, `on the ${axis} axis, the grown line differs from the line drawn at once`);
+  }
+  await choose('step');
+});

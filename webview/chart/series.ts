@@ -43,10 +43,12 @@ export interface StepLine {
 /**
  * Keeps, per pixel column of x, the first, lowest, highest and last point, in x order, so that
  * spikes survive and the line looks as it would with every point drawn. Only what is kept is
- * allocated: the pass over tens of thousands of points creates no objects for the rest.
+ * allocated: the pass over tens of thousands of points creates no objects for the rest. Points
+ * can be added after `points()` was read: a live run's line grows without being thinned again.
  */
 class ColumnThinner {
-  private readonly points: Point[] = [];
+  /** Every column before the current one, final. */
+  private readonly closed: Point[] = [];
   private column = -1;
   private index = 0;
   /** first, lowest, highest, last: [index, x, y] each. */
@@ -57,13 +59,13 @@ class ColumnThinner {
   add(x: number, y: number): void {
     const index = this.index++;
     if (this.keepAll) {
-      this.points.push({ x, y });
+      this.closed.push({ x, y });
       return;
     }
     const column = Math.min(this.width - 1, Math.max(0, Math.floor(((x - this.start) / this.span) * this.width)));
     const kept = this.kept;
     if (column !== this.column) {
-      this.flush();
+      this.keptPoints(this.closed);
       this.column = column;
       for (let slot = 0; slot < 12; slot += 3) {
         kept[slot] = index;
@@ -72,12 +74,23 @@ class ColumnThinner {
       }
       return;
     }
-    if (y < kept[5]) kept.set([index, x, y], 3);
-    if (y > kept[8]) kept.set([index, x, y], 6);
-    kept.set([index, x, y], 9);
+    if (y < kept[5]) {
+      kept[3] = index;
+      kept[4] = x;
+      kept[5] = y;
+    }
+    if (y > kept[8]) {
+      kept[6] = index;
+      kept[7] = x;
+      kept[8] = y;
+    }
+    kept[9] = index;
+    kept[10] = x;
+    kept[11] = y;
   }
 
-  private flush(): void {
+  /** The current column's kept points, in the order they came, onto `into`. */
+  private keptPoints(into: Point[]): void {
     if (this.column < 0) return;
     const kept = this.kept;
     const order = [0, 3, 6, 9].sort((a, b) => kept[a] - kept[b]);
@@ -85,15 +98,43 @@ class ColumnThinner {
     for (const slot of order) {
       if (kept[slot] === last) continue;
       last = kept[slot];
-      this.points.push({ x: kept[slot + 1], y: kept[slot + 2] });
+      into.push({ x: kept[slot + 1], y: kept[slot + 2] });
     }
   }
 
-  finish(): Point[] {
-    this.flush();
-    this.column = -1;
-    return this.points;
+  /** What to draw now: a new array (chart.js is given new arrays, never ones it has seen change). */
+  points(): Point[] {
+    const points = this.closed.slice();
+    this.keptPoints(points);
+    return points;
   }
+}
+
+/** A per-step series' drawn line as far as it has been computed, continued while only new steps arrive. */
+interface LineState {
+  /** What the line was computed for: anything else computes it again. */
+  weight: number;
+  width: number;
+  x: XAxis;
+  rewrites: number;
+  epochs: number;
+  start: number;
+  /** The x up to which the columns reach: a power of two times the unit, so they stay put while the run grows into it. */
+  end: number;
+  keepAll: boolean;
+  /** The next step to take. */
+  next: number;
+  average: number;
+  debias: number;
+  positive: boolean;
+  lastX: number | undefined;
+  smoothed: ColumnThinner;
+  raw: ColumnThinner | undefined;
+}
+
+/** The smallest power of two at least `span` (a span of 0 counts as 1). */
+function columnsSpan(span: number): number {
+  return 2 ** Math.ceil(Math.log2(span > 0 ? span : 1));
 }
 
 /** Keeps points in step order: a point at or before the last one replaces it and all after it (a resume). */
@@ -112,10 +153,27 @@ export class History {
   x: XAxis = 'step';
   /** Step at which each epoch ended, by epoch: built when first needed after the epochs change. */
   private ends: Map<number, number> | undefined;
+  /** How many times logged steps were replaced (a resume): a line computed before is stale. */
+  private rewrites = 0;
+  /** The logged steps at which the learning rate dropped, kept as they arrive. */
+  private readonly drops: StepPoint[] = [];
+  /** Some logged step has a KL term (kept as they arrive: asked on every update). */
+  private stepsHaveKl = false;
+  /** Each per-step series' line, by its value function, continued from update to update. */
+  private readonly lines = new Map<(point: StepPoint) => number | undefined, LineState>();
 
   add(update: { units?: LossUnits; steps: readonly StepPoint[]; epochs: readonly EpochPoint[]; resumes?: readonly number[] }): void {
     if (update.units) this.units = update.units;
-    extend(this.steps, update.steps, (point) => point.step);
+    const steps = this.steps;
+    for (const point of update.steps) {
+      if (steps.length > 0 && steps[steps.length - 1].step >= point.step) this.rewrites++;
+      while (steps.length > 0 && steps[steps.length - 1].step >= point.step) {
+        if (this.drops.at(-1) === steps.pop()) this.drops.pop();
+      }
+      if (steps.length > 0 && point.lr < steps[steps.length - 1].lr) this.drops.push(point);
+      if (point.kl !== undefined) this.stepsHaveKl = true;
+      steps.push(point);
+    }
     extend(this.epochs, update.epochs, (point) => point.epoch);
     if (update.epochs.length > 0) this.ends = undefined;
     for (const resume of update.resumes ?? []) if (!this.resumes.includes(resume)) this.resumes.push(resume);
@@ -133,9 +191,13 @@ export class History {
     return this.epochs.at(-1)?.epoch ?? 0;
   }
 
+  get stepsKl(): boolean {
+    return this.stepsHaveKl;
+  }
+
   /** Variational kinds report a KL term; plain autoencoders do not. */
   get variational(): boolean {
-    return this.steps.some((point) => point.kl !== undefined) || this.epochs.some((point) => point.train.kl !== undefined);
+    return this.stepsHaveKl || this.epochs.some((point) => point.train.kl !== undefined);
   }
 
   /**
@@ -159,36 +221,46 @@ export class History {
     return this.x === 'step' ? point.step : this.x === 'seconds' ? point.seconds : point.epoch;
   }
 
-  /** A per-step series, smoothed by an EMA of this weight (TensorBoard's, debiased) and thinned to `columns`, in one pass. */
+  /**
+   * A per-step series, smoothed by an EMA of this weight (TensorBoard's, debiased) and thinned to
+   * about `columns`, in one pass. While only new steps arrive, the pass goes on from where the
+   * last one stopped: the columns span a power of two of x, so they hold still until the run
+   * outgrows them (at least half of them are used).
+   */
   stepLine(value: (point: StepPoint) => number | undefined, weight: number, columns: number): StepLine {
     const steps = this.steps;
     const width = Math.max(1, Math.floor(columns));
     if (steps.length === 0) return { smoothed: [], raw: [], positive: true, lastX: undefined };
     const start = this.xOfStep(steps[0]);
-    const span = this.xOfStep(steps[steps.length - 1]) - start || 1;
-    const keepAll = steps.length <= width * 2;
-    const smoothed = new ColumnThinner(start, span, width, keepAll);
-    const raw = weight > 0 ? new ColumnThinner(start, span, width, keepAll) : undefined;
-    let average = 0;
-    let debias = 0;
-    let positive = true;
-    let lastX: number | undefined;
-    for (const point of steps) {
+    const last = this.xOfStep(steps[steps.length - 1]);
+    const epochs = this.x === 'epoch' ? this.epochs.length : 0;
+    let line = this.lines.get(value);
+    const current = line && line.weight === weight && line.width === width && line.x === this.x && line.rewrites === this.rewrites && line.epochs === epochs && line.start === start && last <= line.end && (!line.keepAll || steps.length <= width * 2) && line.next <= steps.length;
+    if (!line || !current) {
+      const end = start + columnsSpan(last - start);
+      const keepAll = steps.length <= width * 2;
+      line = { weight, width, x: this.x, rewrites: this.rewrites, epochs, start, end, keepAll, next: 0, average: 0, debias: 0, positive: true, lastX: undefined, smoothed: new ColumnThinner(start, end - start, width, keepAll), raw: weight > 0 ? new ColumnThinner(start, end - start, width, keepAll) : undefined };
+      this.lines.set(value, line);
+    }
+    const { smoothed, raw } = line;
+    for (let index = line.next; index < steps.length; index++) {
+      const point = steps[index];
       const y = value(point);
       if (y === undefined || !Number.isFinite(y)) continue;
       const x = this.xOfStep(point);
-      if (y <= 0) positive = false;
-      lastX = x;
+      if (y <= 0) line.positive = false;
+      line.lastX = x;
       if (!raw) {
         smoothed.add(x, y);
         continue;
       }
-      average = average * weight + (1 - weight) * y;
-      debias = debias * weight + (1 - weight);
-      smoothed.add(x, average / debias);
+      line.average = line.average * weight + (1 - weight) * y;
+      line.debias = line.debias * weight + (1 - weight);
+      smoothed.add(x, line.average / line.debias);
       raw.add(x, y);
     }
-    return { smoothed: smoothed.finish(), raw: raw?.finish() ?? [], positive, lastX };
+    line.next = steps.length;
+    return { smoothed: smoothed.points(), raw: raw?.points() ?? [], positive: line.positive, lastX: line.lastX };
   }
 
   epochSeries(value: (point: EpochPoint) => number | undefined): Point[] {
@@ -210,11 +282,7 @@ export class History {
 
   /** Where the learning rate dropped (a step schedule, a plateau), on the current x axis. */
   rateDrops(): number[] {
-    const drops: number[] = [];
-    for (let index = 1; index < this.steps.length; index++) {
-      if (this.steps[index].lr < this.steps[index - 1].lr) drops.push(this.xOfStep(this.steps[index]));
-    }
-    return drops;
+    return this.drops.map((point) => this.xOfStep(point));
   }
 }
 
@@ -229,7 +297,7 @@ const hasTestKl = (history: History) => history.epochs.some((point) => point.tes
 export const SERIES: readonly SeriesSpec[] = [
   { id: 'step-loss', label: 'loss (per step)', colour: 0, per: 'step', shownAtFirst: true, present: hasSteps, step: (point) => point.loss },
   { id: 'step-reconstruction', label: 'reconstruction (per step)', colour: 3, per: 'step', shownAtFirst: false, present: hasSteps, step: (point) => point.reconstruction },
-  { id: 'step-kl', label: 'KL (per step)', colour: 4, per: 'step', shownAtFirst: false, present: (history) => history.steps.some((point) => point.kl !== undefined), step: (point) => point.kl },
+  { id: 'step-kl', label: 'KL (per step)', colour: 4, per: 'step', shownAtFirst: false, present: (history) => history.stepsKl, step: (point) => point.kl },
   { id: 'train-loss', label: 'train loss (epoch)', colour: 1, per: 'epoch', shownAtFirst: true, present: hasEpochs, epoch: (point) => point.train.loss },
   { id: 'test-loss', label: 'test loss (epoch)', colour: 2, per: 'epoch', shownAtFirst: true, present: hasTest, epoch: (point) => term(point.test, 'loss') },
   { id: 'test-reconstruction', label: 'test reconstruction (epoch)', colour: 3, per: 'epoch', shownAtFirst: false, present: hasTest, epoch: (point) => term(point.test, 'reconstruction') },
