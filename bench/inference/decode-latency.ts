@@ -5,16 +5,19 @@
  * worker, and decodes one latent vector per simulated pointer move (one every 16 ms): first with
  * nothing else running, then while the main thread trains the same model. Each latency is the
  * round trip seen on the main thread (what the runtime's IPC handler would wait), beside the
- * worker's own compute time; a 64-image traversal grid, and training's samples/s alone and with
- * the decoding beside it, are printed too.
+ * worker's own compute time; then the same drag from another thread while this one trains (the
+ * latency a decode channel that bypasses the training thread would give). A 64-image traversal
+ * grid, and training's samples/s alone and with the decoding beside it, are printed too.
  *
  *   node --import tsx bench/inference/decode-latency.ts [--run DIR] [--data-dir DIR] [--moves 300] [--train-backend auto] [--worker-backend wasm]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../runtime/backends/names';
 import { runExperiment } from '../../runtime/engine';
 import { InferenceClient } from '../../runtime/inference/client';
@@ -73,6 +76,27 @@ async function train(epochs: number): Promise<RunSummary> {
   return JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8')) as RunSummary;
 }
 
+/**
+ * The drag of `drag`, from a thread that does not train (drag-thread.ts, with its own client and
+ * worker) while this one trains: the latency a decode channel that bypasses the training thread gives.
+ */
+async function dragFromAnotherThread(runDir: string): Promise<{ roundTrips: number[]; computed: number[] }> {
+  const tsx = createRequire(__filename).resolve('tsx/cjs/api');
+  const entry = path.join(__dirname, 'drag-thread.ts');
+  const thread = new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(entry)});`, { eval: true, workerData: { runDir, dataDir: values['data-dir'], latent: LATENT, interval: POINTER_INTERVAL_MS } });
+  const next = () => new Promise<{ type: string; roundTrips?: number[]; computed?: number[] }>((resolve, reject) => {
+    thread.once('message', resolve);
+    thread.once('error', reject);
+  });
+  await next();
+  const finished = next();
+  await train(1);
+  thread.postMessage('stop');
+  const done = await finished;
+  await thread.terminate();
+  return { roundTrips: done.roundTrips!, computed: done.computed! };
+}
+
 async function main(): Promise<void> {
   const client = new InferenceClient({ backend: values['worker-backend'] as InferenceBackend });
   try {
@@ -103,10 +127,15 @@ async function main(): Promise<void> {
     });
     const busy = await drag(client, () => !training);
     const beside = await run;
+    await client.close();
+
+    process.stderr.write('training while another thread drags…\n');
+    const apart = await dragFromAnotherThread(runDir);
 
     console.log(`worker: ${info.backend} (${info.device}); training: ${beside.backend} (${beside.device})`);
     console.log(line('T8 decode one vector, idle', idle.roundTrips, idle.computed));
     console.log(line('T8 decode one vector, training', busy.roundTrips, busy.computed));
+    console.log(line('  the same, asked from another thread', apart.roundTrips, apart.computed));
     console.log(`${'64-image traversal grid, idle'.padEnd(34)} round trip p50 ${percentile(grids, 50).toFixed(1)} ms  p95 ${percentile(grids, 95).toFixed(1)} ms`);
     console.log(`training samples/s: ${alone.samplesPerSecond?.toFixed(0)} alone, ${beside.samplesPerSecond?.toFixed(0)} with a decode every ${POINTER_INTERVAL_MS} ms beside it`);
     console.log('targets (VIEWS.md T8): p95 ≤ 50 ms idle, ≤ 100 ms while training');
