@@ -50,7 +50,7 @@ const HIGH_CONTRAST = '--vscode-foreground:#ffffff; --vscode-descriptionForegrou
 // context has messaging, one without (a notebook opened where the extension cannot answer).
 const PAGE = `<!doctype html><html style="${DARK}"><head><meta charset="utf-8"></head>
 <body style="margin:0; width:900px; background: var(--vscode-editor-background)">
-<div id="output"></div><div id="offline"></div>
+<div id="output"></div><div id="offline"></div><div id="blank"></div>
 <script type="module">
 import { activate } from '/images.js';
 const listeners = [];
@@ -60,7 +60,7 @@ const context = {
   onDidReceiveMessage: (listener) => { listeners.push(listener); return { dispose() {} }; },
   setState() {}, getState() { return undefined; }, workspace: { isTrusted: true }, settings: { lineLimit: 30 },
 };
-const renderers = { output: await activate(context), offline: await activate({ ...context, postMessage: undefined, onDidReceiveMessage: undefined }) };
+const renderers = { output: await activate(context), offline: await activate({ ...context, postMessage: undefined, onDidReceiveMessage: undefined }), blank: await activate(context) };
 const item = (json, id) => ({ id, mime: 'application/vnd.latent-lab.images+json', metadata: {}, json: () => json, text: () => JSON.stringify(json), data: () => new TextEncoder().encode(JSON.stringify(json)), blob: () => new Blob([JSON.stringify(json)]) });
 const canvas = (target) => document.querySelector('#' + target + ' canvas.image-grid');
 const api = {
@@ -361,6 +361,37 @@ test('an epoch the host could not send is named, and asked for again when the ho
   const again = (await sent()).at(-1) as { requestId: number; epoch: number };
   assert.equal(again.epoch, 2);
   assert.notEqual(again.requestId, request.requestId);
+});
+
+test('an output item that does not check out is not drawn, and the reason names the field', async (context) => {
+  if (skip) return context.skip(skip);
+  const good = view('refused');
+  const cases: [string, unknown, RegExp][] = [
+    ['not an object', 'text', /expected an image view of version 1/],
+    ['another version', { ...good, version: 2 }, /version 1/],
+    ['mode', { ...good, mode: 'train' }, /mode must be history, reconstruct or sample/],
+    ['units', { ...good, units: 'bits' }, /units must be nats or loss/],
+    ['count', { ...good, count: -1 }, /count must be a whole number/],
+    ['inputs missing', { ...good, inputs: undefined }, /inputs are missing/],
+    ['inputs not base64', { ...good, inputs: '!'.repeat(good.inputs!.length) }, /inputs is not valid base64/],
+    ['corrupted short', { ...good, corrupted: images(3, () => 0) }, /corrupted must hold 1024 bytes/],
+    ['epochs not ascending', { ...good, epochs: [1, 1, 3] }, /epochs\[1\] must be greater/],
+    ['frame not among epochs', { ...good, epochs: [1, 2] }, /frame\.epoch 3 is not among epochs/],
+    ['loss not numbers', { ...good, frame: { ...good.frame, loss: [1, 2, 'three', 4] } }, /frame\.loss\[2\] must be a finite number/],
+    ['kl too short', { ...good, frame: { ...good.frame, kl: [1] } }, /frame\.kl must be a list of 4 numbers/],
+    ['samples not whole images', { ...good, frame: { ...good.frame, samples: Buffer.alloc(IMAGE + 3).toString('base64') } }, /frame\.samples must hold a multiple of 256 bytes/],
+    ['sample columns', { ...good, frame: { ...good.frame, sampleColumns: 0 } }, /frame\.sampleColumns must be a whole number ≥ 1/],
+  ];
+  for (const [name, item, reason] of cases) {
+    await render(item, 'blank');
+    const text = await page.locator('#blank').innerText();
+    assert.match(text, /^Latent Lab cannot draw this image view: /, name);
+    assert.match(text, reason, name);
+    assert.equal(await page.locator('#blank .latent-lab-images').count(), 0, name);
+  }
+  await render(good, 'blank');
+  assert.equal((await dataset('blank')).viewId, 'refused');
+  assert.deepEqual(pageErrors, []);
 });
 
 test('epoch vs epoch compares two epochs’ reconstructions, not the input with one', async (context) => {
