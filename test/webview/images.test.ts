@@ -462,6 +462,8 @@ test('clicking an image enlarges its panes side by side; the wheel zooms them to
   // The image sits in the middle of its pane, framed by the page's background.
   const corner = await pixel(reconstruction.x + 1, reconstruction.y + 1);
   await page.mouse.move(box.x + reconstruction.x + reconstruction.width / 2, box.y + reconstruction.y + reconstruction.height / 2);
+  // The pixel under the pointer, with its values: the input is black, the reconstruction white.
+  assert.match(await page.locator('#output .status').innerText(), /^pixel \(8, 8\) · input 0\.00 · reconstruction 1\.00 · \|x − x̂\| 1\.00$/);
   await page.mouse.wheel(0, -600);
   assert.ok(Number((await dataset()).zoom) > 1);
   assert.deepEqual(await pixel(reconstruction.x + 1, reconstruction.y + 1), [255, 255, 255], 'zoomed in, the image fills the pane');

@@ -96,6 +96,8 @@ export class ImageView {
   private flickerTimerRate = 0;
   private drag: { pointerId: number; kind: 'swipe' | 'pan'; lastX: number; lastY: number; moved: boolean } | undefined;
   private hover: Cell | undefined;
+  /** In the enlarged view, the pixel under the pointer and its values. */
+  private hoverPixel: string | undefined;
 
   constructor(
     host: HTMLElement,
@@ -465,7 +467,7 @@ export class ImageView {
     let text: string;
     if (failure) text = `Cannot show epoch ${this.failed.has(this.shown) ? this.shown : this.compare}: ${failure}`;
     else if (this.root.dataset.state === 'loading') text = `Loading epoch ${this.shown}…`;
-    else if (this.hover) text = this.describe(this.hover);
+    else if (this.hover) text = this.hoverPixel ?? this.describe(this.hover);
     else if (!this.post) text = `Only epoch ${this.snapshot.frame.epoch} is stored in this output; other epochs come from the Latent Lab extension, which is not connected to this view.`;
     else if (this.enlarged !== undefined) text = 'Wheel zooms and drag pans every pane together · Escape closes';
     else text = this.panel === 'samples' ? 'The same prior draws decoded at every epoch.' : `Click an image to enlarge it · ←/→ step epochs${this.diff === 'swipe' ? ' · drag across an image to swipe' : ''}`;
@@ -547,8 +549,10 @@ export class ImageView {
     const drag = this.drag;
     if (!drag || drag.pointerId !== event.pointerId) {
       const cell = this.cellAt(event);
-      if (cell?.index !== this.hover?.index || cell?.kind !== this.hover?.kind) {
+      const pixel = this.enlarged !== undefined && cell ? this.pixelAt(cell, event) : undefined;
+      if (cell?.index !== this.hover?.index || cell?.kind !== this.hover?.kind || pixel !== this.hoverPixel) {
         this.hover = cell;
+        this.hoverPixel = pixel;
         this.refreshStatus();
       }
       return;
@@ -580,6 +584,22 @@ export class ImageView {
       const cell = this.cellAt(event);
       if (cell && cell.kind !== 'sample') this.setEnlarged(cell.index);
     }
+  }
+
+  /** The enlarged image's pixel under the pointer: the input's, the reconstruction's and their difference, in 0–1. */
+  private pixelAt(pane: Cell, event: PointerEvent): string | undefined {
+    const { width, height, channels, inputs } = this.snapshot;
+    const bounds = this.canvas.getBoundingClientRect();
+    const image = cameraBox(pane, this.snapshot, this.camera);
+    const column = Math.floor(((event.clientX - bounds.left - image.x) / image.width) * width);
+    const row = Math.floor(((event.clientY - bounds.top - image.y) / image.height) * height);
+    if (column < 0 || row < 0 || column >= width || row >= height) return undefined;
+    const at = ((pane.index * height + row) * width + column) * channels;
+    const value = (pixels: Uint8Array | undefined) => (pixels ? Array.from(pixels.subarray(at, at + channels), (byte) => (byte / 255).toFixed(2)).join(' ') : '–');
+    const reconstructions = (this.frameFor(this.shown) ?? this.drawn).reconstructions;
+    let error = 0;
+    if (inputs && reconstructions) for (let channel = 0; channel < channels; channel++) error += Math.abs(inputs[at + channel] - reconstructions[at + channel]) / 255 / channels;
+    return `pixel (${column}, ${row}) · input ${value(inputs)} · reconstruction ${value(reconstructions)} · |x − x̂| ${inputs && reconstructions ? error.toFixed(2) : '–'}`;
   }
 
   /** The divider follows the pointer, as a fraction of the image's width: the same in every pane. */
