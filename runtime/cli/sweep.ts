@@ -16,7 +16,7 @@ import { SlurmError, cancel, queuedTasks, submit } from '../sweep/slurm';
 import type { SlurmOptions } from '../sweep/slurm-script';
 import { arraySpec, sbatchScript } from '../sweep/slurm-script';
 import { copyCliBundle, readJobs, recordJob, sweepFile, sweepFolder, writeSweepRecord } from '../sweep/sweep-folder';
-import { requireSweep, sweepRunsFolder } from '../sweep/sweep-run';
+import { SweepRunError, requireSweep, sweepRunText, sweepRunsFolder } from '../sweep/sweep-run';
 import { statusLines, sweepStatus } from '../sweep/sweep-status';
 import { formatTable, summaryTable, writeSummaryCsv } from '../sweep/summary';
 import { writeFileAtomic } from '../util/atomic-file';
@@ -106,6 +106,11 @@ export async function sweepVerb(argv: string[]): Promise<number> {
   const experiment = loadExperiment(text, file);
   if (experiment.diagnostics.some((diagnostic) => diagnostic.severity === 'error')) throw new ExperimentError(experiment.diagnostics);
   for (const warning of experiment.diagnostics) process.stderr.write(`${formatDiagnostic(warning)}\n`);
+  // Each run's overrides too (a value out of range for its key): refused before anything is queued or submitted.
+  for (const run of sweep.runs) {
+    const problem = loadExperiment(sweepRunText(text, file, run), file).diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+    if (problem) throw new SweepRunError(`run ${run.index} of the sweep (${describeRun(run)}) is not a valid experiment: ${problem.message}`);
+  }
   writeSweepRecord(folder, { version: 1, file, runsFolder, ...(sweep.config.metric ? { metric: sweep.config.metric } : {}), runs: sweep.runs });
 
   if (values.slurm) {
