@@ -35,16 +35,20 @@ export interface Work {
   signal?: AbortSignal;
   /** Called between batches (examples or images done, of total); it may abort the signal. */
   onProgress?: (done: number, total: number) => void;
+  /** Asked before each step that cannot be undone; it may abort the signal (a cancel that arrived another way). */
+  poll?: () => void;
 }
 
 function stopIfAborted(work: Work): void {
+  work.poll?.();
   if (work.signal?.aborted) throw new CancelledError('cancelled');
 }
 
 export class InferenceSession {
   private run?: OpenRun;
-  private units: OpenResult['units'] = 'loss';
   private data?: { key: string; dataset: Dataset };
+  /** The folder relative dataset paths resolve against: the experiment file's, as when it trained. */
+  private baseDir = '';
 
   constructor(private readonly backend: InferenceBackend) {}
 
@@ -55,11 +59,21 @@ export class InferenceSession {
   async open(request: Omit<OpenRequest, 'id' | 'type'>, work: Work = {}): Promise<OpenResult> {
     const runDir = path.resolve(request.runDir);
     const opened = await openRun(runDir, { checkpoint: request.checkpoint, dataDir: request.dataDir, backend: this.backend, signal: work.signal });
-    const checkpoint = path.basename(resolveCheckpoint(runDir, request.checkpoint), '.ckpt');
+    let checkpoint: string;
+    let baseDir: string;
+    try {
+      checkpoint = path.basename(resolveCheckpoint(runDir, request.checkpoint), '.ckpt');
+      baseDir = path.dirname(readRunConfig(runDir).sourceFile);
+      // A cancelled open changes nothing: the run open before stays open.
+      stopIfAborted(work);
+    } catch (error) {
+      opened.dispose();
+      throw error;
+    }
     this.run?.dispose();
     this.run = opened;
+    this.baseDir = baseDir;
     const { model, config } = opened;
-    this.units = lossUnits(config.data, config.model);
     const reason = decodeRefusal(model);
     return {
       runDir,
@@ -70,7 +84,7 @@ export class InferenceSession {
       latent: model.latent,
       shape: [...model.inputShape] as ImageShape,
       classes: model.classes,
-      units: this.units,
+      units: lossUnits(config.data, config.model),
       decodes: reason === undefined,
       ...(reason === undefined ? {} : { reason }),
     };
@@ -173,8 +187,8 @@ export class InferenceSession {
 
   /** The run's dataset on this machine, loaded once for every checkpoint of the run. */
   private async dataset(work: Work): Promise<Dataset> {
-    const { runDir, config } = this.opened();
-    const baseDir = path.dirname(readRunConfig(runDir).sourceFile);
+    const { config } = this.opened();
+    const baseDir = this.baseDir;
     const key = JSON.stringify([config.data, config.dataDir, baseDir, config.seed]);
     if (this.data?.key !== key) {
       const dataset = await loadDataset(config.data, { dataDir: config.dataDir, baseDir, seed: config.seed, signal: work.signal });

@@ -78,6 +78,9 @@ async function run(request: InferenceRequest, backendReady: Promise<void>): Prom
       if (isCancelled(id)) controller.abort();
       else if (done < total) post({ type: 'progress', id, done, total });
     },
+    poll: () => {
+      if (isCancelled(id)) controller.abort();
+    },
   };
   try {
     await backendReady;

@@ -198,6 +198,12 @@ test('a U-Net autoencoder opens but refuses to decode a free latent point, sayin
     '```train', 'epochs: 1', '```', '',
   ].join('\n'));
   const result = await runExperiment({ file, outDir: path.join(directory, 'runs') });
+  // A cancelled open changes nothing: the VAE stays open and decodes.
+  const controller = new AbortController();
+  const cancelled = client.open({ runDir: result.runDir, checkpoint: 'last' }, { signal: controller.signal });
+  controller.abort();
+  await assert.rejects(cancelled, { name: 'CancelledError' });
+  assert.equal((await client.decode({ z: Z.subarray(0, 4), count: 1 })).count, 1);
   try {
     const info = await client.open({ runDir: result.runDir, checkpoint: 'last' });
     assert.equal(info.decodes, false);
