@@ -218,6 +218,27 @@ test('a U-Net autoencoder opens but refuses to decode a free latent point, sayin
   }
 });
 
+test('a cvae decodes each vector with its class, and a strip with one class', async () => {
+  const result = await runExperiment({ file: tinyExperiment(directory, { epochs: 1, name: 'conditional', kind: 'cvae', count: 300 }), outDir: path.join(directory, 'runs') });
+  try {
+    const info = await client.open({ runDir: result.runDir, checkpoint: 'last' });
+    assert.deepEqual([info.kind, info.classes, info.decodes], ['cvae', 3, true]);
+    const z = Float32Array.from([...Z.subarray(0, 4), ...Z.subarray(0, 4), ...Z.subarray(0, 4)]);
+    await assert.rejects(client.decode({ z, count: 3 }), { name: 'InferenceRequestError', message: 'this cvae decodes each vector with a class: give labels (0–2), one per vector' });
+    await assert.rejects(client.decode({ z, count: 3, labels: [0, 1, 3] }), /label 3 of vector 3: this cvae has classes 0–2/);
+    // One code, three classes: the class alone changes the picture.
+    const decoded = await client.decode({ z, count: 3, labels: [0, 1, 2] });
+    assert.ok(largestDifference(decoded.pixels.subarray(0, 256), decoded.pixels.subarray(256, 512)) > 0.01);
+    assert.ok(largestDifference(decoded.pixels.subarray(256, 512), decoded.pixels.subarray(512)) > 0.01);
+    await assert.rejects(client.interpolate({ from: { split: 'test', index: 0 }, to: { split: 'test', index: 1 }, steps: 3, method: 'lerp' }), { message: 'this cvae decodes with a class: give label (0–2)' });
+    const strip = await client.interpolate({ from: { split: 'test', index: 0 }, to: { split: 'test', index: 1 }, steps: 3, method: 'lerp', label: 2 });
+    const ends = await client.decode({ z: strip.z, count: 3, labels: [2, 2, 2] });
+    assert.deepEqual([...strip.pixels], [...ends.pixels]);
+  } finally {
+    await client.open({ runDir, checkpoint: 'last' });
+  }
+});
+
 test('closing a client ends its worker: what was waiting rejects, and so does every later request', async () => {
   const closing = new InferenceClient();
   const waiting = closing.memory();
