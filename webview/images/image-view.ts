@@ -245,6 +245,7 @@ export class ImageView {
       this.panel = 'reconstructions';
       this.swipe = 0.5;
       this.hover = undefined;
+      this.hoverPixel = undefined;
       this.notice.textContent = '';
     }
     this.snapshot = snapshot;
