@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { RunSummary } from '../protocol';
+import { readRunLock } from '../run-lock';
 import type { SweepRun } from './expand';
 import { describeRun, failureReason } from './local-queue';
 import { readRunProgress } from './run-progress';
@@ -70,6 +71,9 @@ export function sweepStatus(input: SweepStatusInput): RunStatus[] {
       const output = readText(taskOutputFile(input.sweepFolder, run.index));
       return { run, state: 'failed', detail: `job ${task} (${slurmSays}): ${output === undefined ? 'no output file' : failureReason(output)}`, jobId: job.jobId, runDir };
     }
+    // A run trained here (the local queue, or aexp run --sweep-index by hand) holds its folder's lock while it runs.
+    const lock = progress.runDir ? readRunLock(progress.runDir) : undefined;
+    if (lock && !lock.abandoned) return { run, state: 'running', detail: `${lock.holder ? `pid ${lock.holder.pid} on ${lock.holder.host} · ` : ''}${at}`, runDir };
     if (state.kind === 'resume') return { run, state: 'stopped', detail: `stopped at ${at} with a checkpoint`, runDir };
     const log = readText(localOutputFile(input.sweepFolder, run.index));
     if (log !== undefined && progress.runDir === undefined) return { run, state: 'failed', detail: failureReason(log) };

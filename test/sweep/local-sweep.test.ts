@@ -115,6 +115,9 @@ test('Ctrl-C stops every running run with a checkpoint, and each resumes from it
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await waitForChild(() => parents.every((parent) => readRunProgress(parent).epoch >= 1), child, 'both runs to finish an epoch');
+  const running = cli(['sweep', file, '--status', '--out', runs]);
+  assert.match(running.stdout, /^ {3}0 {2}running +seed=1 {2}pid \d+ on \S+ · epoch \d+\/400$/m);
+  assert.match(running.stdout, /2 run\(s\): 2 running/);
   child.kill('SIGINT');
   assert.equal(await exited, 130, stderr);
   assert.match(stderr, /stopping every run with a checkpoint/);
