@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { ImagesHostMessage, ImagesRendererMessage, ImageViewSnapshot, ViewFrame } from '../../extension/images-protocol';
+import { FrameCache } from '../../webview/images/frames';
 
 const root = path.resolve(__dirname, '..', '..');
 const bundle = path.join(root, 'dist', 'webview', 'images.js');
@@ -494,6 +495,20 @@ test('flicker shows the input while Space is held and the reconstruction when it
   assert.deepEqual(await middle(), [0, 0, 0]);
   await page.keyboard.up(' ');
   assert.deepEqual(await middle(), [255, 255, 255]);
+});
+
+test('the frame cache is bounded in bytes and lets the least recently used frame go first', () => {
+  const cache = new FrameCache(300);
+  const frame = (epoch: number, bytes = 100) => ({ epoch, sampleCount: 0, bytes });
+  for (const epoch of [1, 2, 3]) cache.put(frame(epoch));
+  assert.ok(cache.get(1), 'epoch 1 is kept');
+  cache.put(frame(4));
+  assert.deepEqual([1, 2, 3, 4].filter((epoch) => cache.has(epoch)), [1, 3, 4], 'epoch 2 was used least recently');
+  // A frame larger than the bound is kept alone: the one on screen is never dropped.
+  cache.put(frame(5, 1000));
+  assert.deepEqual([1, 3, 4, 5].filter((epoch) => cache.has(epoch)), [5]);
+  cache.keepOnly([1, 2]);
+  assert.equal(cache.size, 0);
 });
 
 test('without messaging the slider offers only the snapshot’s epoch and says why', async (context) => {
