@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { completions, hover } from '../../extension/schemaHelp';
 import { loadDataset } from '../../runtime/data/index';
 import { cellConfig, loadExperiment } from '../../runtime/format/validate';
 import { readRunConfig } from '../../runtime/run-folder';
@@ -110,4 +111,12 @@ test('a run\'s text carries its overrides and its model seed, and keeps the expe
   const [a, b] = await Promise.all([load(first), load(third)]);
   assert.deepEqual(Buffer.from(a.test.images), Buffer.from(b.test.images));
   assert.equal(sweepDiagnostics(text, 'x.aexp').length, 0);
+});
+
+test('the sweep cell\'s keys complete and hover from its schema, random\'s inside random', () => {
+  assert.deepEqual(completions('sweep', '', 0, 0).map((item) => item.label).sort(), ['grid', 'metric', 'random', 'seeds']);
+  const nested = completions('sweep', 'random:\n  ', 1, 2).map((item) => item.label).sort();
+  assert.deepEqual(nested, ['count', 'params', 'seed']);
+  assert.match(hover('sweep', 'metric: -test.elbo\n', 0, 2)!.markdown, /\*\*metric\*\* \(sweep cell\).*--summary sorts by/s);
+  assert.match(hover('sweep', 'seeds: 3\n', 0, 2)!.markdown, /data split keeps the experiment's seed/);
 });
