@@ -54,7 +54,8 @@ export type RuntimeRequest =
     reuse?: boolean;
   }
   | { type: 'cancel'; id: number; runId: string }
-  | { type: 'shutdown'; id: number };
+  | { type: 'shutdown'; id: number }
+  | ExploreRequest;
 
 export type RuntimeRequestType = RuntimeRequest['type'];
 /** One request of a type, as the caller writes it (the client adds the id). */
@@ -86,6 +87,101 @@ export interface RuntimeRequestResults {
   run: RunResult;
   cancel: { cancelled: boolean };
   shutdown: { runs: number };
+  explore: ExploreResult;
+  exploreExample: ExploreExampleResult;
+  exploreDecode: ExploreImages;
+  exploreInterpolate: ExploreImages;
+}
+
+/**
+ * The Latent Explorer's requests. Each names a run folder inside the runs folder (refused
+ * otherwise, as `run`'s outDir is) and a checkpoint (`last`, `best`, `epoch-N`); the runtime keeps
+ * an inference worker per run folder, so decoding never waits behind a training step. Float data
+ * crosses the IPC channel (JSON) as base64 of little-endian float32; images as base64 of uint8
+ * pixels (height × width × channels each).
+ */
+export interface ExploreTarget {
+  runDir: string;
+  checkpoint: string;
+}
+
+export type ExploreSplit = 'train' | 'test' | 'all';
+
+export type ExploreRequest =
+  /** Encodes the first `limit` examples of a split and projects their means to 2-d (PCA above 2 dimensions). */
+  | (ExploreTarget & { type: 'explore'; id: number; split: ExploreSplit; limit?: number })
+  | (ExploreTarget & { type: 'exploreExample'; id: number; split: ExploreSplit; index: number })
+  /** One decode per `view` runs at a time: a newer one replaces a waiting one, which answers with a CancelledError. */
+  | (ExploreTarget & { type: 'exploreDecode'; id: number; view: string; z: number[][]; labels?: number[] })
+  | (ExploreTarget & { type: 'exploreInterpolate'; id: number; from: number[]; to: number[]; steps: number; method: 'lerp' | 'slerp'; label?: number });
+
+/** What the explorer shows about the model it opened. */
+export interface ExploreModel {
+  /** The checkpoint file read, e.g. `last` or `epoch-0004`, and its completed epochs. */
+  checkpoint: string;
+  epoch: number;
+  kind: string;
+  variational: boolean;
+  latent: number;
+  /** [height, width, channels] */
+  shape: [number, number, number];
+  /** cvae: the classes a decode takes its label from; 0 otherwise. */
+  classes: number;
+  units: LossUnits;
+  decodes: boolean;
+  reason?: string;
+}
+
+export interface ExploreDimension {
+  index: number;
+  /** Variational kinds: the mean KL of this dimension in `units`; otherwise the variance of the code. */
+  kl: number;
+  /** Burda's activity: the variance of μ over the examples is above 0.01. */
+  active: boolean;
+  /** The range a traversal slider spans. */
+  low: number;
+  high: number;
+}
+
+export interface ExploreResult {
+  model: ExploreModel;
+  split: ExploreSplit;
+  count: number;
+  /** base64 float32, count × latent: μ (the code for plain autoencoders). */
+  means: string;
+  /** base64 uint8, count. */
+  labels: string;
+  /** base64 float32, count: each example's loss in `model.units`. */
+  losses: string;
+  projection: {
+    method: 'identity' | 'pca';
+    /** base64 float32, count × 2. */
+    points: string;
+    /** PCA: the decoded point for (a, b) is mean + a·components[0] + b·components[1]. */
+    mean: number[];
+    components: number[][];
+    explained: number[];
+  };
+  /** Every latent dimension, ordered by KL (largest first). */
+  dimensions: ExploreDimension[];
+}
+
+export interface ExploreImages {
+  count: number;
+  shape: [number, number, number];
+  /** base64 uint8. */
+  pixels: string;
+}
+
+export interface ExploreExampleResult {
+  index: number;
+  label: number;
+  loss: number;
+  shape: [number, number, number];
+  /** base64 uint8 each. */
+  input: string;
+  reconstruction: string;
+  mean: number[];
 }
 
 export type RuntimeResponse =
@@ -121,6 +217,22 @@ export interface Evaluation {
 }
 
 export type LossUnits = 'nats' | 'loss';
+
+/** One reported number with its units and which way is better (runtime/analysis/metric-report.ts). */
+export interface MetricValue {
+  /** The stable key (as `--metrics` and the evaluate cell name it). */
+  name: string;
+  value: number;
+  /** nats, loss, dB, … ('' for a plain number). */
+  units: string;
+  better: 'higher' | 'lower';
+  /** One line: how it was computed (k, split, classifier strength, …). */
+  how?: string;
+  /** Spread over repeats or images (± std). */
+  std?: number;
+  /** Further numbers that belong to it (per-dimension KL, per-factor scores, …). */
+  detail?: Record<string, number | number[] | string>;
+}
 
 interface RecordPosition {
   /** 1-based for train, epoch and evaluate records (the epoch shown to people); epochs done for resume and stop. */
@@ -208,6 +320,8 @@ export interface RunSummary {
   units: LossUnits;
   train?: TrainMeans;
   test?: Evaluation;
+  /** The evaluate cell's metrics (and the loss family's) under stable keys: what `aexp evaluate --json` prints. */
+  metrics?: Record<string, MetricValue>;
   best?: { epoch: number; loss: number };
   samplesPerSecond?: number;
   /** Wall time of every session that trained this run folder (a continued run adds its own). */

@@ -12,12 +12,17 @@ import { selectBackend } from './backends/select';
 import { CELL_KINDS } from './cells';
 import { runExperiment } from './engine';
 import type { EngineEvent, RuntimeMessage, RuntimeRequest, RuntimeRequestResults, RuntimeRequestType, SerializedError } from './protocol';
+import { ExploreService } from './explore-service';
 import { experimentName } from './run-folder';
 
 const PROGRESS_INTERVAL_MS = Number(process.env.AEXP_PROGRESS_INTERVAL_MS ?? 200);
 /** The most of a request's own value (a path, a run id) that an error message repeats. */
 const ECHO_LIMIT = 200;
 const MESSAGE_LIMIT = 4000;
+/** The most latent vectors one explorer decode may carry, and the widest code. */
+const DECODE_LIMIT = 256;
+const LATENT_LIMIT = 4096;
+const EXPLORE_SPLITS = ['train', 'test', 'all'];
 
 function send(message: RuntimeMessage): void {
   process.send?.(message);
@@ -99,15 +104,60 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
       return typeof request.runId === 'string' ? (request as unknown as RuntimeRequest) : 'cancel needs a runId string';
     case 'shutdown':
       return request as unknown as RuntimeRequest;
+    case 'explore':
+    case 'exploreExample':
+    case 'exploreDecode':
+    case 'exploreInterpolate':
+      return parseExploreRequest(request);
     default:
       return `unknown request type ${echo(request.type)}`;
   }
+}
+
+function isVector(value: unknown): value is number[] {
+  return Array.isArray(value) && value.length > 0 && value.length <= LATENT_LIMIT && value.every((item) => typeof item === 'number' && Number.isFinite(item));
+}
+
+function isCount(value: unknown, low: number, high: number): boolean {
+  return Number.isInteger(value) && (value as number) >= low && (value as number) <= high;
+}
+
+/** The explorer's requests: a run folder and checkpoint named by strings, and vectors of finite numbers. */
+function parseExploreRequest(request: Record<string, unknown>): RuntimeRequest | string {
+  const type = request.type as string;
+  if (typeof request.runDir !== 'string' || typeof request.checkpoint !== 'string') return `${type} needs runDir and checkpoint strings`;
+  if (!/^(last|best|epoch-\d+)$/.test(request.checkpoint)) return `checkpoint must be last, best or epoch-N, not ${echo(request.checkpoint)}`;
+  switch (type) {
+    case 'explore':
+      if (!EXPLORE_SPLITS.includes(request.split as string)) return `split must be one of ${EXPLORE_SPLITS.join(', ')}`;
+      if (request.limit !== undefined && !isCount(request.limit, 1, 1_000_000)) return 'limit must be a positive integer';
+      break;
+    case 'exploreExample':
+      if (!EXPLORE_SPLITS.includes(request.split as string)) return `split must be one of ${EXPLORE_SPLITS.join(', ')}`;
+      if (!isCount(request.index, 0, Number.MAX_SAFE_INTEGER)) return 'index must be a whole number ≥ 0';
+      break;
+    case 'exploreDecode': {
+      if (typeof request.view !== 'string' || request.view.length > ECHO_LIMIT) return `view must be a string of at most ${ECHO_LIMIT} characters`;
+      const z = request.z;
+      if (!Array.isArray(z) || z.length === 0 || z.length > DECODE_LIMIT || !z.every(isVector) || !z.every((vector) => vector.length === z[0].length)) return `z must be 1 to ${DECODE_LIMIT} latent vectors of finite numbers, all of one length`;
+      if (request.labels !== undefined && !(Array.isArray(request.labels) && request.labels.length === z.length && request.labels.every((label) => isCount(label, 0, 65535)))) return 'labels must be one class number per vector';
+      break;
+    }
+    case 'exploreInterpolate':
+      if (!isVector(request.from) || !isVector(request.to) || request.from.length !== request.to.length) return 'from and to must be latent vectors of finite numbers, of one length';
+      if (!isCount(request.steps, 2, DECODE_LIMIT)) return `steps must be a whole number from 2 to ${DECODE_LIMIT}`;
+      if (request.method !== 'lerp' && request.method !== 'slerp') return 'method must be lerp or slerp';
+      if (request.label !== undefined && !isCount(request.label, 0, 65535)) return 'label must be a class number';
+      break;
+  }
+  return request as unknown as RuntimeRequest;
 }
 
 const runs = new Map<string, AbortController>();
 /** Ids of run requests whose run began (a refused one never did, and gets no runEnded). */
 const started = new Set<number>();
 let defaults: { backend?: BackendName; dataDir?: string; runsRoot: string } = { runsRoot: path.join(process.cwd(), '.aexp', 'runs') };
+const explorer = new ExploreService(() => defaults.dataDir);
 
 function forward(runId: string): (event: EngineEvent) => void {
   let lastProgress = 0;
@@ -199,6 +249,12 @@ async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[Ru
       setImmediate(() => exitWhenIdle(5000));
       return { runs: running };
     }
+    case 'explore':
+    case 'exploreExample':
+    case 'exploreDecode':
+    case 'exploreInterpolate':
+      // Read-only, but only run folders inside the runs folder: the explorer names nothing else.
+      return explorer.handle(request, containedPath(defaults.runsRoot, request.runDir, 'runDir'));
   }
 }
 

@@ -1,0 +1,160 @@
+/**
+ * The Latent Explorer's requests, answered in the runtime process: one inference worker per run
+ * folder (a worker thread with its own TF.js, so decoding never waits behind a training step),
+ * the split's means projected to 2-d here, and every array packed for the JSON IPC channel. The
+ * server checks that each run folder lies inside the runs folder before it comes here.
+ */
+import { statSync } from 'node:fs';
+import { ACTIVE_THRESHOLD, latentStatisticsOf } from './analysis/latent-stats';
+import { principalComponents, project } from './analysis/pca';
+import { InferenceClient } from './inference/client';
+import type { OpenResult, Pixels } from './inference/protocol';
+import { resolveCheckpoint } from './run/load-run';
+import type { ExploreDimension, ExploreExampleResult, ExploreImages, ExploreModel, ExploreRequest, ExploreResult, RuntimeRequestResults } from './protocol';
+
+/** Workers kept at once (each costs its TF.js and a model): the least recently used one closes. */
+const MAX_WORKERS = 2;
+/** A variational model's traversal spans ±3 prior standard deviations around the data's mean. */
+const PRIOR_SPAN = 3;
+/** A plain autoencoder's spans ±3 standard deviations of its codes. */
+const CODE_SPAN = 3;
+
+function floats(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+function bytes(pixels: ArrayLike<number>): string {
+  const out = Buffer.alloc(pixels.length);
+  for (let index = 0; index < pixels.length; index++) out[index] = Math.round(Math.min(1, Math.max(0, pixels[index])) * 255);
+  return out.toString('base64');
+}
+
+function images(result: Pixels): ExploreImages {
+  return { count: result.count, shape: result.shape, pixels: bytes(result.pixels) };
+}
+
+function modelOf(opened: OpenResult): ExploreModel {
+  return { checkpoint: opened.checkpoint, epoch: opened.epoch, kind: opened.kind, variational: opened.variational, latent: opened.latent, shape: opened.shape, classes: opened.classes, units: opened.units, decodes: opened.decodes, ...(opened.reason ? { reason: opened.reason } : {}) };
+}
+
+/** Each dimension's KL (or variance for a plain autoencoder), activity and slider range, largest KL first. */
+export function latentDimensions(means: Float32Array, logVariances: Float32Array | undefined, count: number, latent: number): ExploreDimension[] {
+  const average = new Float64Array(latent);
+  for (let row = 0; row < count; row++) for (let column = 0; column < latent; column++) average[column] += means[row * latent + column];
+  for (let column = 0; column < latent; column++) average[column] /= Math.max(1, count);
+  const variance = new Float64Array(latent);
+  for (let row = 0; row < count; row++) for (let column = 0; column < latent; column++) variance[column] += (means[row * latent + column] - average[column]) ** 2;
+  for (let column = 0; column < latent; column++) variance[column] /= Math.max(1, count);
+  const statistics = logVariances ? latentStatisticsOf(means, logVariances, latent) : undefined;
+  const dimensions = Array.from({ length: latent }, (_, index): ExploreDimension => {
+    const span = statistics ? PRIOR_SPAN : CODE_SPAN * Math.sqrt(variance[index]) || 1;
+    return { index, kl: statistics ? statistics.klPerDimension[index] : variance[index], active: variance[index] > ACTIVE_THRESHOLD, low: average[index] - span, high: average[index] + span };
+  });
+  return dimensions.sort((a, b) => b.kl - a.kl || a.index - b.index);
+}
+
+function checkpointKey(runDir: string, checkpoint: string): string {
+  try {
+    const file = resolveCheckpoint(runDir, checkpoint);
+    return `${checkpoint} ${file} ${statSync(file).mtimeMs}`;
+  } catch {
+    // The worker's open says what is missing.
+    return checkpoint;
+  }
+}
+
+interface Opened {
+  client: InferenceClient;
+  /** The checkpoint asked for, its file and that file's time: a rewritten `last` is opened again. */
+  opened?: string;
+  opening?: Promise<OpenResult>;
+  used: number;
+}
+
+export class ExploreService {
+  private readonly workers = new Map<string, Opened>();
+  private clock = 0;
+
+  constructor(private readonly dataDir: () => string | undefined) {}
+
+  /** The worker for a run folder with `checkpoint` open in it; requests to one worker run in order. */
+  private open(runDir: string, checkpoint: string): { client: InferenceClient; opened: Promise<OpenResult> } {
+    let entry = this.workers.get(runDir);
+    if (!entry) {
+      if (this.workers.size >= MAX_WORKERS) {
+        const [oldest] = [...this.workers.entries()].sort((a, b) => a[1].used - b[1].used)[0];
+        void this.workers.get(oldest)!.client.close();
+        this.workers.delete(oldest);
+      }
+      entry = { client: new InferenceClient(), used: 0 };
+      this.workers.set(runDir, entry);
+    }
+    entry.used = ++this.clock;
+    const key = checkpointKey(runDir, checkpoint);
+    if (entry.opened !== key || !entry.opening) {
+      const dataDir = this.dataDir();
+      entry.opened = key;
+      entry.opening = entry.client.open({ runDir, checkpoint, ...(dataDir ? { dataDir } : {}) });
+      const opening = entry.opening;
+      // A failed open is asked again next time (the checkpoint may appear once an epoch lands).
+      opening.catch(() => {
+        if (entry.opening === opening) entry.opening = undefined;
+      });
+    }
+    return { client: entry.client, opened: entry.opening };
+  }
+
+  async handle(request: ExploreRequest, runDir: string): Promise<RuntimeRequestResults[ExploreRequest['type']]> {
+    const { client, opened } = this.open(runDir, request.checkpoint);
+    const model = await opened;
+    const vectors = request.type === 'exploreDecode' ? request.z : request.type === 'exploreInterpolate' ? [request.from, request.to] : [];
+    const wrong = vectors.find((vector) => vector.length !== model.latent);
+    if (wrong) throw new RangeError(`${request.type}: a latent vector of ${wrong.length} values; this model's code has ${model.latent}`);
+    switch (request.type) {
+      case 'explore': return this.explore(client, model, request);
+      case 'exploreExample': {
+        const example = await client.example({ split: request.split, index: request.index });
+        return { index: example.index, label: example.label, loss: example.loss, shape: example.shape, input: bytes(example.input), reconstruction: bytes(example.reconstruction), mean: [...example.mean] } satisfies ExploreExampleResult;
+      }
+      case 'exploreDecode': {
+        const z = new Float32Array(request.z.length * model.latent);
+        request.z.forEach((vector, row) => z.set(vector, row * model.latent));
+        return images(await client.decode({ z, count: request.z.length, ...(request.labels ? { labels: request.labels } : {}) }, { channel: request.view }));
+      }
+      case 'exploreInterpolate':
+        return images(await client.interpolate({ from: { z: Float32Array.from(request.from) }, to: { z: Float32Array.from(request.to) }, steps: request.steps, method: request.method, ...(request.label === undefined ? {} : { label: request.label }) }));
+    }
+  }
+
+  private async explore(client: InferenceClient, opened: OpenResult, request: Extract<ExploreRequest, { type: 'explore' }>): Promise<ExploreResult> {
+    const encoded = await client.encode({ split: request.split, ...(request.limit ? { limit: request.limit } : {}) });
+    const { count, latent, means } = encoded;
+    let projection: ExploreResult['projection'];
+    if (latent <= 2) {
+      // A 1-d code gets a zero second axis; a 2-d one is shown as it is.
+      const points = new Float32Array(count * 2);
+      for (let row = 0; row < count; row++) for (let column = 0; column < latent; column++) points[row * 2 + column] = means[row * latent + column];
+      projection = { method: 'identity', points: floats(points), mean: new Array<number>(latent).fill(0), components: [], explained: [] };
+    } else {
+      const pca = principalComponents(means, count, latent, 2);
+      const components = [0, 1].map((component) => Array.from(pca.components.subarray(component * latent, (component + 1) * latent)));
+      projection = { method: 'pca', points: floats(project(means, count, pca)), mean: Array.from(pca.mean), components, explained: pca.explained };
+    }
+    return {
+      model: modelOf(opened),
+      split: request.split,
+      count,
+      means: floats(means),
+      labels: Buffer.from(encoded.labels).toString('base64'),
+      losses: floats(encoded.losses),
+      projection,
+      dimensions: latentDimensions(means, encoded.logVariances, count, latent),
+    };
+  }
+
+  async close(): Promise<void> {
+    const workers = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(workers.map((entry) => entry.client.close()));
+  }
+}

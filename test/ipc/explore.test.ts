@@ -1,0 +1,110 @@
+/**
+ * The Latent Explorer's requests to the runtime (built dist/runtime/server.js, forked as the
+ * extension forks it): a tiny VAE trained by the same runtime, then encoded and projected, one
+ * example shown, free points decoded and interpolated by the inference worker. Run folders outside
+ * the runs folder and malformed vectors are refused before anything is read.
+ */
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ExploreResult } from '../../runtime/protocol';
+import { tinyExperiment } from '../helpers/experiments';
+import { Client, SERVER as server } from '../helpers/runtime-client';
+import { temporaryDirectory } from '../helpers/temp';
+
+let client: Client;
+const workspace = temporaryDirectory();
+const runsRoot = path.join(workspace, 'runs');
+let runDir = '';
+/** sprites with count 1200: the data cell's default test fraction. */
+let testCount = 0;
+
+before(async () => {
+  assert.ok(existsSync(server), `${server} is missing: run "npm run build" first`);
+  client = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
+  client.child.stderr?.resume();
+  assert.ok((await client.request({ type: 'initialize', backend: 'wasm', runsRoot })).ok);
+  const file = tinyExperiment(workspace, { epochs: 1, count: 400, name: 'explore' });
+  const ran = await client.request({ type: 'run', runId: 'explore', file, text: readFileSync(file, 'utf8'), outDir: path.join(runsRoot, 'explore') });
+  assert.ok(ran.ok, JSON.stringify(ran));
+  runDir = ran.result.runDir;
+});
+after(() => client.child.kill());
+
+function floats(text: string): Float32Array {
+  const bytes = Buffer.from(text, 'base64');
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+test('explore encodes the split and projects its means by PCA; the dimensions come ordered by KL', async () => {
+  const answer = await client.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test' });
+  assert.ok(answer.ok, JSON.stringify(answer));
+  const result: ExploreResult = answer.result;
+  testCount = result.count;
+  assert.ok(result.count > 0);
+  assert.equal(result.model.latent, 4);
+  assert.equal(result.model.variational, true);
+  assert.equal(result.projection.method, 'pca');
+  const means = floats(result.means);
+  const points = floats(result.projection.points);
+  assert.equal(means.length, result.count * 4);
+  assert.equal(points.length, result.count * 2);
+  assert.equal(Buffer.from(result.labels, 'base64').length, result.count);
+  assert.equal(floats(result.losses).length, result.count);
+  // The projection is (μ − mean)·components: checked on the first example by hand.
+  const { mean, components } = result.projection;
+  for (let axis = 0; axis < 2; axis++) {
+    const expected = [0, 1, 2, 3].reduce((sum, column) => sum + (means[column] - mean[column]) * components[axis][column], 0);
+    assert.ok(Math.abs(points[axis] - expected) < 1e-4, `axis ${axis}: ${points[axis]} vs ${expected}`);
+  }
+  assert.deepEqual(result.dimensions.map((dimension) => dimension.kl), [...result.dimensions.map((dimension) => dimension.kl)].sort((a, b) => b - a));
+  assert.deepEqual(result.dimensions.map((dimension) => dimension.index).sort(), [0, 1, 2, 3]);
+
+  const limited = await client.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test', limit: 10 });
+  assert.ok(limited.ok && limited.result.count === 10, 'limit caps the points');
+});
+
+test('an example has its input, reconstruction, label and loss; decode and interpolate answer images of the model\'s shape', async () => {
+  const example = await client.request({ type: 'exploreExample', runDir, checkpoint: 'last', split: 'test', index: testCount - 1 });
+  assert.ok(example.ok, JSON.stringify(example));
+  assert.deepEqual(example.result.shape, [16, 16, 1]);
+  assert.equal(Buffer.from(example.result.input, 'base64').length, 256);
+  assert.equal(Buffer.from(example.result.reconstruction, 'base64').length, 256);
+  assert.equal(example.result.mean.length, 4);
+  const decoded = await client.request({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'test', z: [[0, 0, 0, 0], [2, -2, 1, 0]] });
+  assert.ok(decoded.ok, JSON.stringify(decoded));
+  assert.equal(decoded.result.count, 2);
+  const pixels = Buffer.from(decoded.result.pixels, 'base64');
+  assert.equal(pixels.length, 2 * 256);
+  assert.notDeepEqual(pixels.subarray(0, 256), pixels.subarray(256), 'two points decode to two images');
+  const strip = await client.request({ type: 'exploreInterpolate', runDir, checkpoint: 'last', from: [0, 0, 0, 0], to: [2, -2, 1, 0], steps: 5, method: 'slerp' });
+  assert.ok(strip.ok, JSON.stringify(strip));
+  assert.equal(strip.result.count, 5);
+  // The strip's ends are the two points decoded above.
+  assert.deepEqual(Buffer.from(strip.result.pixels, 'base64').subarray(0, 256), pixels.subarray(0, 256));
+});
+
+test('decodes of one view sent together: the newest replaces a waiting one, the others answer', async () => {
+  const answers = await Promise.all(Array.from({ length: 6 }, (_, index) => client.request({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'drag', z: [[index / 3, 0, 0, 0]] })));
+  assert.ok(answers.at(-1)!.ok, 'the newest decode answers');
+  for (const answer of answers) assert.ok(answer.ok || answer.error.name === 'CancelledError', JSON.stringify(answer));
+});
+
+test('a run folder outside the runs folder, an unknown checkpoint and malformed vectors are refused', async () => {
+  const outside = await client.request({ type: 'explore', runDir: temporaryDirectory(), checkpoint: 'last', split: 'test' });
+  assert.ok(!outside.ok);
+  assert.equal(outside.error.name, 'ContainmentError');
+  assert.match(outside.error.message, /outside the runs folder/);
+  const checkpoint = await client.send({ type: 'explore', runDir, checkpoint: '../../etc', split: 'test' });
+  assert.ok(!checkpoint.ok && /checkpoint must be last, best or epoch-N/.test(checkpoint.error.message), JSON.stringify(checkpoint));
+  const missing = await client.request({ type: 'explore', runDir, checkpoint: 'epoch-99', split: 'test' });
+  assert.ok(!missing.ok && /no epoch-99 checkpoint/.test(missing.error.message), JSON.stringify(missing));
+  const infinite = await client.send({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'v', z: [[0, null, 0, 0]] });
+  assert.ok(!infinite.ok && /finite numbers/.test(infinite.error.message), JSON.stringify(infinite));
+  const ragged = await client.send({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'v', z: [[0, 0], [0]] });
+  assert.ok(!ragged.ok && /all of one length/.test(ragged.error.message), JSON.stringify(ragged));
+  const wrongSize = await client.request({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'v', z: [[0, 0, 0]] });
+  assert.ok(!wrongSize.ok && /this model's code has 4/.test(wrongSize.error.message), JSON.stringify(wrongSize));
+});
