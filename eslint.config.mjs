@@ -54,7 +54,7 @@ export default tseslint.config(
         paths: [{ name: 'vscode', message: 'webview/ runs in a browser: talk to the extension through extension/renderer-protocol.ts.' }],
         patterns: [
           { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'worker_threads'], message: 'webview/ runs in a browser: no Node modules.' },
-          { group: ['**/extension/*', '!**/extension/renderer-protocol', '!**/extension/images-protocol', '!**/extension/runs-panel-protocol', '**/runtime/*', '!**/runtime/protocol'], message: 'webview/ may import only the protocol modules (extension/renderer-protocol, extension/images-protocol, extension/runs-panel-protocol, runtime/protocol), and only their types.' },
+          { group: ['**/extension/*', '!**/extension/renderer-protocol', '!**/extension/images-protocol', '!**/extension/runs-panel-protocol', '!**/extension/explorer-protocol', '**/runtime/*', '!**/runtime/protocol'], message: 'webview/ may import only the protocol modules (extension/renderer-protocol, extension/images-protocol, extension/runs-panel-protocol, extension/explorer-protocol, runtime/protocol), and only their types.' },
           { group: ['**/extension/renderer-protocol', '**/extension/images-protocol', '**/runtime/protocol'], allowTypeImports: true, message: 'protocol modules are imported with `import type` only.' },
         ],
       }],

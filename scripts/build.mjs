@@ -50,6 +50,20 @@ await esbuild.build({
   loader: { '.svg': 'text' },
 });
 
+// The Latent Explorer's page (a side-bar webview view).
+await esbuild.build({
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'esm',
+  logLevel: 'warning',
+  entryPoints: { explorer: 'webview/explorer/main.ts' },
+  outdir: path.join(root, 'dist', 'webview'),
+  sourcemap: true,
+  minify: true,
+});
+
 // Integration tests that run inside VS Code (scripts/test-vscode.mjs loads them there).
 const suites = readdirSync(path.join(root, 'test', 'vscode')).filter((name) => name.endsWith('.ts')).map((name) => `test/vscode/${name}`);
 await esbuild.build({

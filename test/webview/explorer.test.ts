@@ -1,0 +1,288 @@
+/**
+ * The Latent Explorer's page in a real browser (Debian's Chromium through playwright-core),
+ * loading the built bundle (dist/webview/explorer.js) with a stand-in for the webview API that
+ * records what the page posts and keeps its state. Both drawing paths: WebGL (software, through
+ * SwiftShader, --enable-unsafe-swiftshader) and the Canvas2D fallback (the same browser with
+ * --disable-3d-apis, which has no WebGL). The scatter's pixels are
+ * read back; the pointer moves as a person's does (page.mouse).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { ExplorerChoice, ExploreResult, HostMessage } from '../../extension/explorer-protocol';
+import { GridPicker } from '../../webview/explorer/picker';
+
+const root = path.resolve(__dirname, '..', '..');
+const bundle = path.join(root, 'dist', 'webview', 'explorer.js');
+const artifacts = path.join(root, 'artifacts', 'webview');
+const CHROMIUM = '/usr/bin/chromium';
+const BASE_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+const DARK = '--vscode-foreground:#cccccc; --vscode-descriptionForeground:#9d9d9d; --vscode-editor-background:#1f1f1f; --vscode-focusBorder:#0078d4; --vscode-button-background:#0078d4; --vscode-button-foreground:#ffffff; --vscode-charts-blue:#3794ff; --vscode-charts-orange:#d18616; --vscode-charts-green:#89d185; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
+
+// The page as VS Code gives it: acquireVsCodeApi, the theme's variables on the root element.
+// `?state=` starts it with a kept state, as a view shown again does.
+const PAGE = `<!doctype html><html style="${DARK}"><head><meta charset="utf-8"></head>
+<body style="margin:0; width:320px; background: var(--vscode-editor-background)" data-nonce="n">
+<div id="explorer-root"></div>
+<script>
+  const kept = new URLSearchParams(location.search).get('state');
+  window.sent = [];
+  window.kept = kept ? JSON.parse(kept) : undefined;
+  window.acquireVsCodeApi = () => ({ postMessage: (message) => window.sent.push(message), getState: () => window.kept, setState: (state) => { window.kept = state; } });
+  // What the test reads and does in the page (called by name: the test's own types have no DOM).
+  window.harness = {
+    data: (selector, key) => document.querySelector(selector)?.dataset[key],
+    // The scatter's pixel at CSS (x, y): WebGL's buffer is kept (preserveDrawingBuffer), so drawing it into a 2-d canvas reads it.
+    pixel: (x, y) => {
+      const source = document.querySelector('canvas.scatter');
+      const copy = document.createElement('canvas');
+      copy.width = source.width;
+      copy.height = source.height;
+      const context = copy.getContext('2d');
+      context.drawImage(source, 0, 0);
+      const ratio = source.width / source.clientWidth;
+      return [...context.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data];
+    },
+    box: () => { const rect = document.querySelector('canvas.scatter').getBoundingClientRect(); return { left: rect.left, top: rect.top }; },
+    // The decoded canvas's grey level at the centre of each of the image's pixels.
+    decoded: (side) => {
+      const canvas = document.querySelector('canvas.decoded');
+      const scale = canvas.width / side;
+      const context = canvas.getContext('2d');
+      return Array.from({ length: side * side }, (_, index) => context.getImageData((index % side) * scale + 1, Math.floor(index / side) * scale + 1, 1, 1).data[0]);
+    },
+    slide: (dimension, value) => {
+      const input = document.querySelector('input[data-dimension="' + dimension + '"]');
+      input.value = String(value);
+      input.dispatchEvent(new Event('input'));
+    },
+  };
+</script>
+<script type="module" src="/explorer.js"></script>
+</body></html>`;
+
+/** Three classes in three clusters of a 2-d code, and one point alone at the origin. */
+const CENTRES = [[-2, -2], [2, -2], [0, 2]];
+const PER_CLASS = 30;
+const COUNT = 3 * PER_CLASS + 1;
+
+function base64(array: Float32Array | Uint8Array): string {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
+}
+
+function cluster(): { points: Float32Array; labels: Uint8Array } {
+  const points = new Float32Array(COUNT * 2);
+  const labels = new Uint8Array(COUNT);
+  for (let index = 0; index < 3 * PER_CLASS; index++) {
+    const label = index % 3;
+    const angle = (index / (3 * PER_CLASS)) * 2 * Math.PI * 7;
+    const radius = 0.15 + 0.35 * ((index * 37) % 11) / 11;
+    points[index * 2] = CENTRES[label][0] + radius * Math.cos(angle);
+    points[index * 2 + 1] = CENTRES[label][1] + radius * Math.sin(angle);
+    labels[index] = label;
+  }
+  // The lone point: label 1, at (0, 0), where a hover must find it.
+  labels[COUNT - 1] = 1;
+  return { points, labels };
+}
+
+const CHOICE: ExplorerChoice = { runDir: '/runs/vae/2026-01-01T00-00-00Z', checkpoint: 'last', split: 'test' };
+
+function result(): ExploreResult {
+  const { points, labels } = cluster();
+  return {
+    model: { checkpoint: 'last', epoch: 3, kind: 'vae', variational: true, latent: 2, shape: [4, 4, 1], classes: 0, units: 'nats', decodes: true },
+    split: 'test',
+    count: COUNT,
+    means: base64(points),
+    labels: base64(labels),
+    losses: base64(Float32Array.from({ length: COUNT }, (_, index) => index)),
+    projection: { method: 'identity', points: base64(points), mean: [0, 0], components: [], explained: [] },
+    dimensions: [{ index: 1, kl: 2.5, active: true, low: -3, high: 3 }, { index: 0, kl: 0.001, active: false, low: -3, high: 3 }],
+  };
+}
+
+interface PageCamera { x: number; y: number; scale: number; width: number; height: number }
+
+async function deliver(page: Page, message: HostMessage): Promise<void> {
+  await page.evaluate((data) => (globalThis as unknown as { postMessage(value: unknown, origin: string): void }).postMessage(data, '*'), message);
+}
+
+/** The page's harness (see PAGE): its functions run in the page, by name. */
+function inPage<T>(page: Page, call: string): Promise<T> {
+  return page.evaluate(`harness.${call}`) as Promise<T>;
+}
+
+function waitInPage(page: Page, condition: string): Promise<unknown> {
+  return page.waitForFunction(`(() => { const { data } = harness; return ${condition}; })()`, undefined, { timeout: 30_000 });
+}
+
+async function sent(page: Page): Promise<{ type: string; [key: string]: unknown }[]> {
+  return page.evaluate(() => (globalThis as unknown as { sent: { type: string }[] }).sent);
+}
+
+async function camera(page: Page): Promise<PageCamera> {
+  await waitInPage(page, `data('canvas.scatter', 'camera') !== undefined`);
+  return JSON.parse(await inPage<string>(page, `data('canvas.scatter', 'camera')`)) as PageCamera;
+}
+
+/** Where a data point is on the page (CSS pixels). */
+async function screenOf(page: Page, x: number, y: number): Promise<[number, number]> {
+  const view = await camera(page);
+  const box = await inPage<{ left: number; top: number }>(page, 'box()');
+  return [box.left + (x - view.x) * view.scale + view.width / 2, box.top + view.height / 2 - (y - view.y) * view.scale];
+}
+
+/** The scatter's pixel at a data point. */
+async function pixelAt(page: Page, x: number, y: number): Promise<number[]> {
+  const view = await camera(page);
+  return inPage<number[]>(page, `pixel(${(x - view.x) * view.scale + view.width / 2}, ${view.height / 2 - (y - view.y) * view.scale})`);
+}
+
+async function openPage(browser: Browser, url: string, errors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 320, height: 900 } });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  await page.waitForFunction(() => (globalThis as unknown as { sent: { type: string }[] }).sent.some((message) => message.type === 'ready'), undefined, { timeout: 30_000 });
+  return page;
+}
+
+let server: ReturnType<typeof createServer> | undefined;
+let address = '';
+const skip = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (Debian's chromium package): the explorer's page tests need a browser`;
+
+before(async () => {
+  if (skip) return;
+  assert.ok(existsSync(bundle), `${bundle} is missing: run node scripts/build.mjs first`);
+  server = createServer((request, response) => {
+    if (request.url === '/explorer.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(bundle));
+    else response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  address = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+
+after(() => {
+  server?.close();
+});
+
+test('the grid picker finds the nearest point within the radius, as looking at every point does', () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const count = 5000;
+  const points = Float32Array.from({ length: count * 2 }, () => random() * 10 - 5);
+  const picker = new GridPicker(points, count);
+  const visible = (index: number) => index % 5 !== 0;
+  for (let query = 0; query < 500; query++) {
+    const x = random() * 12 - 6, y = random() * 12 - 6, radius = random() * 0.3;
+    let expected = -1, best = radius * radius;
+    for (let index = 0; index < count; index++) {
+      const distance = (points[index * 2] - x) ** 2 + (points[index * 2 + 1] - y) ** 2;
+      if (visible(index) && (distance < best || (distance === best && expected >= 0 && index < expected))) {
+        expected = index;
+        best = distance;
+      }
+    }
+    assert.equal(picker.nearest(x, y, radius, visible), expected, `query ${query} at (${x}, ${y}) r ${radius}`);
+  }
+  const square: [number, number][] = [[-1, -1], [1, -1], [1, 1], [-1, 1]];
+  const inside = picker.inside(square);
+  assert.deepEqual(inside, [...Array(count).keys()].filter((index) => Math.abs(points[index * 2]) < 1 && Math.abs(points[index * 2 + 1]) < 1));
+});
+
+for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, { name: 'canvas2d', flags: ['--disable-3d-apis'] }] as const) {
+  describe(`the scatter drawn with ${path.name}`, { skip }, () => {
+    let browser: Browser;
+    let page: Page;
+    const errors: string[] = [];
+
+    before(async () => {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, ...path.flags] });
+      page = await openPage(browser, address, errors);
+      await deliver(page, { type: 'runs', runs: [{ runDir: CHOICE.runDir, label: 'VAE · 2026-01-01 00:00', checkpoints: ['last', 'best', 'epoch-2', 'epoch-1'] }], choice: CHOICE, follow: true });
+      await deliver(page, { type: 'points', choice: CHOICE, result: result() });
+      await waitInPage(page, `data('canvas.scatter', 'drawn') !== undefined`);
+    });
+
+    after(async () => {
+      await browser?.close();
+    });
+
+    test(`draws every point with ${path.name}, in its class's colour`, async () => {
+      assert.equal(await inPage(page, `data('#explorer-root', 'renderer')`), path.name);
+      assert.equal(await inPage(page, `data('canvas.scatter', 'drawn')`), String(COUNT));
+      const lone = await pixelAt(page, 0, 0);
+      // Class 1 is the theme's orange (#d18616), drawn at alpha 220/255 over a transparent canvas.
+      assert.ok(lone[3] > 150 && lone[0] > lone[2] + 60, `the lone point at the origin is orange: ${lone}`);
+      const empty = await pixelAt(page, 1, 0.3);
+      assert.equal(empty[3], 0, `empty space stays clear: ${empty}`);
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: `${artifacts}/explorer-${path.name}.png` });
+      assert.deepEqual(errors, []);
+    });
+
+    test('hovering a point asks for its example; empty space asks to decode the point under the pointer', async () => {
+      const [x, y] = await screenOf(page, 0, 0);
+      await page.mouse.move(x + 1, y);
+      await page.waitForFunction(() => (globalThis as unknown as { sent: { type: string }[] }).sent.some((message) => message.type === 'example'));
+      const example = (await sent(page)).filter((message) => message.type === 'example').at(-1)!;
+      assert.equal(example.index, COUNT - 1, 'the lone point at the origin is picked');
+      const [ex, ey] = await screenOf(page, 1, 0.5);
+      await page.mouse.move(ex, ey);
+      await page.waitForFunction(() => (globalThis as unknown as { sent: { type: string }[] }).sent.some((message) => message.type === 'decode'));
+      const decode = (await sent(page)).filter((message) => message.type === 'decode').at(-1)! as unknown as { z: number[] };
+      const view = await camera(page);
+      assert.ok(Math.abs(decode.z[0] - 1) <= 1 / view.scale && Math.abs(decode.z[1] - 0.5) <= 1 / view.scale, `the decoded z is the point under the pointer: ${decode.z}`);
+    });
+
+    test('a decoded image is drawn pixel for pixel, and a traversal slider decodes with its dimension moved', async () => {
+      const pixels = Uint8Array.from({ length: 16 }, (_, index) => index * 16);
+      await deliver(page, { type: 'decoded', z: [1, 0.5], images: { count: 1, shape: [4, 4, 1], pixels: base64(pixels) } });
+      await waitInPage(page, `data('canvas.decoded', 'z') !== undefined`);
+      const drawn = await inPage<number[]>(page, 'decoded(4)');
+      assert.deepEqual(drawn, [...pixels]);
+      const labels = await page.$$eval('.slider label', (elements) => elements.map((element) => element.textContent));
+      assert.deepEqual(labels.map((text) => text?.split(' ')[0]), ['z1', 'z0'], 'sliders are ordered by KL');
+      assert.match(labels[1] ?? '', /inactive/);
+      const before = (await sent(page)).length;
+      await inPage(page, 'slide(1, 2)');
+      const moved = (await sent(page)).slice(before).find((message) => message.type === 'decode') as unknown as { z: number[] } | undefined;
+      assert.ok(moved, 'the slider decodes');
+      assert.ok(Math.abs(moved.z[1] - 2) < 0.05 && Math.abs(moved.z[0] - 1) < 0.05, `z1 moved to 2, z0 kept: ${moved.z}`);
+    });
+
+    test('the legend hides a class: its points are not drawn and not picked', async () => {
+      await page.click('.legend .class[data-label="1"]');
+      await waitInPage(page, `data('canvas.scatter', 'drawn') === '${COUNT - PER_CLASS - 1}'`);
+      const lone = await pixelAt(page, 0, 0);
+      assert.equal(lone[3], 0, 'the hidden lone point is gone');
+      const before = (await sent(page)).length;
+      const [x, y] = await screenOf(page, 0, 0);
+      await page.mouse.move(x + 3, y + 3);
+      await page.mouse.move(x, y);
+      await page.waitForFunction((count) => (globalThis as unknown as { sent: unknown[] }).sent.length > count, before);
+      assert.ok(!(await sent(page)).slice(before).some((message) => message.type === 'example'), 'a hidden point is not hovered');
+      await page.click('.legend .class[data-label="1"]');
+    });
+
+    test('state kept by the webview (camera, choice, hidden classes) draws the same picture again', async () => {
+      await page.mouse.move(100, 100);
+      await page.mouse.wheel(0, -200);
+      await waitInPage(page, `data('canvas.scatter', 'camera') !== undefined`);
+      const kept = await page.evaluate(() => (globalThis as unknown as { kept: { camera: { scale: number } } }).kept);
+      const shown = await openPage(browser, `${address}?state=${encodeURIComponent(JSON.stringify(kept))}`, errors);
+      const ready = (await sent(shown)).find((message) => message.type === 'ready') as unknown as { choice: ExplorerChoice };
+      assert.deepEqual(ready.choice, CHOICE, 'the page asks for what it showed');
+      await deliver(shown, { type: 'points', choice: CHOICE, result: result() });
+      const again = await camera(shown);
+      assert.equal(again.scale, kept.camera.scale, 'the zoom is kept');
+      await shown.close();
+    });
+  });
+}
