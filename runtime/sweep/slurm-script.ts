@@ -95,6 +95,8 @@ export function sbatchScript(input: SweepScriptInput): string {
     `--job-name=${shellQuote(`aexp-${input.name}`)}`,
     `--array=${arraySpec(indices, options.maxParallel)}`,
     `--output=${shellQuote(`${input.sweepFolder}/tasks/task-%a.out`)}`,
+    // A resubmitted task adds to its output file: why it stopped before stays readable.
+    '--open-mode=append',
     `--cpus-per-task=${cpus}`,
     ...(options.partition ? [`--partition=${options.partition}`] : []),
     ...(options.account ? [`--account=${options.account}`] : []),

@@ -32,7 +32,7 @@ test('a task of the script runs the CLI with its sweep index, its own run folder
     backend: 'native',
     options: { partition: 'gpu', account: 'lab-1', gpusPerTask: 1, cpusPerTask: 4, time: '1-00:00:00', mem: '8G', maxParallel: 2, preamble: ['module load cuda/12'] },
   });
-  for (const line of ["#SBATCH --array=0-5%2", "#SBATCH --output='/scratch/runs/.sweeps/beta/tasks/task-%a.out'", '#SBATCH --cpus-per-task=4', '#SBATCH --partition=gpu', '#SBATCH --account=lab-1', '#SBATCH --gpus-per-task=1', '#SBATCH --time=1-00:00:00', '#SBATCH --mem=8G', 'module load cuda/12']) assert.ok(script.split('\n').includes(line), `${line}\n---\n${script}`);
+  for (const line of ["#SBATCH --array=0-5%2", "#SBATCH --output='/scratch/runs/.sweeps/beta/tasks/task-%a.out'", '#SBATCH --open-mode=append', '#SBATCH --cpus-per-task=4', '#SBATCH --partition=gpu', '#SBATCH --account=lab-1', '#SBATCH --gpus-per-task=1', '#SBATCH --time=1-00:00:00', '#SBATCH --mem=8G', 'module load cuda/12']) assert.ok(script.split('\n').includes(line), `${line}\n---\n${script}`);
   const file = path.join(folder, 'sweep.sbatch');
   writeFileSync(file, script.replace('module load cuda/12', 'true'));
   const task = spawnSync('bash', [file], { encoding: 'utf8', env: { PATH: process.env.PATH, SLURM_ARRAY_TASK_ID: '3', SLURM_CPUS_PER_TASK: '4' } });

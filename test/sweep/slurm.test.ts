@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
-import { readRunSummary } from '../../runtime/run-folder';
+import { checkpointFile, readRunSummary } from '../../runtime/run-folder';
+import { readRunProgress } from '../../runtime/sweep/run-progress';
 import { sweepRunParent } from '../../runtime/sweep/sweep-run';
 import type { SlurmCluster } from '../helpers/slurm-cluster';
 import { useSlurmCluster } from '../helpers/slurm-cluster';
@@ -43,6 +44,14 @@ function imageFolder(): string {
     }
   }
   return images;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 120_000) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 async function waitUntilIdle(jobIds: string[]): Promise<void> {
@@ -114,4 +123,34 @@ test('a sweep submitted to Slurm runs as a job array into one runs folder, and i
   assert.match(cancelled.stderr, new RegExp(`cancelled job\\(s\\) ${again.stdout.trim()}`));
   await waitUntilIdle([again.stdout.trim()]);
   assert.match(cli(['sweep', failing, '--status', '--out', runs]).stdout, /^ {3}1 {2}failed +data\.path="missing" {2}job \d+_1 \(CANCELLED/m);
+});
+
+test('a task stopped by Slurm\'s SIGTERM (its time limit) checkpoints, and the sweep submitted again resumes it', async (context) => {
+  const cluster = slurm();
+  if (typeof cluster === 'string') return context.skip(cluster);
+  const file = experiment('long', 'dataset: sprites\nsize: 12\ncount: 300\n', 'seeds: [1]\n');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('epochs: 1', 'epochs: 400'));
+  const parent = sweepRunParent(runs, file, 0);
+  const output = path.join(runs, '.sweeps', 'long', 'tasks', 'task-0.out');
+  const first = cli(['sweep', file, '--slurm', ...slurmArguments]);
+  assert.equal(first.status, 0, first.stderr);
+  const jobId = first.stdout.trim();
+  await until(() => readRunProgress(parent).epoch >= 1, 'the task to finish an epoch');
+  // What slurmd sends a task at its time limit (the batch step is node itself: the script execs it).
+  const signalled = spawnSync('scancel', ['--batch', '--signal=TERM', `${jobId}_0`], { encoding: 'utf8', env: cluster.env });
+  assert.equal(signalled.status, 0, signalled.stderr);
+  await waitUntilIdle([jobId]);
+  const stopped = readRunProgress(parent);
+  assert.equal(stopped.summary?.status, 'stopped', readFileSync(output, 'utf8'));
+  assert.ok(existsSync(checkpointFile(stopped.runDir!, 'last')));
+  assert.match(cli(['sweep', file, '--status', '--out', runs]).stdout, /^ {3}0 {2}stopped +seed=1 {2}job \d+_0 \([^)]*\) stopped at epoch \d+\/400 with a checkpoint/m);
+
+  const again = cli(['sweep', file, '--slurm', ...slurmArguments]);
+  assert.equal(again.status, 0, again.stderr);
+  await until(() => /resuming at epoch/.test(readFileSync(output, 'utf8')), 'the resubmitted task to resume');
+  assert.equal(readRunProgress(parent).runDir, stopped.runDir);
+  // The first task's lines are still there: the output file is appended to.
+  assert.match(readFileSync(output, 'utf8'), /interrupted: stopping[\s\S]*resuming at epoch/);
+  assert.equal(cli(['sweep', file, '--cancel', '--out', runs]).status, 0);
+  await waitUntilIdle([again.stdout.trim()]);
 });
