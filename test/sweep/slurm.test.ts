@@ -136,6 +136,7 @@ test('a task stopped by Slurm\'s SIGTERM (its time limit) checkpoints, and the s
   assert.equal(first.status, 0, first.stderr);
   const jobId = first.stdout.trim();
   await until(() => readRunProgress(parent).epoch >= 1, 'the task to finish an epoch');
+  assert.match(cli(['sweep', file, '--status', '--out', runs]).stdout, new RegExp(`^ {3}0 {2}running +seed=1 {2}job ${jobId}_0 · epoch \\d+/400$`, 'm'));
   // What slurmd sends a task at its time limit (the batch step is node itself: the script execs it).
   const signalled = spawnSync('scancel', ['--batch', '--signal=TERM', `${jobId}_0`], { encoding: 'utf8', env: cluster.env });
   assert.equal(signalled.status, 0, signalled.stderr);
