@@ -14,7 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tools = path.join(root, '.vscode-test');
 const node24 = path.join(tools, 'node-24.21.0', 'bin');
 const codeServer = path.join(tools, 'code-server', 'lib', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-const artifacts = path.join(root, 'artifacts', 'vscode');
+// bench/views runs its own suites (the folder of their compiled index.js) in the trusted instance only, with its own artifacts folder.
+const suites = process.env.LATENT_LAB_VSCODE_SUITES ? path.resolve(process.env.LATENT_LAB_VSCODE_SUITES) : path.join(root, 'dist', 'test', 'vscode');
+const artifacts = process.env.LATENT_LAB_VSCODE_ARTIFACTS ? path.resolve(process.env.LATENT_LAB_VSCODE_ARTIFACTS) : path.join(root, 'artifacts', 'vscode');
 const scratch = path.join(root, '.test-tmp', `vscode-${process.pid}`);
 const TIMEOUT_MS = 15 * 60 * 1000;
 
@@ -150,7 +152,7 @@ async function runInstance(workspace, { suite, trusted }) {
       }
     }, 200);
     const remote = (file) => `vscode-remote://127.0.0.1:${port}${file}`;
-    const payload = [['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(path.join(root, 'dist', 'test', 'vscode', 'index.js'))], ['skipWelcome', 'true']];
+    const payload = [['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(path.join(suites, 'index.js'))], ['skipWelcome', 'true']];
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
     const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), TIMEOUT_MS).unref());
     const code = await Promise.race([exited, timeout]);
@@ -176,7 +178,8 @@ async function runInstance(workspace, { suite, trusted }) {
 rmSync(artifacts, { recursive: true, force: true });
 const workspace = makeWorkspace();
 let failed = false;
-for (const instance of [{ suite: 'notebook', trusted: true }, { suite: 'untrusted', trusted: false }]) {
+const instances = [{ suite: 'notebook', trusted: true }, ...(process.env.LATENT_LAB_VSCODE_SUITES ? [] : [{ suite: 'untrusted', trusted: false }])];
+for (const instance of instances) {
   // A repository's own settings naming folders, which an untrusted window must ignore.
   if (!instance.trusted) {
     mkdirSync(path.join(workspace, '.vscode'), { recursive: true });

@@ -1,0 +1,258 @@
+/**
+ * The views' targets that need the real editor, measured inside VS Code (code-server; this code
+ * runs in the extension host, beside the extension): one training run of 60 epochs in a notebook,
+ * then the notebook reopened. Writes what it measured as JSON to LATENT_LAB_BENCH_RESULTS.
+ *
+ * - T2: a logged step's record (its `time`, written by the runtime) → the animation frame after the
+ *   chart drew it (the renderer stamps `data-last-step` on its root after each update; an observer
+ *   put in the page notes the next frame).
+ * - T10: the extension host's event-loop delay while the run trains (perf_hooks).
+ * - T4: the largest `append` message and output item of the run: its metrics.jsonl through the
+ *   host's own TrainingChart, records coalesced per update interval by their time, as ChartChannel sends them.
+ * - T6: the notebook reopened → the frame after its image view shows an epoch and its chart its steps.
+ * - T5: the image view scrubbed to epochs it has not shown (the host reads their frames) and then to
+ *   the same epochs again (cached).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import { TrainingChart } from '../../../extension/chart-output';
+import type { LatentLabApi } from '../../../extension/extension';
+import type { MetricsRecord } from '../../../runtime/protocol';
+import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, waitFor, workspaceFolder } from '../../../test/vscode/support';
+
+const EPOCHS = 60;
+const CHART_MIME = 'application/vnd.latent-lab.chart+json';
+const IMAGES_MIME = 'application/vnd.latent-lab.images+json';
+/** The event-loop monitor's sampling interval: each sample is the interval plus the delay, so the interval is taken off. */
+const LOOP_RESOLUTION_MS = 10;
+
+export interface ViewsMeasurements {
+  paintLatencyMs: number[];
+  eventLoopDelayMs: { p50: number; p95: number; max: number };
+  appendBytes: number[];
+  snapshotBytes: number[];
+  reopenImagesMs: number[];
+  reopenChartMs: number[];
+  /** Reopens whose observer came after the view was already drawn: their time is an upper bound. */
+  lateObservers: number;
+  scrubUncachedMs: number[];
+  scrubCachedMs: number[];
+  epochs: number;
+  loggedSteps: number;
+  backend: string | undefined;
+  updateIntervalMs: number;
+}
+
+function itemOf(cell: vscode.NotebookCell, mime: string): Record<string, unknown> | undefined {
+  const item = cell.outputs.flatMap((output) => output.items).find((candidate) => candidate.mime === mime);
+  return item ? (JSON.parse(new TextDecoder().decode(item.data)) as Record<string, unknown>) : undefined;
+}
+
+/** Asks the page until a frame answers (not null), or fails after the timeout. */
+async function inPage<T>(what: string, expression: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await evaluateInFrames(expression);
+    if (value !== null && value !== undefined) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const chartRoot = (chartId: string) => `document.querySelector('.latent-lab-chart[data-chart-id=${JSON.stringify(chartId)}]')`;
+
+/** Notes, for every update of the chart, the last step it drew and when the next frame came. Answers when it started. */
+const WATCH_PAINTS = (chartId: string) => `(() => {
+  const root = ${chartRoot(chartId)};
+  if (!root) return null;
+  if (!window.latentLabPaints) {
+    const paints = (window.latentLabPaints = []);
+    new MutationObserver(() => {
+      const step = Number(root.dataset.lastStep);
+      requestAnimationFrame(() => paints.push([step, Date.now()]));
+    }).observe(root, { attributes: true, attributeFilter: ['data-last-step'] });
+    window.latentLabPaintsSince = Date.now();
+  }
+  return window.latentLabPaintsSince;
+})()`;
+const PAINTS = `(() => (window.latentLabPaints ? JSON.stringify(window.latentLabPaints) : null))()`;
+
+/**
+ * In a notebook's webview (the one with #findStart), notes when an image view first shows an epoch
+ * and a chart first shows steps (the frame after), from as early as the benchmark can reach it.
+ */
+const WATCH_FIRST_PAINT = `(() => {
+  if (!document.getElementById('findStart')) return null;
+  if (!window.latentLabFirst) {
+    const first = (window.latentLabFirst = { installedAt: Date.now() });
+    const note = (key, selector, ready) => {
+      if (first[key + 'Seen'] !== undefined) return;
+      const found = document.querySelector(selector);
+      if (!found || !ready(found)) return;
+      first[key + 'Seen'] = Date.now();
+      requestAnimationFrame(() => { first[key] = Date.now(); });
+    };
+    const check = () => {
+      note('images', '.latent-lab-images[data-state="ready"]', () => true);
+      note('chart', '.latent-lab-chart[data-steps]', (root) => Number(root.dataset.steps) > 0);
+    };
+    check();
+    first.alreadyDrawn = first.imagesSeen !== undefined;
+    new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'data-steps'] });
+  }
+  return JSON.stringify(window.latentLabFirst);
+})()`;
+
+/** Scrubs the image view's slider to each index in turn, timing input → the frame after it shows that epoch ready. */
+const SCRUB = (viewId: string, indices: number[]) => `(async () => {
+  const root = document.querySelector('.latent-lab-images[data-view-id=${JSON.stringify(viewId)}]');
+  if (!root) return null;
+  const slider = root.querySelector('input.epoch-slider');
+  const times = [];
+  for (const index of ${JSON.stringify(indices)}) {
+    const started = performance.now();
+    slider.value = String(index);
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+    const wanted = (slider.getAttribute('aria-valuetext') || '').replace('epoch ', '');
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { observer.disconnect(); reject(new Error('epoch ' + wanted + ' never showed: ' + JSON.stringify(root.dataset))); }, 20000);
+      const shown = () => root.dataset.epoch === wanted && root.dataset.state === 'ready';
+      const done = () => { clearTimeout(timer); observer.disconnect(); requestAnimationFrame(() => { times.push(performance.now() - started); resolve(); }); };
+      const observer = new MutationObserver(() => { if (shown()) done(); });
+      if (shown()) done();
+      else observer.observe(root, { attributes: true });
+    });
+  }
+  return JSON.stringify(times);
+})()`;
+
+/** The run's records as the host's chart would have sent them: one message per update interval (by the records' times), and an output item per epoch. */
+function messageSizes(records: MetricsRecord[], intervalMs: number): { appendBytes: number[]; snapshotBytes: number[] } {
+  const chart = new TrainingChart('bench', undefined, true);
+  const appendBytes: number[] = [];
+  const snapshotBytes: number[] = [];
+  let windowStart: number | undefined;
+  const send = () => {
+    const message = chart.takeUnsent();
+    if (message) appendBytes.push(Buffer.byteLength(JSON.stringify(message)));
+  };
+  for (const record of records) {
+    const at = Date.parse(record.time);
+    if (windowStart !== undefined && at >= windowStart + intervalMs) {
+      send();
+      windowStart = undefined;
+    }
+    if (!chart.add(record)) continue;
+    windowStart ??= at;
+    if (record.kind === 'epoch') snapshotBytes.push(chart.item().data.byteLength);
+  }
+  send();
+  return { appendBytes, snapshotBytes };
+}
+
+function loopDelay(histogram: ReturnType<typeof monitorEventLoopDelay>): ViewsMeasurements['eventLoopDelayMs'] {
+  const delay = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS);
+  return { p50: delay(histogram.percentile(50)), p95: delay(histogram.percentile(95)), max: delay(histogram.max) };
+}
+
+suite('Latent Lab views benchmark', () => {
+  test('a 60-epoch run in a notebook, then the notebook reopened', async () => {
+    const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    const file = path.join(workspaceFolder(), 'views-bench.aexp');
+    // A small VAE on 16×16 sprites: 56 steps an epoch, a record every 4 (the chart's busiest case is many small records).
+    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8').replace('title: Tiny', 'title: Views bench').replace('count: 600', 'count: 2000').replace('epochs: 1', `epochs: ${EPOCHS}\nlog_every: 4`));
+    const intervalMs = vscode.workspace.getConfiguration('latentLab').get<number>('outputUpdateInterval', 250);
+    let editor = await openNotebook(file);
+    const train = cellOfKind(editor.notebook, 'train');
+
+    const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    loop.enable();
+    const running = vscode.commands.executeCommand('notebook.cell.execute', { ranges: [{ start: train.index, end: train.index + 1 }], document: editor.notebook.uri });
+    const chartId = await waitFor('the chart output', () => itemOf(train, CHART_MIME)?.chartId as string | undefined, 180_000);
+    editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    const watchedSince = await inPage<number>('the chart on the page', WATCH_PAINTS(chartId));
+    await running;
+    await waitFor('the run to end', () => train.executionSummary?.timing?.endTime !== undefined && !api.controller.isRunning, 20 * 60_000);
+    loop.disable();
+    const paints = JSON.parse(await inPage<string>('the chart\'s paints', PAINTS)) as [number, number][];
+
+    const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());
+    if (!runDir) throw new Error('the run folder is not known');
+    const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as MetricsRecord);
+    const logged = records.filter((record) => record.kind === 'train');
+    const paintLatencyMs: number[] = [];
+    for (const record of logged) {
+      const at = Date.parse(record.time);
+      if (at < watchedSince) continue;
+      const painted = paints.find(([step, when]) => step >= record.step && when >= at);
+      if (painted) paintLatencyMs.push(painted[1] - at);
+    }
+    const epochs = records.filter((record) => record.kind === 'epoch').length;
+    if (epochs !== EPOCHS) throw new Error(`the run trained ${epochs} epochs, not ${EPOCHS}`);
+
+    // Reopened: the chart and the image view come back from the run folder.
+    const reopenImagesMs: number[] = [];
+    const reopenChartMs: number[] = [];
+    let lateObservers = 0;
+    let viewId = '';
+    for (let reopen = 0; reopen < 3; reopen++) {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await waitFor('the notebook to close', () => !vscode.workspace.notebookDocuments.some((notebook) => notebook.uri.fsPath === file), 30_000);
+      const opened = Date.now();
+      editor = await openNotebook(file);
+      await inPage('the notebook\'s webview', WATCH_FIRST_PAINT, 30_000);
+      const first = await waitForFirstPaint();
+      if (first.alreadyDrawn) lateObservers++;
+      reopenImagesMs.push(first.images! - opened);
+      reopenChartMs.push(first.chart! - opened);
+      viewId = await waitFor('the image view output', () => itemOf(cellOfKind(editor.notebook, 'train'), IMAGES_MIME)?.viewId as string | undefined, 30_000);
+    }
+
+    // Scrubbed: every other epoch once (the host reads each frame), then the same epochs again (cached).
+    const indices = Array.from({ length: EPOCHS / 2 }, (_, index) => index * 2);
+    const scrub = async (what: string) => {
+      const times: number[] = [];
+      for (let from = 0; from < indices.length; from += 10) times.push(...(JSON.parse(await inPage<string>(what, SCRUB(viewId, indices.slice(from, from + 10)), 60_000)) as number[]));
+      return times;
+    };
+    const scrubUncachedMs = await scrub('scrubbing to epochs not seen');
+    const scrubCachedMs = await scrub('scrubbing back to epochs seen');
+
+    const measurements: ViewsMeasurements = {
+      paintLatencyMs,
+      eventLoopDelayMs: loopDelay(loop),
+      ...messageSizes(records, intervalMs),
+      reopenImagesMs,
+      reopenChartMs,
+      lateObservers,
+      scrubUncachedMs,
+      scrubCachedMs,
+      epochs,
+      loggedSteps: logged.length,
+      backend: api.runtimeBackend(),
+      updateIntervalMs: intervalMs,
+    };
+    const out = process.env.LATENT_LAB_BENCH_RESULTS;
+    if (out) writeFileSync(out, JSON.stringify(measurements));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
+
+interface FirstPaint {
+  installedAt: number;
+  alreadyDrawn: boolean;
+  images?: number;
+  chart?: number;
+}
+
+async function waitForFirstPaint(): Promise<FirstPaint> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const first = JSON.parse(await inPage<string>('the reopened notebook\'s views', WATCH_FIRST_PAINT, 30_000)) as FirstPaint;
+    if (first.images !== undefined && first.chart !== undefined) return first;
+    if (Date.now() > deadline) throw new Error(`the reopened notebook did not draw its views: ${JSON.stringify(first)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
