@@ -11,18 +11,21 @@ import { SpriteGrid } from '../data/sprites';
 import { encode } from '../model/losses';
 import { mixSeed } from '../util/random';
 import { describeFactorVae, describeMig, discreteFactors, factorVaeScore, mutualInformationGap } from './disentanglement';
-import { evaluateSplit, lossUnits } from './evaluate';
+import { LOSS_FAMILY, evaluateSplit, lossUnits } from './evaluate';
+import { fewLabels } from './few-labels';
 import { iwaeBound, iwaeRefusal, splitSource } from './iwae';
+import { knnAccuracy } from './knn';
 import { encodeSplit } from './latent-codes';
 import { ACTIVE_THRESHOLD, latentStatistics } from './latent-stats';
+import { linearProbe } from './probe';
 import { ssimOfSplit } from './reconstruction-quality';
 import type { MetricReport } from './metric-report';
 import { lossMetrics } from './metric-report';
 
 /** The loss-family metrics, always computed together (one pass over the test split). */
-export const LOSS_METRICS = ['loss', 'reconstruction', 'kl', 'elbo', 'mse', 'psnr'] as const;
+export const LOSS_METRICS = LOSS_FAMILY;
 /** Every metric `--metrics` and the evaluate cell accept. */
-export const REPORT_METRICS: readonly string[] = [...LOSS_METRICS, 'iwae', 'ssim', 'active-units', 'mig', 'factorvae'];
+export const REPORT_METRICS: readonly string[] = [...LOSS_METRICS, 'iwae', 'ssim', 'active-units', 'probe', 'knn', 'mig', 'factorvae'];
 /** Importance samples of the IWAE bound when `k` is not given. */
 export const DEFAULT_IWAE_SAMPLES = 50;
 
@@ -93,8 +96,55 @@ export async function evaluateRun(subject: EvaluatedModel, options: EvaluateRunO
     const result = await ssimOfSplit(model, dataset, config.data, config.seed, { signal: options.signal });
     report.metrics.ssim = { name: 'ssim', value: result.mean, std: result.std, units: '', better: 'higher', how: 'SSIM of each test image and its reconstruction (Gaussian 11×11 window, σ 1.5, K1 0.01, K2 0.03, valid windows), mean ± std over images; 1 is identical' };
   }
+  if (wanted.has('probe') || wanted.has('knn')) await representation(subject, wanted, report, options);
   if (wanted.has('mig') || wanted.has('factorvae')) await disentanglement(subject, wanted, report, options);
   return report;
+}
+
+/**
+ * The code as features for a classifier with few labels (autoencoders as pretraining): a linear
+ * probe and kNN trained on the train split's latent means and scored on the test split, and the
+ * same classifier on 100 and 1000 class-balanced labels, latents against raw pixels.
+ */
+async function representation(subject: EvaluatedModel, wanted: Set<string>, report: MetricReport, options: EvaluateRunOptions): Promise<void> {
+  const { model, dataset, config } = subject;
+  const names = ['probe', 'knn'].filter((name) => wanted.has(name));
+  if (dataset.classes.length < 2) {
+    for (const name of names) report.notes.push(`${name}: needs labelled data with at least two classes; ${dataset.name} has ${dataset.classes.length}`);
+    return;
+  }
+  options.onProgress?.('encoding the train and test splits for the classifiers');
+  const encodeOptions = { seed: config.seed, signal: options.signal };
+  const [train, test] = [await encodeSplit(model, dataset, config.data, { ...encodeOptions, split: 'train' }), await encodeSplit(model, dataset, config.data, { ...encodeOptions, split: 'test' })];
+  const latents = {
+    train: { values: train.means, count: train.count, dimension: train.latent, labels: train.labels },
+    test: { values: test.means, count: test.count, dimension: test.latent, labels: test.labels },
+  };
+  const size = dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
+  const pixels = {
+    train: { values: dataset.train.images, count: dataset.train.count, dimension: size, labels: dataset.train.labels },
+    test: { values: dataset.test.images, count: dataset.test.count, dimension: size, labels: dataset.test.labels },
+  };
+  // Only sizes the train split can hold with one of each class.
+  const sizes = [100, 1000].filter((labels) => labels <= dataset.train.count && labels >= dataset.classes.length);
+  for (const name of names) {
+    options.onProgress?.(`${name}: fitting on ${train.count} train latents, then ${sizes.join(' and ')} labels (latents and pixels)`);
+    const full = name === 'probe' ? linearProbe(latents.train, latents.test) : knnAccuracy(latents.train, latents.test);
+    const few = sizes.length > 0 ? fewLabels({ latents, pixels }, { sizes, seed: mixSeed(config.seed, 503), classifier: { kind: name as 'probe' | 'knn' } }) : undefined;
+    const detail: Record<string, number | number[] | string> = {};
+    for (const entry of few?.sizes ?? []) {
+      for (const [features, summary] of Object.entries(entry.results)) {
+        detail[`${features}${entry.labels}`] = summary.mean;
+        detail[`${features}${entry.labels}Std`] = summary.std;
+      }
+    }
+    const comparison = (few?.sizes ?? []).map((entry) => `${entry.labels} labels: latents ${percent(entry.results.latents.mean)} ± ${percent(entry.results.latents.std)}, pixels ${percent(entry.results.pixels.mean)} ± ${percent(entry.results.pixels.std)}`).join('; ');
+    report.metrics[name] = { name, value: full.accuracy, units: 'accuracy', better: 'higher', how: `${full.description}${comparison ? `; ${comparison} (${few!.draws} draws)` : ''}`, detail };
+  }
+}
+
+function percent(value: number): string {
+  return `${(100 * value).toFixed(1)}%`;
 }
 
 /** MIG and the FactorVAE score: only on the sprites' factor grid, whose generator knows the factors. */

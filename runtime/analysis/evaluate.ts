@@ -14,6 +14,10 @@ export type { Evaluation };
 
 const EVALUATION_BATCH = 500;
 
+/** The metrics one pass of evaluateSplit gives. */
+export const LOSS_FAMILY = ['loss', 'reconstruction', 'kl', 'elbo', 'mse', 'psnr'] as const;
+export type LossMetric = (typeof LOSS_FAMILY)[number];
+
 export function dataIsBinary(data: DataConfig): boolean {
   return data.binarize !== 'none' || data.dataset === 'sprites';
 }
@@ -99,8 +103,9 @@ export async function evaluateSplit(model: Autoencoder, dataset: Dataset, data: 
 
 /** The evaluate cell's text: the chosen metrics, one a line, and what the model kind adds. */
 export function evaluationTable(evaluation: Evaluation, metrics: EvaluateConfig['metrics'], units: LossUnits, examples: number): string {
-  // kl and elbo exist for variational kinds only; asked of another kind, they are left out.
-  const table = metrics.filter((metric) => evaluation[metric] !== undefined).map((metric) => {
+  // kl and elbo exist for variational kinds only; asked of another kind, they are left out. The metrics of other rooms are not this table's.
+  const lossFamily = metrics.filter((metric): metric is LossMetric => (LOSS_FAMILY as readonly string[]).includes(metric));
+  const table = lossFamily.filter((metric) => evaluation[metric] !== undefined).map((metric) => {
     const value = evaluation[metric]!;
     const unit = metric === 'mse' ? '' : metric === 'psnr' ? ' dB' : ` ${units}`;
     return `${metric.padEnd(15)}${value.toFixed(metric === 'mse' ? 5 : 3)}${unit}`;

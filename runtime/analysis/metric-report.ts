@@ -4,22 +4,9 @@
  * `summary.json` keeps under `metrics`. Each metric is computed by its own room; this one names
  * them, orders them and formats them.
  */
-import type { Evaluation, LossUnits } from '../protocol';
+import type { Evaluation, LossUnits, MetricValue } from '../protocol';
 
-export interface MetricValue {
-  /** The stable key (as `--metrics` and the evaluate cell name it). */
-  name: string;
-  value: number;
-  /** nats, loss, dB, accuracy, … ('' for a plain number). */
-  units: string;
-  better: 'higher' | 'lower';
-  /** One line: how it was computed (k, split, classifier strength, …). */
-  how?: string;
-  /** Spread over repeats, where the metric repeats (mean ± std). */
-  std?: number;
-  /** Further numbers that belong to it (per-dimension KL, per-factor scores, …). */
-  detail?: Record<string, number | number[] | string>;
-}
+export type { MetricValue };
 
 export interface MetricReport {
   split: 'test';
@@ -48,20 +35,27 @@ export function lossMetrics(evaluation: Evaluation, units: LossUnits): MetricVal
 }
 
 function formatValue(metric: MetricValue): string {
+  if (metric.units === 'accuracy') return `${(100 * metric.value).toFixed(1)}%${metric.std !== undefined ? ` ± ${(100 * metric.std).toFixed(1)}%` : ''}`;
+  if (Number.isInteger(metric.value) && metric.std === undefined) return `${metric.value}${metric.units === '' ? '' : ` ${metric.units}`}`;
   const magnitude = Math.abs(metric.value);
   const digits = metric.units === '' && magnitude < 0.1 ? 5 : 3;
   const value = metric.value.toFixed(digits);
   const spread = metric.std !== undefined ? ` ± ${metric.std.toFixed(digits)}` : '';
-  const units = metric.units === '' ? '' : metric.units === 'accuracy' ? '' : ` ${metric.units}`;
+  const units = metric.units === '' ? '' : ` ${metric.units}`;
   return `${value}${spread}${units}`;
 }
 
-/** The report as text: one metric a line with its units and which way is better, then the notes. */
-export function reportTable(report: MetricReport): string {
-  const lines = [`${report.split} split, ${report.examples} examples, checkpoint ${report.checkpoint} (epoch ${report.epoch}):`];
+/** One metric a line with its units and which way is better, then the notes. */
+export function metricLines(report: Pick<MetricReport, 'metrics' | 'notes'>): string[] {
+  const lines: string[] = [];
   for (const metric of Object.values(report.metrics)) {
     lines.push(`${metric.name.padEnd(15)}${formatValue(metric).padEnd(22)} ${metric.better} is better${metric.how ? `; ${metric.how}` : ''}`);
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
-  return lines.join('\n');
+  return lines;
+}
+
+/** The report as text: what was evaluated, then metricLines. */
+export function reportTable(report: MetricReport): string {
+  return [`${report.split} split, ${report.examples} examples, checkpoint ${report.checkpoint} (epoch ${report.epoch}):`, ...metricLines(report)].join('\n');
 }

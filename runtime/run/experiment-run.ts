@@ -14,6 +14,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluateSplit, evaluationTable, lossUnits } from '../analysis/evaluate';
+import { LOSS_METRICS, evaluateRun } from '../analysis/evaluate-run';
+import { lossMetrics, metricLines } from '../analysis/metric-report';
 import type { Evaluation } from '../analysis/evaluate';
 import { reconstructionViews, sampleImages } from '../analysis/images';
 import type { BackendName } from '../backends/select';
@@ -36,6 +38,7 @@ import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../train/checkp
 import { gridPng, rowsPng, writePng } from '../train/images';
 import { LOCK_LOST, trainEpochs } from '../train/loop';
 import { removeStaleTemporaryFiles } from '../util/atomic-file';
+import { truncateEpochWeights } from '../train/epoch-weights';
 import { Optimizer } from '../train/optimizers';
 import { UnsafeEntryError } from '../util/plain-entries';
 import { mixSeed } from '../util/random';
@@ -308,6 +311,7 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
     if (resumed && !reused) {
       truncateMetrics(folder, resumed.position);
       truncateViewHistory(folder, resumed.position.epoch);
+      truncateEpochWeights(folder, resumed.position.epoch);
     }
     metrics = new MetricsLog(folder);
     emit({ type: 'runFolder', runDir: folder });
@@ -372,8 +376,16 @@ async function run(options: RunOptions, guard: RunGuard): Promise<RunResult> {
       if (analysis.includes('evaluate')) cell('evaluate', 'started');
       const test = lastTest ?? await evaluateSplit(model, dataset, data, seed);
       summary.test = { ...test };
+      summary.metrics = Object.fromEntries(lossMetrics(test, units).map((metric) => [metric.name, metric]));
       if (analysis.includes('evaluate')) {
-        emit({ type: 'cellOutput', cell: 'evaluate', text: evaluationTable(test, evaluateConfig.metrics, units, dataset.test.count) });
+        // The loss family comes from the last epoch's validation; the rest from their own rooms (analysis/evaluate-run.ts).
+        const further = evaluateConfig.metrics.filter((name) => !(LOSS_METRICS as readonly string[]).includes(name));
+        const report = further.length > 0
+          ? await evaluateRun({ model, dataset, config: { seed, data, model: modelConfig } }, { metrics: further, k: evaluateConfig.k, checkpoint: 'last', epoch: position.epoch, signal: options.signal, onProgress: (message) => emit({ type: 'log', level: 'info', message }) })
+          : undefined;
+        if (report) Object.assign(summary.metrics, report.metrics);
+        const text = [evaluationTable(test, evaluateConfig.metrics, units, dataset.test.count), ...(report ? metricLines(report) : [])].join('\n');
+        emit({ type: 'cellOutput', cell: 'evaluate', text });
         metrics.append({ kind: 'evaluate', epoch: position.epoch, step: position.globalStep, time: timestamp(), units, test });
         cell('evaluate', 'finished');
       }
