@@ -19,6 +19,7 @@ import { registerLanguageFeatures } from './language';
 import { installedNativeFolder, installNativeBackend } from './native';
 import { epochCount } from './run-text';
 import { RuntimeProcess } from './runtimeProcess';
+import { RunsPanels } from './runs-panel';
 import { runsRootFor } from './runs-root';
 import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
 
@@ -33,6 +34,8 @@ export interface LatentLabApi {
   datasetCacheFolder(): string;
   diagnostics: AexpDiagnostics;
   controller: AexpController;
+  /** For tests: the Runs panel's owner. */
+  runs: RunsPanels;
   activationMs: number;
 }
 
@@ -277,7 +280,13 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     editor.revealRange(new vscode.NotebookRange(running.cell.index, running.cell.index + 1), vscode.NotebookEditorRevealType.InCenterIfOutsideViewport);
   });
 
-  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, activationMs: performance.now() - started };
+  const runs = new RunsPanels(context.extensionUri, { roots: () => [...new Set((vscode.workspace.workspaceFolders ?? []).flatMap((folder) => [runsRootFor(folder.uri.fsPath, settings().runsFolder), runsRootFor(folder.uri.fsPath, undefined)]))], reveal: revealRunFolder });
+  context.subscriptions.push(runs);
+  register('latentLab.showRuns', () => void runs.show());
+  // The activity bar's Runs view is its welcome text alone (a button that opens the panel): it lists nothing itself.
+  context.subscriptions.push(vscode.window.registerTreeDataProvider('latentLab.runsHome', { getTreeItem: (item: vscode.TreeItem) => item, getChildren: () => [] }));
+
+  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {

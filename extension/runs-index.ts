@@ -11,7 +11,7 @@ import type { MetricsRecord, RunSummary } from '../runtime/protocol';
 import type { RunConfig } from '../runtime/run-folder';
 import { isRunFolderName, parseMetrics, RUN_FILES } from '../runtime/run-folder';
 import { readRunLock } from '../runtime/run-lock';
-import type { ConfigValue, RunRow } from './runs-panel-protocol';
+import type { ConfigValue, PageMessage, RunAction, RunRow } from './runs-panel-protocol';
 
 export type { ConfigValue, RunRow, RunRowStatus } from './runs-panel-protocol';
 
@@ -157,4 +157,43 @@ export function runsCsv(rows: readonly RunRow[], keys: readonly string[]): strin
   const header = ['experiment', 'title', 'run_folder', 'status', 'started', 'duration_s', 'backend', 'device', 'epochs', 'units', 'test_loss', 'test_reconstruction', 'test_kl', 'test_mse', 'test_psnr', 'best_test_loss', 'best_epoch', ...keys];
   const lines = rows.map((row) => [row.experiment, row.title, row.runDir, row.status, row.startedAt, row.durationSeconds, row.backend, row.device, row.epochs, row.units, row.test?.loss, row.test?.reconstruction, row.test?.kl, row.test?.mse, row.test?.psnr, row.best?.loss, row.best?.epoch, ...keys.map((key) => row.config[key])].map(field).join(','));
   return `${[header.map(field).join(','), ...lines].join('\r\n')}\r\n`;
+}
+
+const ACTIONS = new Set(['openExperiment', 'openFolder', 'continue', 'delete']);
+/** More config columns than any experiment has: a longer list is not the page's. */
+const KEY_LIMIT = 500;
+/** More runs than a page can name: its list is not looked through. */
+const RUN_LIMIT = 100_000;
+
+/**
+ * A message of the panel's page, checked: the runs it names must be among `known` (the folders the
+ * host listed), so that a page cannot make the host read, open or delete anything else. Anything
+ * malformed is `undefined` and dropped.
+ */
+export function parsePageMessage(value: unknown, known: ReadonlySet<string>): PageMessage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = value as Record<string, unknown>;
+  const runList = (runs: unknown) => (Array.isArray(runs) && runs.length <= RUN_LIMIT && runs.every((run) => typeof run === 'string' && known.has(run)) ? (runs as string[]) : undefined);
+  switch (message.type) {
+    case 'ready':
+    case 'refresh':
+      return { type: message.type };
+    case 'select': {
+      const runs = runList(message.runs);
+      return runs && { type: 'select', runs: [...new Set(runs)] };
+    }
+    case 'viewsEpoch':
+      if (message.epoch === undefined) return { type: 'viewsEpoch' };
+      return Number.isSafeInteger(message.epoch) && (message.epoch as number) >= 0 ? { type: 'viewsEpoch', epoch: message.epoch as number } : undefined;
+    case 'action':
+      return typeof message.action === 'string' && ACTIONS.has(message.action) && typeof message.run === 'string' && known.has(message.run) ? { type: 'action', action: message.action as RunAction, run: message.run } : undefined;
+    case 'exportCsv': {
+      const runs = runList(message.runs);
+      const keys = message.keys;
+      const keysValid = Array.isArray(keys) && keys.length <= KEY_LIMIT && keys.every((key) => typeof key === 'string' && key.length <= 200);
+      return runs && keysValid ? { type: 'exportCsv', runs, keys: keys as string[] } : undefined;
+    }
+    default:
+      return undefined;
+  }
 }

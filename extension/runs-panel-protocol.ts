@@ -82,6 +82,8 @@ export interface RunViews {
 /** Host → page. */
 export type HostMessage =
   | { type: 'runs'; rows: RunRow[]; roots: string[]; problems: string[] }
+  /** The config keys that differ between the selected runs (between every run while fewer than two are selected): the table's config columns. */
+  | { type: 'columns'; keys: string[] }
   /** In an untrusted workspace the panel reads nothing; this says why. */
   | { type: 'untrusted'; message: string }
   /** A selected run's whole curve (sent again when a running run's metrics grow). */

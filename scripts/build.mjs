@@ -42,7 +42,7 @@ await esbuild.build({
   target: 'es2022',
   format: 'esm',
   logLevel: 'warning',
-  entryPoints: { chart: 'webview/chart/renderer.ts', images: 'webview/images/renderer.ts' },
+  entryPoints: { chart: 'webview/chart/renderer.ts', images: 'webview/images/renderer.ts', runs: 'webview/runs/main.ts' },
   outdir: path.join(root, 'dist', 'webview'),
   sourcemap: true,
   minify: true,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { differingKeys, flattenConfig, listRuns, runsCsv } from '../../extension/runs-index';
+import { differingKeys, flattenConfig, listRuns, parsePageMessage, runsCsv } from '../../extension/runs-index';
 import { acquireRunLock } from '../../runtime/run-lock';
 import { temporaryDirectory } from '../helpers/temp';
 import { writeRun } from '../helpers/written-runs';
@@ -90,4 +90,22 @@ test('50 run folders are listed', async () => {
   const rows = await listRuns([root]);
   assert.equal(rows.length, 50);
   assert.deepEqual(differingKeys(rows), ['train.lr']);
+});
+
+test('the page\'s messages are checked: runs must be ones the host listed, anything else is dropped', () => {
+  const known = new Set(['/runs/a/20261101-120000', '/runs/a/20261101-120100']);
+  const [first, second] = known;
+  assert.deepEqual(parsePageMessage({ type: 'ready' }, known), { type: 'ready' });
+  assert.deepEqual(parsePageMessage({ type: 'select', runs: [first, second, first] }, known), { type: 'select', runs: [first, second] });
+  assert.equal(parsePageMessage({ type: 'select', runs: [first, '/etc'] }, known), undefined);
+  assert.equal(parsePageMessage({ type: 'select', runs: first }, known), undefined);
+  assert.deepEqual(parsePageMessage({ type: 'action', action: 'delete', run: first }, known), { type: 'action', action: 'delete', run: first });
+  assert.equal(parsePageMessage({ type: 'action', action: 'delete', run: '/home' }, known), undefined, 'a folder the host did not list is never deleted');
+  assert.equal(parsePageMessage({ type: 'action', action: 'format', run: first }, known), undefined);
+  assert.deepEqual(parsePageMessage({ type: 'viewsEpoch', epoch: 3 }, known), { type: 'viewsEpoch', epoch: 3 });
+  assert.equal(parsePageMessage({ type: 'viewsEpoch', epoch: -1 }, known), undefined);
+  assert.equal(parsePageMessage({ type: 'viewsEpoch', epoch: 1.5 }, known), undefined);
+  assert.deepEqual(parsePageMessage({ type: 'exportCsv', runs: [second], keys: ['train.lr'] }, known), { type: 'exportCsv', runs: [second], keys: ['train.lr'] });
+  assert.equal(parsePageMessage({ type: 'exportCsv', runs: [second], keys: [7] }, known), undefined);
+  for (const junk of [null, 'ready', 7, [], { type: 'unknown' }, { type: '__proto__' }]) assert.equal(parsePageMessage(junk, known), undefined, JSON.stringify(junk));
 });

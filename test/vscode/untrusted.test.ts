@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
-import { cellOfKind, EXTENSION_ID, openNotebook, outputText, screenshot, waitFor, workspaceFolder } from './support';
+import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, screenshot, waitFor, workspaceFolder } from './support';
 
 /** A run folder the repository ships for shipped-outputs.aexp, there before the notebook opens; `opened` says whether its outputs.json was. */
 let shipped: { notebook: string; runDir: string; opened: Promise<void>; writer: ChildProcess } | undefined;
@@ -72,4 +72,23 @@ suite('Latent Lab in an untrusted workspace', () => {
     assert.equal(opened, false, 'outputs.json (a FIFO whose writer waits for a reader) was opened');
     assert.deepEqual(editor.notebook.getCells().map((cell) => cell.outputs.length), editor.notebook.getCells().map(() => 0), 'no cell shows anything');
   });
+
+  test('the Runs panel reads no run folder and says why', async () => {
+    const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    const shown = await waitForPage(() => evaluateInFrames(`(() => { const root = document.getElementById('runs-root'); return root && root.dataset.untrusted === 'true' ? root.textContent : null; })()`));
+    assert.match(String(shown), /not trusted/);
+    assert.deepEqual(api.runs.panel!.state.listed, [], 'no run folder was listed');
+    await screenshot('runs-untrusted');
+  });
 });
+
+async function waitForPage(probe: () => Promise<unknown>): Promise<unknown> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error('the Runs panel did not say why it shows nothing');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

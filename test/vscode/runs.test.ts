@@ -1,0 +1,193 @@
+/**
+ * The Runs panel in a real VS Code: run folders written with the run-folder module (not trained)
+ * under the workspace's runs folder, listed, selected, overlaid, restored and deleted through the
+ * page as a person uses it.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { LatentLabApi } from '../../extension/extension';
+import { listRuns } from '../../extension/runs-index';
+import { confirmModal, RUNS_VIEW_TYPE } from '../../extension/runs-panel';
+import { MetricsLog } from '../../runtime/run-folder';
+import { acquireRunLock } from '../../runtime/run-lock';
+import { runFolderName, writeRun } from '../helpers/written-runs';
+import { evaluateInFrames, EXTENSION_ID, screenshotInThemes, waitFor, workspaceFolder } from './support';
+
+/** Steps each written run logs: its whole curve is drawn (fewer points than the canvas has columns). */
+const STEPS = 30;
+
+/** Evaluates `body` in the panel's frame (the one holding #runs-root), with `root` bound to it. */
+function inPanel<T>(body: string): Promise<T | null> {
+  return evaluateInFrames(`(() => { const root = document.getElementById('runs-root'); if (!root) return null; ${body} })()`) as Promise<T | null>;
+}
+
+async function waitInPanel<T>(what: string, body: string, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await inPanel<T>(body);
+    if (last !== null && accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Clicks the rows of these runs in the table, as a person selects them. */
+function clickRows(runs: string[]): Promise<unknown> {
+  return inPanel(`const wanted = ${JSON.stringify(runs)}; let clicked = 0; for (const row of root.querySelectorAll('tbody tr')) if (wanted.includes(row.dataset.run)) { row.click(); clicked++; } return clicked;`);
+}
+
+const CHART_STATE = `const chart = root.querySelector('[data-datasets]'); return chart ? { datasets: Number(chart.dataset.datasets), points: Number(chart.dataset.points), highlighted: chart.dataset.highlighted } : null;`;
+
+/** The row of a run in the page's table, as a JavaScript expression. */
+function row(run: string): string {
+  return `[...root.querySelectorAll('tbody tr')].find((candidate) => candidate.dataset.run === ${JSON.stringify(run)})`;
+}
+
+suite('Runs panel', () => {
+  let api: LatentLabApi;
+  let runsRoot: string;
+  /** Three runs of one experiment that differ in their learning rate, tested on the same images. */
+  let compared: string[];
+  /** A run of another experiment, tested on other images. */
+  let otherSplit: string;
+
+  suiteSetup(async () => {
+    api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    runsRoot = path.join(workspaceFolder(), '.aexp', 'runs');
+    const base = Date.UTC(2026, 0, 2, 3, 0, 0);
+    compared = [0.001, 0.003, 0.01].map((lr, index) => writeRun(runsRoot, { experiment: 'panel-compare', start: new Date(base + index * 60_000), lr, epochs: 3, stepsPerEpoch: STEPS / 3, status: 'completed', views: true }));
+    otherSplit = writeRun(runsRoot, { experiment: 'panel-other', start: new Date(base + 10 * 60_000), epochs: 3, stepsPerEpoch: STEPS / 3, status: 'stopped', views: true, examples: [5, 6, 7, 8] });
+  });
+
+  suiteTeardown(() => {
+    for (const tab of vscode.window.tabGroups.all.flatMap((group) => group.tabs)) if (tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith(RUNS_VIEW_TYPE)) void vscode.window.tabGroups.close(tab);
+  });
+
+  test('Show Runs lists every run of the workspace', async () => {
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    const expected = (await listRuns([runsRoot])).length;
+    const listed = await waitInPanel<number>('the table', `return root.dataset.listed ? Number(root.querySelector('.table-wrap').dataset.rows) : null;`, (count) => count >= expected);
+    assert.equal(listed, (await listRuns([runsRoot])).length, 'every run folder under the runs folder is a row');
+    for (const run of [...compared, otherSplit]) assert.ok(api.runs.panel!.state.listed.includes(run), `${run} is listed`);
+    const cells = await inPanel<string[]>(`return [...${row(compared[0])}.cells].map((cell) => cell.textContent);`);
+    assert.ok(cells?.some((text) => text === `panel-compare/${runFolderName(new Date(Date.UTC(2026, 0, 2, 3, 0, 0)))}`), JSON.stringify(cells));
+    assert.ok(cells?.includes('completed'), JSON.stringify(cells));
+    assert.ok(cells?.some((text) => /nats/.test(text)), 'test losses are shown in their units');
+  });
+
+  test('selecting runs overlays their curves, shows the config keys that differ, highlights a hovered row\'s curve and puts their reconstructions side by side', async () => {
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await waitInPanel('the table', `return root.dataset.listed ?? null;`, Boolean);
+    await clickRows(compared);
+    const chart = await waitInPanel<{ datasets: number; points: number }>('three curves', CHART_STATE, (state) => state.datasets === 3 && state.points === 3 * STEPS);
+    assert.equal(chart.points, 3 * STEPS, 'every logged step of each run is drawn');
+    assert.deepEqual([...api.runs.panel!.state.selected].sort(), [...compared].sort());
+    const headers = await inPanel<string[]>(`return [...root.querySelectorAll('th.config')].map((cell) => cell.textContent);`);
+    assert.deepEqual(headers, ['train.lr'], 'only the key that differs between the selected runs is a column');
+    await inPanel(`${row(compared[1])}.dispatchEvent(new MouseEvent('mouseenter')); return true;`);
+    await waitInPanel<{ highlighted: string }>('the hovered run\'s curve highlighted', CHART_STATE, (state) => state.highlighted === compared[1]);
+    const views = await waitInPanel<{ epoch: string; runs: string; shared: string }>('the reconstructions', `const views = root.querySelector('[data-runs]'); return views ? { ...views.dataset } : null;`, (state) => state.runs === '3');
+    assert.equal(views.epoch, '3', 'the newest epoch they all have');
+    assert.equal(views.shared, 'true', 'runs tested on the same images share one row of inputs');
+    // The panel as wide as the window, as a person comparing runs would have it.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+    await screenshotInThemes('runs-panel');
+    // A run tested on other images shows its own inputs.
+    await clickRows([otherSplit]);
+    const mixed = await waitInPanel<{ runs: string; shared: string }>('four runs\' reconstructions', `const views = root.querySelector('[data-runs]'); return views ? { ...views.dataset } : null;`, (state) => state.runs === '4');
+    assert.equal(mixed.shared, 'false');
+    await clickRows([otherSplit, ...compared]);
+    await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
+  });
+
+  test('a running run\'s curve follows its metrics.jsonl', async () => {
+    const running = writeRun(runsRoot, { experiment: 'panel-running', start: new Date(Date.UTC(2026, 0, 5, 0, 0, 0)), epochs: 3, stepsPerEpoch: STEPS / 3 });
+    // Held by this process, which is alive: the run is training as far as anyone can tell.
+    const lock = acquireRunLock(running);
+    try {
+      await vscode.commands.executeCommand('latentLab.showRuns');
+      await inPanel(`root.querySelector('vscode-button[aria-label="Refresh"]').click(); return true;`);
+      await waitInPanel<string>('the running run listed as running', `const line = ${row(running)}; return line ? line.querySelector('.status').textContent : null;`, (status) => status === 'running');
+      await clickRows([running]);
+      await waitInPanel('its curve', CHART_STATE, (state: { datasets: number; points: number }) => state.datasets === 1 && state.points === STEPS);
+      const log = new MetricsLog(running);
+      for (let step = STEPS + 1; step <= STEPS + 5; step++) log.append({ kind: 'train', epoch: 4, step, time: new Date(Date.UTC(2026, 0, 5, 0, 1, step)).toISOString(), loss: 1, reconstruction: 1, lr: 0.001 });
+      log.close();
+      await waitInPanel('the new steps drawn', CHART_STATE, (state: { points: number }) => state.points === STEPS + 5);
+      await clickRows([running]);
+    } finally {
+      lock.release();
+    }
+  });
+
+  test('the panel comes back with its selection when VS Code restores it (the serializer)', async () => {
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    const state = { selected: compared.slice(0, 2), x: 'epoch', series: 'test-loss' };
+    api.runs.panel!.panel.dispose();
+    // What VS Code does after a window reload: a panel of the registered type, handed to the serializer with the page's last state.
+    const panel = vscode.window.createWebviewPanel(RUNS_VIEW_TYPE, 'Runs', vscode.ViewColumn.Active, { enableScripts: true });
+    await api.runs.deserializeWebviewPanel(panel, state);
+    const chart = await waitInPanel<{ datasets: number; points: number }>('the restored selection\'s curves', CHART_STATE, (value) => value.datasets === 2 && value.points === 2 * 3);
+    assert.equal(chart.points, 6, 'two runs, one test loss per epoch');
+    assert.deepEqual(api.runs.panel!.state.selected, compared.slice(0, 2));
+    // The next test starts from a new panel, with no state.
+    api.runs.panel!.panel.dispose();
+  });
+
+  test('50 runs load and overlay', async () => {
+    const base = Date.UTC(2026, 1, 3, 4, 0, 0);
+    const fifty = Array.from({ length: 50 }, (_, index) => writeRun(runsRoot, { experiment: `panel-fifty-${index % 5}`, start: new Date(base + index * 60_000), lr: 0.001 * (1 + index), seed: index, epochs: 3, stepsPerEpoch: STEPS / 3, status: 'completed' }));
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await inPanel(`root.querySelector('vscode-button[aria-label="Refresh"]').click(); return true;`);
+    await waitInPanel<number>('the fifty runs in the table', `return Number(root.querySelector('.table-wrap').dataset.rows);`, (rows) => rows >= 54);
+    // Searched for, then all selected at once, as a person compares a sweep.
+    await inPanel(`const search = root.querySelector('vscode-textfield'); search.value = 'panel-fifty'; search.dispatchEvent(new Event('input')); return true;`);
+    await waitInPanel<number>('the search to keep the fifty', `return Number(root.querySelector('.table-wrap').dataset.rows);`, (rows) => rows === 50);
+    await inPanel(`root.querySelector('vscode-button[aria-label="Select Shown"]').click(); return true;`);
+    const chart = await waitInPanel<{ datasets: number; points: number }>('fifty curves', CHART_STATE, (state) => state.datasets === 50 && state.points === 50 * STEPS, 60_000);
+    assert.equal(chart.points, 50 * STEPS);
+    assert.deepEqual([...api.runs.panel!.state.selected].sort(), [...fifty].sort());
+    const headers = await inPanel<string[]>(`return [...root.querySelectorAll('th.config')].map((cell) => cell.textContent);`);
+    assert.deepEqual(headers, ['seed', 'train.lr']);
+    await inPanel(`root.querySelector('vscode-button[aria-label="Clear Selection"]').click(); const search = root.querySelector('vscode-textfield'); search.value = ''; search.dispatchEvent(new Event('input')); return true;`);
+    await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
+  });
+
+  test('a run is deleted only after a confirmation, and leaves the table', async () => {
+    const doomed = writeRun(runsRoot, { experiment: 'panel-delete', start: new Date(Date.UTC(2026, 2, 1, 0, 0, 0)), status: 'completed' });
+    const kept = writeRun(runsRoot, { experiment: 'panel-delete', start: new Date(Date.UTC(2026, 2, 1, 0, 1, 0)), status: 'completed' });
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await inPanel(`root.querySelector('vscode-button[aria-label="Refresh"]').click(); return true;`);
+    await waitInPanel('the runs in the table', `return Boolean(${row(doomed)} && ${row(kept)});`, Boolean);
+    const asked: string[] = [];
+    try {
+      // Refused: nothing is deleted.
+      api.runs.confirm = async (message) => {
+        asked.push(message);
+        return false;
+      };
+      await inPanel(`${row(kept)}.querySelector('button[data-action="delete"]').click(); return true;`);
+      await waitFor('the question', () => asked.length === 1, 20_000);
+      assert.match(asked[0], /^Move the run panel-delete\/20260301-000100 to the trash\?/);
+      assert.ok(existsSync(kept), 'a refused delete deletes nothing');
+      // Accepted: to the trash, or where this file system has none, after a second question saying it is permanent.
+      asked.length = 0;
+      api.runs.confirm = async (message) => {
+        asked.push(message);
+        return true;
+      };
+      await inPanel(`${row(doomed)}.querySelector('button[data-action="delete"]').click(); return true;`);
+      await waitFor('the folder to be gone', () => !existsSync(doomed), 20_000);
+      console.log(`[runs] asked: ${JSON.stringify(asked)}`);
+      assert.match(asked[0], /to the trash\?$/);
+      if (asked.length > 1) assert.match(asked[1], /^This file system has no trash: delete the run panel-delete\/20260301-000000 permanently\? It cannot be undone\.$/);
+      await waitFor('the run to leave the table', () => !api.runs.panel!.state.listed.includes(doomed), 20_000);
+      assert.ok(existsSync(kept));
+    } finally {
+      api.runs.confirm = confirmModal;
+    }
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * The runs table: one row per run, the config keys that differ between the selected runs as
+ * columns, sorted by any column, filtered by status and a search text. A row is selected by a click
+ * or Space/Enter; hovering or focusing it highlights its curve. Rows are rebuilt when the data
+ * change, never on hover.
+ */
+import type { RunAction, RunRow } from '../../extension/runs-panel-protocol';
+import { configText, durationText, lossText, runName, startText } from './format';
+import type { IconName } from './icons';
+import { icon } from './icons';
+
+export interface Column {
+  id: string;
+  title: string;
+  /** The value sorted on. */
+  key: (row: RunRow) => string | number | undefined;
+  cell: (row: RunRow) => Node | string;
+  number?: boolean;
+  config?: boolean;
+}
+
+export interface TableEvents {
+  toggle(run: string): void;
+  hover(run: string | undefined): void;
+  action(action: RunAction, run: string): void;
+  sorted(sort: { column: string; descending: boolean }): void;
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const created = Object.assign(document.createElement(tag), properties);
+  created.append(...children);
+  return created;
+}
+
+const ACTION_TITLES: Record<RunAction, string> = { openExperiment: 'Open the experiment', openFolder: 'Open the run folder', continue: 'Continue training this run', delete: 'Delete this run' };
+
+function statusCell(row: RunRow): HTMLElement {
+  return element('span', { className: `status ${row.status}`, textContent: row.status, title: row.problem ?? row.status });
+}
+
+/** The fixed columns; the config columns go between `backend` and the metrics. */
+function fixedColumns(): { before: Column[]; after: Column[] } {
+  return {
+    before: [
+      { id: 'experiment', title: 'experiment', key: (row) => runName(row), cell: (row) => element('span', { title: row.runDir, textContent: row.title && row.title !== row.experiment ? `${runName(row)} · ${row.title}` : runName(row) }) },
+      { id: 'status', title: 'status', key: (row) => row.status, cell: statusCell },
+      { id: 'started', title: 'started', key: (row) => row.startedAt, cell: (row) => startText(row.startedAt) },
+      { id: 'duration', title: 'duration', key: (row) => row.durationSeconds, cell: (row) => durationText(row.durationSeconds), number: true },
+      { id: 'epochs', title: 'epochs', key: (row) => row.epochs, cell: (row) => (row.targetEpochs && row.targetEpochs !== row.epochs ? `${row.epochs} / ${row.targetEpochs}` : String(row.epochs)), number: true },
+      { id: 'backend', title: 'backend · device', key: (row) => `${row.backend ?? ''} ${row.device ?? ''}`, cell: (row) => [row.backend, row.device].filter(Boolean).join(' · ') },
+    ],
+    after: [
+      { id: 'test-loss', title: 'test loss', key: (row) => row.test?.loss, cell: (row) => lossText(row.test?.loss, row.units), number: true },
+      { id: 'best-loss', title: 'best test loss', key: (row) => row.best?.loss, cell: (row) => (row.best ? `${lossText(row.best.loss, row.units)} (epoch ${row.best.epoch})` : ''), number: true },
+      { id: 'psnr', title: 'test PSNR', key: (row) => row.test?.psnr, cell: (row) => (row.test?.psnr !== undefined ? `${row.test.psnr.toFixed(2)} dB` : ''), number: true },
+    ],
+  };
+}
+
+export class RunsTable {
+  readonly root: HTMLDivElement;
+  private readonly table: HTMLTableElement;
+  private rowsByRun = new Map<string, HTMLTableRowElement>();
+  private shown: RunRow[] = [];
+  private columns: Column[] = [];
+
+  constructor(private readonly events: TableEvents) {
+    this.table = element('table');
+    this.table.setAttribute('aria-label', 'runs');
+    this.table.setAttribute('aria-multiselectable', 'true');
+    this.table.setAttribute('role', 'grid');
+    this.root = element('div', { className: 'table-wrap' }, this.table);
+    this.root.addEventListener('mouseleave', () => this.events.hover(undefined));
+  }
+
+  /** The runs as shown, in order (the CSV export takes them so). */
+  get shownRuns(): RunRow[] {
+    return this.shown;
+  }
+
+  get configKeys(): string[] {
+    return this.columns.filter((column) => column.config).map((column) => column.id.slice('config:'.length));
+  }
+
+  render(rows: readonly RunRow[], options: { selected: ReadonlySet<string>; configKeys: readonly string[]; sort: { column: string; descending: boolean }; colours: ReadonlyMap<string, string> }): void {
+    const { before, after } = fixedColumns();
+    const config: Column[] = options.configKeys.map((key) => ({ id: `config:${key}`, title: key, config: true, key: (row) => { const value = row.config[key]; return typeof value === 'number' ? value : configText(value); }, cell: (row) => configText(row.config[key]) }));
+    this.columns = [...before, ...config, ...after];
+    const sortColumn = this.columns.find((column) => column.id === options.sort.column) ?? this.columns[2];
+    const direction = options.sort.descending ? -1 : 1;
+    this.shown = [...rows].sort((a, b) => direction * compare(sortColumn.key(a), sortColumn.key(b)));
+
+    const header = element('tr');
+    header.append(element('th', { textContent: '' }));
+    for (const column of this.columns) {
+      const arrow = column === sortColumn ? (options.sort.descending ? '▼' : '▲') : '';
+      const button = element('button', { className: 'sort', type: 'button', textContent: column.title });
+      button.dataset.arrow = arrow;
+      button.setAttribute('aria-label', `sort by ${column.title}`);
+      button.addEventListener('click', () => this.events.sorted({ column: column.id, descending: column === sortColumn ? !options.sort.descending : column.id === 'started' }));
+      const cell = element('th', { className: column.config ? 'config' : '' }, button);
+      if (column === sortColumn) cell.setAttribute('aria-sort', options.sort.descending ? 'descending' : 'ascending');
+      if (column.config) cell.title = 'differs between the selected runs';
+      header.append(cell);
+    }
+    header.append(element('th', { textContent: 'actions' }));
+
+    const body = element('tbody');
+    this.rowsByRun = new Map();
+    for (const row of this.shown) body.append(this.rowElement(row, options.selected.has(row.runDir), options.colours.get(row.runDir)));
+    this.table.replaceChildren(element('thead', {}, header), body);
+    this.root.dataset.rows = String(this.shown.length);
+  }
+
+  private rowElement(row: RunRow, selected: boolean, colour: string | undefined): HTMLTableRowElement {
+    const line = element('tr', { tabIndex: 0 });
+    line.dataset.run = row.runDir;
+    line.setAttribute('aria-selected', String(selected));
+    const swatch = element('span', { className: 'swatch' });
+    if (colour) swatch.style.background = colour;
+    line.append(element('td', {}, swatch));
+    for (const column of this.columns) line.append(element('td', { className: column.number ? 'number' : '' }, column.cell(row)));
+    const actions = element('span', { className: 'actions' });
+    for (const action of ['openExperiment', 'openFolder', 'continue', 'delete'] as const) {
+      const button = element('button', { className: 'icon-button', type: 'button', title: ACTION_TITLES[action] }, icon(action as IconName));
+      button.setAttribute('aria-label', `${ACTION_TITLES[action]} ${runName(row)}`);
+      button.dataset.action = action;
+      if (row.status === 'running' && (action === 'delete' || action === 'continue')) button.disabled = true;
+      button.addEventListener('click', (event) => {
+        event.stopPropagation();
+        this.events.action(action, row.runDir);
+      });
+      actions.append(button);
+    }
+    line.append(element('td', {}, actions));
+    line.addEventListener('click', () => this.events.toggle(row.runDir));
+    line.addEventListener('keydown', (event) => {
+      if (event.target !== line || (event.key !== ' ' && event.key !== 'Enter')) return;
+      event.preventDefault();
+      this.events.toggle(row.runDir);
+    });
+    line.addEventListener('mouseenter', () => this.events.hover(row.runDir));
+    line.addEventListener('focus', () => this.events.hover(row.runDir));
+    this.rowsByRun.set(row.runDir, line);
+    return line;
+  }
+
+  /** The hovered run's row marked, without rebuilding anything. */
+  markHovered(run: string | undefined): void {
+    for (const [id, line] of this.rowsByRun) line.classList.toggle('hovered', id === run);
+  }
+}
+
+function compare(a: string | number | undefined, b: string | number | undefined): number {
+  if (a === undefined || a === '') return b === undefined || b === '' ? 0 : 1;
+  if (b === undefined || b === '') return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a).localeCompare(String(b), undefined, { numeric: true });
+}
