@@ -8,7 +8,6 @@
  * worker: `close()` ends it.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InferenceError } from './errors';
@@ -58,9 +57,10 @@ function defaultEntry(): { file: string; source: boolean } {
 function startWorker(entry: string | undefined, start: WorkerStart): Worker {
   const { file, source } = entry !== undefined ? { file: entry, source: entry.endsWith('.ts') } : defaultEntry();
   if (!source) return new Worker(file, { workerData: start });
-  // Running from the sources (tests, benchmarks): the worker compiles its TypeScript as the main thread does.
-  const tsx = createRequire(__filename).resolve('tsx/cjs/api');
-  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(file)});`, { eval: true, workerData: start });
+  // Running from the sources (tests, benchmarks): the repository's bootstrap compiles the TypeScript in the worker.
+  const bootstrap = path.join(__dirname, '..', '..', 'scripts', 'ts-worker.cjs');
+  if (!existsSync(bootstrap)) throw new Error(`the inference worker's TypeScript entry ${file} needs ${bootstrap} (a source checkout) or the built bundle`);
+  return new Worker(bootstrap, { argv: [file], workerData: start });
 }
 
 export class InferenceClient {
