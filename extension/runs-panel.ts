@@ -32,6 +32,14 @@ export interface RunsPanelHost {
   reveal(folder: vscode.Uri): Promise<unknown>;
   /** Asks before something that cannot be taken back; true when the person chose `action`. */
   confirm(message: string, detail: string, action: string): Thenable<boolean>;
+  /** Where the table's CSV goes; undefined when the person cancelled. */
+  chooseCsvFile(): Thenable<vscode.Uri | undefined>;
+}
+
+/** A save dialog, starting at `runs.csv` in the first workspace folder. */
+export function chooseCsvFileByDialog(): Thenable<vscode.Uri | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  return vscode.window.showSaveDialog({ title: 'Export the runs table as CSV', filters: { CSV: ['csv'] }, ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, 'runs.csv') } : {}) });
 }
 
 /** A modal dialog: the person must answer before going on. */
@@ -331,8 +339,7 @@ class RunsPanel implements vscode.Disposable {
 
   private async exportCsv(runs: string[], keys: string[]): Promise<void> {
     const rows = runs.map((run) => this.rows.get(run)!).filter(Boolean);
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const target = await vscode.window.showSaveDialog({ title: 'Export the runs table as CSV', filters: { CSV: ['csv'] }, ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, 'runs.csv') } : {}) });
+    const target = await this.host.chooseCsvFile();
     if (!target) return;
     await vscode.workspace.fs.writeFile(target, Buffer.from(runsCsv(rows, keys)));
     void vscode.window.showInformationMessage(`Latent Lab: ${rows.length} runs written to ${target.fsPath}`);
@@ -357,13 +364,14 @@ export class RunsPanels implements vscode.Disposable, vscode.WebviewPanelSeriali
   private readonly registration: vscode.Disposable;
   private readonly host: RunsPanelHost;
   /**
-   * How a delete is confirmed: a modal dialog. Tests answer it here instead, since VS Code refuses
-   * every dialog while extension tests run.
+   * How a delete is confirmed (a modal dialog) and where a CSV goes (a save dialog). Tests answer
+   * here instead, since VS Code refuses every dialog while extension tests run.
    */
   confirm: RunsPanelHost['confirm'] = confirmModal;
+  chooseCsvFile: RunsPanelHost['chooseCsvFile'] = chooseCsvFileByDialog;
 
-  constructor(private readonly extensionUri: vscode.Uri, host: Omit<RunsPanelHost, 'confirm'>) {
-    this.host = { ...host, confirm: (message, detail, action) => this.confirm(message, detail, action) };
+  constructor(private readonly extensionUri: vscode.Uri, host: Omit<RunsPanelHost, 'confirm' | 'chooseCsvFile'>) {
+    this.host = { ...host, confirm: (message, detail, action) => this.confirm(message, detail, action), chooseCsvFile: () => this.chooseCsvFile() };
     this.registration = vscode.window.registerWebviewPanelSerializer(RUNS_VIEW_TYPE, this);
   }
 

@@ -4,12 +4,12 @@
  * page as a person uses it.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
 import { listRuns } from '../../extension/runs-index';
-import { confirmModal, RUNS_VIEW_TYPE } from '../../extension/runs-panel';
+import { chooseCsvFileByDialog, confirmModal, RUNS_VIEW_TYPE } from '../../extension/runs-panel';
 import { MetricsLog } from '../../runtime/run-folder';
 import { acquireRunLock } from '../../runtime/run-lock';
 import { runFolderName, writeRun } from '../helpers/written-runs';
@@ -91,6 +91,9 @@ suite('Runs panel', () => {
     const views = await waitInPanel<{ epoch: string; runs: string; shared: string }>('the reconstructions', `const views = root.querySelector('[data-runs]'); return views ? { ...views.dataset } : null;`, (state) => state.runs === '3');
     assert.equal(views.epoch, '3', 'the newest epoch they all have');
     assert.equal(views.shared, 'true', 'runs tested on the same images share one row of inputs');
+    // Another epoch by its slider: every run's reconstructions of that epoch.
+    await inPanel(`const slider = root.querySelector('input[aria-label="epoch of the reconstructions"]'); slider.value = '1'; slider.dispatchEvent(new Event('input')); return true;`);
+    await waitInPanel('the reconstructions of epoch 2', `const views = root.querySelector('[data-runs]'); return views ? { ...views.dataset } : null;`, (state: { epoch: string; runs: string }) => state.epoch === '2' && state.runs === '3');
     // The panel as wide as the window, as a person comparing runs would have it.
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
@@ -154,6 +157,32 @@ suite('Runs panel', () => {
     assert.deepEqual(headers, ['seed', 'train.lr']);
     await inPanel(`root.querySelector('vscode-button[aria-label="Clear Selection"]').click(); const search = root.querySelector('vscode-textfield'); search.value = ''; search.dispatchEvent(new Event('input')); return true;`);
     await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
+  });
+
+  test('the table as shown exports as CSV, and a run opens its experiment', async () => {
+    const opened = writeRun(runsRoot, { experiment: 'panel-open', start: new Date(Date.UTC(2026, 3, 1, 0, 0, 0)), status: 'completed', sourceFile: path.join(workspaceFolder(), 'tiny.aexp') });
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await inPanel(`root.querySelector('vscode-button[aria-label="Refresh"]').click(); return true;`);
+    await waitInPanel('the run in the table', `return Boolean(${row(opened)});`, Boolean);
+    await inPanel(`const search = root.querySelector('vscode-textfield'); search.value = 'panel-compare'; search.dispatchEvent(new Event('input')); return true;`);
+    await waitInPanel<number>('the search to keep three runs', `return Number(root.querySelector('.table-wrap').dataset.rows);`, (rows) => rows === 3);
+    await inPanel(`root.querySelector('vscode-button[aria-label="Select Shown"]').click(); return true;`);
+    await waitInPanel<string[]>('the column that differs between them', `return [...root.querySelectorAll('th.config')].map((cell) => cell.textContent);`, (headers) => headers.join() === 'train.lr');
+    const target = vscode.Uri.file(path.join(workspaceFolder(), 'runs-export.csv'));
+    api.runs.chooseCsvFile = async () => target;
+    try {
+      await inPanel(`root.querySelector('vscode-button[aria-label="Export CSV"]').click(); return true;`);
+      await waitFor('the CSV file', () => existsSync(target.fsPath), 20_000);
+    } finally {
+      api.runs.chooseCsvFile = chooseCsvFileByDialog;
+    }
+    const lines = readFileSync(target.fsPath, 'utf8').trimEnd().split('\r\n');
+    assert.equal(lines.length, 4, 'a header and the three runs shown');
+    assert.ok(lines[0].endsWith(',train.lr'), lines[0]);
+    assert.deepEqual(lines.slice(1).map((line) => line.split(',').at(-1)).sort(), ['0.001', '0.003', '0.01']);
+    await inPanel(`root.querySelector('vscode-button[aria-label="Clear Selection"]').click(); const search = root.querySelector('vscode-textfield'); search.value = ''; search.dispatchEvent(new Event('input')); ${row(opened)}.querySelector('button[data-action="openExperiment"]').click(); return true;`);
+    await waitFor('the experiment in the notebook editor', () => vscode.window.activeNotebookEditor?.notebook.uri.fsPath === path.join(workspaceFolder(), 'tiny.aexp'), 20_000);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   test('a run is deleted only after a confirmation, and leaves the table', async () => {
