@@ -16,6 +16,7 @@ import { newestRunFolder, readRecordedRun } from './restore';
 import type { ContinuationPlan } from './run-text';
 import { continuationPlan } from './run-text';
 import { RunView } from './run-view';
+import { SweepCells } from './sweep-cell';
 import type { RunStatus } from './run-view';
 import type { RuntimeProcess } from './runtimeProcess';
 import { runsRootFor } from './runs-root';
@@ -41,7 +42,7 @@ export interface RuntimeHost {
 function cellKind(cell: vscode.NotebookCell): CellName | undefined {
   if (cell.kind !== vscode.NotebookCellKind.Code) return undefined;
   const kind = layoutOf(cell)?.kind;
-  // A sweep cell is run by `aexp sweep`, not by the notebook's kernel: it has nothing to run here.
+  // A sweep cell is run by `aexp sweep` (sweep-cell.ts), not by the runtime.
   return kind && kind !== 'sweep' && (CELL_KINDS as readonly string[]).includes(kind) ? (kind as CellName) : undefined;
 }
 
@@ -100,6 +101,7 @@ export class AexpController implements vscode.Disposable {
   private readonly charts: ChartChannel;
   /** The cells' image views' messaging, one channel for every run: a view answers until its cell shows another or its notebook closes. */
   private readonly images: ImageChannel;
+  private readonly sweeps: SweepCells;
 
   constructor(private readonly host: RuntimeHost, private readonly settings: () => { backend: RunOverrides['backend']; dataDir?: string; runsFolder?: string; interval: number; resumeInterruptedRuns: boolean }) {
     this.controller = this.store.add(vscode.notebooks.createNotebookController('latent-lab-runtime', NOTEBOOK_TYPE, 'Latent Lab runtime'));
@@ -110,6 +112,7 @@ export class AexpController implements vscode.Disposable {
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
     this.charts = this.store.add(new ChartChannel(() => this.settings().interval, this.host.log));
     this.images = this.store.add(new ImageChannel(vscode.notebooks.createRendererMessaging(IMAGES_RENDERER_ID), this.host.log));
+    this.sweeps = new SweepCells(this.controller, () => ({ backend: this.settings().backend, dataDir: this.settings().dataDir }), (notebook) => this.runsFolder(notebook), this.host.log, this.store);
     // Outputs come back when a notebook opens; the controller may be selected for it only later.
     const restoreSoon = (notebook: vscode.NotebookDocument) => {
       if (notebook.notebookType !== NOTEBOOK_TYPE) return;
@@ -230,8 +233,12 @@ export class AexpController implements vscode.Disposable {
     const { continuation } = options;
     this.restored.add(notebook.uri.toString());
     const wanted = new Set(selected.map(cellKind).filter((kind): kind is CellName => kind !== undefined));
-    // Markdown and front matter have nothing to run; they succeed at once.
+    // Markdown and front matter have nothing to run; they succeed at once. A sweep cell offers to run its sweep.
     for (const cell of selected.filter((candidate) => cellKind(candidate) === undefined && candidate.kind === vscode.NotebookCellKind.Code)) {
+      if (layoutOf(cell)?.kind === 'sweep') {
+        void this.sweeps.offer(cell);
+        continue;
+      }
       const execution = this.controller.createNotebookCellExecution(cell);
       execution.start(Date.now());
       execution.end(true, Date.now());
