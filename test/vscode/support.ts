@@ -113,3 +113,18 @@ export async function screenshotInThemes(prefix: string): Promise<void> {
     await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
   }
 }
+
+/**
+ * Turns the mouse wheel over the active notebook's cell list, `amount` > 0 downwards: outputs below
+ * a long cell come into the picture. (The workbench reads this synthetic event's legacy
+ * wheelDeltaY, whose sign is the opposite of deltaY's; 100 moves the list about 40 pixels.)
+ */
+export async function scrollNotebook(amount: number): Promise<void> {
+  const done = await evaluateInFrames(`(() => {
+    const rows = document.querySelector('.notebook-editor .monaco-list-rows');
+    if (!rows) return null;
+    rows.dispatchEvent(new WheelEvent('wheel', { deltaY: ${-amount}, deltaMode: 0, bubbles: true, cancelable: true }));
+    return true;
+  })()`);
+  if (done !== true) throw new Error('no notebook cell list on the page to scroll');
+}
