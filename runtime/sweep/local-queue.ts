@@ -116,6 +116,14 @@ export async function runQueue(options: QueueOptions): Promise<QueueResult> {
   mkdirSync(path.dirname(localOutputFile(options.sweepFolder, 0)), { recursive: true });
 
   const draw = () => {
+    try {
+      drawProgress();
+    } catch (error) {
+      // A run folder being written is read as it stands; what cannot be read now is read at the next tick.
+      options.say(`progress: ${(error as Error).message}`);
+    }
+  };
+  const drawProgress = () => {
     const lines: string[] = [];
     let progress = done;
     for (const entry of running.values()) {

@@ -75,8 +75,9 @@ export function sweepStatus(input: SweepStatusInput): RunStatus[] {
     const lock = progress.runDir ? readRunLock(progress.runDir) : undefined;
     if (lock && !lock.abandoned) return { run, state: 'running', detail: `${lock.holder ? `pid ${lock.holder.pid} on ${lock.holder.host} · ` : ''}${at}`, runDir };
     if (state.kind === 'resume') return { run, state: 'stopped', detail: `stopped at ${at} with a checkpoint`, runDir };
+    // A run the local queue started and that left neither a finished run nor a checkpoint: its output says why.
     const log = readText(localOutputFile(input.sweepFolder, run.index));
-    if (log !== undefined && progress.runDir === undefined) return { run, state: 'failed', detail: failureReason(log) };
+    if (log !== undefined) return { run, state: 'failed', detail: failureReason(log), runDir };
     return { run, state: 'not started', detail: '', runDir };
   });
 }

@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { PNG } from 'pngjs';
 import { checkpointFile, readMetrics, readRunSummary } from '../../runtime/run-folder';
 import { readRunProgress } from '../../runtime/sweep/run-progress';
 import { sweepRunParent } from '../../runtime/sweep/sweep-run';
@@ -104,6 +105,29 @@ test('the local queue runs two at a time, skips the finished run, and reports st
   const csv = readFileSync(path.join(runs, '.sweeps', 'queue', 'summary.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 4);
   assert.match(csv[0], /^index,model\.latent,state,epochs,test\.loss/);
+});
+
+test('a run that fails in the queue is reported with the reason from its output, the others finish, and the exit status is 1', () => {
+  const file = path.join(folder, 'broken.aexp');
+  const images = path.join(folder, 'images');
+  for (const label of ['a', 'b']) {
+    mkdirSync(path.join(images, label), { recursive: true });
+    for (let index = 0; index < 4; index++) {
+      const png = new PNG({ width: 8, height: 8 });
+      png.data.fill(index * 60 + (label === 'a' ? 0 : 20));
+      writeFileSync(path.join(images, label, `${index}.png`), PNG.sync.write(png));
+    }
+  }
+  writeFileSync(file, readFileSync(sweepFile('broken', 1, 'grid:\n  data.path: [images, missing]\n'), 'utf8').replace('dataset: sprites\nsize: 12\ncount: 300', 'dataset: folder\npath: images\nsize: 8\nchannels: 1'));
+  const runs = path.join(folder, 'broken-runs');
+  const sweep = cli(['sweep', file, '--parallel', '2', '--out', runs, '--backend', 'cpu']);
+  assert.equal(sweep.status, 1, sweep.stderr);
+  assert.match(sweep.stderr, /^run 1: failed \(exit status 1\): aexp: image folder \S*missing does not exist/m);
+  assert.match(sweep.stderr, /^run 0: completed/m);
+  assert.match(sweep.stderr, /1 failed \(run\(s\) 1\)/);
+  const status = cli(['sweep', file, '--status', '--out', runs]);
+  assert.match(status.stdout, /^ {3}1 {2}failed +data\.path="missing" {2}aexp: image folder \S*missing does not exist/m);
+  assert.match(status.stdout, /2 run\(s\): 1 completed, 1 failed/);
 });
 
 test('Ctrl-C stops every running run with a checkpoint, and each resumes from it', async () => {
