@@ -112,7 +112,14 @@ class RunsPanel implements vscode.Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [bundle] };
     panel.webview.html = pageHtml(panel.webview, bundle, state);
     this.store.push(panel.webview.onDidReceiveMessage((value) => this.receive(value)));
-    this.store.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh()));
+    this.store.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      this.watch();
+      void this.refresh();
+    }));
+    // A hidden panel's page is discarded: it says `ready` again when shown, and gets nothing before.
+    this.store.push(panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.ready = false;
+    }));
     this.store.push(vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('latentLab.runsFolder')) {
         this.watch();

@@ -126,6 +126,20 @@ suite('Runs panel', () => {
     }
   });
 
+  test('the panel hidden behind another editor and shown again keeps its selection (its page is rebuilt)', async () => {
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await waitInPanel('the table', `return root.dataset.listed ?? null;`, Boolean);
+    await clickRows(compared.slice(0, 2));
+    await waitInPanel('two curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 2);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: 'another editor' }), { viewColumn: api.runs.panel!.panel.viewColumn });
+    await waitFor('the panel hidden', () => !api.runs.panel!.panel.visible, 10_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await waitInPanel('the two curves again', CHART_STATE, (state: { datasets: number; points: number }) => state.datasets === 2 && state.points === 2 * STEPS);
+    await clickRows(compared.slice(0, 2));
+    await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
+  });
+
   test('the panel comes back with its selection when VS Code restores it (the serializer)', async () => {
     await vscode.commands.executeCommand('latentLab.showRuns');
     const state = { selected: compared.slice(0, 2), x: 'epoch', series: 'test-loss' };
