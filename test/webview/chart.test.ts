@@ -345,28 +345,3 @@ test('a line grown by messages draws exactly as the same points drawn at once, t
   }
   await choose('step');
 });
-
-test('a chart scrolled out of view keeps every point it gets but draws them only when it is back on screen', async (context) => {
-  if (skip) return context.skip(skip);
-  const frames = () => page.evaluate(() => new Promise<void>((resolve) => (globalThis as unknown as { requestAnimationFrame(callback: () => void): void }).requestAnimationFrame(() => (globalThis as unknown as { requestAnimationFrame(callback: () => void): void }).requestAnimationFrame(() => resolve()))));
-  const moveOutput = (margin: string) => page.evaluate((value) => {
-    (globalThis as unknown as { document: { getElementById(id: string): { style: { marginTop: string } } } }).document.getElementById('output').style.marginTop = value;
-  }, margin);
-  await page.evaluate((value) => harness().render(value), snapshot('run-away', Array.from({ length: 100 }, (_, index) => step(index + 1))));
-  const drawn = await page.evaluate(() => harness().pixels());
-  assert.equal((await dataset()).lastStep, '100');
-  try {
-    await moveOutput('3000px');
-    await frames();
-    await page.evaluate((value) => harness().receive(value), { type: 'append', chartId: 'run-away', steps: Array.from({ length: 50 }, (_, index) => step(index + 101)), epochs: [epoch(1, 90)], resumes: [] } satisfies HostMessage);
-    const away = await dataset();
-    assert.equal(away.steps, '150', 'the points that came while off screen are kept');
-    assert.equal(away.epochs, '1');
-    assert.equal(away.lastStep, '100', 'the chart drew while off screen');
-    assert.equal(await page.evaluate(() => harness().pixels()), drawn);
-  } finally {
-    await moveOutput('0px');
-  }
-  await page.waitForFunction(() => (globalThis as unknown as { harness: () => Harness }).harness().root()?.dataset.lastStep === '150');
-  assert.notEqual(await page.evaluate(() => harness().pixels()), drawn, 'back on screen, the chart drew the points it got meanwhile');
-});

@@ -129,11 +129,6 @@ export class ChartView {
   private readonly smoothingValue: HTMLSpanElement;
   private readonly xAxis: VscodeSingleSelect;
   private readonly themeWatch: MutationObserver;
-  private readonly visibility: IntersectionObserver;
-  /** On screen (or nearly): only then is the chart drawn. Until the first report, assumed so. */
-  private onScreen = true;
-  /** Points or settings changed while off screen: drawn when the chart comes back. */
-  private stale = false;
   private theme = readTheme();
   /** Computed with the series, drawn by the markers plugin. */
   private markers: Markers[] = [];
@@ -222,12 +217,6 @@ export class ChartView {
     });
     this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
     if (document.body) this.themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
-    // A chart scrolled out of view (another train cell, a long notebook) keeps its points but does not draw them.
-    this.visibility = new IntersectionObserver((entries) => {
-      this.onScreen = entries[entries.length - 1].isIntersecting;
-      if (this.onScreen && this.stale) this.redraw();
-    }, { rootMargin: '200px 0px' });
-    this.visibility.observe(this.root);
   }
 
   /** The x axis's shown range on the root element, after every update (zoom, pan and reset included): tests and the views benchmark read it. */
@@ -326,14 +315,6 @@ export class ChartView {
 
   private redraw(): void {
     const history = this.history;
-    // What the chart holds is kept current on screen or off (the host's `ready` and the tests read it).
-    this.root.dataset.steps = String(history.steps.length);
-    this.root.dataset.epochs = String(history.epochs.length);
-    if (!this.onScreen) {
-      this.stale = true;
-      return;
-    }
-    this.stale = false;
     const { colours, foreground, grid, font } = this.theme;
     const weight = Number(this.smoothing.value);
     this.smoothingValue.textContent = weight.toFixed(2);
@@ -395,6 +376,8 @@ export class ChartView {
 
     this.root.dataset.resumeMarks = String(this.markers[0].at.length);
     this.root.dataset.rateDrops = String(this.markers[1].at.length);
+    this.root.dataset.steps = String(history.steps.length);
+    this.root.dataset.epochs = String(history.epochs.length);
     // The last step drawn: the views benchmark notes when it reaches the screen.
     this.root.dataset.lastStep = String(history.lastStep);
     this.root.dataset.drawnSteps = String(drawnSteps);
@@ -404,7 +387,6 @@ export class ChartView {
   dispose(): void {
     if (this.exported) URL.revokeObjectURL(this.exported);
     this.themeWatch.disconnect();
-    this.visibility.disconnect();
     this.chart.destroy();
     this.root.remove();
   }
