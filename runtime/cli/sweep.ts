@@ -12,7 +12,7 @@ import { experimentName } from '../run-folder';
 import { BACKENDS } from '../backends/names';
 import type { SweepRun } from '../sweep/expand';
 import { chooseConcurrency, describeRun, runQueue } from '../sweep/local-queue';
-import { SlurmError, cancel, queuedTasks, submit } from '../sweep/slurm';
+import { SlurmError, cancel, checkSbatch, queuedTasks, submit } from '../sweep/slurm';
 import type { SlurmOptions } from '../sweep/slurm-script';
 import { arraySpec, sbatchScript } from '../sweep/slurm-script';
 import { copyCliBundle, readJobs, recordJob, sweepFile, sweepFolder, writeSweepRecord } from '../sweep/sweep-folder';
@@ -111,6 +111,8 @@ export async function sweepVerb(argv: string[]): Promise<number> {
     const problem = loadExperiment(sweepRunText(text, file, run), file).diagnostics.find((diagnostic) => diagnostic.severity === 'error');
     if (problem) throw new SweepRunError(`run ${run.index} of the sweep (${describeRun(run)}) is not a valid experiment: ${problem.message}`);
   }
+  // Before anything is written for a submission that cannot happen here.
+  if (values.slurm && !values['dry-run']) checkSbatch();
   writeSweepRecord(folder, { version: 1, file, runsFolder, ...(sweep.config.metric ? { metric: sweep.config.metric } : {}), runs: sweep.runs });
 
   if (values.slurm) {

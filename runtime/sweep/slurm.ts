@@ -15,6 +15,11 @@ function slurm(command: string, args: string[]): { ok: boolean; stdout: string; 
   return { ok: result.status === 0, stdout: result.stdout ?? '', stderr: (result.stderr ?? '').trim() || (result.error?.message ?? '') };
 }
 
+/** Throws, saying where to run this, when sbatch is not on the PATH (before the sweep's folder is written). */
+export function checkSbatch(): void {
+  slurm('sbatch', ['--version']);
+}
+
 /** Submits the script; returns the job id sbatch printed. */
 export function submit(script: string): string {
   const result = slurm('sbatch', ['--parsable', script]);

@@ -1,7 +1,7 @@
 /** The sbatch script of a sweep, run by bash itself with Slurm's variables set as a task would have them. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SlurmOptionError, arraySpec, sbatchScript, shellQuote } from '../../runtime/sweep/slurm-script';
@@ -50,4 +50,15 @@ test('options Slurm would misread are refused by name before anything is written
   assert.throws(() => sbatchScript({ ...base, options: { maxParallel: 0 } }), /--max-parallel must be a positive whole number/);
   assert.throws(() => sbatchScript({ ...base, options: { preamble: ['a\nb'] } }), /one line/);
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
+});
+
+test('aexp sweep --slurm where sbatch is not on the PATH says where to run it, and writes nothing', () => {
+  const file = path.join(folder, 'nowhere.aexp');
+  writeFileSync(file, '---\nseed: 1\n---\n```data\ndataset: sprites\nsize: 12\ncount: 300\n```\n\n```model\nkind: vae\nlatent: 2\nencoder: [dense 16 relu]\n```\n\n```train\nepochs: 1\n```\n\n```sweep\nseeds: 2\n```\n');
+  const runs = path.join(folder, 'runs');
+  // A PATH with nothing on it: node is started by its own path.
+  const result = spawnSync(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'aexp.js'), 'sweep', file, '--slurm', '--out', runs], { encoding: 'utf8', env: { PATH: folder } });
+  assert.equal(result.status, 1, result.stderr);
+  assert.equal(result.stderr, 'aexp: sbatch is not on the PATH: run this on a machine of the Slurm cluster (its login node)\n');
+  assert.equal(existsSync(path.join(runs, '.sweeps')), false);
 });
