@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,6 +8,7 @@ import { reconstructionViews } from '../../runtime/analysis/images';
 import { loadDataset } from '../../runtime/data';
 import { loadRunModel, runExperiment } from '../../runtime/engine';
 import { disposeAutoencoder } from '../../runtime/model/build';
+import type { EngineEvent } from '../../runtime/protocol';
 import { readRunConfig } from '../../runtime/run-folder';
 import { quantizePixels, readReconstructViewAsync, readSampleViewAsync, readViewEpochAsync, readViewHistory, readViewHistoryAsync, readViewInputsAsync, truncateViewHistory, viewCellFile, viewEpochFile, viewInputsFile, viewsFolder, writeViewEpoch, writeViewInputs } from '../../runtime/views-data';
 import { tinyExperiment } from '../helpers/experiments';
@@ -242,12 +243,22 @@ function jsonError(text: string): string {
   return '';
 }
 
-test('the sample cell\'s draws of the final checkpoint are kept in views/sample.bin beside its PNG', async () => {
+test('the sample cell\'s draws of the final checkpoint are kept in views/sample.bin beside its PNG, and every image event comes after its views file', async () => {
   const directory = temporaryDirectory();
   const file = tinyExperiment(directory, { epochs: 1, count: 400 });
   appendFileSync(file, '\n```sample\ncount: 12\ntemperature: 0.5\n```\n');
-  const result = await runExperiment({ file, outDir: path.join(directory, 'runs') });
+  // The notebook reads a cell's views file when its image event arrives: each file exists by then.
+  let runDir = '';
+  const announced: string[] = [];
+  const onEvent = (event: EngineEvent) => {
+    if (event.type === 'runFolder') runDir = event.runDir;
+    if (event.type !== 'image') return;
+    const file = event.cell === 'train' ? viewEpochFile(runDir, event.epoch) : viewCellFile(runDir, event.cell as 'reconstruct' | 'sample');
+    announced.push(`${event.cell} ${event.kind} ${event.epoch}: ${existsSync(file) ? 'written' : 'missing'}`);
+  };
+  const result = await runExperiment({ file, outDir: path.join(directory, 'runs'), onEvent });
   assert.equal(result.status, 'completed');
+  assert.deepEqual(announced, ['train history 1: written', 'train samples 1: written', 'reconstruct reconstructions 1: written', 'sample samples 1: written']);
   const samples = await readSampleViewAsync(result.runDir);
   assert.ok(samples, 'the sample cell wrote views/sample.bin');
   assert.deepEqual({ modelKind: samples.modelKind, units: samples.units, shape: samples.shape, epoch: samples.epoch, sampleColumns: samples.sampleColumns, length: samples.samples.length }, { modelKind: 'vae', units: 'nats', shape: [16, 16, 1], epoch: 1, sampleColumns: 8, length: 12 * 16 * 16 });
