@@ -4,7 +4,7 @@
  * page as a person uses it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
@@ -62,6 +62,8 @@ suite('Runs panel', () => {
   });
 
   suiteTeardown(() => {
+    // The suites after this one find only their own runs.
+    for (const name of readdirSync(runsRoot).filter((entry) => entry.startsWith('panel-'))) rmSync(path.join(runsRoot, name), { recursive: true, force: true });
     for (const tab of vscode.window.tabGroups.all.flatMap((group) => group.tabs)) if (tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith(RUNS_VIEW_TYPE)) void vscode.window.tabGroups.close(tab);
   });
 
@@ -98,6 +100,7 @@ suite('Runs panel', () => {
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
     await screenshotInThemes('runs-panel');
+    await vscode.commands.executeCommand('workbench.view.explorer');
     // A run tested on other images shows its own inputs.
     await clickRows([otherSplit]);
     const mixed = await waitInPanel<{ runs: string; shared: string }>('four runs\' reconstructions', `const views = root.querySelector('[data-runs]'); return views ? { ...views.dataset } : null;`, (state) => state.runs === '4');
@@ -191,6 +194,7 @@ suite('Runs panel', () => {
       api.runs.chooseCsvFile = chooseCsvFileByDialog;
     }
     const lines = readFileSync(target.fsPath, 'utf8').trimEnd().split('\r\n');
+    rmSync(target.fsPath);
     assert.equal(lines.length, 4, 'a header and the three runs shown');
     assert.ok(lines[0].endsWith(',train.lr'), lines[0]);
     assert.deepEqual(lines.slice(1).map((line) => line.split(',').at(-1)).sort(), ['0.001', '0.003', '0.01']);
