@@ -159,6 +159,19 @@ export function runsCsv(rows: readonly RunRow[], keys: readonly string[]): strin
   return `${[header.map(field).join(','), ...lines].join('\r\n')}\r\n`;
 }
 
+/**
+ * Why Continue Training does not apply to `row`, or undefined when it does. The command goes on
+ * from the run its experiment's notebook shows, its newest, so only that run continues, once it has
+ * ended, and only while its experiment file is there to open.
+ */
+export function continueRefusal(row: RunRow, rows: readonly RunRow[], fileExists: (file: string) => boolean): string | undefined {
+  if (row.status === 'running') return 'this run is training now.';
+  if (!row.sourceFile || !fileExists(row.sourceFile)) return `its experiment file ${row.sourceFile ?? ''} is gone; open its folder to see the snapshot it kept.`;
+  const newer = rows.find((other) => other.sourceFile === row.sourceFile && other.startedAt > row.startedAt);
+  if (newer) return `Continue Training goes on from an experiment's newest run, and ${path.basename(row.sourceFile)} has a newer one (${newer.startedAt}).`;
+  return undefined;
+}
+
 const ACTIONS = new Set(['openExperiment', 'openFolder', 'continue', 'delete']);
 /** More config columns than any experiment has: a longer list is not the page's. */
 const KEY_LIMIT = 500;

@@ -14,7 +14,7 @@ import type { ViewInputs } from '../runtime/views-data';
 import { readViewEpochAsync, readViewInputsAsync, viewEpochsAsync } from '../runtime/views-data';
 import { TrainingChart } from './chart-output';
 import { parseMetricsHistory } from './restore';
-import { differingKeys, listRuns, parsePageMessage, runsCsv } from './runs-index';
+import { continueRefusal, differingKeys, listRuns, parsePageMessage, runsCsv } from './runs-index';
 import type { HostMessage, RunAction, RunRow, RunsPanelState, RunViews } from './runs-panel-protocol';
 
 export const RUNS_VIEW_TYPE = 'latentLab.runs';
@@ -55,7 +55,12 @@ function sameExamples(a: ViewInputs, b: ViewInputs): boolean {
   return a.shape.join() === b.shape.join() && a.examples.length === b.examples.length && a.examples.every((example, index) => example === b.examples[index]);
 }
 
-/** The error VS Code's file service gives for a delete to the trash on a file system that has none. */
+/**
+ * A delete to the trash that failed for want of a trash: VS Code's file service refuses it where
+ * the provider has none ("… via trash because provider does not support it"; code-server's and
+ * remote windows' files), and a desktop's trash can fail on a network drive. Either way the person
+ * is asked again, told that it is permanent.
+ */
 function isTrashUnsupported(error: unknown): boolean {
   return error instanceof Error && /trash/i.test(error.message);
 }
@@ -296,7 +301,7 @@ class RunsPanel implements vscode.Disposable {
         return;
       }
       case 'continue': {
-        const refusal = this.continueRefusal(row);
+        const refusal = continueRefusal(row, [...this.rows.values()], existsSync);
         if (refusal) {
           void vscode.window.showInformationMessage(`Latent Lab: ${refusal}`);
           return;
@@ -310,18 +315,6 @@ class RunsPanel implements vscode.Disposable {
         await this.delete(row);
         return;
     }
-  }
-
-  /**
-   * Why Continue Training does not apply to this run, or undefined when it does: it goes on from
-   * the newest run of its experiment (the one its notebook shows), which must have ended.
-   */
-  private continueRefusal(row: RunRow): string | undefined {
-    if (row.status === 'running') return 'this run is training now.';
-    if (!row.sourceFile || !existsSync(row.sourceFile)) return `its experiment file ${row.sourceFile ?? ''} is gone; open its folder to see its snapshot.`;
-    const newer = [...this.rows.values()].find((other) => other.sourceFile === row.sourceFile && other.startedAt > row.startedAt);
-    if (newer) return `Continue Training goes on from an experiment's newest run, and ${path.basename(row.sourceFile)} has a newer one (${newer.startedAt}).`;
-    return undefined;
   }
 
   /** To the trash where the file system has one; otherwise only after a modal confirmation that it is permanent. */

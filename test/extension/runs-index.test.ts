@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { differingKeys, flattenConfig, listRuns, parsePageMessage, runsCsv } from '../../extension/runs-index';
+import { continueRefusal, differingKeys, flattenConfig, listRuns, parsePageMessage, runsCsv } from '../../extension/runs-index';
 import { acquireRunLock } from '../../runtime/run-lock';
 import { temporaryDirectory } from '../helpers/temp';
 import { writeRun } from '../helpers/written-runs';
@@ -108,4 +108,20 @@ test('the page\'s messages are checked: runs must be ones the host listed, anyth
   assert.deepEqual(parsePageMessage({ type: 'exportCsv', runs: [second], keys: ['train.lr'] }, known), { type: 'exportCsv', runs: [second], keys: ['train.lr'] });
   assert.equal(parsePageMessage({ type: 'exportCsv', runs: [second], keys: [7] }, known), undefined);
   for (const junk of [null, 'ready', 7, [], { type: 'unknown' }, { type: '__proto__' }]) assert.equal(parsePageMessage(junk, known), undefined, JSON.stringify(junk));
+});
+
+test('Continue Training applies to an experiment\'s newest run once it has ended, while its file is there', async () => {
+  const root = temporaryDirectory();
+  const source = path.join(root, 'vae.aexp');
+  writeFileSync(source, '');
+  const older = writeRun(root, { experiment: 'vae', start: start(1), status: 'completed', sourceFile: source });
+  const newest = writeRun(root, { experiment: 'vae', start: start(2), status: 'stopped', sourceFile: source });
+  const gone = writeRun(root, { experiment: 'gone', start: start(3), status: 'stopped', sourceFile: path.join(root, 'gone.aexp') });
+  const rows = await listRuns([root]);
+  const rowOf = (runDir: string) => rows.find((row) => row.runDir === runDir)!;
+  const exists = (file: string) => file === source;
+  assert.equal(continueRefusal(rowOf(newest), rows, exists), undefined);
+  assert.match(continueRefusal(rowOf(older), rows, exists) ?? '', /newest run, and vae\.aexp has a newer one \(2026-11-01T12:02:00Z\)/);
+  assert.match(continueRefusal(rowOf(gone), rows, exists) ?? '', /gone\.aexp is gone/);
+  assert.match(continueRefusal({ ...rowOf(newest), status: 'running' }, rows, exists) ?? '', /training now/);
 });
