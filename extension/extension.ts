@@ -14,6 +14,7 @@ import type { RuntimeHost, RuntimePlace } from './kernel';
 import { datasetCacheFolder } from './datasetChoices';
 import { AexpDiagnostics } from './diagnostics';
 import type { ExperimentArguments } from './experiments';
+import { EXPLORER_VIEW_ID, ExplorerView } from './explorer';
 import { newExperiment, trainVae } from './experiments';
 import { registerLanguageFeatures } from './language';
 import { installedNativeFolder, installNativeBackend } from './native';
@@ -36,6 +37,8 @@ export interface LatentLabApi {
   controller: AexpController;
   /** For tests: the Runs panel's owner. */
   runs: RunsPanels;
+  /** For tests: the Latent Explorer's owner. */
+  explorer: ExplorerView;
   activationMs: number;
 }
 
@@ -286,7 +289,16 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
   // The activity bar's Runs view is its welcome text alone (a button that opens the panel): it lists nothing itself.
   context.subscriptions.push(vscode.window.registerTreeDataProvider('latentLab.runsHome', { getTreeItem: (item: vscode.TreeItem) => item, getChildren: () => [] }));
 
-  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, activationMs: performance.now() - started };
+  const runsRoots = () => [...new Set((vscode.workspace.workspaceFolders ?? []).flatMap((folder) => [runsRootFor(folder.uri.fsPath, settings().runsFolder), runsRootFor(folder.uri.fsPath, undefined)]))];
+  const currentRun = () => {
+    const notebook = activeNotebook();
+    return notebook && controller.lastRunDir.get(notebook.uri.toString());
+  };
+  const explorer = new ExplorerView(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), { roots: runsRoots, runtime: () => host.runtime(), currentRun, onCurrentRunChange: (listener) => vscode.Disposable.from(vscode.window.onDidChangeActiveNotebookEditor(listener), controller.onStatus(listener)) });
+  context.subscriptions.push(explorer, vscode.window.registerWebviewViewProvider(EXPLORER_VIEW_ID, explorer));
+  register('latentLab.exploreLatentSpace', (folder?: vscode.Uri) => explorer.show(folder instanceof vscode.Uri ? folder.fsPath : currentRun()));
+
+  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, explorer, activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {

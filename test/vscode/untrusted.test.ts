@@ -81,6 +81,14 @@ suite('Latent Lab in an untrusted workspace', () => {
     assert.deepEqual(api.runs.panel!.state.listed, [], 'no run folder was listed');
     await screenshot('runs-untrusted');
   });
+
+  test('the Latent Explorer reads no run folder and says why', async () => {
+    const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    await vscode.commands.executeCommand('latentLab.exploreLatentSpace');
+    const shown = await waitForPage(() => evaluateInFrames(`(() => { const root = document.getElementById('explorer-root'); return root && root.dataset.untrusted === 'true' ? root.textContent : null; })()`));
+    assert.match(String(shown), /trust this workspace to explore its runs/);
+    assert.equal(api.explorer.state.points, undefined, 'nothing was encoded');
+  });
 });
 
 async function waitForPage(probe: () => Promise<unknown>): Promise<unknown> {
@@ -88,7 +96,7 @@ async function waitForPage(probe: () => Promise<unknown>): Promise<unknown> {
   for (;;) {
     const value = await probe();
     if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error('the Runs panel did not say why it shows nothing');
+    if (Date.now() > deadline) throw new Error('the page did not say why it shows nothing');
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -286,3 +286,57 @@ for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, {
     });
   });
 }
+
+describe('what each kind of model gets', { skip }, () => {
+  let browser: Browser;
+  const errors: string[] = [];
+
+  before(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, '--disable-3d-apis'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  async function shown(model: Partial<ExploreResult['model']>): Promise<Page> {
+    const page = await openPage(browser, address, errors);
+    const data = result();
+    await deliver(page, { type: 'points', choice: CHOICE, result: { ...data, model: { ...data.model, ...model } } });
+    await waitInPage(page, `data('canvas.scatter', 'drawn') !== undefined`);
+    return page;
+  }
+
+  test('a CVAE decodes with the class picked, and every class of the same z at once', async () => {
+    const page = await shown({ kind: 'cvae', classes: 3 });
+    assert.equal(await page.isVisible('section.conditional'), true);
+    await page.evaluate(`(() => { const picker = document.querySelector('section.conditional vscode-single-select'); picker.value = '2'; picker.dispatchEvent(new Event('change')); })()`);
+    const [x, y] = await screenOf(page, 1, 0.5);
+    await page.mouse.move(x, y);
+    await page.waitForFunction(`window.sent.some((message) => message.type === 'decode')`);
+    const decode = (await sent(page)).filter((message) => message.type === 'decode').at(-1)!;
+    assert.equal(decode.label, 2, 'the decode carries the picked class');
+    await page.click('section.conditional vscode-button');
+    const every = (await sent(page)).find((message) => message.type === 'decodeClasses') as unknown as { z: number[] } | undefined;
+    assert.deepEqual(every?.z, decode.z, 'every class is asked for the current z');
+    await page.close();
+  });
+
+  test('a U-Net says why it cannot decode a free point, and asks for no decode', async () => {
+    const page = await shown({ kind: 'unet', variational: false, decodes: false, reason: 'U-Net skips: its decoder needs the encoder\'s features.' });
+    assert.match(await page.textContent('.status') ?? '', /U-Net skips: its decoder needs the encoder's features\. Hover a point/);
+    assert.equal(await page.$$eval('.slider', (sliders) => sliders.length), 0, 'no traversal sliders');
+    const [x, y] = await screenOf(page, 1, 0.5);
+    await page.mouse.move(x, y);
+    await page.mouse.move(x + 5, y + 5);
+    assert.ok(!(await sent(page)).some((message) => message.type === 'decode'));
+    await page.close();
+  });
+
+  test('a plain autoencoder says it has no prior', async () => {
+    const page = await shown({ kind: 'ae', variational: false });
+    assert.match(await page.textContent('.status') ?? '', /plain autoencoder has no prior/);
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+});

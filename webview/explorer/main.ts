@@ -402,8 +402,9 @@ class ExplorerPage {
   private listen(canvas: HTMLCanvasElement): void {
     canvas.addEventListener('pointerdown', (event) => {
       if (!this.points) return;
-      canvas.setPointerCapture(event.pointerId);
       this.drag = { x: event.clientX, y: event.clientY, pan: event.shiftKey || event.button === 1, moved: false };
+      // A drag that leaves the canvas keeps decoding; an event no pointer made (a script's) has nothing to capture.
+      if (event.isTrusted) canvas.setPointerCapture(event.pointerId);
     });
     canvas.addEventListener('pointermove', (event) => this.pointerMove(event));
     canvas.addEventListener('pointerup', (event) => {

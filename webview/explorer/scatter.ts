@@ -158,9 +158,8 @@ class CanvasScatter implements ScatterRenderer {
       }
       const x = (this.points[index * 2] - camera.x) * camera.scale + width / 2;
       const y = height / 2 - (this.points[index * 2 + 1] - camera.y) * camera.scale;
-      context.beginPath();
-      context.arc(x, y, half, 0, 2 * Math.PI);
-      context.fill();
+      // Squares: a path per point (an arc) costs several times a rectangle, and at 4 px they look alike.
+      context.fillRect(x - half, y - half, pointSize, pointSize);
       drawn++;
     }
     this.canvas.dataset.drawn = String(drawn);

@@ -1,0 +1,336 @@
+/**
+ * The Latent Explorer, host side: a webview view in the Latent Lab side bar. It lists the run
+ * folders under the runs folders, asks the runtime (started on demand) to encode a split of the
+ * chosen run and project it, and routes the page's hovers and drags to the runtime's inference
+ * worker: at most one decode in flight per view, the newest waiting one replacing the one before.
+ * It follows the notebook's current run unless the person picked another, and reads the points
+ * again when a followed run's checkpoint changes. It reads nothing in an untrusted workspace.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExploreRequest, RuntimeRequestResults } from '../runtime/protocol';
+import { RUN_FILES } from '../runtime/run-folder';
+import type { ExplorerChoice, ExplorerRun, ExploreResult, ExploreSplit, HostMessage, PageMessage } from './explorer-protocol';
+import { listRuns } from './runs-index';
+import type { RuntimeProcess } from './runtimeProcess';
+
+export const EXPLORER_VIEW_ID = 'latentLab.explorer';
+/** The most points a split shows (the whole of MNIST's train and test splits). */
+export const POINT_LIMIT = 70_000;
+/** A changed checkpoint is read once the writes around it settle. */
+const CHECKPOINT_SETTLE_MS = 500;
+const SPLITS: readonly ExploreSplit[] = ['test', 'train', 'all'];
+const UNTRUSTED = 'The Latent Explorer reads run folders and runs their models, which a workspace you have not trusted could have written; trust this workspace to explore its runs.';
+
+export interface ExplorerHost {
+  /** The runs folders to list. */
+  roots(): string[];
+  /** The runtime, started if it is not running. */
+  runtime(): Promise<RuntimeProcess>;
+  /** The run folder of the notebook in front (its last or current run). */
+  currentRun(): string | undefined;
+  /** Fires when the notebook in front or its run changes. */
+  onCurrentRunChange: vscode.Event<unknown>;
+}
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** The page's message if it has the shape the protocol says, else why not. */
+export function parsePageMessage(value: unknown): PageMessage | string {
+  if (typeof value !== 'object' || value === null) return 'a message must be an object';
+  const message = value as Record<string, unknown>;
+  const vector = (candidate: unknown) => Array.isArray(candidate) && candidate.length > 0 && candidate.length <= 4096 && candidate.every((item) => typeof item === 'number' && Number.isFinite(item));
+  const choice = (candidate: unknown) => {
+    const given = candidate as Record<string, unknown> | undefined;
+    return typeof given === 'object' && given !== null && typeof given.runDir === 'string' && typeof given.checkpoint === 'string' && /^(last|best|epoch-\d+)$/.test(given.checkpoint) && SPLITS.includes(given.split as ExploreSplit);
+  };
+  const label = (candidate: unknown) => candidate === undefined || (Number.isInteger(candidate) && (candidate as number) >= 0);
+  switch (message.type) {
+    case 'ready':
+      return (message.choice === undefined || choice(message.choice)) && typeof message.follow === 'boolean' ? (message as unknown as PageMessage) : 'ready needs follow and, if any, a choice of run, checkpoint and split';
+    case 'choose':
+      return choice(message.choice) && typeof message.follow === 'boolean' ? (message as unknown as PageMessage) : 'choose needs a run folder, a checkpoint (last, best, epoch-N) and a split (test, train, all)';
+    case 'example':
+      return Number.isInteger(message.index) && (message.index as number) >= 0 ? (message as unknown as PageMessage) : 'example needs an index';
+    case 'decode':
+      return vector(message.z) && label(message.label) ? (message as unknown as PageMessage) : 'decode needs a latent vector of finite numbers';
+    case 'decodeClasses':
+      return vector(message.z) ? (message as unknown as PageMessage) : 'decodeClasses needs a latent vector of finite numbers';
+    case 'interpolate':
+      return vector(message.from) && vector(message.to) && Number.isInteger(message.steps) && (message.steps as number) >= 2 && (message.steps as number) <= 64 && (message.method === 'lerp' || message.method === 'slerp') && label(message.label)
+        ? (message as unknown as PageMessage) : 'interpolate needs two latent vectors, 2 to 64 steps and lerp or slerp';
+    default:
+      return `unknown message type ${JSON.stringify(message.type)}`;
+  }
+}
+
+/** The checkpoints a run folder keeps: last, best, then each epoch whose weights it kept. */
+export function checkpointsOf(runDir: string): string[] {
+  const folder = path.join(runDir, RUN_FILES.checkpoints);
+  const names = (where: string) => {
+    try {
+      return readdirSync(where);
+    } catch {
+      return [];
+    }
+  };
+  const top = names(folder);
+  const epochs = new Set<number>();
+  for (const name of [...top, ...names(path.join(folder, 'weights'))]) {
+    const epoch = /^epoch-0*(\d+)\.ckpt$/.exec(name);
+    if (epoch) epochs.add(Number(epoch[1]));
+  }
+  return [...['last', 'best'].filter((name) => top.includes(`${name}.ckpt`)), ...[...epochs].sort((a, b) => b - a).map((epoch) => `epoch-${epoch}`)];
+}
+
+function pageHtml(webview: vscode.Webview, bundle: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'explorer.js'));
+  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `img-src ${webview.cspSource} data: blob:`, `font-src ${webview.cspSource}`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Latent Explorer</title>
+</head>
+<body data-nonce="${nonce}">
+<div id="explorer-root"></div>
+<script type="module" nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+/** The view's provider and the owner of everything the view uses. */
+export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private readonly store: vscode.Disposable[] = [];
+  private viewStore: vscode.Disposable[] = [];
+  private runs: ExplorerRun[] = [];
+  private choice: ExplorerChoice | undefined;
+  private follow = true;
+  /** The points last computed, sent again when the view is shown again (nothing recomputed). */
+  private points: { choice: ExplorerChoice; result: ExploreResult } | undefined;
+  private computing: Promise<void> | undefined;
+  private decodeRunning = false;
+  private decodeWaiting: Extract<PageMessage, { type: 'decode' }> | undefined;
+  private watcher: { runDir: string; watcher: vscode.FileSystemWatcher } | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
+  /** For tests: what the page sent and what the host answered, by type. */
+  readonly counts = { explore: 0, decode: 0, decodeSent: 0 };
+
+  constructor(private readonly bundle: vscode.Uri, private readonly host: ExplorerHost) {
+    this.store.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.sendRuns()));
+    this.store.push(host.onCurrentRunChange(() => void this.followCurrent()));
+  }
+
+  /** For tests: the points the view shows, as the runtime answered them. */
+  get result(): ExploreResult | undefined {
+    return this.points?.result;
+  }
+
+  /** For tests: what the view shows now. */
+  get state(): { choice?: ExplorerChoice; follow: boolean; points?: number; visible: boolean } {
+    return { choice: this.choice, follow: this.follow, points: this.points?.result.count, visible: this.view?.visible ?? false };
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    for (const disposable of this.viewStore.splice(0)) disposable.dispose();
+    this.view = view;
+    view.webview.options = { enableScripts: true, localResourceRoots: [this.bundle] };
+    view.webview.html = pageHtml(view.webview, this.bundle);
+    this.viewStore.push(view.webview.onDidReceiveMessage((value) => void this.receive(value)));
+    this.viewStore.push(view.onDidDispose(() => {
+      if (this.view === view) this.view = undefined;
+      for (const disposable of this.viewStore.splice(0)) disposable.dispose();
+    }));
+  }
+
+  /** Shows the view on `runDir` if given (Explore Latent Space from a run folder or a notebook); the same run shown again is not recomputed. */
+  async show(runDir?: string): Promise<void> {
+    const changed = runDir !== undefined && runDir !== this.choice?.runDir;
+    if (changed) {
+      this.follow = runDir === this.host.currentRun();
+      this.choice = { runDir, checkpoint: 'last', split: this.choice?.split ?? 'test' };
+    }
+    await vscode.commands.executeCommand(`${EXPLORER_VIEW_ID}.focus`);
+    if (changed && this.view) {
+      await this.sendRuns();
+      await this.compute();
+    }
+  }
+
+  private post(message: HostMessage): void {
+    void this.view?.webview.postMessage(message);
+  }
+
+  private async receive(value: unknown): Promise<void> {
+    const message = parsePageMessage(value);
+    if (typeof message === 'string') {
+      this.post({ type: 'notice', message: `Latent Lab ignored a message from the explorer: ${message}` });
+      return;
+    }
+    if (message.type !== 'ready' && message.type !== 'choose' && !vscode.workspace.isTrusted) return;
+    switch (message.type) {
+      case 'ready':
+        await this.ready(message);
+        return;
+      case 'choose':
+        if (!this.runs.some((run) => run.runDir === message.choice.runDir)) return;
+        this.follow = message.follow;
+        this.choice = this.follow ? this.followedChoice(message.choice) : message.choice;
+        this.watch();
+        await this.sendRuns();
+        await this.compute();
+        return;
+      case 'example':
+        await this.ask({ type: 'exploreExample', ...this.target(), split: this.choice!.split, index: message.index }, (result) => this.post({ type: 'example', result }));
+        return;
+      case 'decode':
+        this.counts.decode++;
+        this.decodeWaiting = message;
+        this.pumpDecode();
+        return;
+      case 'decodeClasses': {
+        const classes = this.points?.result.model.classes ?? 0;
+        if (classes === 0) return;
+        const z = message.z;
+        await this.ask({ type: 'exploreDecode', ...this.target(), view: 'classes', z: Array.from({ length: classes }, () => z), labels: Array.from({ length: classes }, (_, label) => label) }, (images) => this.post({ type: 'classes', images }));
+        return;
+      }
+      case 'interpolate':
+        await this.ask({ type: 'exploreInterpolate', ...this.target(), from: message.from, to: message.to, steps: message.steps, method: message.method, ...(message.label === undefined ? {} : { label: message.label }) }, (images) => this.post({ type: 'strip', images }));
+    }
+  }
+
+  private target(): { runDir: string; checkpoint: string } {
+    return { runDir: this.points?.choice.runDir ?? this.choice!.runDir, checkpoint: this.points?.choice.checkpoint ?? this.choice!.checkpoint };
+  }
+
+  /** At most one decode in flight: the newest waiting one goes when the one running answers. */
+  private pumpDecode(): void {
+    if (this.decodeRunning || !this.decodeWaiting || !this.points) return;
+    const message = this.decodeWaiting;
+    this.decodeWaiting = undefined;
+    this.decodeRunning = true;
+    this.counts.decodeSent++;
+    void this.ask({ type: 'exploreDecode', ...this.target(), view: 'pointer', z: [message.z], ...(message.label === undefined ? {} : { labels: [message.label] }) }, (images) => this.post({ type: 'decoded', z: message.z, images })).finally(() => {
+      this.decodeRunning = false;
+      this.pumpDecode();
+    });
+  }
+
+  private async ask<R extends WithoutId<ExploreRequest>>(request: R, answer: (result: RuntimeRequestResults[R['type']]) => void): Promise<void> {
+    if (!this.choice) return;
+    try {
+      const runtime = await this.host.runtime();
+      answer(await runtime.request(request));
+    } catch (error) {
+      if ((error as Error).name !== 'CancelledError') this.post({ type: 'notice', message: (error as Error).message });
+    }
+  }
+
+  private async ready(message: Extract<PageMessage, { type: 'ready' }>): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      this.post({ type: 'untrusted', message: UNTRUSTED });
+      return;
+    }
+    // A page shown again keeps what it chose; a host that lost its own (a reload) takes the page's.
+    if (!this.choice && message.choice) {
+      this.choice = message.choice;
+      this.follow = message.follow;
+    }
+    await this.sendRuns();
+    if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) this.post({ type: 'points', ...this.points });
+    else await this.compute();
+  }
+
+  private followedChoice(fallback?: ExplorerChoice): ExplorerChoice | undefined {
+    const current = this.host.currentRun();
+    if (this.follow && current) return { runDir: current, checkpoint: 'last', split: this.choice?.split ?? fallback?.split ?? 'test' };
+    return fallback ?? this.choice ?? (this.runs[0] ? { runDir: this.runs[0].runDir, checkpoint: this.runs[0].checkpoints[0], split: 'test' } : undefined);
+  }
+
+  private async followCurrent(): Promise<void> {
+    if (!this.follow || !vscode.workspace.isTrusted) return;
+    const next = this.followedChoice();
+    if (!next || (this.choice && sameChoice(next, this.choice))) return;
+    this.choice = next;
+    this.watch();
+    if (!this.view) return;
+    await this.sendRuns();
+    await this.compute();
+  }
+
+  private async sendRuns(): Promise<void> {
+    if (!this.view) return;
+    if (!vscode.workspace.isTrusted) {
+      this.post({ type: 'untrusted', message: UNTRUSTED });
+      return;
+    }
+    const rows = await listRuns(this.host.roots());
+    this.runs = rows.map((row) => ({ runDir: row.runDir, label: `${row.title ?? row.experiment} · ${row.startedAt.replace('T', ' ').slice(0, 16)}`, checkpoints: checkpointsOf(row.runDir) })).filter((run) => run.checkpoints.length > 0);
+    this.choice = this.follow ? this.followedChoice() : this.choice ?? this.followedChoice();
+    this.watch();
+    this.post({ type: 'runs', runs: this.runs, choice: this.choice, follow: this.follow });
+  }
+
+  /** Encodes and projects the chosen split; one computation at a time, the latest choice wins. */
+  private async compute(): Promise<void> {
+    const choice = this.choice;
+    if (!choice || !this.view || !vscode.workspace.isTrusted) return;
+    if (this.computing) {
+      await this.computing;
+      if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) return this.post({ type: 'points', ...this.points });
+    }
+    const work = (async () => {
+      this.post({ type: 'busy', message: `Encoding the ${choice.split} split of ${path.basename(choice.runDir)} (${choice.checkpoint})…` });
+      this.counts.explore++;
+      try {
+        const runtime = await this.host.runtime();
+        const result = await runtime.request({ type: 'explore', ...choice, limit: POINT_LIMIT });
+        this.points = { choice, result };
+        if (this.choice && sameChoice(choice, this.choice)) this.post({ type: 'points', choice, result });
+      } catch (error) {
+        this.post({ type: 'notice', message: (error as Error).message });
+      }
+    })();
+    this.computing = work;
+    await work;
+    if (this.computing === work) this.computing = undefined;
+  }
+
+  /** A followed `last` checkpoint that changes (an epoch landed) is read again. */
+  private watch(): void {
+    const runDir = this.choice?.runDir;
+    if (this.watcher?.runDir === runDir) return;
+    this.watcher?.watcher.dispose();
+    this.watcher = undefined;
+    if (!runDir || !vscode.workspace.isTrusted) return;
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runDir), `${RUN_FILES.checkpoints}/last.ckpt`));
+    const changed = () => {
+      if (this.choice?.checkpoint !== 'last' || this.choice.runDir !== runDir) return;
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => {
+        this.points = undefined;
+        void this.sendRuns().then(() => this.compute());
+      }, CHECKPOINT_SETTLE_MS);
+    };
+    watcher.onDidChange(changed);
+    watcher.onDidCreate(changed);
+    this.watcher = { runDir, watcher };
+  }
+
+  dispose(): void {
+    clearTimeout(this.settleTimer);
+    this.watcher?.watcher.dispose();
+    for (const disposable of [...this.viewStore.splice(0), ...this.store.splice(0)]) disposable.dispose();
+  }
+}
+
+function sameChoice(a: ExplorerChoice, b: ExplorerChoice): boolean {
+  return a.runDir === b.runDir && a.checkpoint === b.checkpoint && a.split === b.split;
+}
