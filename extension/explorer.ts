@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import type { ExploreRequest, RuntimeRequestResults } from '../runtime/protocol';
 import { RUN_FILES } from '../runtime/run-folder';
 import type { ExplorerChoice, ExplorerRun, ExploreResult, ExploreSplit, HostMessage, PageMessage } from './explorer-protocol';
+import { LatestWins } from './latest-wins';
 import { listRuns } from './runs-index';
 import type { RuntimeProcess } from './runtimeProcess';
 
@@ -115,8 +116,8 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
   /** The points last computed, sent again when the view is shown again (nothing recomputed). */
   private points: { choice: ExplorerChoice; result: ExploreResult } | undefined;
   private computing: Promise<void> | undefined;
-  private decodeRunning = false;
-  private decodeWaiting: Extract<PageMessage, { type: 'decode' }> | undefined;
+  /** Pointer moves: one decode in flight, the newest waiting. */
+  private readonly decodes = new LatestWins<Extract<PageMessage, { type: 'decode' }>>((message) => this.decode(message));
   private watcher: { runDir: string; watcher: vscode.FileSystemWatcher } | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   /** For tests: what the page sent and what the host answered, by type. */
@@ -191,8 +192,7 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
         return;
       case 'decode':
         this.counts.decode++;
-        this.decodeWaiting = message;
-        this.pumpDecode();
+        this.decodes.push(message);
         return;
       case 'decodeClasses': {
         const classes = this.points?.result.model.classes ?? 0;
@@ -210,17 +210,9 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     return { runDir: this.points?.choice.runDir ?? this.choice!.runDir, checkpoint: this.points?.choice.checkpoint ?? this.choice!.checkpoint };
   }
 
-  /** At most one decode in flight: the newest waiting one goes when the one running answers. */
-  private pumpDecode(): void {
-    if (this.decodeRunning || !this.decodeWaiting || !this.points) return;
-    const message = this.decodeWaiting;
-    this.decodeWaiting = undefined;
-    this.decodeRunning = true;
+  private decode(message: Extract<PageMessage, { type: 'decode' }>): Promise<void> {
     this.counts.decodeSent++;
-    void this.ask({ type: 'exploreDecode', ...this.target(), view: 'pointer', z: [message.z], ...(message.label === undefined ? {} : { labels: [message.label] }) }, (images) => this.post({ type: 'decoded', z: message.z, images })).finally(() => {
-      this.decodeRunning = false;
-      this.pumpDecode();
-    });
+    return this.ask({ type: 'exploreDecode', ...this.target(), view: 'pointer', z: [message.z], ...(message.label === undefined ? {} : { labels: [message.label] }) }, (images) => this.post({ type: 'decoded', z: message.z, images }));
   }
 
   private async ask<R extends WithoutId<ExploreRequest>>(request: R, answer: (result: RuntimeRequestResults[R['type']]) => void): Promise<void> {
