@@ -13,6 +13,7 @@ import { evaluateVerb } from './cli/evaluate';
 import { decodeVerb, encodeVerb } from './cli/latents';
 import { RunFolderError, UsageError, checkRunFolder, isFolder, parseArguments, positiveInteger } from './cli/support';
 import { describeSweepRun, sweepVerb } from './cli/sweep';
+import { SWEEP_QUEUE_VARIABLE } from './sweep/local-queue';
 import { SweepCellError, readSweep } from './sweep/sweep-cell';
 import { prepareSweepRun, sweepRunParent, sweepRunsFolder } from './sweep/sweep-run';
 
@@ -92,6 +93,10 @@ async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
+  const orphaned = watchQueue(() => {
+    process.stderr.write('\nthe sweep that started this run is gone: stopping with a checkpoint\n');
+    controller.abort();
+  });
 
   const interactive = Boolean(process.stderr.isTTY);
   const bar = new cliProgress.SingleBar(
@@ -164,9 +169,27 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   } finally {
     stopBar();
+    clearInterval(orphaned);
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
+}
+
+/**
+ * A run the local sweep queue started (its own process group, so that the terminal's Ctrl-C does
+ * not reach it twice) stops with a checkpoint when the queue dies without stopping it (killed),
+ * rather than training on unseen: the queue names itself in SWEEP_QUEUE_VARIABLE.
+ */
+function watchQueue(stop: () => void): NodeJS.Timeout | undefined {
+  const queue = Number(process.env[SWEEP_QUEUE_VARIABLE]);
+  if (!Number.isInteger(queue) || queue <= 0) return undefined;
+  const timer = setInterval(() => {
+    if (process.ppid === queue) return;
+    clearInterval(timer);
+    stop();
+  }, 1000);
+  timer.unref();
+  return timer;
 }
 
 function sweepIndex(value: string): number {

@@ -14,6 +14,9 @@ import { readRunProgress } from './run-progress';
 import { localOutputFile } from './sweep-folder';
 import { sweepRunParent, sweepRunState, sweepRunText } from './sweep-run';
 
+/** Set in each run the queue starts: the queue's pid; a run whose parent is no longer it stops with a checkpoint. */
+export const SWEEP_QUEUE_VARIABLE = 'AEXP_SWEEP_QUEUE';
+
 export interface Concurrency {
   parallel: number;
   /** Native threads per run. */
@@ -153,7 +156,7 @@ export async function runQueue(options: QueueOptions): Promise<QueueResult> {
         const child = spawn(process.execPath, [options.cli, 'run', options.file, '--sweep-index', String(run.index), '--out', parent, ...options.childArguments], {
           detached: true,
           stdio: ['ignore', log, log],
-          env: { ...process.env, AEXP_NATIVE_THREADS: String(options.concurrency.threads) },
+          env: { ...process.env, AEXP_NATIVE_THREADS: String(options.concurrency.threads), [SWEEP_QUEUE_VARIABLE]: String(process.pid) },
         });
         closeSync(log);
         const runStarted = Date.now();

@@ -161,3 +161,18 @@ test('Ctrl-C stops every running run with a checkpoint, and each resumes from it
   assert.ok(readMetrics(stopped.runDir!).some((record) => record.kind === 'resume'));
   assert.equal(readRunSummary(stopped.runDir!)?.status, 'completed');
 });
+
+test('a queue killed outright leaves its runs to stop with a checkpoint, not to train on unseen', async () => {
+  const file = sweepFile('orphaned', 400, 'seeds: [1]\n');
+  const runs = path.join(folder, 'orphaned-runs');
+  const parent = sweepRunParent(runs, file, 0);
+  const child = spawn(process.execPath, [aexp, 'sweep', file, '--parallel', '1', '--out', runs, '--backend', 'cpu'], { cwd: root, stdio: 'ignore' });
+  await waitForChild(() => readRunProgress(parent).epoch >= 1, child, 'the run to finish an epoch');
+  child.kill('SIGKILL');
+  const started = Date.now();
+  while (readRunProgress(parent).summary?.status !== 'stopped') {
+    assert.ok(Date.now() - started < 60_000, 'the run did not stop after its queue was killed');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(existsSync(checkpointFile(readRunProgress(parent).runDir!, 'last')));
+});
