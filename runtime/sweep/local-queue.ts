@@ -163,6 +163,8 @@ export async function runQueue(options: QueueOptions): Promise<QueueResult> {
         running.set(run.index, { run, child, parent, fraction: 0 });
         options.say(`run ${run.index}: started [${describeRun(run)}], output in ${logFile}`);
         child.on('exit', (code) => {
+          // The run's last progress (its final epoch) is shown before its end, however short it was.
+          draw();
           running.delete(run.index);
           done++;
           if (code === 0) {
