@@ -31,6 +31,14 @@ function chartIdOf(cell: vscode.NotebookCell): string | undefined {
 
 const find = (chartId: string) => `document.querySelector('.latent-lab-chart[data-chart-id=${JSON.stringify(chartId)}]')`;
 const STATE = (chartId: string) => `(() => { const root = ${find(chartId)}; return root ? { ...root.dataset } : null; })()`;
+const TOOLBAR = (chartId: string) => `(() => {
+  const root = ${find(chartId)};
+  if (!root) return null;
+  return [...root.querySelectorAll('vscode-toolbar-button')].map((button) => {
+    const box = button.querySelector('svg')?.getBoundingClientRect();
+    return { label: button.label, width: box?.width ?? 0, height: box?.height ?? 0 };
+  });
+})()`;
 const MARK = (chartId: string) => `(() => { const root = ${find(chartId)}; if (!root) return null; root.dataset.mark = 'first'; return { ...root.dataset }; })()`;
 
 async function chartState(chartId: string, what: string, accept: (state: ChartState) => boolean, timeoutMs = 120_000): Promise<ChartState> {
@@ -70,6 +78,9 @@ suite('Latent Lab training chart', () => {
     editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
     await chartState(chartId, 'the chart to draw its first steps', (state) => Number(state.steps) > 0);
     const first = (await evaluateInFrames(MARK(chartId))) as ChartState;
+    // The toolbar's codicons are inline SVG: drawn in VS Code's notebook webview, where a renderer can load no file and a CSP may refuse fonts.
+    const icons = await evaluateInFrames(TOOLBAR(chartId));
+    assert.deepEqual(icons, [{ label: 'Reset zoom', width: 16, height: 16 }, { label: 'Export PNG', width: 16, height: 16 }, { label: 'Export CSV', width: 16, height: 16 }]);
     const firstSteps = Number(first.steps);
     // Two epoch ends: the output's items were replaced (the snapshot) at least twice meanwhile.
     const grown = await chartState(chartId, 'the chart to gain points over two more epochs', (state) => Number(state.epochs) >= Number(first.epochs) + 2 && Number(state.steps) > firstSteps);
