@@ -11,7 +11,7 @@
  *   host's own TrainingChart, records coalesced per update interval by their time, as ChartChannel sends them.
  * - T6: the notebook reopened → the frame after its image view shows an epoch and its chart its steps.
  * - T5: the image view scrubbed to epochs it has not shown (the host reads their frames) and then to
- *   the same epochs again (cached).
+ *   the same epochs again (cached), each until the view has drawn it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -105,7 +105,11 @@ const WATCH_FIRST_PAINT = `(() => {
   return JSON.stringify(window.latentLabFirst);
 })()`;
 
-/** Scrubs the image view's slider to each index in turn, timing input → the frame after it shows that epoch ready. */
+/**
+ * Scrubs the image view's slider to each index in turn, timing input → the view has drawn that
+ * epoch (its canvas holds it; the next frame shows it): a cached epoch is drawn within the input
+ * event, so its time is the work a frame must fit, as T1's is.
+ */
 const SCRUB = (viewId: string, indices: number[]) => `(async () => {
   const root = document.querySelector('.latent-lab-images[data-view-id=${JSON.stringify(viewId)}]');
   if (!root) return null;
@@ -119,7 +123,7 @@ const SCRUB = (viewId: string, indices: number[]) => `(async () => {
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => { observer.disconnect(); reject(new Error('epoch ' + wanted + ' never showed: ' + JSON.stringify(root.dataset))); }, 20000);
       const shown = () => root.dataset.epoch === wanted && root.dataset.state === 'ready';
-      const done = () => { clearTimeout(timer); observer.disconnect(); requestAnimationFrame(() => { times.push(performance.now() - started); resolve(); }); };
+      const done = () => { clearTimeout(timer); observer.disconnect(); times.push(performance.now() - started); resolve(); };
       const observer = new MutationObserver(() => { if (shown()) done(); });
       if (shown()) done();
       else observer.observe(root, { attributes: true });
