@@ -1,5 +1,5 @@
 /**
- * Decode latency of the inference worker for the latent explorer (VIEWS.md, T8: pointer move →
+ * Decode latency of the inference worker for the latent explorer (target T8: pointer move →
  * pixels with an MLP decoder, p95 ≤ 50 ms idle, ≤ 100 ms while training). It trains the PyTorch
  * example's VAE (samples/vae-mnist.aexp, 784-400-20, one epoch) or takes `--run`, opens it in the
  * worker, and decodes one latent vector per simulated pointer move (one every 16 ms): first with
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     console.log(line('  the same, asked from another thread', apart.roundTrips, apart.computed));
     console.log(`${'64-image traversal grid, idle'.padEnd(34)} round trip p50 ${percentile(grids, 50).toFixed(1)} ms  p95 ${percentile(grids, 95).toFixed(1)} ms`);
     console.log(`training samples/s: ${alone.samplesPerSecond?.toFixed(0)} alone, ${beside.samplesPerSecond?.toFixed(0)} with a decode every ${POINTER_INTERVAL_MS} ms beside it`);
-    console.log('targets (VIEWS.md T8): p95 ≤ 50 ms idle, ≤ 100 ms while training');
+    console.log('targets (T8): p95 ≤ 50 ms idle, ≤ 100 ms while training');
   } finally {
     await client.close();
     rmSync(scratch, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /**
- * The views benchmark: p50/p95 of targets T1, T2, T4, T5, T6 and T10 (../shared/docs/VIEWS.md),
+ * The views benchmark: p50/p95 of targets T1, T2, T4, T5, T6 and T10,
  * each said met or not. T1 runs in Chromium against the built renderer; the others need the real
  * editor and run inside code-server (vscode/views.bench.ts, through scripts/test-vscode.mjs).
  *

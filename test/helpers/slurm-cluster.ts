@@ -1,7 +1,6 @@
 /**
- * A real one-node Slurm cluster for a test file, as ../shared/docs/SCALE.md's recipe (outside the
- * repository) starts it: munge (when none runs yet), slurmctld and slurmd on this machine, as root,
- * with every file of theirs in a temporary folder and their own ports. useSlurmCluster starts it in
+ * A real one-node Slurm cluster for a test file: munge (when none runs yet), slurmctld and slurmd
+ * on this machine, as root, with every file of theirs in a temporary folder and their own ports. useSlurmCluster starts it in
  * the test file's `before` and stops it in its `after` by the pids it wrote (never by name).
  * Without root or Slurm's binaries it is a skip reason.
  */
