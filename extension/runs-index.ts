@@ -11,9 +11,12 @@ import type { MetricsRecord, RunSummary } from '../runtime/protocol';
 import type { RunConfig } from '../runtime/run-folder';
 import { isRunFolderName, parseMetrics, RUN_FILES } from '../runtime/run-folder';
 import { readRunLock } from '../runtime/run-lock';
-import type { ConfigValue, PageMessage, RunAction, RunRow } from './runs-panel-protocol';
+import { readSweep } from '../runtime/sweep/sweep-cell';
+import type { SweepRecord } from '../runtime/sweep/sweep-folder';
+import { SWEEP_FILES } from '../runtime/sweep/sweep-folder';
+import type { ConfigValue, PageMessage, RunAction, RunRow, SweepGroup } from './runs-panel-protocol';
 
-export type { ConfigValue, RunRow, RunRowStatus } from './runs-panel-protocol';
+export type { ConfigValue, RunRow, RunRowStatus, SweepGroup } from './runs-panel-protocol';
 
 /** config.json's fields that say where or how a run was written, not what it computes. */
 const NOT_CONFIG = new Set(['version', 'sourceFile', 'title', 'dataDir', 'configHash']);
@@ -61,6 +64,14 @@ async function readJson<T>(file: string): Promise<{ value?: T; problem?: string 
     return { problem: `${file}: ${(error as Error).message}` };
   }
 }
+
+function numbers(values: object | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(values ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+}
+
+/** The run of a sweep's folder of runs, `<name>-sweep-NNNN` (sweepRunFolderName). */
+const SWEEP_RUN_PARENT = /^(.+)-sweep-(\d{4,})$/;
+const FINISHED = new Set(['completed', 'early-stopped', 'diverged']);
 
 /** The run folder's UTC start, from its name (isRunFolderName has checked it). */
 function startOf(name: string): string {
@@ -114,6 +125,7 @@ export async function readRunRow(runDir: string, experiment: string): Promise<Ru
     ...(done?.targetEpochs ?? value?.train?.epochs ? { targetEpochs: done?.targetEpochs ?? value?.train?.epochs } : {}),
     ...(done?.test ?? tested.at(-1)?.test ? { test: done?.test ?? tested.at(-1)?.test } : {}),
     ...(best ? { best } : {}),
+    ...(done?.train ?? epochs.at(-1)?.train ? { train: numbers(done?.train ?? epochs.at(-1)?.train) } : {}),
     config: value ? flattenConfig(value) : {},
     ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
   };
@@ -126,11 +138,20 @@ async function folders(parent: string): Promise<Dirent[]> {
 
 /**
  * Every run under the runs folders, newest first: `<root>/<experiment>/<run>` as the extension
- * writes them and `<root>/<run>` as the CLI's `--out` does. Only folders named as newRunDir names
- * them count. A folder listed under two roots appears once.
+ * writes them and `<root>/<run>` as the CLI's `--out` does; a sweep's runs one level deeper, in
+ * `<runs>/<experiment>-sweep-NNNN/<run>`, its folder `<runs>/.sweeps/<experiment>`. Only folders
+ * named as newRunDir names them count. A folder listed under two roots appears once.
  */
 export async function listRuns(roots: readonly string[], now = new Date()): Promise<RunRow[]> {
-  const found = new Map<string, { runDir: string; experiment: string }>();
+  const found = new Map<string, { runDir: string; experiment: string; sweep?: { id: string; index: number } }>();
+  const addRuns = async (parent: string, experiment: string, sweep?: { id: string; index: number }) => {
+    for (const run of await folders(parent)) if (isRunFolderName(run.name, now)) found.set(path.join(parent, run.name), { runDir: path.join(parent, run.name), experiment, ...(sweep ? { sweep } : {}) });
+  };
+  /** `folder`'s `<name>-sweep-NNNN`, whose runs go under the sweep `<runs>/.sweeps/<name>`. */
+  const sweepOf = (runs: string, name: string) => {
+    const match = SWEEP_RUN_PARENT.exec(name);
+    return match ? { experiment: match[1], sweep: { id: path.join(runs, '.sweeps', match[1]), index: Number(match[2]) } } : undefined;
+  };
   for (const root of roots) {
     for (const entry of await folders(root)) {
       const inner = path.join(root, entry.name);
@@ -138,11 +159,91 @@ export async function listRuns(roots: readonly string[], now = new Date()): Prom
         found.set(inner, { runDir: inner, experiment: path.basename(root) });
         continue;
       }
-      for (const run of await folders(inner)) if (isRunFolderName(run.name, now)) found.set(path.join(inner, run.name), { runDir: path.join(inner, run.name), experiment: entry.name });
+      const sweep = sweepOf(root, entry.name);
+      if (sweep) {
+        await addRuns(inner, sweep.experiment, sweep.sweep);
+        continue;
+      }
+      await addRuns(inner, entry.name);
+      for (const child of await folders(inner)) {
+        const nested = sweepOf(inner, child.name);
+        if (nested) await addRuns(path.join(inner, child.name), nested.experiment, nested.sweep);
+      }
     }
   }
-  const rows = await Promise.all([...found.values()].map(({ runDir, experiment }) => readRunRow(runDir, experiment)));
-  return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runDir.localeCompare(a.runDir));
+  const rows = await Promise.all([...found.values()].map(async ({ runDir, experiment, sweep }) => {
+    const row = await readRunRow(runDir, experiment);
+    return sweep ? { ...row, sweep: { ...sweep, newest: false } } : row;
+  }));
+  rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runDir.localeCompare(a.runDir));
+  // Newest first: the first row of a sweep's index is its newest run folder.
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (!row.sweep) continue;
+    const key = `${row.sweep.id}\0${row.sweep.index}`;
+    row.sweep.newest = !seen.has(key);
+    seen.add(key);
+  }
+  return rows;
+}
+
+/** A run's value of `split.metric` (test.loss, train.loss, test.psnr; a leading `-` ignored). */
+export function metricOf(row: Pick<RunRow, 'test' | 'train'>, metric: string): number | undefined {
+  const [split, name] = metric.replace(/^-/, '').split('.');
+  const values = (split === 'test' ? row.test : split === 'train' ? row.train : undefined) as Record<string, unknown> | undefined;
+  const value = values?.[name];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * The sweeps `rows` have runs of, one group each, and each sweep run's row given its metric. A
+ * sweep's swept keys and run count come from its sweep.json; which keys are log-uniform from the
+ * sweep cell of the experiment file it names, when that file still has one. Done and best count
+ * each index's newest run folder only.
+ */
+export async function sweepGroups(rows: readonly RunRow[]): Promise<SweepGroup[]> {
+  const ids = [...new Set(rows.flatMap((row) => (row.sweep ? [row.sweep.id] : [])))];
+  const groups: SweepGroup[] = [];
+  for (const id of ids) {
+    const problems: string[] = [];
+    const recordFile = path.join(id, SWEEP_FILES.record);
+    const read = await readJson<SweepRecord>(recordFile);
+    if (read.problem) problems.push(read.problem);
+    const record = read.value && Array.isArray(read.value.runs) ? read.value : undefined;
+    if (!record && !read.problem) problems.push(`${recordFile}: ${read.value ? 'no list of runs' : 'missing'}`);
+    const metric = typeof record?.metric === 'string' ? record.metric : 'test.loss';
+    const runs = record?.runs ?? [];
+    const keys = [...new Set(runs.flatMap((run) => (Array.isArray(run.overrides) ? run.overrides.map(([key]) => String(key)) : [])))];
+    if (runs.some((run) => run.seed !== undefined)) keys.push('seed');
+    const logKeys: string[] = [];
+    if (typeof record?.file === 'string') {
+      try {
+        const params = readSweep(await readFile(record.file, 'utf8'), record.file)?.config.random?.params ?? {};
+        for (const [key, distribution] of Object.entries(params)) if ('loguniform' in distribution) logKeys.push(key);
+      } catch (error) {
+        // The experiment moved or its sweep cell changed since: the axis is linear unless chosen.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${record.file}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    const members = rows.filter((row) => row.sweep?.id === id);
+    let best: SweepGroup['best'];
+    for (const row of members) {
+      const value = metricOf(row, metric);
+      if (value === undefined) continue;
+      row.sweep!.metric = value;
+      if (!row.sweep!.newest) continue;
+      if (!best || (metric.startsWith('-') ? value > best.value : value < best.value)) best = { value, run: row.runDir, index: row.sweep!.index };
+    }
+    const name = path.basename(id);
+    groups.push({
+      id, name, ...(typeof record?.file === 'string' ? { file: record.file } : {}),
+      total: Math.max(runs.length, new Set(members.map((row) => row.sweep!.index)).size),
+      done: members.filter((row) => row.sweep!.newest && FINISHED.has(row.status)).length,
+      metric, keys, logKeys, ...(best ? { best } : {}),
+      ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
+    });
+  }
+  return groups;
 }
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */

@@ -38,6 +38,43 @@ export interface RunRow {
   config: Record<string, ConfigValue>;
   /** What could not be read, naming the file; the row shows what could. */
   problem?: string;
+  /** The last epoch's train means (a sweep's metric may be `train.loss`). */
+  train?: Record<string, number>;
+  /** A run of a sweep: its folder is `<runs>/<name>-sweep-NNNN/<run>`. */
+  sweep?: {
+    id: SweepId;
+    index: number;
+    /** The newest run folder of its index: the one the sweep counts (an older one trained another text). */
+    newest: boolean;
+    /** The sweep's metric for this run, when it has one (the sign of `-metric` not applied). */
+    metric?: number;
+  };
+}
+
+/** A sweep is named by its folder `<runs>/.sweeps/<name>`, absolute. */
+export type SweepId = string;
+
+/** A sweep as its group row shows it, from its sweep.json and the run folders of its runs. */
+export interface SweepGroup {
+  id: SweepId;
+  /** The experiment's name. */
+  name: string;
+  /** The experiment file, as sweep.json names it. */
+  file?: string;
+  /** The runs the sweep expands to (0 when sweep.json is unreadable). */
+  total: number;
+  /** Runs whose newest run folder finished (completed, early-stopped or diverged). */
+  done: number;
+  /** What the sweep sorts by: `test.loss`, `-test.psnr` (higher is better). */
+  metric: string;
+  /** The swept `cell.key` paths in the cell's order, `seed` last when the sweep has seeds. */
+  keys: string[];
+  /** The keys drawn log-uniformly: their axis is logarithmic. */
+  logKeys: string[];
+  /** The best value of the metric among the runs that have it. */
+  best?: { value: number; run: RunId; index: number };
+  /** What could not be read (sweep.json, the experiment's sweep cell), naming the file. */
+  problem?: string;
 }
 
 /** Run folders are named by their absolute path: the host listed them, and acts on no other. */
@@ -53,6 +90,12 @@ export interface RunsPanelState {
   smoothing?: number;
   log?: boolean;
   series?: 'step-loss' | 'train-loss' | 'test-loss';
+  /** The sweeps whose runs the table shows under their group row. */
+  expandedSweeps?: SweepId[];
+  /** The sweep whose metric is plotted, and against which key, with a logarithmic x or not. */
+  sweep?: SweepId;
+  sweepKey?: string;
+  sweepLogX?: boolean;
 }
 
 export type RunAction = 'openExperiment' | 'openFolder' | 'continue' | 'delete';
@@ -81,7 +124,7 @@ export interface RunViews {
 
 /** Host → page. */
 export type HostMessage =
-  | { type: 'runs'; rows: RunRow[]; roots: string[]; problems: string[] }
+  | { type: 'runs'; rows: RunRow[]; roots: string[]; problems: string[]; sweeps: SweepGroup[] }
   /** The config keys that differ between the selected runs (between every run while fewer than two are selected): the table's config columns. */
   | { type: 'columns'; keys: string[] }
   /** In an untrusted workspace the panel reads nothing; this says why. */

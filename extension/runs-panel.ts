@@ -10,11 +10,12 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../runtime/run-folder';
+import { SWEEP_FILES } from '../runtime/sweep/sweep-folder';
 import type { ViewInputs } from '../runtime/views-data';
 import { readViewEpochAsync, readViewInputsAsync, viewEpochsAsync } from '../runtime/views-data';
 import { TrainingChart } from './chart-output';
 import { parseMetricsHistory } from './restore';
-import { continueRefusal, differingKeys, listRuns, parsePageMessage, runsCsv } from './runs-index';
+import { continueRefusal, differingKeys, listRuns, parsePageMessage, runsCsv, sweepGroups } from './runs-index';
 import type { HostMessage, RunAction, RunRow, RunsPanelState, RunViews } from './runs-panel-protocol';
 
 export const RUNS_VIEW_TYPE = 'latentLab.runs';
@@ -145,7 +146,7 @@ class RunsPanel implements vscode.Disposable {
   private watch(): void {
     for (const watcher of this.watchers) watcher.dispose();
     if (!vscode.workspace.isTrusted) return;
-    this.watchers = this.host.roots().map((root) => vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), `**/{${RUN_FILES.config},${RUN_FILES.summary},lock.json}`)));
+    this.watchers = this.host.roots().map((root) => vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), `**/{${RUN_FILES.config},${RUN_FILES.summary},lock.json,${SWEEP_FILES.record}}`)));
     for (const watcher of this.watchers) {
       const later = () => this.refreshSoon();
       watcher.onDidCreate(later);
@@ -174,8 +175,9 @@ class RunsPanel implements vscode.Disposable {
       const roots = this.host.roots();
       const rows = await listRuns(roots);
       this.rows = new Map(rows.map((row) => [row.runDir, row]));
-      const problems = rows.flatMap((row) => (row.problem ? [row.problem] : []));
-      this.post({ type: 'runs', rows, roots, problems });
+      const sweeps = await sweepGroups(rows);
+      const problems = [...rows, ...sweeps].flatMap((entry) => (entry.problem ? [entry.problem] : []));
+      this.post({ type: 'runs', rows, roots, problems, sweeps });
       const before = this.selected;
       this.selected = this.selected.filter((run) => this.rows.has(run));
       if (before.length !== this.selected.length) await this.sendSelection();

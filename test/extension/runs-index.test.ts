@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { continueRefusal, differingKeys, flattenConfig, listRuns, parsePageMessage, runsCsv } from '../../extension/runs-index';
+import { continueRefusal, differingKeys, flattenConfig, listRuns, parsePageMessage, runsCsv, sweepGroups } from '../../extension/runs-index';
 import { acquireRunLock } from '../../runtime/run-lock';
 import { temporaryDirectory } from '../helpers/temp';
 import { writeRun } from '../helpers/written-runs';
+import { writeSweep } from '../helpers/written-sweep';
 
 const start = (minute: number) => new Date(Date.UTC(2026, 10, 1, 12, minute, 0));
 
@@ -124,4 +125,49 @@ test('Continue Training applies to an experiment\'s newest run once it has ended
   assert.match(continueRefusal(rowOf(older), rows, exists) ?? '', /newest run, and vae\.aexp has a newer one \(2026-11-01T12:02:00Z\)/);
   assert.match(continueRefusal(rowOf(gone), rows, exists) ?? '', /gone\.aexp is gone/);
   assert.match(continueRefusal({ ...rowOf(newest), status: 'running' }, rows, exists) ?? '', /training now/);
+});
+
+test('a sweep\'s runs are listed under its group: runs done of its total, the best metric, its swept keys, log-uniform ones marked', async () => {
+  const workspace = temporaryDirectory();
+  const runsRoot = path.join(workspace, '.aexp', 'runs');
+  const runsFolder = path.join(runsRoot, 'tiny');
+  const sweep = writeSweep(workspace, 'tiny', runsFolder, start(10), (index) => (index === 3 ? undefined : 'completed'));
+  // An older run folder of run 0 (it trained another text): listed, but not what the sweep counts.
+  const older = writeRun(path.join(runsFolder), { experiment: 'tiny-sweep-0000', start: start(1), status: 'completed', lr: 1, sourceFile: sweep.file });
+  const plain = writeRun(runsRoot, { experiment: 'tiny', start: start(2), status: 'completed' });
+  for (const roots of [[runsRoot], [runsFolder]]) {
+    const rows = await listRuns(roots);
+    const members = rows.filter((row) => row.sweep?.id === sweep.folder);
+    assert.deepEqual(members.map((row) => row.runDir).sort(), [...sweep.runDirs, older].sort(), roots.join());
+    assert.ok(members.every((row) => row.experiment === 'tiny'), 'a sweep run is listed under its experiment');
+    assert.deepEqual(members.filter((row) => row.sweep!.newest).map((row) => row.sweep!.index).sort(), [0, 1, 2, 3]);
+    assert.equal(members.find((row) => row.runDir === older)!.sweep!.newest, false);
+    if (roots[0] === runsRoot) assert.equal(rows.find((row) => row.runDir === plain)?.sweep, undefined, 'a run outside the sweep is not in it');
+    const groups = await sweepGroups(rows);
+    assert.equal(groups.length, 1);
+    const [group] = groups;
+    assert.equal(group.problem, undefined);
+    assert.deepEqual({ id: group.id, name: group.name, total: group.total, done: group.done, metric: group.metric, keys: group.keys, logKeys: group.logKeys }, { id: sweep.folder, name: 'tiny', total: 4, done: 3, metric: 'test.loss', keys: ['train.lr', 'seed'], logKeys: ['train.lr'] });
+    const newest = members.filter((row) => row.sweep!.newest);
+    const lowest = Math.min(...newest.map((row) => row.test!.loss));
+    assert.equal(group.best?.value, lowest);
+    assert.equal(group.best?.run, newest.find((row) => row.test!.loss === lowest)!.runDir);
+    assert.ok(newest.every((row) => row.sweep!.metric === row.test!.loss), 'each run carries its metric for the plot');
+    for (const [index, run] of sweep.runs.entries()) {
+      const row = members.find((candidate) => candidate.runDir === sweep.runDirs[index])!;
+      assert.equal(row.config['train.lr'], run.overrides[0][1], 'the swept key is a config column of the run');
+      assert.equal(row.config.seed, run.seed);
+    }
+  }
+});
+
+test('a sweep whose sweep.json is damaged is still a group, naming the file', async () => {
+  const workspace = temporaryDirectory();
+  const runsFolder = path.join(workspace, 'runs');
+  const sweep = writeSweep(workspace, 'tiny', runsFolder, start(10), () => 'completed');
+  writeFileSync(path.join(sweep.folder, 'sweep.json'), '{"runs": [');
+  const groups = await sweepGroups(await listRuns([runsFolder]));
+  assert.equal(groups.length, 1);
+  assert.equal(groups[0].total, 4, 'the runs found count when sweep.json cannot say');
+  assert.match(groups[0].problem ?? '', /sweep\.json: .*JSON/);
 });
