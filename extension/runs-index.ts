@@ -11,9 +11,8 @@ import type { MetricsRecord, RunSummary } from '../runtime/protocol';
 import type { RunConfig } from '../runtime/run-folder';
 import { isRunFolderName, parseMetrics, RUN_FILES } from '../runtime/run-folder';
 import { readRunLock } from '../runtime/run-lock';
-import { readSweep } from '../runtime/sweep/sweep-cell';
-import type { SweepRecord } from '../runtime/sweep/sweep-folder';
-import { SWEEP_FILES } from '../runtime/sweep/sweep-folder';
+import { parse as parseYaml } from 'yaml';
+import { parseAexp } from '../runtime/format/document';
 import type { ConfigValue, PageMessage, RunAction, RunRow, SweepGroup } from './runs-panel-protocol';
 
 export type { ConfigValue, RunRow, RunRowStatus, SweepGroup } from './runs-panel-protocol';
@@ -67,6 +66,26 @@ async function readJson<T>(file: string): Promise<{ value?: T; problem?: string 
 
 function numbers(values: object | undefined): Record<string, number> {
   return Object.fromEntries(Object.entries(values ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+}
+
+/**
+ * A sweep's sweep.json as `aexp sweep` writes it (runtime/sweep/sweep-folder.ts SweepRecord), the
+ * fields the panel reads: the runtime's sweep modules stay out of the extension host.
+ */
+interface SweepRecord {
+  file?: string;
+  metric?: string;
+  runs?: { index: number; overrides: [string, unknown][]; seed?: number }[];
+}
+const SWEEP_RECORD = 'sweep.json';
+
+/** The keys the experiment's sweep cell draws log-uniformly (`random.params.<key>: {loguniform: …}`). */
+function logUniformKeys(text: string, file: string): string[] {
+  const cell = parseAexp(text, file).blocks.find((block) => block.type === 'cell' && block.kind === 'sweep');
+  if (cell?.type !== 'cell') return [];
+  const params = (parseYaml(cell.body) as { random?: { params?: Record<string, unknown> } } | null)?.random?.params;
+  if (typeof params !== 'object' || params === null) return [];
+  return Object.entries(params).filter(([, distribution]) => typeof distribution === 'object' && distribution !== null && 'loguniform' in distribution).map(([key]) => key);
 }
 
 /** The run of a sweep's folder of runs, `<name>-sweep-NNNN` (sweepRunFolderName). */
@@ -206,20 +225,19 @@ export async function sweepGroups(rows: readonly RunRow[]): Promise<SweepGroup[]
   const groups: SweepGroup[] = [];
   for (const id of ids) {
     const problems: string[] = [];
-    const recordFile = path.join(id, SWEEP_FILES.record);
+    const recordFile = path.join(id, SWEEP_RECORD);
     const read = await readJson<SweepRecord>(recordFile);
     if (read.problem) problems.push(read.problem);
     const record = read.value && Array.isArray(read.value.runs) ? read.value : undefined;
     if (!record && !read.problem) problems.push(`${recordFile}: ${read.value ? 'no list of runs' : 'missing'}`);
     const metric = typeof record?.metric === 'string' ? record.metric : 'test.loss';
-    const runs = record?.runs ?? [];
+    const runs = (record?.runs ?? []).filter((run) => typeof run === 'object' && run !== null);
     const keys = [...new Set(runs.flatMap((run) => (Array.isArray(run.overrides) ? run.overrides.map(([key]) => String(key)) : [])))];
     if (runs.some((run) => run.seed !== undefined)) keys.push('seed');
     const logKeys: string[] = [];
     if (typeof record?.file === 'string') {
       try {
-        const params = readSweep(await readFile(record.file, 'utf8'), record.file)?.config.random?.params ?? {};
-        for (const [key, distribution] of Object.entries(params)) if ('loguniform' in distribution) logKeys.push(key);
+        logKeys.push(...logUniformKeys(await readFile(record.file, 'utf8'), record.file));
       } catch (error) {
         // The experiment moved or its sweep cell changed since: the axis is linear unless chosen.
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${record.file}: ${(error as Error).message.split('\n')[0]}`);

@@ -10,7 +10,6 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../runtime/run-folder';
-import { SWEEP_FILES } from '../runtime/sweep/sweep-folder';
 import type { ViewInputs } from '../runtime/views-data';
 import { readViewEpochAsync, readViewInputsAsync, viewEpochsAsync } from '../runtime/views-data';
 import { TrainingChart } from './chart-output';
@@ -146,7 +145,7 @@ class RunsPanel implements vscode.Disposable {
   private watch(): void {
     for (const watcher of this.watchers) watcher.dispose();
     if (!vscode.workspace.isTrusted) return;
-    this.watchers = this.host.roots().map((root) => vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), `**/{${RUN_FILES.config},${RUN_FILES.summary},lock.json,${SWEEP_FILES.record}}`)));
+    this.watchers = this.host.roots().map((root) => vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), `**/{${RUN_FILES.config},${RUN_FILES.summary},lock.json,sweep.json}`)));
     for (const watcher of this.watchers) {
       const later = () => this.refreshSoon();
       watcher.onDidCreate(later);
