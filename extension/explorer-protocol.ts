@@ -55,7 +55,9 @@ export type PageMessage =
   | { type: 'example'; index: number }
   | { type: 'decode'; z: number[]; label?: number }
   | { type: 'decodeClasses'; z: number[] }
-  | { type: 'interpolate'; from: number[]; to: number[]; steps: number; method: 'lerp' | 'slerp'; label?: number };
+  | { type: 'interpolate'; from: number[]; to: number[]; steps: number; method: 'lerp' | 'slerp'; label?: number }
+  /** The examples inside a lasso: the first 48 at most (explorer.ts LASSO_LIMIT), in index order. */
+  | { type: 'lasso'; indices: number[] };
 
 /** Host → page. */
 export type HostMessage =
@@ -67,4 +69,6 @@ export type HostMessage =
   | { type: 'decoded'; z: number[]; images: ExploreImages }
   | { type: 'classes'; images: ExploreImages }
   | { type: 'strip'; images: ExploreImages }
+  /** The lassoed examples' inputs, in the order asked. */
+  | { type: 'lasso'; indices: number[]; images: ExploreImages }
   | { type: 'notice'; message: string };

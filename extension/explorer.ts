@@ -7,7 +7,7 @@
  * again when a followed run's checkpoint changes. It reads nothing in an untrusted workspace.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExploreRequest, RuntimeRequestResults } from '../runtime/protocol';
@@ -23,6 +23,8 @@ export const POINT_LIMIT = 70_000;
 /** A changed checkpoint is read once the writes around it settle. */
 const CHECKPOINT_SETTLE_MS = 500;
 const SPLITS: readonly ExploreSplit[] = ['test', 'train', 'all'];
+/** The most examples one lasso shows (the page asks for no more). */
+export const LASSO_LIMIT = 48;
 const UNTRUSTED = 'The Latent Explorer reads run folders and runs their models, which a workspace you have not trusted could have written; trust this workspace to explore its runs.';
 
 export interface ExplorerHost {
@@ -59,6 +61,8 @@ export function parsePageMessage(value: unknown): PageMessage | string {
       return vector(message.z) && label(message.label) ? (message as unknown as PageMessage) : 'decode needs a latent vector of finite numbers';
     case 'decodeClasses':
       return vector(message.z) ? (message as unknown as PageMessage) : 'decodeClasses needs a latent vector of finite numbers';
+    case 'lasso':
+      return Array.isArray(message.indices) && message.indices.length <= LASSO_LIMIT && message.indices.every((index) => Number.isInteger(index) && index >= 0) ? (message as unknown as PageMessage) : `lasso needs at most ${LASSO_LIMIT} example indices`;
     case 'interpolate':
       return vector(message.from) && vector(message.to) && Number.isInteger(message.steps) && (message.steps as number) >= 2 && (message.steps as number) <= 64 && (message.method === 'lerp' || message.method === 'slerp') && label(message.label)
         ? (message as unknown as PageMessage) : 'interpolate needs two latent vectors, 2 to 64 steps and lerp or slerp';
@@ -114,7 +118,7 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
   private choice: ExplorerChoice | undefined;
   private follow = true;
   /** The points last computed, sent again when the view is shown again (nothing recomputed). */
-  private points: { choice: ExplorerChoice; result: ExploreResult } | undefined;
+  private points: { choice: ExplorerChoice; result: ExploreResult; time: number } | undefined;
   private computing: Promise<void> | undefined;
   /** Pointer moves: one decode in flight, the newest waiting. */
   private readonly decodes = new LatestWins<Extract<PageMessage, { type: 'decode' }>>((message) => this.decode(message));
@@ -201,6 +205,9 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
         await this.ask({ type: 'exploreDecode', ...this.target(), view: 'classes', z: Array.from({ length: classes }, () => z), labels: Array.from({ length: classes }, (_, label) => label) }, (images) => this.post({ type: 'classes', images }));
         return;
       }
+      case 'lasso':
+        await this.lasso(message.indices);
+        return;
       case 'interpolate':
         await this.ask({ type: 'exploreInterpolate', ...this.target(), from: message.from, to: message.to, steps: message.steps, method: message.method, ...(message.label === undefined ? {} : { label: message.label }) }, (images) => this.post({ type: 'strip', images }));
     }
@@ -208,6 +215,21 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
 
   private target(): { runDir: string; checkpoint: string } {
     return { runDir: this.points?.choice.runDir ?? this.choice!.runDir, checkpoint: this.points?.choice.checkpoint ?? this.choice!.checkpoint };
+  }
+
+  /** The inputs of the lassoed examples, asked one by one and sent together. */
+  private async lasso(indices: number[]): Promise<void> {
+    const split = this.points?.choice.split;
+    if (!split) return;
+    const inputs: Buffer[] = [];
+    let shape: [number, number, number] | undefined;
+    for (const index of indices) {
+      await this.ask({ type: 'exploreExample', ...this.target(), split, index }, (example) => {
+        inputs.push(Buffer.from(example.input, 'base64'));
+        shape = example.shape;
+      });
+    }
+    if (shape && inputs.length === indices.length) this.post({ type: 'lasso', indices, images: { count: inputs.length, shape, pixels: Buffer.concat(inputs).toString('base64') } });
   }
 
   private decode(message: Extract<PageMessage, { type: 'decode' }>): Promise<void> {
@@ -236,7 +258,7 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
       this.follow = message.follow;
     }
     await this.sendRuns();
-    if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) this.post({ type: 'points', ...this.points });
+    if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) this.post({ type: 'points', choice: this.points.choice, result: this.points.result });
     else await this.compute();
   }
 
@@ -249,7 +271,11 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
   private async followCurrent(): Promise<void> {
     if (!this.follow || !vscode.workspace.isTrusted) return;
     const next = this.followedChoice();
-    if (!next || (this.choice && sameChoice(next, this.choice))) return;
+    if (!next) return;
+    if (this.choice && sameChoice(next, this.choice)) {
+      if (this.view) this.checkpointChanged();
+      return;
+    }
     this.choice = next;
     this.watch();
     if (!this.view) return;
@@ -276,15 +302,16 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     if (!choice || !this.view || !vscode.workspace.isTrusted) return;
     if (this.computing) {
       await this.computing;
-      if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) return this.post({ type: 'points', ...this.points });
+      if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) return this.post({ type: 'points', choice: this.points.choice, result: this.points.result });
     }
     const work = (async () => {
       this.post({ type: 'busy', message: `Encoding the ${choice.split} split of ${path.basename(choice.runDir)} (${choice.checkpoint})…` });
       this.counts.explore++;
       try {
         const runtime = await this.host.runtime();
+        const time = checkpointTime(choice.runDir) ?? 0;
         const result = await runtime.request({ type: 'explore', ...choice, limit: POINT_LIMIT });
-        this.points = { choice, result };
+        this.points = { choice, result, time };
         if (this.choice && sameChoice(choice, this.choice)) this.post({ type: 'points', choice, result });
       } catch (error) {
         this.post({ type: 'notice', message: (error as Error).message });
@@ -295,7 +322,11 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     if (this.computing === work) this.computing = undefined;
   }
 
-  /** A followed `last` checkpoint that changes (an epoch landed) is read again. */
+  /**
+   * A `last` checkpoint that changed (an epoch landed) is read again: the file watcher says so for
+   * any writer, and each status of the notebook's run has its time looked at, since a watcher's
+   * events can lag or be dropped on a busy machine.
+   */
   private watch(): void {
     const runDir = this.choice?.runDir;
     if (this.watcher?.runDir === runDir) return;
@@ -303,23 +334,36 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     this.watcher = undefined;
     if (!runDir || !vscode.workspace.isTrusted) return;
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(runDir), `${RUN_FILES.checkpoints}/last.ckpt`));
-    const changed = () => {
-      if (this.choice?.checkpoint !== 'last' || this.choice.runDir !== runDir) return;
-      clearTimeout(this.settleTimer);
-      this.settleTimer = setTimeout(() => {
-        this.points = undefined;
-        void this.sendRuns().then(() => this.compute());
-      }, CHECKPOINT_SETTLE_MS);
-    };
-    watcher.onDidChange(changed);
-    watcher.onDidCreate(changed);
+    watcher.onDidChange(() => this.checkpointChanged());
+    watcher.onDidCreate(() => this.checkpointChanged());
     this.watcher = { runDir, watcher };
+  }
+
+  private checkpointChanged(): void {
+    const choice = this.choice;
+    if (choice?.checkpoint !== 'last') return;
+    const time = checkpointTime(choice.runDir);
+    if (time === undefined || this.settleTimer || this.computing || (this.points && sameChoice(this.points.choice, choice) && this.points.time >= time)) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.points = undefined;
+      void this.sendRuns().then(() => this.compute());
+    }, CHECKPOINT_SETTLE_MS);
   }
 
   dispose(): void {
     clearTimeout(this.settleTimer);
     this.watcher?.watcher.dispose();
     for (const disposable of [...this.viewStore.splice(0), ...this.store.splice(0)]) disposable.dispose();
+  }
+}
+
+/** When a run folder's last checkpoint was written, if it has one. */
+function checkpointTime(runDir: string): number | undefined {
+  try {
+    return statSync(path.join(runDir, RUN_FILES.checkpoints, 'last.ckpt')).mtimeMs;
+  } catch {
+    return undefined;
   }
 }
 

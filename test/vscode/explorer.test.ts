@@ -31,10 +31,10 @@ async function waitInView<T>(what: string, body: string, accept: (value: T) => b
 }
 
 /** Sends a pointer event to the scatter at a data point (the page's camera says where it is). */
-function pointer(type: 'pointermove' | 'pointerdown' | 'pointerup', x: number, y: number, buttons = 0): Promise<unknown> {
+function pointer(type: 'pointermove' | 'pointerdown' | 'pointerup', x: number, y: number, buttons = 0, altKey = false): Promise<unknown> {
   return inView(`const canvas = root.querySelector('canvas.scatter'); const camera = JSON.parse(canvas.dataset.camera); const box = canvas.getBoundingClientRect();
     const clientX = box.left + (${x} - camera.x) * camera.scale + camera.width / 2, clientY = box.top + camera.height / 2 - (${y} - camera.y) * camera.scale;
-    canvas.dispatchEvent(new PointerEvent('${type}', { clientX, clientY, buttons: ${buttons}, button: 0, pointerId: 1, bubbles: true })); return true;`);
+    canvas.dispatchEvent(new PointerEvent('${type}', { clientX, clientY, buttons: ${buttons}, button: 0, altKey: ${altKey}, pointerId: 1, bubbles: true })); return true;`);
 }
 
 /** The decoded image's pixels (a digest of its canvas) and the z it shows. */
@@ -47,7 +47,7 @@ suite('Latent Explorer', () => {
     api = (await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate());
   });
 
-  test('after a short training the explorer shows the test split\'s points; hover shows a point\'s images; a drag and a traversal slider change the decoded pixels; a new epoch redraws them', async () => {
+  test('after a short training the explorer shows the test split\'s points; hover shows a point\'s images; a drag and a traversal slider change the decoded pixels; a lasso shows its images; a new epoch redraws them', async () => {
     const file = path.join(workspaceFolder(), 'explorer-tour.aexp');
     writeFileSync(file, [
       '---\ntitle: Explorer tour\nseed: 3\n---',
@@ -100,6 +100,14 @@ suite('Latent Explorer', () => {
 
     // The view with room: the chat beside it closed; then scrolled to the images and sliders.
     await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+    // An Alt-drag lasso around the first point: the inputs of the points inside it.
+    const side = (high - low) / 10;
+    await pointer('pointerdown', points[0] - side, points[1] - side, 1, true);
+    for (const [dx, dy] of [[1, -1], [1, 1], [-1, 1], [-1, -1]]) await pointer('pointermove', points[0] + dx * side, points[1] + dy * side, 1, true);
+    await pointer('pointerup', points[0] - side, points[1] - side, 0, true);
+    const lassoed = await waitInView<{ inside: string; count: string }>('the lassoed images', `const section = root.querySelector('section.lasso'); const canvas = section.querySelector('canvas'); return canvas.dataset.count ? { inside: section.dataset.inside, count: canvas.dataset.count } : null;`, () => true);
+    assert.ok(Number(lassoed.count) >= 1 && Number(lassoed.count) === Math.min(48, Number(lassoed.inside)), JSON.stringify(lassoed));
+
     await screenshot('explorer-scatter');
     await inView(`root.querySelector('.legend').scrollIntoView(); return true;`);
     await screenshotInThemes('explorer');
@@ -114,7 +122,11 @@ suite('Latent Explorer', () => {
 
     // One more epoch of the followed run: its new checkpoint is read and the points drawn again.
     await vscode.commands.executeCommand('latentLab.continueTraining', editor.notebook, 1);
-    await waitFor('the third epoch\'s points', () => api.explorer.result?.model.epoch === 3, 120_000);
+    const train = code.find((cell) => (cell.metadata.aexp as { kind: string }).kind === 'train')!;
+    await waitFor('the third epoch\'s points', () => api.explorer.result?.model.epoch === 3, 120_000).catch(async (error: Error) => {
+      const status = await inView<string>(`return root.querySelector('.status').textContent;`);
+      throw new Error(`${error.message}; the view: ${JSON.stringify({ ...api.explorer.state, epoch: api.explorer.result?.model.epoch, counts: api.explorer.counts, status })}; the train cell: ${outputText(train)}`);
+    });
     await waitInView<string>('the page to show epoch 3', `return root.querySelector('.status').textContent;`, (text) => /epoch 3\)/.test(text));
   });
 });

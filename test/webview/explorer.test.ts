@@ -271,6 +271,28 @@ for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, {
       await page.click('.legend .class[data-label="1"]');
     });
 
+    test('an Alt-drag lasso asks for the examples inside it and shows their images', async () => {
+      const corners = [[-2.8, -2.8], [-1.2, -2.8], [-1.2, -1.2], [-2.8, -1.2]];
+      // Zoomed out from the keyboard, so that the whole square lies on the canvas.
+      await page.focus('canvas.scatter');
+      await page.keyboard.press('-');
+      await page.keyboard.press('-');
+      const screen = await Promise.all(corners.map(([x, y]) => screenOf(page, x, y)));
+      await page.keyboard.down('Alt');
+      await page.mouse.move(...screen[0]);
+      await page.mouse.down();
+      for (const point of [...screen.slice(1), screen[0]]) await page.mouse.move(...point, { steps: 3 });
+      await page.mouse.up();
+      await page.keyboard.up('Alt');
+      await page.waitForFunction(`window.sent.some((message) => message.type === 'lasso')`);
+      const lasso = (await sent(page)).find((message) => message.type === 'lasso') as unknown as { indices: number[] };
+      const { labels } = cluster();
+      assert.deepEqual(lasso.indices, [...Array(COUNT).keys()].filter((index) => labels[index] === 0 && index < 3 * PER_CLASS), 'exactly class 0\'s cluster');
+      const images = Uint8Array.from({ length: lasso.indices.length * 16 }, (_, index) => index % 256);
+      await deliver(page, { type: 'lasso', indices: lasso.indices, images: { count: lasso.indices.length, shape: [4, 4, 1], pixels: base64(images) } });
+      await waitInPage(page, `data('canvas.lasso-images', 'count') === '${PER_CLASS}'`);
+    });
+
     test('state kept by the webview (camera, choice, hidden classes) draws the same picture again', async () => {
       await page.mouse.move(100, 100);
       await page.mouse.wheel(0, -200);

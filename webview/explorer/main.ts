@@ -16,7 +16,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { Camera, ColourBy, ExplorerChoice, ExplorerRun, ExplorerState, ExploreExampleResult, ExploreImages, ExploreResult, ExploreSplit, HostMessage, PageMessage } from '../../extension/explorer-protocol';
 import { classColours, ramp, robustRange } from './colours';
 import { GridPicker } from './picker';
-import { decodeBase64, decodeFloats, drawImage, drawStrip } from './pixels';
+import { decodeBase64, decodeFloats, drawGrid, drawImage, drawStrip } from './pixels';
 import type { ScatterRenderer } from './scatter';
 import { createScatter } from './scatter';
 import { EXPLORER_STYLE } from './style';
@@ -29,7 +29,10 @@ interface WebviewApi {
 declare function acquireVsCodeApi(): WebviewApi;
 
 const api = acquireVsCodeApi();
-const HOST_TYPES = new Set(['untrusted', 'runs', 'busy', 'points', 'example', 'decoded', 'classes', 'strip', 'notice']);
+const HOST_TYPES = new Set(['untrusted', 'runs', 'busy', 'points', 'example', 'decoded', 'classes', 'strip', 'lasso', 'notice']);
+/** The most lassoed examples shown (the host refuses more). */
+const LASSO_LIMIT = 48;
+const LASSO_COLUMNS = 8;
 /** Pixels around the pointer in which a point counts as hovered. */
 const PICK_RADIUS = 5;
 const POINT_SIZE = 4;
@@ -88,6 +91,9 @@ class ExplorerPage {
   private readonly strip = element('section', { className: 'strip', hidden: true });
   private readonly stripCanvas = element('canvas', { className: 'strip-images' });
   private readonly stripCaption = element('p', { className: 'caption' });
+  private readonly lassoSection = element('section', { className: 'lasso', hidden: true });
+  private readonly lassoCanvas = element('canvas', { className: 'lasso-images' });
+  private readonly lassoCaption = element('p', { className: 'caption' });
   private renderer: ScatterRenderer | undefined;
   private runs: ExplorerRun[] = [];
   private points: Points | undefined;
@@ -96,7 +102,8 @@ class ExplorerPage {
   /** The point the sliders reset to: the last example hovered or the last free point decoded. */
   private anchor: number[] | undefined;
   private label = 0;
-  private drag: { x: number; y: number; pan: boolean; moved: boolean } | undefined;
+  /** A drag: panning (Shift or the middle button), drawing a lasso (Alt, in data units), or decoding along the way. */
+  private drag: { x: number; y: number; pan: boolean; moved: boolean; lasso?: [number, number][] } | undefined;
   private frame = 0;
   private decodes = 0;
 
@@ -108,7 +115,8 @@ class ExplorerPage {
     this.hover.append(element('div', { className: 'pair' }, this.input, this.reconstruction), this.hoverCaption);
     this.decodedFigure.append(this.decoded, this.decodedCaption);
     this.strip.append(element('h3', { textContent: 'Interpolation' }), this.stripCanvas, this.stripCaption);
-    this.root.append(this.controls, this.status, this.wrap, this.legend, this.colourRow, element('div', { className: 'figures' }, this.hover, this.decodedFigure), this.conditional, this.sliders, this.strip);
+    this.lassoSection.append(element('h3', { textContent: 'Lasso' }), this.lassoCanvas, this.lassoCaption);
+    this.root.append(this.controls, this.status, this.wrap, this.legend, this.colourRow, element('div', { className: 'figures' }, this.hover, this.decodedFigure), this.conditional, this.sliders, this.strip, this.lassoSection);
     this.listen(this.canvas);
     new ResizeObserver(() => this.layout()).observe(this.root);
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -162,6 +170,10 @@ class ExplorerPage {
         return;
       case 'strip':
         this.showStrip(message.images);
+        return;
+      case 'lasso':
+        drawGrid(this.lassoCanvas, decodeBase64(message.images.pixels), message.images.shape, message.images.count, LASSO_COLUMNS, 28);
+        this.lassoCanvas.dataset.count = String(message.images.count);
     }
   }
 
@@ -359,6 +371,18 @@ class ExplorerPage {
       context.arc(x, y, 6, 0, 2 * Math.PI);
       context.stroke();
     }
+    const lasso = this.drag?.lasso;
+    if (lasso && lasso.length > 1) {
+      context.beginPath();
+      lasso.forEach(([x, y], at) => {
+        const [sx, sy] = screen(x, y);
+        if (at === 0) context.moveTo(sx, sy);
+        else context.lineTo(sx, sy);
+      });
+      context.setLineDash([4, 3]);
+      context.stroke();
+      context.setLineDash([]);
+    }
     if (this.state.current) {
       const [px, py] = this.project(this.state.current);
       const [x, y] = screen(px, py);
@@ -402,7 +426,7 @@ class ExplorerPage {
   private listen(canvas: HTMLCanvasElement): void {
     canvas.addEventListener('pointerdown', (event) => {
       if (!this.points) return;
-      this.drag = { x: event.clientX, y: event.clientY, pan: event.shiftKey || event.button === 1, moved: false };
+      this.drag = { x: event.clientX, y: event.clientY, pan: event.shiftKey || event.button === 1, moved: false, ...(event.altKey ? { lasso: [this.toData(event)] } : {}) };
       // A drag that leaves the canvas keeps decoding; an event no pointer made (a script's) has nothing to capture.
       if (event.isTrusted) canvas.setPointerCapture(event.pointerId);
     });
@@ -410,6 +434,7 @@ class ExplorerPage {
     canvas.addEventListener('pointerup', (event) => {
       const drag = this.drag;
       this.drag = undefined;
+      if (drag?.lasso) return this.closeLasso(drag.lasso);
       if (!drag || drag.moved || !this.points) return;
       const index = this.pick(event);
       if (index >= 0) this.togglePick(index);
@@ -445,6 +470,11 @@ class ExplorerPage {
     if (!this.points || !this.state.camera) return;
     const drag = this.drag;
     if (drag && (Math.abs(event.clientX - drag.x) + Math.abs(event.clientY - drag.y) > 2)) drag.moved = true;
+    if (drag?.lasso) {
+      drag.lasso.push(this.toData(event));
+      this.redraw();
+      return;
+    }
     if (drag?.pan) {
       const camera = this.state.camera;
       this.save({ camera: { ...camera, x: camera.x - (event.clientX - drag.x) / camera.scale, y: camera.y + (event.clientY - drag.y) / camera.scale } });
@@ -469,6 +499,19 @@ class ExplorerPage {
     const z = this.unproject(x, y);
     this.anchor = z;
     this.decode(z);
+  }
+
+  private closeLasso(polygon: [number, number][]): void {
+    this.redraw();
+    const inside = this.points!.picker.inside(polygon, this.visible);
+    this.lassoSection.hidden = false;
+    this.lassoSection.dataset.inside = String(inside.length);
+    this.lassoCaption.textContent = inside.length === 0 ? 'No point inside the lasso.' : `${inside.length} points inside${inside.length > LASSO_LIMIT ? `; the first ${LASSO_LIMIT} shown` : ''}.`;
+    if (inside.length === 0) {
+      this.lassoCanvas.width = 0;
+      return;
+    }
+    api.postMessage({ type: 'lasso', indices: inside.slice(0, LASSO_LIMIT) });
   }
 
   private decode(z: number[]): void {

@@ -52,3 +52,19 @@ export function drawStrip(canvas: HTMLCanvasElement, pixels: Uint8Array, shape: 
     context.drawImage(one, index * width * scale, 0);
   }
 }
+
+/** `count` images in rows of `columns`, each `side` CSS pixels at most. */
+export function drawGrid(canvas: HTMLCanvasElement, pixels: Uint8Array, shape: readonly [number, number, number], count: number, columns: number, side: number): void {
+  const [height, width] = shape;
+  const scale = Math.max(1, Math.floor(side / Math.max(height, width)));
+  const rows = Math.ceil(count / columns);
+  canvas.width = Math.min(count, columns) * width * scale;
+  canvas.height = rows * height * scale;
+  canvas.style.width = `${canvas.width}px`;
+  const context = canvas.getContext('2d')!;
+  const one = document.createElement('canvas');
+  for (let index = 0; index < count; index++) {
+    drawImage(one, pixels, shape, index, height * scale);
+    context.drawImage(one, (index % columns) * width * scale, Math.floor(index / columns) * height * scale);
+  }
+}
