@@ -323,7 +323,7 @@ main(process.argv.slice(2)).then(
     else {
       // A backend that cannot start is a fact about this machine, not a bug: no class name.
       // Neither is a locked run folder (another process trains there) or a checkpoint that cannot be used: each says what and where.
-      const plain = ['Error', 'BackendError', 'RunLockedError', 'CheckpointError', 'CheckpointChoiceError', 'MatrixFileError', 'DatasetError', 'SweepRunError', 'SweepCellError', 'SlurmOptionError', 'SlurmError'].includes(error.name);
+      const plain = ['Error', 'BackendError', 'RunLockedError', 'CheckpointError', 'CheckpointChoiceError', 'MatrixFileError', 'DatasetError', 'SweepRunError', 'SweepCellError', 'SlurmOptionError', 'SlurmError', 'AnalysisError', 'SsimError'].includes(error.name);
       process.stderr.write(`aexp: ${plain ? '' : `${error.name}: `}${error.message}\n`);
       if (process.env.AEXP_DEBUG) process.stderr.write(`${error.stack}\n`);
     }

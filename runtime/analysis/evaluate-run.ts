@@ -46,6 +46,20 @@ export interface EvaluatedModel {
   config: { seed: number; data: DataConfig; model: ModelConfig };
 }
 
+/**
+ * Runs one metric's room; a metric that cannot apply to this model or data (images smaller than
+ * SSIM's window, a one-dimensional code for MIG, a class too small for the few-labels draws)
+ * becomes a note naming it, and the others are still reported. Stopping (Ctrl-C) still stops.
+ */
+async function guarded(report: MetricReport, names: string[], signal: AbortSignal | undefined, measure: () => Promise<void>): Promise<void> {
+  try {
+    await measure();
+  } catch (error) {
+    if (signal?.aborted || (error as Error).name === 'AbortError') throw error;
+    for (const name of names) if (!report.metrics[name]) report.notes.push(`${name}: not computed: ${(error as Error).message}`);
+  }
+}
+
 export async function evaluateRun(subject: EvaluatedModel, options: EvaluateRunOptions): Promise<MetricReport> {
   const { model, dataset, config } = subject;
   const units = lossUnits(config.data, config.model);
@@ -57,7 +71,7 @@ export async function evaluateRun(subject: EvaluatedModel, options: EvaluateRunO
     for (const name of ['kl', 'elbo']) if (wanted.has(name) && !report.metrics[name]) report.notes.push(`${name}: only variational kinds have one; this model is a ${model.kind}`);
   }
   const source = splitSource(model, dataset.test, config.data, config.seed);
-  if (wanted.has('iwae')) {
+  if (wanted.has('iwae')) await guarded(report, ['iwae'], options.signal, async () => {
     const refusal = iwaeRefusal(model, source);
     if (refusal) report.notes.push(`iwae: ${refusal}`);
     else {
@@ -76,8 +90,8 @@ export async function evaluateRun(subject: EvaluatedModel, options: EvaluateRunO
       });
       report.metrics.iwae = { name: 'iwae', value: result.bound, units: 'nats', better: 'higher', how: `IWAE bound on log p(x), k = ${k} importance samples per example, ± ${result.standardError.toFixed(3)} standard error over examples`, detail: { k, standardError: result.standardError } };
     }
-  }
-  if (wanted.has('active-units')) {
+  });
+  if (wanted.has('active-units')) await guarded(report, ['active-units'], options.signal, async () => {
     if (!model.variational) report.notes.push(`active-units: needs a posterior q(z|x); the ${model.kind} kind has none`);
     else {
       const statistics = await latentStatistics(model, source, { signal: options.signal });
@@ -91,13 +105,13 @@ export async function evaluateRun(subject: EvaluatedModel, options: EvaluateRunO
       };
       if (statistics.collapse) report.notes.push(statistics.collapse);
     }
-  }
-  if (wanted.has('ssim')) {
+  });
+  if (wanted.has('ssim')) await guarded(report, ['ssim'], options.signal, async () => {
     const result = await ssimOfSplit(model, dataset, config.data, config.seed, { signal: options.signal });
     report.metrics.ssim = { name: 'ssim', value: result.mean, std: result.std, units: '', better: 'higher', how: 'SSIM of each test image and its reconstruction (Gaussian 11×11 window, σ 1.5, K1 0.01, K2 0.03, valid windows), mean ± std over images; 1 is identical' };
-  }
-  if (wanted.has('probe') || wanted.has('knn')) await representation(subject, wanted, report, options);
-  if (wanted.has('mig') || wanted.has('factorvae')) await disentanglement(subject, wanted, report, options);
+  });
+  if (wanted.has('probe') || wanted.has('knn')) await guarded(report, ['probe', 'knn'].filter((name) => wanted.has(name)), options.signal, () => representation(subject, wanted, report, options));
+  if (wanted.has('mig') || wanted.has('factorvae')) await guarded(report, ['mig', 'factorvae'].filter((name) => wanted.has(name)), options.signal, () => disentanglement(subject, wanted, report, options));
   return report;
 }
 

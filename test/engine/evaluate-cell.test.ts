@@ -43,3 +43,20 @@ test('the evaluate cell reports iwae, active units, ssim, probe and knn beside t
   assert.equal(metrics.probe.units, 'accuracy');
   assert.ok(typeof metrics.knn.detail!.pixels100 === 'number');
 });
+
+test('a metric that cannot apply (SSIM on 8×8 images, MIG of a one-dimensional code) becomes a note; the others and the run\'s summary are kept', async () => {
+  await selectBackend('cpu');
+  const small = path.join(folder, 'small');
+  const file = tinyExperiment(folder, { epochs: 1, count: 400, name: 'small' });
+  writeFileSync(file, readFileSync(file, 'utf8').replace('size: 16', 'size: 8\nfactors: grid').replace('latent: 4', 'latent: 1').replace('metrics: [loss, elbo, mse]', 'metrics: [loss, ssim, mig, active-units]'));
+  const events: EngineEvent[] = [];
+  const result = await runExperiment({ file, backend: 'cpu', outDir: small, onEvent: (event) => events.push(event) });
+  assert.equal(result.status, 'completed');
+  const output = events.find((event): event is Extract<EngineEvent, { type: 'cellOutput' }> => event.type === 'cellOutput' && event.cell === 'evaluate')!;
+  assert.match(output.text, /^note: ssim: not computed: SSIM needs images of at least 11 × 11 pixels/m);
+  assert.match(output.text, /^note: mig: not computed: MIG needs a code of at least 2 dimensions/m);
+  assert.match(output.text, /^active-units +[01] of 1 +higher is better/m);
+  const summary = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8')) as RunSummary;
+  assert.equal(summary.status, 'completed');
+  assert.ok(summary.metrics!['active-units'] && !summary.metrics!.ssim && !summary.metrics!.mig);
+});
