@@ -35,7 +35,7 @@ export interface EpochPoint {
   test?: LossTerms;
 }
 
-/** The chart's output item (`application/vnd.latent-lab.chart+json`). */
+/** A chart's whole data, as the renderer holds it (and the output item's version 1, which notebooks saved before version 2 hold). */
 export interface ChartSnapshot {
   version: 1;
   /** Which run's chart this is: messages name it. */
@@ -47,6 +47,46 @@ export interface ChartSnapshot {
   /** Steps at which the run was resumed from a checkpoint (drawn as markers). */
   resumes: number[];
   /** The host is still training this run: deltas will come by message. */
+  live: boolean;
+}
+
+/**
+ * The output item as written since version 2: the snapshot in columns, small enough to re-send each
+ * epoch (T4: at most 64 KB). Integer columns (`step`, `epoch`, `centiseconds`) hold the first value,
+ * then each value's difference from the one before; loss columns hold values rounded to five
+ * significant digits (finer than a chart can show); `null` where a point has no such term. Long runs
+ * are thinned by the renderer's own rule (per column of steps, the first, lowest, highest and last
+ * loss); the messages of a live run carry every point. Notebooks saved before hold version 1, still
+ * drawn.
+ */
+export interface CompactChartSnapshot {
+  version: 2;
+  chartId: string;
+  units?: LossUnits;
+  steps: {
+    step: number[];
+    epoch: number[];
+    /** Wall-clock time since the run's first record, in hundredths of a second. */
+    centiseconds: number[];
+    loss: number[];
+    reconstruction: number[];
+    kl?: (number | null)[];
+    /** Where the learning rate changes: index of the step, then the rate, for each change (the first at index 0). */
+    lr: number[];
+  };
+  epochs: {
+    epoch: number[];
+    step: number[];
+    centiseconds: number[];
+    trainLoss: number[];
+    trainReconstruction: number[];
+    trainKl?: (number | null)[];
+    /** `null` for an epoch without a test evaluation. */
+    testLoss?: (number | null)[];
+    testReconstruction?: (number | null)[];
+    testKl?: (number | null)[];
+  };
+  resumes: number[];
   live: boolean;
 }
 

@@ -109,7 +109,11 @@ suite('Latent Lab training chart', () => {
     assert.notEqual(restoredId, chartId, 'the reopened notebook draws its own chart');
     editor.revealRange(new vscode.NotebookRange(reopenedTrain.index, reopenedTrain.index + 1), vscode.NotebookEditorRevealType.AtTop);
     const restored = await chartState(restoredId, 'the restored chart', (state) => state.mark === undefined && Number(state.steps) > 0, 60_000);
-    assert.equal(Number(restored.steps), Math.min(logged, 2000), `every logged step is drawn again: ${JSON.stringify(restored)}`);
+    assert.equal(Number(restored.steps), logged, `every logged step is drawn again: ${JSON.stringify(restored)}`);
+    // The output item is the compact snapshot (version 2), within T4's 64 KB.
+    const item = reopenedTrain.outputs.flatMap((output) => output.items).find((candidate) => candidate.mime === CHART_MIME)!;
+    assert.equal((JSON.parse(new TextDecoder().decode(item.data)) as { version: number }).version, 2);
+    assert.ok(item.data.byteLength <= 64 * 1024, `the chart's output item is ${item.data.byteLength} bytes`);
     // The rest of the cell (epoch lines, grids, the summary) is restored after the chart.
     await waitFor('the restored summary', () => /stopped/.test(outputText(reopenedTrain)), 60_000);
 

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import type { Browser, Download, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { compactSnapshot, SNAPSHOT_BYTE_LIMIT } from '../../extension/chart-snapshot';
 import type { ChartSnapshot, EpochPoint, HostMessage, RendererMessage, StepPoint } from '../../extension/renderer-protocol';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -344,4 +345,45 @@ test('a line grown by messages draws exactly as the same points drawn at once, t
     assert.equal(await page.evaluate(() => harness().pixels()), atOnce, `on the ${axis} axis, the grown line differs from the line drawn at once`);
   }
   await choose('step');
+});
+
+/** A VAE's run as the views benchmark trains it: 60 epochs of 56 steps, a step logged every 4, values at full precision. */
+function sixtyEpochRun(chartId: string): ChartSnapshot {
+  const noise = (at: number) => Math.sin(at * 12.9898) * 43758.5453 % 1;
+  const steps = Array.from({ length: 60 * 14 }, (_, index) => {
+    const at = (index + 1) * 4;
+    const loss = 180 + 400 / Math.sqrt(at) + 7 * noise(at);
+    return { step: at, epoch: Math.floor((at - 1) / 56) + 1, seconds: at * 0.0734512, loss, reconstruction: loss * 0.8123, kl: loss * 0.1877, lr: at < 2000 ? 1e-3 : 3e-4 };
+  });
+  const epochs = Array.from({ length: 60 }, (_, index) => {
+    const loss = 180 + 400 / Math.sqrt((index + 1) * 56) + noise(index) / 3;
+    return { epoch: index + 1, step: (index + 1) * 56, seconds: (index + 1) * 4.1132, train: { loss, reconstruction: loss * 0.8123, kl: loss * 0.1877 }, test: { loss: loss + 1.2345678, reconstruction: loss * 0.81, kl: loss * 0.19 } };
+  });
+  return { version: 1, chartId, units: 'nats', steps, epochs, resumes: [2000], live: false };
+}
+
+test('the output item of a 60-epoch run is compact (version 2, under 64 KB) and draws as the whole history does', async (context) => {
+  if (skip) return context.skip(skip);
+  const full = sixtyEpochRun('run-sixty');
+  const compact = compactSnapshot(full);
+  const bytes = Buffer.byteLength(JSON.stringify(compact));
+  assert.ok(bytes <= SNAPSHOT_BYTE_LIMIT, `the output item is ${bytes} bytes`);
+  assert.ok(bytes <= Buffer.byteLength(JSON.stringify(full)) / 3, `the output item is ${bytes} bytes, the points as objects ${Buffer.byteLength(JSON.stringify(full))}`);
+  await page.evaluate((value) => harness().render(value), full);
+  await settled();
+  const whole = { pixels: await page.evaluate(() => harness().pixels()), dataset: await dataset() };
+  await page.evaluate((value) => harness().render(value), compact);
+  await settled();
+  const drawn = await dataset();
+  for (const key of ['steps', 'epochs', 'lastStep', 'drawnSteps', 'xLast', 'resumeMarks', 'rateDrops'] as const) assert.equal(drawn[key], whole.dataset[key], key);
+  assert.equal(await page.evaluate(() => harness().pixels()), whole.pixels, 'the compact item draws another curve');
+});
+
+test('a chart saved by an earlier version (a version-1 item) is still drawn, and a damaged version-2 item says which column is wrong', async (context) => {
+  if (skip) return context.skip(skip);
+  await page.evaluate((value) => harness().render(value), sixtyEpochRun('run-saved-before'));
+  assert.equal((await dataset()).steps, String(60 * 14));
+  const compact = compactSnapshot(sixtyEpochRun('run-damaged'));
+  await page.evaluate((value) => harness().render(value), { ...compact, steps: { ...compact.steps, loss: compact.steps.loss.slice(1) } });
+  assert.match(await page.locator('#output').innerText(), /cannot draw this chart: steps must be columns step, epoch, centiseconds, loss, reconstruction, kl\? and lr of one length/);
 });
