@@ -48,6 +48,8 @@ export class SweepProgress {
 }
 
 export class SweepCells {
+  private disposed = false;
+
   constructor(
     private readonly controller: vscode.NotebookController,
     private readonly settings: () => SweepSettings,
@@ -55,6 +57,8 @@ export class SweepCells {
     private readonly log: vscode.LogOutputChannel,
     store: DisposableStore,
   ) {
+    // A Slurm sweep's status is polled until its tasks end: the poll stops when the extension does.
+    store.add({ dispose: () => (this.disposed = true) });
     store.add(vscode.commands.registerCommand('latentLab.runSweep', (cell?: vscode.NotebookCell, target?: SweepTarget) => {
       const chosen = cell ?? vscode.window.activeNotebookEditor?.notebook.getCells().find((candidate) => (candidate.metadata.aexp as { kind?: string } | undefined)?.kind === 'sweep');
       if (!chosen) return undefined;
@@ -64,13 +68,34 @@ export class SweepCells {
 
   /** Asks where to run the sweep (Slurm offered only where sbatch is), then runs it. */
   async offer(cell: vscode.NotebookCell): Promise<void> {
-    const choices: (vscode.QuickPickItem & { target: SweepTarget })[] = [{ label: 'Run the sweep here', description: 'aexp sweep: a queue of runs on this machine', target: 'here' }];
-    if (sbatchAvailable()) choices.push({ label: 'Submit the sweep to Slurm', description: 'aexp sweep --slurm: a job array', target: 'slurm' });
-    const pick = await vscode.window.showQuickPick(choices, { title: `Run the sweep of ${path.basename(cell.notebook.uri.fsPath)}?` });
-    if (pick) await this.start(cell, pick.target);
+    // Called without waiting (running a cell): what fails here is logged, never an unhandled rejection.
+    try {
+      if (!vscode.workspace.isTrusted) {
+        this.refuseUntrusted(cell);
+        return;
+      }
+      const choices: (vscode.QuickPickItem & { target: SweepTarget })[] = [{ label: 'Run the sweep here', description: 'aexp sweep: a queue of runs on this machine', target: 'here' }];
+      if (sbatchAvailable()) choices.push({ label: 'Submit the sweep to Slurm', description: 'aexp sweep --slurm: a job array', target: 'slurm' });
+      const pick = await vscode.window.showQuickPick(choices, { title: `Run the sweep of ${path.basename(cell.notebook.uri.fsPath)}?` });
+      if (pick) await this.start(cell, pick.target);
+    } catch (error) {
+      this.log.warn(`the sweep cell could not run: ${(error as Error).message}`);
+    }
+  }
+
+  /** An untrusted workspace's experiment is never trained or submitted, whoever asks: the cell says why. */
+  private refuseUntrusted(cell: vscode.NotebookCell): void {
+    const execution = this.controller.createNotebookCellExecution(cell);
+    execution.start(Date.now());
+    void execution.replaceOutput(new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text('The sweep does not run in an untrusted workspace: trust the folder (Manage Workspace Trust) to run it.')]));
+    execution.end(false, Date.now());
   }
 
   async start(cell: vscode.NotebookCell, target: SweepTarget): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      this.refuseUntrusted(cell);
+      return;
+    }
     // The CLI reads the file: what the cell shows is what it runs.
     if (cell.notebook.isDirty) await cell.notebook.save();
     const file = cell.notebook.uri.fsPath;
@@ -99,15 +124,20 @@ export class SweepCells {
         return;
       }
       let cancelled = false;
-      execution.token.onCancellationRequested(() => {
+      const cancellation = execution.token.onCancellationRequested(() => {
         cancelled = true;
         void this.capture(['sweep', file, '--cancel', ...common]);
       });
-      for (;;) {
-        const status = await this.capture(['sweep', file, '--status', ...common]);
-        await show(`${lines.join('\n')}\n\n${status}`);
-        if (cancelled || !/\b(pending|running)\b/.test(status.split('\n').pop() ?? '')) break;
-        await new Promise((resolve) => setTimeout(resolve, SLURM_POLL_MS));
+      try {
+        // Until the tasks end, the notebook closes or the extension stops: the jobs go on in Slurm either way.
+        while (!this.disposed && !cell.notebook.isClosed) {
+          const status = await this.capture(['sweep', file, '--status', ...common]);
+          await show(`${lines.join('\n')}\n\n${status}`);
+          if (cancelled || !/\b(pending|running)\b/.test(status.split('\n').pop() ?? '')) break;
+          await new Promise((resolve) => setTimeout(resolve, SLURM_POLL_MS));
+        }
+      } finally {
+        cancellation.dispose();
       }
       execution.end(!cancelled, Date.now());
     } catch (error) {

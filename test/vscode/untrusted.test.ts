@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
@@ -44,6 +44,23 @@ suite('Latent Lab in an untrusted workspace', () => {
     assert.match(outputText(cellOfKind(editor.notebook, 'data')) + outputText(model), /untrusted workspace/);
     assert.equal(api.runtimePid(), undefined, 'no runtime was started');
     await screenshot('untrusted');
+  });
+
+  test('a sweep cell neither runs nor submits its sweep, however it is asked, and says why', async () => {
+    const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    const file = path.join(workspaceFolder(), 'sweep-untrusted.aexp');
+    writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8') + '\n```sweep\ngrid:\n  model.latent: [2, 3]\n```\n');
+    const editor = await openNotebook(file);
+    const sweep = cellOfKind(editor.notebook, 'sweep');
+    await api.controller.run([sweep], editor.notebook);
+    await waitFor('the refused sweep cell to end', () => sweep.executionSummary?.success === false, 10_000);
+    assert.match(outputText(sweep), /does not run in an untrusted workspace/);
+    // The command, asked directly for each place a sweep can go, refuses the same way.
+    for (const target of ['here', 'slurm']) {
+      await vscode.commands.executeCommand('latentLab.runSweep', sweep, target);
+      assert.match(outputText(sweep), /does not run in an untrusted workspace/);
+    }
+    assert.ok(!existsSync(path.join(workspaceFolder(), '.aexp', 'runs', 'sweep-untrusted')), 'no run of the sweep was started');
   });
 
   test('the workspace cannot choose the folders runs and datasets go to', async () => {
