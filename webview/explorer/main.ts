@@ -61,7 +61,8 @@ interface Points {
   choice: ExplorerChoice;
   result: ExploreResult;
   projected: Float32Array;
-  means: Float32Array;
+  /** Decoded when first needed (colouring by a dimension, an interpolation): most views never need them. */
+  means(): Float32Array;
   labels: Uint8Array;
   losses: Float32Array;
   picker: GridPicker;
@@ -204,7 +205,8 @@ class ExplorerPage {
     const labels = decodeBase64(result.labels);
     let classes = 0;
     for (const label of labels) classes = Math.max(classes, label + 1);
-    this.points = { choice, result, projected, means: decodeFloats(result.means), labels, losses: decodeFloats(result.losses), picker: new GridPicker(projected, result.count), classes: Math.max(classes, result.model.classes) };
+    let means: Float32Array | undefined;
+    this.points = { choice, result, projected, means: () => (means ??= decodeFloats(result.means)), labels, losses: decodeFloats(result.losses), picker: new GridPicker(projected, result.count), classes: Math.max(classes, result.model.classes) };
     if (!sameRun && this.state.choice && (this.state.choice.runDir !== choice.runDir || this.state.choice.split !== choice.split)) this.save({ camera: undefined, picked: [] });
     this.save({ choice });
     this.root.dataset.points = String(result.count);
@@ -290,7 +292,8 @@ class ExplorerPage {
     if (this.state.colour === 'loss') return points.losses;
     const dimension = Number(this.state.colour.slice('dimension-'.length));
     const latent = points.result.model.latent;
-    return Float32Array.from({ length: points.result.count }, (_, row) => points.means[row * latent + dimension]);
+    const means = points.means();
+    return Float32Array.from({ length: points.result.count }, (_, row) => means[row * latent + dimension]);
   }
 
   private recolour(): void {
@@ -300,9 +303,15 @@ class ExplorerPage {
     const hidden = new Set(this.state.hidden);
     if (this.state.colour === 'label') {
       const palette = classColours(points.classes);
+      const alpha = Array.from({ length: points.classes }, (_, label) => (hidden.has(label) ? 0 : 220));
       for (let index = 0; index < count; index++) {
-        const [r, g, b] = palette[points.labels[index]] ?? [128, 128, 128];
-        this.colours.set([r, g, b, hidden.has(points.labels[index]) ? 0 : 220], index * 4);
+        const label = points.labels[index];
+        const [r, g, b] = palette[label] ?? [128, 128, 128];
+        const at = index * 4;
+        this.colours[at] = r;
+        this.colours[at + 1] = g;
+        this.colours[at + 2] = b;
+        this.colours[at + 3] = alpha[label] ?? 220;
       }
       return;
     }
@@ -608,7 +617,8 @@ class ExplorerPage {
     const points = this.points!;
     if (!points.result.model.decodes) return;
     const latent = points.result.model.latent;
-    const [from, to] = this.state.picked.map((index) => Array.from(points.means.subarray(index * latent, (index + 1) * latent)));
+    const means = points.means();
+    const [from, to] = this.state.picked.map((index) => Array.from(means.subarray(index * latent, (index + 1) * latent)));
     if (!from || !to) return;
     api.postMessage({ type: 'interpolate', from, to, steps: STRIP_STEPS, method: points.result.model.variational ? 'slerp' : 'lerp', ...(points.result.model.classes > 0 ? { label: this.label } : {}) });
     this.stripCaption.textContent = `#${this.state.picked[0]} → #${this.state.picked[1]}, ${points.result.model.variational ? 'slerp' : 'lerp'} of their means`;

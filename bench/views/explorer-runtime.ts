@@ -1,0 +1,122 @@
+/**
+ * The Latent Explorer's runtime side, measured through the runtime as the extension forks it
+ * (dist/runtime/server.js over its IPC channel, the route the explorer's host takes):
+ *   T8  decode-on-drag: one exploreDecode per 16 ms pointer move, at most one in flight (as the
+ *       host sends them), idle and while the same runtime trains the MNIST VAE;
+ *   T9  PCA of 70k × 20 (the train and test splits' means), alone, and the whole explore request
+ *       (encoding 70k examples, PCA, packing) beside it;
+ *   T12 the runtime's resident memory before the explorer's first request and after (the
+ *       inference worker thread lives in the runtime process).
+ * It trains samples/vae-mnist.aexp for one epoch first, or takes `--run` (a run folder whose
+ * grandparent becomes the runs folder).
+ *
+ *   node --import tsx bench/views/explorer-runtime.ts [--run DIR] [--data-dir DIR] [--moves 200] [--backend auto]
+ */
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { principalComponents, project } from '../../runtime/analysis/pca';
+import type { BackendName } from '../../runtime/protocol';
+import { Client, SERVER } from '../../test/helpers/runtime-client';
+import type { Result } from './stats';
+import { report, result } from './stats';
+
+const root = path.resolve(__dirname, '..', '..');
+const { values } = parseArgs({
+  options: {
+    run: { type: 'string' },
+    'data-dir': { type: 'string', default: path.resolve(root, '..', 'shared', 'data') },
+    moves: { type: 'string', default: '200' },
+    backend: { type: 'string', default: 'auto' },
+  },
+});
+const sample = path.join(root, 'samples', 'vae-mnist.aexp');
+const POINTER_INTERVAL_MS = 16;
+
+function residentMegabytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+function pause(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run node scripts/build.mjs`);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'aexp-explorer-bench-'));
+  const runsRoot = values.run ? path.dirname(path.dirname(path.resolve(values.run))) : path.join(scratch, 'runs');
+  const child = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  child.stderr?.resume();
+  const client = new Client(child);
+  const results: Result[] = [];
+  try {
+    const initialized = await client.request({ type: 'initialize', backend: values.backend as BackendName, runsRoot, dataDir: values['data-dir'] });
+    if (!initialized.ok) throw new Error(initialized.error.message);
+    const text = readFileSync(sample, 'utf8');
+    let runDir = values.run ? path.resolve(values.run) : '';
+    if (!runDir) {
+      process.stderr.write(`training ${path.basename(sample)} for one epoch on ${initialized.result.backend}…\n`);
+      const ran = await client.request({ type: 'run', runId: 'source', file: sample, text, overrides: { epochs: 1 }, outDir: path.join(runsRoot, 'source') });
+      if (!ran.ok) throw new Error(ran.error.message);
+      runDir = ran.result.runDir;
+    }
+    const before = residentMegabytes(child.pid!);
+    const started = performance.now();
+    const explored = await client.request({ type: 'explore', runDir, checkpoint: 'last', split: 'all', limit: 70_000 });
+    if (!explored.ok) throw new Error(explored.error.message);
+    const exploreMs = performance.now() - started;
+    const after = residentMegabytes(child.pid!);
+    const { count, model } = explored.result;
+    const bytes = Buffer.from(explored.result.means, 'base64');
+    const means = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const pcaTimes: number[] = [];
+    for (let repeat = 0; repeat < 5; repeat++) {
+      const start = performance.now();
+      project(means, count, principalComponents(means, count, model.latent, 2));
+      pcaTimes.push(performance.now() - start);
+    }
+    results.push(result('T9', `PCA ${count} × ${model.latent} (covariance, Jacobi, projection)`, pcaTimes, 'ms', 500));
+    results.push(result('T9', `explore request: encode ${count}, PCA, pack (first, worker cold)`, [exploreMs], 'ms', 500, { informative: true }));
+    results.push(result('T12', 'runtime RSS added by the explorer (worker + 70k means)', [Math.max(0, after - before) * 1024], 'KB', 100 * 1024, { note: `${before.toFixed(0)} → ${after.toFixed(0)} MB` }));
+
+    const drag = async (until: () => boolean): Promise<number[]> => {
+      const times: number[] = [];
+      let angle = 0;
+      while (!until()) {
+        angle += 0.05;
+        const z = Array.from({ length: model.latent }, (_, index) => Math.sin(angle + index) * 1.5);
+        const start = performance.now();
+        const answer = await client.request({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'bench', z: [z] });
+        if (!answer.ok) throw new Error(answer.error.message);
+        times.push(performance.now() - start);
+        await pause(POINTER_INTERVAL_MS);
+      }
+      return times;
+    };
+    const moves = Number(values.moves);
+    let done = 0;
+    await drag(() => done++ >= 20);
+    done = 0;
+    results.push(result('T8', `decode on drag through the runtime's IPC, idle (${model.kind}, ${model.latent}-d)`, await drag(() => done++ >= moves), 'ms', 50));
+    let training = true;
+    const trained = client.request({ type: 'run', runId: 'during', file: sample, text, overrides: { epochs: 1 }, outDir: path.join(runsRoot, 'during') }).finally(() => {
+      training = false;
+    });
+    await client.firstProgress('during');
+    results.push(result('T8', 'decode on drag through the runtime\'s IPC, while it trains', await drag(() => !training), 'ms', 100));
+    await trained;
+  } finally {
+    child.kill();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  process.stdout.write(`${report(results)}\n`);
+}
+
+void main().catch((error: Error) => {
+  process.stderr.write(`${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
