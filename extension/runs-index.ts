@@ -218,7 +218,7 @@ export function metricOf(row: Pick<RunRow, 'test' | 'train'>, metric: string): n
  * The sweeps `rows` have runs of, one group each, and each sweep run's row given its metric. A
  * sweep's swept keys and run count come from its sweep.json; which keys are log-uniform from the
  * sweep cell of the experiment file it names, when that file still has one. Done and best count
- * each index's newest run folder only.
+ * each index's newest run folder only, and a run's metric is its final one (finished runs only).
  */
 export async function sweepGroups(rows: readonly RunRow[]): Promise<SweepGroup[]> {
   const ids = [...new Set(rows.flatMap((row) => (row.sweep ? [row.sweep.id] : [])))];
@@ -246,7 +246,8 @@ export async function sweepGroups(rows: readonly RunRow[]): Promise<SweepGroup[]
     const members = rows.filter((row) => row.sweep?.id === id);
     let best: SweepGroup['best'];
     for (const row of members) {
-      const value = metricOf(row, metric);
+      // A run's metric counts once it has finished: a run still going has only its latest epoch's.
+      const value = FINISHED.has(row.status) ? metricOf(row, metric) : undefined;
       if (value === undefined) continue;
       row.sweep!.metric = value;
       if (!row.sweep!.newest) continue;

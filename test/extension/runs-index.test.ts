@@ -149,10 +149,11 @@ test('a sweep\'s runs are listed under its group: runs done of its total, the be
     assert.equal(group.problem, undefined);
     assert.deepEqual({ id: group.id, name: group.name, total: group.total, done: group.done, metric: group.metric, keys: group.keys, logKeys: group.logKeys }, { id: sweep.folder, name: 'tiny', total: 4, done: 3, metric: 'test.loss', keys: ['train.lr', 'seed'], logKeys: ['train.lr'] });
     const newest = members.filter((row) => row.sweep!.newest);
-    const lowest = Math.min(...newest.map((row) => row.test!.loss));
+    const finished = newest.filter((row) => row.status === 'completed');
+    const lowest = Math.min(...finished.map((row) => row.test!.loss));
     assert.equal(group.best?.value, lowest);
-    assert.equal(group.best?.run, newest.find((row) => row.test!.loss === lowest)!.runDir);
-    assert.ok(newest.every((row) => row.sweep!.metric === row.test!.loss), 'each run carries its metric for the plot');
+    assert.equal(group.best?.run, finished.find((row) => row.test!.loss === lowest)!.runDir);
+    assert.ok(newest.every((row) => row.sweep!.metric === (row.sweep!.index === 3 ? undefined : row.test!.loss)), 'each finished run carries its metric for the plot; the one still going has none yet');
     for (const [index, run] of sweep.runs.entries()) {
       const row = members.find((candidate) => candidate.runDir === sweep.runDirs[index])!;
       assert.equal(row.config['train.lr'], run.overrides[0][1], 'the swept key is a config column of the run');

@@ -4,7 +4,8 @@
  * page as a person uses it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
@@ -13,6 +14,7 @@ import { chooseCsvFileByDialog, confirmModal, RUNS_VIEW_TYPE } from '../../exten
 import { MetricsLog } from '../../runtime/run-folder';
 import { acquireRunLock } from '../../runtime/run-lock';
 import { runFolderName, writeRun } from '../helpers/written-runs';
+import { writeSweep } from '../helpers/written-sweep';
 import { evaluateInFrames, EXTENSION_ID, screenshotInThemes, waitFor, workspaceFolder } from './support';
 
 /** Steps each written run logs: its whole curve is drawn (fewer points than the canvas has columns). */
@@ -235,6 +237,47 @@ suite('Runs panel', () => {
       assert.ok(existsSync(kept));
     } finally {
       api.runs.confirm = confirmModal;
+    }
+  });
+  test('a sweep is one group row (runs done of its total, best metric); expanded, its runs with the swept keys as columns; chosen, its metric against a swept key, a point per run', async () => {
+    const experiments = mkdtempSync(path.join(os.tmpdir(), 'panel-sweep-'));
+    // Four runs (two log-uniform learning rates × seeds 1 and 2); run 3 has not finished.
+    const sweep = writeSweep(experiments, 'panel-sweep', path.join(runsRoot, 'panel-sweep'), new Date(Date.UTC(2026, 4, 1, 0, 0, 0)), (index) => (index === 3 ? undefined : 'completed'));
+    const groupRow = `root.querySelector(${JSON.stringify(`tr.sweep-group[data-sweep="${sweep.folder}"]`)})`;
+    const PLOT = `const plot = root.querySelector('.sweep-plot'); return plot && !plot.hidden ? { ...plot.dataset } : null;`;
+    try {
+      await vscode.commands.executeCommand('latentLab.showRuns');
+      await inPanel(`root.querySelector('vscode-button[aria-label="Refresh"]').click(); return true;`);
+      const text = await waitInPanel<string>('the sweep\'s group row', `const line = ${groupRow}; return line ? line.textContent : null;`, Boolean);
+      assert.match(text, /^sweep panel-sweep · 3 \/ 4 runs done · best test\.loss [\d.]+ \(run [0-2]\) · over train\.lr, seed$/);
+      assert.equal(await inPanel<number>(`return ${JSON.stringify(sweep.runDirs)}.filter((run) => [...root.querySelectorAll('tbody tr')].some((line) => line.dataset.run === run)).length;`), 0, 'collapsed, its runs are not rows');
+      await inPanel(`${groupRow}.querySelector('button').click(); return true;`);
+      await waitInPanel<number>('its four runs as rows', `return ${JSON.stringify(sweep.runDirs)}.filter((run) => [...root.querySelectorAll('tbody tr.sweep-run')].some((line) => line.dataset.run === run)).length;`, (count) => count === 4);
+      const headers = await inPanel<string[]>(`return [...root.querySelectorAll('th.config')].map((cell) => cell.textContent);`);
+      assert.deepEqual(headers?.slice(0, 2), ['train.lr', 'seed'], 'the swept keys are columns');
+      const cells = await inPanel<string[]>(`return [...${row(sweep.runDirs[1])}.cells].map((cell) => cell.textContent);`);
+      assert.ok(cells?.includes(String(sweep.runs[1].overrides[0][1])) && cells.includes('2'), JSON.stringify(cells));
+      // Chosen: its metric against the learning rate, log-uniform so on a logarithmic axis, one point per finished run, a colour per seed.
+      await inPanel(`${groupRow}.click(); return true;`);
+      const plot = await waitInPanel<Record<string, string>>('the sweep\'s plot', PLOT, (state) => state.points === '3');
+      assert.deepEqual({ key: plot.key, xScale: plot.xScale, sweep: plot.sweep }, { key: 'train.lr', xScale: 'logarithmic', sweep: sweep.folder });
+      assert.deepEqual(await inPanel<string[]>(`return [...root.querySelectorAll('.sweep-plot .legend .entry')].map((entry) => entry.textContent);`), ['seed 1', 'seed 2']);
+      // The sweep alone in the table, its plot below, as a person looking at it would have them.
+      await inPanel(`const search = root.querySelector('vscode-textfield'); search.value = 'panel-sweep'; search.dispatchEvent(new Event('input')); root.querySelector('.table-wrap').scrollIntoView(); return true;`);
+      await vscode.commands.executeCommand('workbench.action.closeSidebar');
+      await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+      await screenshotInThemes('runs-sweep');
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await inPanel(`const search = root.querySelector('vscode-textfield'); search.value = ''; search.dispatchEvent(new Event('input')); return true;`);
+      // Against the seed: a linear axis, the same points.
+      await inPanel(`const select = root.querySelector('.sweep-plot vscode-single-select'); select.value = 'seed'; select.dispatchEvent(new Event('change')); return true;`);
+      await waitInPanel('the plot against the seed', PLOT, (state: Record<string, string>) => state.key === 'seed' && state.xScale === 'linear' && state.points === '3');
+      // Chosen again: no plot.
+      await inPanel(`${groupRow}.click(); return true;`);
+      await waitInPanel('the plot hidden', `const plot = root.querySelector('.sweep-plot'); return plot ? plot.hidden : null;`, Boolean);
+    } finally {
+      rmSync(path.join(runsRoot, 'panel-sweep'), { recursive: true, force: true });
+      rmSync(experiments, { recursive: true, force: true });
     }
   });
 });

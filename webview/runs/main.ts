@@ -8,13 +8,14 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
-import type { HostMessage, PageMessage, RunRow, RunsPanelState } from '../../extension/runs-panel-protocol';
+import type { HostMessage, PageMessage, RunRow, RunsPanelState, SweepGroup } from '../../extension/runs-panel-protocol';
 import { opaque } from '../chart/chart-view';
 import { runName } from './format';
 import { icon } from './icons';
 import { Overlay } from './overlay';
 import { Reconstructions } from './reconstructions';
 import { RUNS_STYLE } from './style';
+import { SweepPlot } from './sweep-plot';
 import { RunsTable } from './table';
 
 interface WebviewApi {
@@ -55,12 +56,14 @@ class RunsPage {
   private state: RunsPanelState = { selected: [], ...(api.getState() ?? embeddedState()) };
   private rows: RunRow[] = [];
   private byRun = new Map<string, RunRow>();
+  private sweeps = new Map<string, SweepGroup>();
   private listedOnce = false;
   private configKeys: string[] = [];
   private readonly root = document.getElementById('runs-root') as HTMLDivElement;
   private readonly table: RunsTable;
   private readonly overlay: Overlay;
   private readonly views: Reconstructions;
+  private readonly sweepPlot: SweepPlot;
   private readonly search: VscodeTextfield;
   private readonly statusFilter: VscodeSingleSelect;
   private readonly summary = element('span', { className: 'note' });
@@ -100,7 +103,13 @@ class RunsPage {
       },
       action: (action, run) => api.postMessage({ type: 'action', action, run }),
       sorted: (sort) => this.update({ sort }),
+      expandSweep: (sweep) => {
+        const expanded = this.state.expandedSweeps ?? [];
+        this.update({ expandedSweeps: expanded.includes(sweep) ? expanded.filter((id) => id !== sweep) : [...expanded, sweep] });
+      },
+      selectSweep: (sweep) => this.update({ sweep: this.state.sweep === sweep ? undefined : sweep }),
     });
+    this.sweepPlot = new SweepPlot({ sweepKey: this.state.sweepKey, sweepLogX: this.state.sweepLogX }, (changed) => this.save(changed));
     this.overlay = new Overlay(this.state, (changed) => this.save(changed));
     this.views = new Reconstructions((run) => (this.byRun.get(run) ? runName(this.byRun.get(run)!) : run), (epoch) => api.postMessage({ type: 'viewsEpoch', epoch }));
     this.content = element('div', {},
@@ -110,7 +119,7 @@ class RunsPage {
         element('span', { className: 'spacer' }),
         button('refresh', 'Refresh', () => api.postMessage({ type: 'refresh' })),
         button('exportCsv', 'Export CSV', () => api.postMessage({ type: 'exportCsv', runs: this.table.shownRuns.map((row) => row.runDir), keys: this.table.configKeys }))),
-      this.problems, this.table.root,
+      this.problems, this.table.root, this.sweepPlot.root,
       element('h2', { textContent: 'Curves of the selected runs' }), this.overlay.root,
       element('h2', { textContent: 'Reconstructions of the selected runs' }), this.views.root);
     this.content.hidden = true;
@@ -122,6 +131,7 @@ class RunsPage {
       this.colours = themeColours();
       this.render();
       this.overlay.restyle();
+      this.sweepPlot.restyle(this.colours);
     }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
     api.postMessage({ type: 'ready' });
   }
@@ -165,6 +175,7 @@ class RunsPage {
       case 'runs': {
         this.rows = message.rows;
         this.byRun = new Map(message.rows.map((row) => [row.runDir, row]));
+        this.sweeps = new Map(message.sweeps.map((group) => [group.id, group]));
         this.root.dataset.untrusted = 'false';
         this.root.dataset.listed = String(message.rows.length);
         this.message.hidden = message.rows.length > 0;
@@ -201,7 +212,12 @@ class RunsPage {
     const shown = this.rows.filter((row) => (status === 'all' || row.status === status) && (!search || [runName(row), row.title ?? '', row.status, row.backend ?? '', row.device ?? '', ...Object.entries(row.config).map(([key, value]) => `${key}=${String(value)}`)].some((text) => text.toLowerCase().includes(search))));
     const selectedRows = this.state.selected.map((run) => this.byRun.get(run)).filter((row): row is RunRow => row !== undefined);
     const colours = new Map(this.state.selected.map((run) => [run, this.colourOf(run)]));
-    this.table.render(shown, { selected: new Set(this.state.selected), configKeys: this.configKeys, sort: this.state.sort ?? { column: 'started', descending: true }, colours });
+    const expanded = new Set((this.state.expandedSweeps ?? []).filter((id) => this.sweeps.has(id)));
+    // An expanded sweep's swept keys are columns, first, for its runs.
+    const configKeys = [...new Set([...[...expanded].flatMap((id) => this.sweeps.get(id)!.keys), ...this.configKeys])];
+    const plotted = this.state.sweep && this.sweeps.has(this.state.sweep) ? this.state.sweep : undefined;
+    this.table.render(shown, { selected: new Set(this.state.selected), configKeys, sort: this.state.sort ?? { column: 'started', descending: true }, colours, sweeps: this.sweeps, expanded, ...(plotted ? { plotted } : {}) });
+    this.sweepPlot.show(plotted ? this.sweeps.get(plotted) : undefined, this.rows, this.colours);
     this.summary.textContent = `${shown.length} of ${this.rows.length} runs · ${this.state.selected.length} selected`;
     this.overlay.setRuns(selectedRows.map((row) => ({ id: row.runDir, label: runName(row), colour: colours.get(row.runDir)! })));
   }

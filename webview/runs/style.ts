@@ -18,6 +18,10 @@ th button.sort { all: unset; cursor: pointer; }
 th button.sort:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
 th button.sort::after { content: attr(data-arrow); margin-left: 4px; }
 td.number { text-align: right; }
+tr.sweep-group td { border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent)); font-weight: 600; }
+tr.sweep-group .note, tr.sweep-group .problem { font-weight: normal; }
+tr.sweep-group.plotted .sweep-name { text-decoration: underline; }
+tr.sweep-run td:nth-child(2) { padding-left: 24px; }
 tbody tr { cursor: pointer; }
 tbody tr:hover, tbody tr.hovered { background: var(--vscode-list-hoverBackground); }
 tbody tr[aria-selected="true"] { background: var(--vscode-list-inactiveSelectionBackground); color: var(--vscode-list-inactiveSelectionForeground, inherit); }

@@ -2,10 +2,12 @@
  * The runs table: one row per run, the config keys that differ between the selected runs as
  * columns, sorted by any column, filtered by status and a search text. A row is selected by a click
  * or Space/Enter; hovering or focusing it highlights its curve. Rows are rebuilt when the data
- * change, never on hover.
+ * change, never on hover. A sweep's runs sit under its group row (name, runs done of its total,
+ * best metric), where its first run would be; expanded, they show and the swept keys are columns.
+ * A click or Space/Enter on a group row plots the sweep; its chevron expands it.
  */
-import type { RunAction, RunRow } from '../../extension/runs-panel-protocol';
-import { configText, durationText, lossText, runName, startText } from './format';
+import type { RunAction, RunRow, SweepGroup } from '../../extension/runs-panel-protocol';
+import { configText, durationText, lossText, numberText, runName, startText } from './format';
 import type { IconName } from './icons';
 import { icon } from './icons';
 
@@ -24,6 +26,25 @@ export interface TableEvents {
   hover(run: string | undefined): void;
   action(action: RunAction, run: string): void;
   sorted(sort: { column: string; descending: boolean }): void;
+  expandSweep(sweep: string): void;
+  selectSweep(sweep: string): void;
+}
+
+export interface TableOptions {
+  selected: ReadonlySet<string>;
+  configKeys: readonly string[];
+  sort: { column: string; descending: boolean };
+  colours: ReadonlyMap<string, string>;
+  sweeps: ReadonlyMap<string, SweepGroup>;
+  expanded: ReadonlySet<string>;
+  /** The sweep plotted. */
+  plotted?: string;
+}
+
+/** `3 / 4 runs done · best test.loss 87.2 (run 2)`. */
+export function sweepText(group: SweepGroup): string {
+  const best = group.best ? ` · best ${group.metric.replace(/^-/, '')} ${numberText(group.best.value)} (run ${group.best.index})` : '';
+  return `${group.done} / ${group.total} runs done${best}`;
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -42,7 +63,7 @@ function statusCell(row: RunRow): HTMLElement {
 function fixedColumns(): { before: Column[]; after: Column[] } {
   return {
     before: [
-      { id: 'experiment', title: 'experiment', key: (row) => runName(row), cell: (row) => element('span', { title: row.runDir, textContent: row.title && row.title !== row.experiment ? `${runName(row)} · ${row.title}` : runName(row) }) },
+      { id: 'experiment', title: 'experiment', key: (row) => runName(row), cell: (row) => element('span', { title: row.runDir, textContent: row.sweep ? `${runName(row)} · run ${row.sweep.index}${row.sweep.newest ? '' : ' (older)'}` : row.title && row.title !== row.experiment ? `${runName(row)} · ${row.title}` : runName(row) }) },
       { id: 'status', title: 'status', key: (row) => row.status, cell: statusCell },
       { id: 'started', title: 'started', key: (row) => row.startedAt, cell: (row) => startText(row.startedAt) },
       { id: 'duration', title: 'duration', key: (row) => row.durationSeconds, cell: (row) => durationText(row.durationSeconds), number: true },
@@ -82,7 +103,7 @@ export class RunsTable {
     return this.columns.filter((column) => column.config).map((column) => column.id.slice('config:'.length));
   }
 
-  render(rows: readonly RunRow[], options: { selected: ReadonlySet<string>; configKeys: readonly string[]; sort: { column: string; descending: boolean }; colours: ReadonlyMap<string, string> }): void {
+  render(rows: readonly RunRow[], options: TableOptions): void {
     const { before, after } = fixedColumns();
     const config: Column[] = options.configKeys.map((key) => ({ id: `config:${key}`, title: key, config: true, key: (row) => { const value = row.config[key]; return typeof value === 'number' ? value : configText(value); }, cell: (row) => configText(row.config[key]) }));
     this.columns = [...before, ...config, ...after];
@@ -107,13 +128,57 @@ export class RunsTable {
 
     const body = element('tbody');
     this.rowsByRun = new Map();
-    for (const row of this.shown) body.append(this.rowElement(row, options.selected.has(row.runDir), options.colours.get(row.runDir)));
+    const placed = new Set<string>();
+    for (const row of this.shown) {
+      const sweep = row.sweep && options.sweeps.get(row.sweep.id);
+      if (!sweep) {
+        body.append(this.rowElement(row, options.selected.has(row.runDir), options.colours.get(row.runDir)));
+        continue;
+      }
+      // The group row where its first run comes in this order, then its runs in the same order.
+      if (placed.has(sweep.id)) continue;
+      placed.add(sweep.id);
+      const members = this.shown.filter((candidate) => candidate.sweep?.id === sweep.id);
+      const expanded = options.expanded.has(sweep.id);
+      body.append(this.groupElement(sweep, expanded, options.plotted === sweep.id));
+      if (expanded) for (const member of members) body.append(this.rowElement(member, options.selected.has(member.runDir), options.colours.get(member.runDir), sweep.id));
+    }
     this.table.replaceChildren(element('thead', {}, header), body);
     this.root.dataset.rows = String(this.shown.length);
   }
 
-  private rowElement(row: RunRow, selected: boolean, colour: string | undefined): HTMLTableRowElement {
-    const line = element('tr', { tabIndex: 0 });
+  private groupElement(sweep: SweepGroup, expanded: boolean, plotted: boolean): HTMLTableRowElement {
+    const line = element('tr', { tabIndex: 0, className: `sweep-group${plotted ? ' plotted' : ''}` });
+    line.dataset.sweep = sweep.id;
+    line.setAttribute('aria-expanded', String(expanded));
+    line.setAttribute('aria-selected', String(plotted));
+    line.title = plotted ? 'plotted below' : 'plot this sweep';
+    const chevron = element('button', { className: 'icon-button', type: 'button', title: expanded ? 'Collapse the sweep' : 'Expand the sweep' }, icon(expanded ? 'collapse' : 'expand'));
+    chevron.setAttribute('aria-label', `${expanded ? 'Collapse' : 'Expand'} the sweep ${sweep.name}`);
+    chevron.addEventListener('click', (event) => {
+      event.stopPropagation();
+      this.events.expandSweep(sweep.id);
+    });
+    const summary = element('span', { className: 'sweep-summary' }, element('span', { className: 'sweep-name', textContent: `sweep ${sweep.name}` }), ` · ${sweepText(sweep)}`);
+    if (sweep.keys.length > 0) summary.append(element('span', { className: 'note', textContent: ` · over ${sweep.keys.join(', ')}` }));
+    if (sweep.problem) summary.append(element('span', { className: 'problem', textContent: ` · ${sweep.problem}` }));
+    line.append(element('td', {}, chevron), element('td', { colSpan: this.columns.length + 1 }, summary));
+    line.addEventListener('click', () => this.events.selectSweep(sweep.id));
+    line.addEventListener('keydown', (event) => {
+      if (event.target !== line) return;
+      if (event.key === ' ' || event.key === 'Enter') {
+        event.preventDefault();
+        this.events.selectSweep(sweep.id);
+      } else if ((event.key === 'ArrowRight' && !expanded) || (event.key === 'ArrowLeft' && expanded)) {
+        event.preventDefault();
+        this.events.expandSweep(sweep.id);
+      }
+    });
+    return line;
+  }
+
+  private rowElement(row: RunRow, selected: boolean, colour: string | undefined, sweep?: string): HTMLTableRowElement {
+    const line = element('tr', { tabIndex: 0, className: sweep ? 'sweep-run' : '' });
     line.dataset.run = row.runDir;
     line.setAttribute('aria-selected', String(selected));
     const swatch = element('span', { className: 'swatch' });

@@ -1,0 +1,180 @@
+/**
+ * The selected sweep's metric against one of its swept keys (chart.js, as the overlay): one point
+ * per run, the newest run folder of each index, a point per seed of a setting (each seed its own
+ * colour). A key the sweep draws log-uniformly gets a logarithmic x axis unless the person says
+ * otherwise; a key of words (a `choice` of names) gets one column per word.
+ */
+import { CategoryScale, Chart, LinearScale, LogarithmicScale, PointElement, ScatterController, Tooltip } from 'chart.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
+import type { RunRow, RunsPanelState, SweepGroup } from '../../extension/runs-panel-protocol';
+import { configText, numberText } from './format';
+
+Chart.register(ScatterController, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip);
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const created = Object.assign(document.createElement(tag), properties);
+  created.append(...children);
+  return created;
+}
+
+function cssVariable(name: string, fallback: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+/** Each seed its own marker too, drawn hollow, so that seeds of a setting whose values nearly agree stay visible on top of each other. */
+const MARKERS = ['circle', 'triangle', 'rect', 'rectRot', 'star', 'crossRot'] as const;
+
+/** A logarithmic axis labels 1, 2 and 5 of each decade only: the others crowd. */
+function logTick(value: number | string): string {
+  const number = Number(value);
+  const mantissa = number / 10 ** Math.floor(Math.log10(number) + 1e-9);
+  return [1, 2, 5].some((kept) => Math.abs(mantissa - kept) < 1e-6) ? String(Number(number.toPrecision(3))) : '';
+}
+
+interface SweepPoint {
+  x: number | string;
+  y: number;
+  run: string;
+  index: number;
+}
+
+type SweepSettings = Pick<RunsPanelState, 'sweepKey' | 'sweepLogX'>;
+
+export class SweepPlot {
+  readonly root: HTMLDivElement;
+  private readonly title = element('h2');
+  private readonly keySelect: VscodeSingleSelect;
+  private readonly logX: VscodeCheckbox;
+  private readonly note = element('span', { className: 'note' });
+  private readonly legend = element('div', { className: 'legend' });
+  private readonly chart: Chart<'scatter', SweepPoint[]>;
+  private group: SweepGroup | undefined;
+  private rows: RunRow[] = [];
+  private colours: string[] = [];
+  private keys = '';
+  /** The key on the x axis (the select's own value lags behind its options being replaced). */
+  private key = '';
+
+  constructor(private readonly settings: SweepSettings, private readonly changed: (settings: SweepSettings) => void) {
+    this.keySelect = element('vscode-single-select', { title: 'swept key' });
+    this.keySelect.setAttribute('aria-label', 'swept key on the x axis');
+    this.keySelect.addEventListener('change', () => {
+      // Another key: its own axis, logarithmic when the sweep draws it log-uniformly.
+      this.key = this.keySelect.value;
+      this.settings.sweepKey = this.keySelect.value;
+      this.settings.sweepLogX = undefined;
+      this.changed({ sweepKey: this.keySelect.value, sweepLogX: undefined });
+      this.draw();
+    });
+    this.logX = element('vscode-checkbox', { label: 'log x' });
+    this.logX.setAttribute('aria-label', 'log x scale');
+    this.logX.addEventListener('change', () => {
+      this.settings.sweepLogX = this.logX.checked;
+      this.changed({ sweepLogX: this.logX.checked });
+      this.draw();
+    });
+    const canvas = element('canvas');
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', 'the sweep\'s metric against a swept key, one point per run');
+    this.root = element('div', { className: 'sweep-plot' }, this.title,
+      element('div', { className: 'toolbar' }, element('span', {}, 'x '), this.keySelect, this.logX, this.note),
+      this.legend, element('div', { className: 'chart' }, canvas));
+    this.root.hidden = true;
+    this.chart = new Chart<'scatter', SweepPoint[]>(canvas, {
+      type: 'scatter',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: {
+          tooltip: {
+            callbacks: {
+              label: (item) => {
+                const point = item.raw as SweepPoint;
+                return `run ${point.index} (${item.dataset.label}): ${configText(point.x)} → ${numberText(point.y)}`;
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
+  /** The sweep to plot (undefined hides the plot), its runs' rows, and the colours of the seeds. */
+  show(group: SweepGroup | undefined, rows: readonly RunRow[], colours: string[]): void {
+    if (group && this.group && group.id !== this.group.id && this.settings.sweepLogX !== undefined) {
+      // Another sweep: its axis as its cell draws the key, until chosen again.
+      this.settings.sweepLogX = undefined;
+      this.changed({ sweepLogX: undefined });
+    }
+    this.group = group;
+    this.root.hidden = !group;
+    this.root.dataset.sweep = group?.id ?? '';
+    if (!group) return;
+    this.rows = rows.filter((row) => row.sweep?.id === group.id && row.sweep.newest);
+    this.colours = colours;
+    const keys = group.keys.length > 0 ? group.keys : ['seed'];
+    // The first swept key that is not the seed, unless one was chosen.
+    this.key = this.settings.sweepKey && keys.includes(this.settings.sweepKey) ? this.settings.sweepKey : keys.find((candidate) => candidate !== 'seed') ?? keys[0];
+    if (keys.join() !== this.keys) {
+      this.keys = keys.join();
+      this.keySelect.replaceChildren(...keys.map((key) => element('vscode-option', { value: key, textContent: key, selected: key === this.key })));
+    } else this.keySelect.value = this.key;
+    this.draw();
+  }
+
+  private draw(): void {
+    const group = this.group;
+    if (!group) return;
+    const key = this.key;
+    const bySeed = key !== 'seed' && group.keys.includes('seed');
+    const points = this.rows.flatMap((row): (SweepPoint & { seed: string })[] => {
+      const x = row.config[key];
+      const y = row.sweep?.metric;
+      if (y === undefined || (typeof x !== 'number' && typeof x !== 'string')) return [];
+      return [{ x, y, run: row.runDir, index: row.sweep!.index, seed: bySeed ? configText(row.config.seed) : '' }];
+    });
+    const numeric = points.every((point) => typeof point.x === 'number');
+    const positive = numeric && points.every((point) => (point.x as number) > 0);
+    const log = positive && (this.settings.sweepLogX ?? group.logKeys.includes(key));
+    this.logX.checked = log;
+    this.logX.disabled = !positive;
+    const seeds = [...new Set(points.map((point) => point.seed))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const foreground = cssVariable('--vscode-foreground', '#ccc');
+    const grid = cssVariable('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+    this.chart.data.datasets = seeds.map((seed, index) => {
+      const colour = this.colours[index % this.colours.length] ?? foreground;
+      return { label: seed ? `seed ${seed}` : 'runs', data: points.filter((point) => point.seed === seed), backgroundColor: 'transparent', borderColor: colour, borderWidth: 2, pointStyle: MARKERS[index % MARKERS.length], pointRadius: 5, pointHoverRadius: 7 };
+    });
+    const categories = numeric ? [] : [...new Set(points.map((point) => String(point.x)))];
+    const scales = this.chart.options.scales as Record<string, Record<string, unknown>>;
+    scales.x = { type: numeric ? (log ? 'logarithmic' : 'linear') : 'category', ...(numeric ? {} : { labels: categories }), title: { display: true, text: log ? `${key} (log)` : key, color: foreground }, ticks: { color: foreground, ...(log ? { callback: logTick, autoSkip: false } : {}) }, grid: { color: grid } };
+    const metric = group.metric.replace(/^-/, '');
+    scales.y = { type: 'linear', title: { display: true, text: `${metric}${group.metric.startsWith('-') ? ' (higher is better)' : ''}`, color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
+    Chart.defaults.color = foreground;
+    this.chart.update('none');
+
+    this.title.textContent = `Sweep ${group.name}: ${metric} against ${key}`;
+    const missing = group.total - points.length;
+    this.note.textContent = `${points.length} of ${group.total} runs have ${metric}${missing > 0 ? ' (the others are not finished or not started)' : ''}`;
+    this.legend.replaceChildren(...this.chart.data.datasets.map((dataset) => {
+      const swatch = element('span', { className: 'swatch' });
+      swatch.style.background = String(dataset.borderColor);
+      return element('span', { className: 'entry' }, swatch, dataset.label ?? '');
+    }));
+    this.root.dataset.points = String(points.length);
+    this.root.dataset.key = key;
+    this.root.dataset.xScale = numeric ? (log ? 'logarithmic' : 'linear') : 'category';
+  }
+
+  /** The theme changed: colours are read again. */
+  restyle(colours: string[]): void {
+    this.colours = colours;
+    this.draw();
+  }
+}
