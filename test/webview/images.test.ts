@@ -31,6 +31,20 @@ interface Harness {
   scale(target?: string): string | undefined;
   cells(target?: string): Cell[];
   theme(variables: string): void;
+  heights(target?: string): Heights;
+  look(selector: string): Look;
+}
+/** The view's outer height, its canvas's, and the bottom of its lowest pane, in CSS pixels. */
+interface Heights {
+  root: number;
+  canvas: number;
+  panes: number;
+}
+/** A vscode-button as drawn: its pressed state and its shadow box's colours. */
+interface Look {
+  pressed: string | null;
+  background: string;
+  border: string;
 }
 interface Cell {
   index: number;
@@ -45,7 +59,8 @@ const harness = () => (globalThis as unknown as { harness: () => Harness }).harn
 
 const DARK = '--vscode-foreground:#cccccc; --vscode-descriptionForeground:#9d9d9d; --vscode-editor-background:#1f1f1f; --vscode-focusBorder:#0078d4; --vscode-button-background:#0078d4; --vscode-button-foreground:#ffffff; --vscode-button-secondaryBackground:#313131; --vscode-scrollbarSlider-background:#79797966; --vscode-button-secondaryForeground:#cccccc; --vscode-errorForeground:#f85149; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
 const LIGHT = '--vscode-foreground:#3b3b3b; --vscode-descriptionForeground:#717171; --vscode-editor-background:#ffffff; --vscode-focusBorder:#005fb8; --vscode-button-background:#005fb8; --vscode-button-foreground:#ffffff; --vscode-button-secondaryBackground:#e5e5e5; --vscode-scrollbarSlider-background:#64646466; --vscode-button-secondaryForeground:#3b3b3b; --vscode-errorForeground:#f85149; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
-const HIGH_CONTRAST = '--vscode-foreground:#ffffff; --vscode-descriptionForeground:#ffffff; --vscode-editor-background:#000000; --vscode-focusBorder:#f38518; --vscode-contrastBorder:#6fc3df; --vscode-contrastActiveBorder:#f38518; --vscode-scrollbarSlider-background:#6fc3df99; --vscode-button-background:#000000; --vscode-button-foreground:#ffffff; --vscode-button-border:#6fc3df; --vscode-button-secondaryBackground:#000000; --vscode-button-secondaryForeground:#ffffff; --vscode-errorForeground:#f48771; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
+// As VS Code's high-contrast theme: one button background, and no secondary one (its colour registry gives none).
+const HIGH_CONTRAST = '--vscode-foreground:#ffffff; --vscode-descriptionForeground:#ffffff; --vscode-editor-background:#000000; --vscode-focusBorder:#f38518; --vscode-contrastBorder:#6fc3df; --vscode-contrastActiveBorder:#f38518; --vscode-scrollbarSlider-background:#6fc3df99; --vscode-button-background:#000000; --vscode-button-foreground:#ffffff; --vscode-button-border:#6fc3df; --vscode-button-secondaryForeground:#ffffff; --vscode-errorForeground:#f48771; --vscode-font-family:system-ui, sans-serif; --vscode-font-size:13px';
 
 // VS Code sets the theme's variables on the root element of a webview. Two outputs: one whose
 // context has messaging, one without (a notebook opened where the extension cannot answer).
@@ -81,6 +96,12 @@ const api = {
     return [...seen];
   },
   theme: (variables) => { document.documentElement.setAttribute('style', variables); },
+  heights: (target = 'output') => ({ root: api.root(target).getBoundingClientRect().height, canvas: canvas(target).getBoundingClientRect().height, panes: Math.max(...api.cells(target).map((cell) => cell.y + cell.height)) }),
+  look: (selector) => {
+    const button = document.querySelector(selector);
+    const base = getComputedStyle(button.shadowRoot.querySelector('[part="base"]'));
+    return { pressed: button.getAttribute('aria-pressed'), background: base.backgroundColor, border: base.borderTopColor };
+  },
 };
 window.harness = () => api;
 window.loaded = true;
@@ -515,8 +536,82 @@ test('without messaging the slider offers only the snapshot’s epoch and says w
   if (skip) return context.skip(skip);
   await render(view('offline', { epochs: [1, 2, 3] }), 'offline');
   assert.equal((await dataset('offline')).epochs, '1');
-  assert.equal(await page.locator('#offline input.epoch-slider').isDisabled(), true);
+  assert.equal(await page.locator('#offline input.epoch-slider').isVisible(), false);
+  assert.equal(await page.locator('#offline .epoch-label').innerText(), 'epoch 3');
   assert.match(await page.locator('#offline .status').innerText(), /Only epoch 3 is stored in this output/);
+});
+
+const heights = (target = 'output') => page.evaluate((at) => harness().heights(at), target);
+
+test('the view is as tall as its grid, with no empty band under it, and keeps that height as epochs come and modes change', async (context) => {
+  if (skip) return context.skip(skip);
+  // Twelve examples at 900 px: three rows, their scale set by the width, far less than the most height.
+  const count = 12;
+  const losses = Array.from({ length: count }, (_, index) => index + 1);
+  await render(view('height', { count, inputs: images(count, () => 0), epochs: [1], live: true, frame: frame(1, images(count, () => 200), losses) }));
+  const first = await heights();
+  const CAPTION = 15;
+  assert.ok(first.canvas - (first.panes + CAPTION) <= 4, `the canvas is ${first.canvas} px tall but its lowest caption ends at ${first.panes + CAPTION} px (${JSON.stringify(first)})`);
+  assert.ok(first.root < 460, `the view takes ${first.root} px`);
+  await receive({ type: 'epochs', viewId: 'height', epochs: [1, 2], frame: frame(2, images(count, () => 100), losses), live: true } satisfies ImagesHostMessage);
+  await render(view('height', { count, inputs: images(count, () => 0), epochs: [1, 2, 3], live: false, frame: frame(3, images(count, () => 50), losses) }));
+  assert.equal((await dataset()).epoch, '3');
+  assert.equal((await heights()).root, first.root, 'the height is set once: a slider appearing and later epochs do not move the notebook');
+  await page.locator('#output [data-diff-mode="swipe"]').click();
+  assert.equal((await heights()).root, first.root, 'nor does another diff mode');
+  await page.locator('#output [data-diff-mode="side-by-side"]').click();
+});
+
+test('a final checkpoint’s view (reconstruct and sample cells) has no epoch slider and says which epoch it shows', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('final', { mode: 'reconstruct', epochs: [3] }));
+  assert.equal(await page.locator('#output input.epoch-slider').isVisible(), false);
+  assert.equal(await page.locator('#output .epoch-label').innerText(), 'epoch 3, final checkpoint');
+  assert.equal(await page.locator('#output [data-diff-mode="epochs"]').isVisible(), false, 'no other epoch to compare with');
+  assert.doesNotMatch(await page.locator('#output .status').innerText(), /step epochs/);
+  const before = (await sent()).length;
+  await page.locator('#output .latent-lab-images').focus();
+  await page.keyboard.press('ArrowLeft');
+  assert.equal((await dataset()).epoch, '3');
+  assert.equal((await sent()).length, before);
+  await render(view('final-samples', { mode: 'sample', count: 0, inputs: undefined, epochs: [7], frame: { epoch: 7, samples: images(6, () => 90), sampleColumns: 3 } }));
+  assert.equal(await page.locator('#output input.epoch-slider').isVisible(), false);
+  assert.equal(await page.locator('#output .epoch-label').innerText(), 'epoch 7, final checkpoint');
+  // A training view's first epoch: no slider yet, and it says more are coming.
+  await render(view('first-epoch', { epochs: [1], live: true, frame: frame(1, images(4, () => 9), [1, 1, 1, 1]) }));
+  assert.equal(await page.locator('#output input.epoch-slider').isVisible(), false);
+  assert.equal(await page.locator('#output .epoch-label').innerText(), 'epoch 1 · training');
+  assert.notEqual(await page.locator('#output [data-diff-mode="epochs"]').getAttribute('disabled'), null, 'nothing to compare with yet');
+  await receive({ type: 'epochs', viewId: 'first-epoch', epochs: [1, 2], frame: frame(2, images(4, () => 19), [1, 1, 1, 1]), live: true } satisfies ImagesHostMessage);
+  assert.equal(await page.locator('#output input.epoch-slider').isVisible(), true);
+});
+
+test('the selected diff mode and sort order stand out from the others in dark, light and high-contrast themes', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('selected'));
+  await page.locator('#output [data-diff-mode="swipe"]').click();
+  await page.locator('#output vscode-button[data-sort="worst"]').click();
+  // Neither focus nor hover may be what tells them apart.
+  await page.locator('#output .latent-lab-images').focus();
+  await page.mouse.move(0, 999);
+  const look = (selector: string) => page.evaluate((at) => harness().look(at), selector);
+  for (const [name, variables] of [['dark', DARK], ['light', LIGHT], ['high-contrast', HIGH_CONTRAST]] as const) {
+    await page.evaluate((value) => harness().theme(value), variables);
+    for (const [selected, other] of [['vscode-button[data-diff-mode="swipe"]', 'vscode-button[data-diff-mode="onion"]'], ['vscode-button[data-sort="worst"]', 'vscode-button[data-sort="index"]']]) {
+      const chosen = await look(`#output ${selected}`);
+      const unchosen = await look(`#output ${other}`);
+      assert.equal(chosen.pressed, 'true', `${name}: ${selected}`);
+      assert.equal(unchosen.pressed, 'false', `${name}: ${other}`);
+      if (name === 'high-contrast') {
+        // The theme's one button colour is on both: its active border is the mark.
+        assert.equal(chosen.border, 'rgb(243, 133, 24)', `${name}: ${selected} wears the contrast active border`);
+        assert.equal(unchosen.border, 'rgb(111, 195, 223)', `${name}: ${other} keeps the contrast border`);
+      } else assert.notEqual(chosen.background, unchosen.background, `${name}: ${selected} has the primary button's background`);
+    }
+  }
+  await page.evaluate((value) => harness().theme(value), DARK);
+  await page.locator('#output [data-diff-mode="side-by-side"]').click();
+  await page.locator('#output vscode-button[data-sort="index"]').click();
 });
 
 test('screenshots in dark, light and high-contrast themes', async (context) => {

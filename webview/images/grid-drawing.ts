@@ -45,6 +45,14 @@ export interface Scene {
 }
 
 const LEGEND_WIDTH = 64;
+/** The colour scale's least height (title, bar and five ticks that do not touch). */
+const LEGEND_HEIGHT = 100;
+
+/** The canvas less a margin: the panes' edges (and high-contrast borders) stay inside it. */
+const MARGIN = 2;
+function areaOf(width: number, height: number): Box {
+  return { x: 2 * MARGIN, y: MARGIN, width: width - 4 * MARGIN, height: height - 2 * MARGIN };
+}
 
 export function format(value: number): string {
   return Math.abs(value) >= 0.01 && Math.abs(value) < 1e5 ? String(Number(value.toPrecision(4))) : value.toExponential(2);
@@ -113,11 +121,33 @@ export class GridDrawing {
     context.clearRect(0, 0, width, height);
     context.font = `11px ${this.theme.font}`;
     this.painter.resize(scene.snapshot.width, scene.snapshot.height);
-    const area: Box = { x: 4, y: 2, width: width - 8, height: height - 4 };
+    const area = areaOf(width, height);
     if (scene.panel === 'samples') this.drawSamples(context, scene, area);
     else this.drawExamples(context, scene, area);
     this.canvas.dataset.cells = JSON.stringify(this.cells.map(({ index, kind, x, y, width: w, height: h }) => ({ index, kind, x: Math.round(x), y: Math.round(y), width: Math.round(w), height: Math.round(h) })));
     this.canvas.dataset.scale = String(this.scale);
+  }
+
+  /**
+   * The canvas height the scene's grid (or samples) takes at `width`, given at most `limit`: the
+   * bottom of its lowest caption, or of the colour scale, and the canvas's margin under it.
+   */
+  contentHeight(scene: Scene, width: number, limit: number): number {
+    if (scene.enlarged !== undefined) return limit;
+    const area = areaOf(width, limit);
+    const { snapshot, frame } = scene;
+    let bottom: number;
+    if (scene.panel === 'samples') {
+      const last = sampleLayout(frame.sampleCount, frame.sampleColumns, snapshot, area).at(-1);
+      bottom = (last ? last.y + last.height + 3 : area.y) + CAPTION;
+    } else {
+      const kinds = paneKinds(scene.diff, snapshot, scene.compare !== undefined && scene.compare > frame.epoch);
+      const heat = kinds.includes('error') || kinds.includes('change');
+      const body: Box = heat ? { ...area, width: area.width - LEGEND_WIDTH } : area;
+      const { groups } = gridCells(scene.order, kinds, snapshot, body);
+      bottom = Math.max(area.y + HEADER, ...groups.map((group) => group.y + group.height), heat ? area.y + HEADER + LEGEND_HEIGHT : 0);
+    }
+    return Math.min(limit, Math.ceil(bottom) + MARGIN);
   }
 
   private drawExamples(context: CanvasRenderingContext2D, scene: Scene, area: Box): void {
@@ -286,8 +316,7 @@ export class GridDrawing {
   private drawSamples(context: CanvasRenderingContext2D, scene: Scene, area: Box): void {
     const { snapshot, frame } = scene;
     const count = frame.sampleCount;
-    const columns = Math.min(count, frame.sampleColumns ?? Math.max(1, Math.ceil(Math.sqrt(count * 2))));
-    this.cells = count > 0 ? sampleCells(count, Math.max(1, columns), snapshot, area) : [];
+    this.cells = sampleLayout(count, frame.sampleColumns, snapshot, area);
     this.scale = 0;
     for (const cell of this.cells) this.drawPane(context, cell, scene, cell);
     context.fillStyle = this.theme.muted;
@@ -297,4 +326,10 @@ export class GridDrawing {
     const caption = count === 0 ? `No samples at epoch ${frame.epoch}.` : `${count} samples at epoch ${frame.epoch}${snapshot.sampleCaption ? ` · ${snapshot.sampleCaption}` : ''}`;
     context.fillText(caption, area.x, last ? Math.min(area.y + area.height - CAPTION, last.y + last.height + 3) : area.y, area.width);
   }
+}
+
+/** The samples in rows of their columns (or a little wider than square). */
+function sampleLayout(count: number, sampleColumns: number | undefined, image: { width: number; height: number }, area: Box): Cell[] {
+  const columns = Math.min(count, sampleColumns ?? Math.max(1, Math.ceil(Math.sqrt(count * 2))));
+  return count > 0 ? sampleCells(count, Math.max(1, columns), image, area) : [];
 }

@@ -3,8 +3,9 @@
  * scrubbed with a slider, with the input against its reconstruction side by side (and the error
  * heatmap), by swipe, onion skin or flicker, or this epoch's reconstruction against another's.
  * Built once per element and patched afterwards (a newer snapshot, the host's messages), drawn in
- * one canvas of a fixed height so that the notebook never jumps. Frames the view lacks are asked
- * for by message and cached.
+ * one canvas. Its height is set once, when first drawn, to what its grid takes (at most
+ * VIEW_HEIGHT), so that the notebook neither jumps while training nor shows an empty band.
+ * Frames the view lacks are asked for by message and cached.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -13,7 +14,7 @@ import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { ImagesRendererMessage } from '../../extension/images-protocol';
 import { FrameCache, FrameRequests } from './frames';
-import type { Camera, DiffMode, Panel } from './grid-drawing';
+import type { Camera, DiffMode, Panel, Scene } from './grid-drawing';
 import { cameraBox, describeExample, GridDrawing, paneKinds } from './grid-drawing';
 import type { Cell } from './layout';
 import { contains } from './layout';
@@ -23,7 +24,7 @@ import type { Frame, HostMessage, Snapshot } from './messages';
 import { parseFrame } from './messages';
 import { IMAGES_STYLE } from './style';
 
-/** The whole output's height in CSS pixels: fixed, so that the notebook never jumps. */
+/** The most height the whole output takes, in CSS pixels; a smaller grid takes less. */
 export const VIEW_HEIGHT = 460;
 const ZOOM_LIMIT = 64;
 
@@ -72,9 +73,13 @@ export class ImageView {
   /** The heatmaps on a fixed 0–1 scale (comparable across epochs) instead of this epoch's largest error. */
   private fullScale = false;
   private readonly canvas: HTMLCanvasElement;
+  private readonly plot: HTMLDivElement;
+  /** The output's height is set (once per view, at its first drawing with a width). */
+  private sized = false;
   private readonly drawing: GridDrawing;
   private readonly slider: HTMLInputElement;
   private readonly epochLabel: HTMLSpanElement;
+  private readonly epochNote: HTMLSpanElement;
   private readonly compareSlider: HTMLInputElement;
   private readonly compareLabel: HTMLSpanElement;
   private readonly compareField: HTMLLabelElement;
@@ -176,14 +181,16 @@ export class ImageView {
       this.refresh();
     });
     this.flickerField = element('label', { className: 'field' }, 'flicker', rate);
-    const scrub = element('div', { className: 'scrub' }, element('span', { className: 'note' }, 'epoch'), this.slider, this.epochLabel, this.compareField, this.onionField, this.flickerField, this.scaleButton, this.sortGroup);
+    this.epochNote = element('span', { className: 'note' }, 'epoch');
+    const scrub = element('div', { className: 'scrub' }, this.epochNote, this.slider, this.epochLabel, this.compareField, this.onionField, this.flickerField, this.scaleButton, this.sortGroup);
 
     this.canvas = element('canvas', { className: 'image-grid' });
     this.canvas.setAttribute('role', 'img');
     this.drawing = new GridDrawing(this.canvas);
     this.status = element('div', { className: 'status' });
     this.notice = element('div', { className: 'notice' });
-    this.root.append(element('style', { textContent: IMAGES_STYLE }), toolbar, scrub, element('div', { className: 'plot' }, this.canvas), this.status, this.notice);
+    this.plot = element('div', { className: 'plot' }, this.canvas);
+    this.root.append(element('style', { textContent: IMAGES_STYLE }), toolbar, scrub, this.plot, this.status, this.notice);
     host.replaceChildren(this.root);
 
     this.root.addEventListener('keydown', (event) => this.keyDown(event));
@@ -247,6 +254,7 @@ export class ImageView {
       this.hover = undefined;
       this.hoverPixel = undefined;
       this.notice.textContent = '';
+      this.sized = false;
     }
     this.snapshot = snapshot;
     this.panel = ImageView.onlySamples(snapshot) ? 'samples' : this.panel;
@@ -403,8 +411,12 @@ export class ImageView {
     this.slider.max = String(this.epochs.length - 1);
     this.slider.value = String(index);
     this.slider.setAttribute('aria-valuetext', `epoch ${this.shown}`);
-    this.slider.disabled = this.epochs.length < 2;
-    this.epochLabel.textContent = `${this.shown} (${index + 1} of ${this.epochs.length})${this.live ? ' · training' : ''}`;
+    // One epoch (a final checkpoint's view, or the first epoch of a run) has nothing to scrub.
+    const single = this.epochs.length < 2;
+    this.slider.hidden = single;
+    this.epochNote.hidden = single;
+    const training = this.live ? ' · training' : '';
+    this.epochLabel.textContent = single ? `epoch ${this.shown}${this.finalCheckpoint ? ', final checkpoint' : ''}${training}` : `${this.shown} (${index + 1} of ${this.epochs.length})${training}`;
     this.compareSlider.max = String(this.epochs.length - 1);
     this.compareSlider.value = String(Math.max(0, this.epochs.indexOf(this.compare ?? this.shown)));
     this.compareSlider.disabled = this.epochs.length < 2;
@@ -417,7 +429,8 @@ export class ImageView {
     this.sortGroup.hidden = onSamples || this.enlarged !== undefined;
     this.closeButton.hidden = this.enlarged === undefined;
     for (const [mode, button] of this.diffButtons) this.select(button, mode === this.diff);
-    this.diffButtons.get('epochs')!.disabled = this.epochs.length < 2;
+    this.diffButtons.get('epochs')!.disabled = single;
+    this.diffButtons.get('epochs')!.hidden = this.finalCheckpoint;
     for (const [panel, button] of this.panelButtons) this.select(button, panel === this.panel);
     for (const [sort, button] of this.sortButtons) this.select(button, sort === this.sort);
     this.select(this.scaleButton, this.fullScale);
@@ -471,7 +484,8 @@ export class ImageView {
     else if (this.hover) text = this.hoverPixel ?? this.describe(this.hover);
     else if (!this.post) text = `Only epoch ${this.snapshot.frame.epoch} is stored in this output; other epochs come from the Latent Lab extension, which is not connected to this view.`;
     else if (this.enlarged !== undefined) text = 'Wheel zooms and drag pans every pane together · Escape closes';
-    else text = this.panel === 'samples' ? 'The same prior draws decoded at every epoch.' : `Click an image to enlarge it · ←/→ step epochs${this.diff === 'swipe' ? ' · drag across an image to swipe' : ''}`;
+    else if (this.panel === 'samples') text = this.finalCheckpoint ? "The final checkpoint's decoding of prior draws." : 'The same prior draws decoded at every epoch.';
+    else text = `Click an image to enlarge it${this.epochs.length > 1 || this.live ? ' · ←/→ step epochs' : ''}${this.diff === 'swipe' ? ' · drag across an image to swipe' : ''}`;
     this.status.textContent = text;
     this.status.title = text;
   }
@@ -488,10 +502,29 @@ export class ImageView {
     return order;
   }
 
+  /** A reconstruct or sample cell's view: the final checkpoint's images, one epoch that stays one. */
+  private get finalCheckpoint(): boolean {
+    return this.snapshot.mode !== 'history';
+  }
+
+  /**
+   * The output's height, once: the controls' height (measured at the largest height) and the
+   * canvas height the grid takes at this width. Later epochs, diff modes and widths draw in it.
+   */
+  private sizeToContent(scene: Scene): void {
+    const width = this.plot.clientWidth;
+    if (width === 0) return;
+    this.root.style.height = `${VIEW_HEIGHT}px`;
+    const available = this.plot.clientHeight;
+    const wanted = this.drawing.contentHeight(scene, width, available);
+    this.root.style.height = `${VIEW_HEIGHT - Math.max(0, available - wanted)}px`;
+    this.sized = true;
+  }
+
   private draw(): void {
     const frame = this.frameFor(this.shown) ?? this.drawn;
     this.drawn = frame;
-    this.drawing.draw({
+    const scene: Scene = {
       snapshot: this.snapshot,
       frame,
       other: this.diff === 'epochs' ? this.frameFor(this.compare) : undefined,
@@ -505,7 +538,9 @@ export class ImageView {
       onion: this.onion,
       showsInput: this.holding || (this.flickerRate > 0 && this.flickerInput),
       fullScale: this.fullScale,
-    });
+    };
+    if (!this.sized) this.sizeToContent(scene);
+    this.drawing.draw(scene);
     this.canvas.setAttribute('aria-label', this.panel === 'samples' ? `samples at epoch ${frame.epoch}` : `${this.snapshot.count} examples at epoch ${frame.epoch}, ${DIFF_LABELS[this.diff][0].toLowerCase()}`);
   }
 

@@ -35,18 +35,23 @@ function whole(scale: number): number {
   return scale >= 1 && Math.floor(scale) / scale >= 0.85 ? Math.floor(scale) : scale;
 }
 
-/** The largest pane scale for `groups` examples of `panes` panes each in `area`, and how many examples per row. */
+/**
+ * The largest pane scale for `groups` examples of `panes` panes each in `area`, and how many
+ * examples per row. Scales are compared as drawn (whole multiples taken), and of two rows that
+ * draw the same size the one with fewer rows wins: the grid is then no taller than it must be,
+ * and the view sized to it lays it out the same way again.
+ */
 function fit(groups: number, panes: number, width: number, height: number, area: Box): { scale: number; perRow: number } {
-  let best = { scale: 0, perRow: 1 };
+  let best = { scale: 0, perRow: 1, rows: Math.max(1, groups) };
   for (let perRow = 1; perRow <= Math.max(1, groups); perRow++) {
     const rows = Math.ceil(groups / perRow);
     const across = (area.width - (perRow - 1) * GROUP_GAP - perRow * (panes - 1) * PANE_GAP) / (perRow * panes * width);
     const down = (area.height - rows * CAPTION - (rows - 1) * (GROUP_GAP / 2)) / (rows * height);
-    const scale = Math.min(across, down);
-    if (scale > best.scale) best = { scale, perRow };
+    const scale = whole(Math.min(across, down));
+    if (scale > best.scale || (scale === best.scale && rows < best.rows)) best = { scale, perRow, rows };
     if (rows === 1) break;
   }
-  return { scale: whole(best.scale), perRow: best.perRow };
+  return { scale: best.scale, perRow: best.perRow };
 }
 
 /** The examples in `order`, each as `kinds` panes side by side, under a header line. */

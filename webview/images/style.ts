@@ -9,13 +9,20 @@ export const IMAGES_STYLE = `
 .latent-lab-images .note, .latent-lab-images .status { color: var(--vscode-descriptionForeground); }
 .latent-lab-images .status, .latent-lab-images .notice { flex: none; height: 18px; line-height: 18px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .latent-lab-images .notice { color: var(--vscode-errorForeground, var(--vscode-foreground)); }
+/* No notice, no line for it: the view's height is its content's. */
+.latent-lab-images .notice:empty { display: none; }
 .latent-lab-images .value { display: inline-block; min-width: 7em; font-variant-numeric: tabular-nums; }
 .latent-lab-images .plot { position: relative; flex: 1; min-height: 0; }
 .latent-lab-images canvas.image-grid { position: absolute; inset: 0; width: 100%; height: 100%; cursor: pointer; touch-action: none; }
 .latent-lab-images[data-diff="swipe"] canvas.image-grid { cursor: ew-resize; }
 .latent-lab-images[data-enlarged] canvas.image-grid { cursor: grab; }
 .latent-lab-images .field { display: inline-flex; align-items: center; gap: 4px; }
-.latent-lab-images vscode-button { --vscode-button-paddingHorizontal: 6px; }
+.latent-lab-images vscode-button { --vscode-button-paddingHorizontal: 6px; --vscode-button-secondaryBackground: var(--latent-lab-secondary-background); }
+/* High-contrast themes give the buttons one background (and none to secondary ones: they would fall back to grey): the chosen mode or order wears the theme's active border, as VS Code's own toggles do. */
+.latent-lab-images { --latent-lab-secondary-background: var(--vscode-button-secondaryBackground, transparent); }
+.latent-lab-images vscode-button[aria-pressed="true"]::part(base) { border-color: var(--vscode-contrastActiveBorder, var(--vscode-button-border, transparent)); }
+/* One epoch: its label takes the slider's place and the buttons stay at the right. */
+.latent-lab-images .epoch-label { margin-right: auto; }
 /* Narrow outputs: the buttons that have an icon show only it (their title and aria-label still name them). */
 .latent-lab-images { container-type: inline-size; }
 @container (max-width: 760px) { .latent-lab-images .label.iconic { display: none; } .latent-lab-images svg.icon { margin-right: 0; } }
