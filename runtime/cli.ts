@@ -74,6 +74,7 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${state.runDir}\n`);
       return state.summary.status === 'diverged' ? 3 : 0;
     }
+    if (state.kind === 'running') throw new RunFolderError(`sweep run ${index} is being trained by ${state.holder} in ${state.runDir}; it is not started a second time`);
     if (state.kind === 'resume') resume = state.runDir;
     else {
       text = prepared.text;

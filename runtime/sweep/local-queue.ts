@@ -109,6 +109,9 @@ export async function runQueue(options: QueueOptions): Promise<QueueResult> {
     if (state.kind === 'finished') {
       result.skipped.push(run.index);
       options.say(`run ${run.index}: already finished (${state.summary.status}) in ${state.runDir}`);
+    } else if (state.kind === 'running') {
+      result.skipped.push(run.index);
+      options.say(`run ${run.index}: being trained by ${state.holder} in ${state.runDir}; not started again`);
     } else waiting.push(run);
   }
   const total = waiting.length;

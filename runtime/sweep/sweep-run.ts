@@ -11,6 +11,7 @@ import type { FrontMatterBlock } from '../format/document';
 import { applyOverrides } from '../format/overrides';
 import type { RunSummary } from '../protocol';
 import { checkpointFile, defaultRunsParent, experimentName, isRunFolderName, readRunSummary, runFile } from '../run-folder';
+import { readRunLock } from '../run-lock';
 import type { SweepRun } from './expand';
 import { overrideArguments } from './expand';
 import { sweepRunFolderName } from './slurm-script';
@@ -77,6 +78,8 @@ export function runFoldersNewestFirst(parent: string): string[] {
 
 export type SweepRunState =
   | { kind: 'finished'; runDir: string; summary: RunSummary }
+  /** Another process trains it now (its folder's lock is live): neither resumed nor started again. */
+  | { kind: 'running'; runDir: string; holder: string }
   | { kind: 'resume'; runDir: string }
   | { kind: 'new' };
 
@@ -91,13 +94,16 @@ function readText(file: string): string | undefined {
 /**
  * What `parent` holds for a run of exactly `text`: its newest run folder, when that folder trained
  * this text, is finished (completed, early-stopped or diverged: running it again gives the same)
- * or to be resumed (stopped, or killed after a checkpoint). Anything else starts a new run folder.
+ * being trained by a live process (its lock), or to be resumed (stopped, or killed after a
+ * checkpoint). Anything else starts a new run folder.
  */
 export function sweepRunState(parent: string, text: string): SweepRunState {
   const newest = runFoldersNewestFirst(parent)[0];
   if (!newest || readText(runFile(newest, 'experiment')) !== text) return { kind: 'new' };
   const summary = readRunSummary(newest);
   if (summary && ['completed', 'early-stopped', 'diverged'].includes(summary.status)) return { kind: 'finished', runDir: newest, summary };
+  const lock = readRunLock(newest);
+  if (lock && !lock.abandoned) return { kind: 'running', runDir: newest, holder: lock.holder ? `pid ${lock.holder.pid} on ${lock.holder.host}` : 'another process' };
   return existsSync(checkpointFile(newest, 'last')) ? { kind: 'resume', runDir: newest } : { kind: 'new' };
 }
 

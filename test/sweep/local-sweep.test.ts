@@ -12,7 +12,10 @@ import { test } from 'node:test';
 import { PNG } from 'pngjs';
 import { checkpointFile, readMetrics, readRunSummary } from '../../runtime/run-folder';
 import { readRunProgress } from '../../runtime/sweep/run-progress';
-import { sweepRunParent } from '../../runtime/sweep/sweep-run';
+import { CELL_KINDS } from '../../runtime/format/document';
+import { acquireRunLock } from '../../runtime/run-lock';
+import { expandSweep } from '../../runtime/sweep/expand';
+import { sweepRunParent, sweepRunText } from '../../runtime/sweep/sweep-run';
 import { waitForChild } from '../helpers/child-wait';
 import { temporaryDirectory } from '../helpers/temp';
 
@@ -175,4 +178,26 @@ test('a queue killed outright leaves its runs to stop with a checkpoint, not to 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   assert.ok(existsSync(checkpointFile(readRunProgress(parent).runDir!, 'last')));
+});
+
+test('a sweep run another process is training (its lock is live) is neither started again nor resumed, by --sweep-index or the queue', () => {
+  const file = sweepFile('locked', 1, 'grid:\n  model.latent: [2]\n');
+  const parent = sweepRunParent(path.join(folder, 'locked-runs'), file, 0);
+  // The run's folder as a process training it leaves it before its first checkpoint: its experiment and a live lock.
+  const runDir = path.join(parent, '20261130-000000');
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path.join(runDir, 'experiment.aexp'), sweepRunText(readFileSync(file, 'utf8'), file, expandSweep({ grid: { 'model.latent': [2] } }, CELL_KINDS)[0]));
+  const lock = acquireRunLock(runDir);
+  try {
+    const again = cli(['run', file, '--sweep-index', '0', '--out', parent]);
+    assert.equal(again.status, 1, again.stderr);
+    assert.match(again.stderr, new RegExp(`sweep run 0 is being trained by pid ${process.pid} on .* in ${runDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}; it is not started a second time`));
+    assert.deepEqual(readdirSync(parent), ['20261130-000000'], 'no second run folder');
+    const queue = cli(['sweep', file, '--out', path.join(folder, 'locked-runs')]);
+    assert.equal(queue.status, 0, queue.stderr);
+    assert.match(queue.stderr, /run 0: being trained by pid \d+ on .*; not started again/);
+    assert.deepEqual(readdirSync(parent), ['20261130-000000']);
+  } finally {
+    lock.release();
+  }
 });
