@@ -165,15 +165,32 @@ export async function runQueue(options: QueueOptions): Promise<QueueResult> {
         const runStarted = Date.now();
         running.set(run.index, { run, child, parent, fraction: 0 });
         options.say(`run ${run.index}: started [${describeRun(run)}], output in ${logFile}`);
+        // A process that could not be started (no memory, no pids left) fails its run; the queue goes on.
+        child.on('error', (error) => {
+          if (!running.has(run.index)) return;
+          running.delete(run.index);
+          done++;
+          result.failed.push({ index: run.index, code: null, reason: error.message });
+          options.say(`run ${run.index}: failed to start: ${error.message}`);
+          launch();
+          if (running.size === 0 && (waiting.length === 0 || options.signal.aborted)) resolve();
+        });
         child.on('exit', (code) => {
+          if (!running.has(run.index)) return;
           // The run's last progress (its final epoch) is shown before its end, however short it was.
           draw();
           running.delete(run.index);
           done++;
           if (code === 0) {
             result.completed.push(run.index);
-            const { runDir, summary } = readRunProgress(parent);
-            options.say(`run ${run.index}: ${summary?.status ?? 'finished'} in ${formatSeconds((Date.now() - runStarted) / 1000)}${summary?.test ? ` · test loss ${summary.test.loss.toFixed(2)}` : ''}: ${runDir}`);
+            let progress: ReturnType<typeof readRunProgress> | undefined;
+            try {
+              progress = readRunProgress(parent);
+            } catch {
+              // A summary being rewritten by a later process is read as it stands next time; the run did finish.
+            }
+            const { runDir, summary } = progress ?? {};
+            options.say(`run ${run.index}: ${summary?.status ?? 'finished'} in ${formatSeconds((Date.now() - runStarted) / 1000)}${summary?.test ? ` · test loss ${summary.test.loss.toFixed(2)}` : ''}: ${runDir ?? parent}`);
           } else if (code === 130) {
             result.stopped.push(run.index);
             options.say(`run ${run.index}: stopped with a checkpoint; aexp sweep ${options.file} resumes it`);

@@ -3,7 +3,7 @@
  * and the copy of the CLI bundle it runs, the jobs submitted (jobs.json), each Slurm task's output
  * (tasks/), each local run's output (local/), and the summary (summary.csv).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { experimentName } from '../run-folder';
 import { writeFileAtomic } from '../util/atomic-file';
@@ -79,7 +79,8 @@ export function recordJob(folder: string, job: JobRecord): void {
 /**
  * Copies the CLI bundle (dist/runtime, and dist/native beside it when built) into the sweep's
  * folder, keeping their layout (the bundle finds the native addon at ../native). Source maps stay
- * behind. Returns the copied cli.js. A file already copied with the same size and time is kept.
+ * behind. Returns the copied cli.js. A file already copied with the same size and time is kept;
+ * a newer one replaces it by rename, never in place.
  */
 export function copyCliBundle(runtimeFolder: string, folder: string): string {
   const target = sweepFile(folder, 'bundle');
@@ -97,7 +98,11 @@ export function copyCliBundle(runtimeFolder: string, folder: string): string {
         const after = statSync(to);
         if (after.size === before.size && after.mtimeMs >= before.mtimeMs) continue;
       }
-      copyFileSync(from, to);
+      // Copied beside, then renamed over: tasks of an earlier submission still running keep the file
+      // they loaded (the native addon is mapped into them), and a task starting now never reads half of one.
+      const temporary = `${to}.${process.pid}.tmp`;
+      copyFileSync(from, temporary);
+      renameSync(temporary, to);
     }
   }
   return path.join(target, 'runtime', 'cli.js');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
 import { checkpointFile, readMetrics, readRunSummary } from '../../runtime/run-folder';
+import { runQueue } from '../../runtime/sweep/local-queue';
 import { readRunProgress } from '../../runtime/sweep/run-progress';
 import { CELL_KINDS } from '../../runtime/format/document';
 import { acquireRunLock } from '../../runtime/run-lock';
@@ -199,5 +200,33 @@ test('a sweep run another process is training (its lock is live) is neither star
     assert.deepEqual(readdirSync(parent), ['20261130-000000']);
   } finally {
     lock.release();
+  }
+});
+
+test('a run whose process cannot be started fails with the reason, and the queue goes on to the next', async () => {
+  const file = sweepFile('unstartable', 1, 'grid:\n  model.latent: [2, 3]\n');
+  const text = readFileSync(file, 'utf8');
+  const said: string[] = [];
+  const execPath = process.execPath;
+  // No such program: spawning it fails with an 'error' event and no 'exit'.
+  Object.defineProperty(process, 'execPath', { value: path.join(folder, 'no-such-node'), configurable: true, writable: true });
+  try {
+    const result = await runQueue({
+      file,
+      text,
+      runs: expandSweep({ grid: { 'model.latent': [2, 3] } }, CELL_KINDS),
+      runsFolder: path.join(folder, 'unstartable-runs'),
+      sweepFolder: path.join(folder, 'unstartable-runs', '.sweeps', 'unstartable'),
+      concurrency: { parallel: 1, threads: 1, reason: '' },
+      cli: aexp,
+      childArguments: [],
+      signal: new AbortController().signal,
+      say: (line) => said.push(line),
+      progress: () => {},
+    });
+    assert.deepEqual(result.failed.map((failure) => failure.index), [0, 1]);
+    assert.match(said.join('\n'), /run 0: failed to start: spawn .*no-such-node ENOENT\nrun 1: started/);
+  } finally {
+    Object.defineProperty(process, 'execPath', { value: execPath, configurable: true, writable: true });
   }
 });
