@@ -60,8 +60,13 @@ export class SweepCells {
     // A Slurm sweep's status is polled until its tasks end: the poll stops when the extension does.
     store.add({ dispose: () => (this.disposed = true) });
     store.add(vscode.commands.registerCommand('latentLab.runSweep', (cell?: vscode.NotebookCell, target?: SweepTarget) => {
-      const chosen = cell ?? vscode.window.activeNotebookEditor?.notebook.getCells().find((candidate) => (candidate.metadata.aexp as { kind?: string } | undefined)?.kind === 'sweep');
-      if (!chosen) return undefined;
+      const notebook = vscode.window.activeNotebookEditor?.notebook;
+      const chosen = cell ?? notebook?.getCells().find((candidate) => (candidate.metadata.aexp as { kind?: string } | undefined)?.kind === 'sweep');
+      if (!chosen) {
+        // From the command palette: say why nothing starts.
+        void vscode.window.showInformationMessage(notebook ? `Latent Lab: ${path.basename(notebook.uri.fsPath)} has no sweep cell (a \`\`\`sweep cell with grid, random or seeds).` : 'Latent Lab: Run Sweep runs the sweep cell of the notebook in the active editor; open one first.');
+        return undefined;
+      }
       return target ? this.start(chosen, target) : this.offer(chosen);
     }));
   }
