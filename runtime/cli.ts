@@ -16,6 +16,7 @@ import { describeSweepRun, sweepVerb } from './cli/sweep';
 import { SWEEP_QUEUE_VARIABLE } from './sweep/local-queue';
 import { SweepCellError, readSweep } from './sweep/sweep-cell';
 import { prepareSweepRun, sweepRunParent, sweepRunsFolder } from './sweep/sweep-run';
+import { formatSeconds } from './util/duration';
 
 const USAGE = `usage:
   aexp run <file.aexp> [--epochs N] [--set cell.key=value]... [--out DIR] [--backend ${BACKENDS.join('|')}] [--data-dir DIR] [--reuse]
@@ -31,12 +32,6 @@ const USAGE = `usage:
 evaluate, encode and decode also take [--checkpoint last|best|epoch-N] [--backend ${BACKENDS.join('|')}] [--data-dir DIR].
 --reuse uses a finished run with the same data, model and train cells instead of training again.
 The data folder defaults to $AEXP_DATA_DIR, then ~/.cache/latent-lab/datasets.`;
-
-function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 function indent(text: string): string {
   return text.split('\n').map((line) => `  ${line}`).join('\n');

@@ -13,6 +13,7 @@ import type { SweepRun } from './expand';
 import { readRunProgress } from './run-progress';
 import { localOutputFile } from './sweep-folder';
 import { sweepRunParent, sweepRunState, sweepRunText } from './sweep-run';
+import { formatSeconds } from '../util/duration';
 
 /** Set in each run the queue starts: the queue's pid; a run whose parent is no longer it stops with a checkpoint. */
 export const SWEEP_QUEUE_VARIABLE = 'AEXP_SWEEP_QUEUE';
@@ -77,12 +78,6 @@ export function describeRun(run: SweepRun): string {
   const parts = run.overrides.map(([key, value]) => `${key}=${JSON.stringify(value)}`);
   if (run.seed !== undefined) parts.push(`seed=${run.seed}`);
   return parts.join(' ') || '(the experiment as it is)';
-}
-
-function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /** The line in a run's output that says why it failed: the CLI's own `aexp:` or `file:line:col: error:` line, else the last one. */
