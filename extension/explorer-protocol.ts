@@ -23,6 +23,8 @@ export interface ExplorerChoice {
   runDir: string;
   checkpoint: string;
   split: ExploreSplit;
+  /** PCA (the default) or UMAP of a subsample; a 2-d code is shown as it is either way. */
+  projection?: 'pca' | 'umap';
 }
 
 /** The pan and zoom of the scatter: data coordinates at the view's centre, and pixels per data unit. */

@@ -20,6 +20,8 @@ import type { RuntimeProcess } from './runtimeProcess';
 export const EXPLORER_VIEW_ID = 'latentLab.explorer';
 /** The most points a split shows (the whole of MNIST's train and test splits). */
 export const POINT_LIMIT = 70_000;
+/** What the runtime's UMAP takes at most (runtime/explore-service.ts UMAP_LIMIT), for the progress line. */
+const UMAP_POINTS = 5000;
 /** A changed checkpoint is read once the writes around it settle. */
 const CHECKPOINT_SETTLE_MS = 500;
 const SPLITS: readonly ExploreSplit[] = ['test', 'train', 'all'];
@@ -47,7 +49,8 @@ export function parsePageMessage(value: unknown): PageMessage | string {
   const vector = (candidate: unknown) => Array.isArray(candidate) && candidate.length > 0 && candidate.length <= 4096 && candidate.every((item) => typeof item === 'number' && Number.isFinite(item));
   const choice = (candidate: unknown) => {
     const given = candidate as Record<string, unknown> | undefined;
-    return typeof given === 'object' && given !== null && typeof given.runDir === 'string' && typeof given.checkpoint === 'string' && /^(last|best|epoch-\d+)$/.test(given.checkpoint) && SPLITS.includes(given.split as ExploreSplit);
+    return typeof given === 'object' && given !== null && typeof given.runDir === 'string' && typeof given.checkpoint === 'string' && /^(last|best|epoch-\d+)$/.test(given.checkpoint) && SPLITS.includes(given.split as ExploreSplit)
+      && (given.projection === undefined || given.projection === 'pca' || given.projection === 'umap');
   };
   const label = (candidate: unknown) => candidate === undefined || (Number.isInteger(candidate) && (candidate as number) >= 0);
   switch (message.type) {
@@ -120,6 +123,7 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
   /** The points last computed, sent again when the view is shown again (nothing recomputed). */
   private points: { choice: ExplorerChoice; result: ExploreResult; time: number } | undefined;
   private computing: Promise<void> | undefined;
+  private tokens = 0;
   /** Pointer moves: one decode in flight, the newest waiting. */
   private readonly decodes = new LatestWins<Extract<PageMessage, { type: 'decode' }>>((message) => this.decode(message));
   private watcher: { runDir: string; watcher: vscode.FileSystemWatcher } | undefined;
@@ -159,7 +163,7 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     const changed = runDir !== undefined && runDir !== this.choice?.runDir;
     if (changed) {
       this.follow = runDir === this.host.currentRun();
-      this.choice = { runDir, checkpoint: 'last', split: this.choice?.split ?? 'test' };
+      this.choice = { runDir, checkpoint: 'last', split: this.choice?.split ?? 'test', ...(this.choice?.projection ? { projection: this.choice.projection } : {}) };
     }
     await vscode.commands.executeCommand(`${EXPLORER_VIEW_ID}.focus`);
     if (changed && this.view) {
@@ -264,7 +268,8 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
 
   private followedChoice(fallback?: ExplorerChoice): ExplorerChoice | undefined {
     const current = this.host.currentRun();
-    if (this.follow && current) return { runDir: current, checkpoint: 'last', split: this.choice?.split ?? fallback?.split ?? 'test' };
+    const projection = fallback?.projection ?? this.choice?.projection;
+    if (this.follow && current) return { runDir: current, checkpoint: 'last', split: fallback?.split ?? this.choice?.split ?? 'test', ...(projection ? { projection } : {}) };
     return fallback ?? this.choice ?? (this.runs[0] ? { runDir: this.runs[0].runDir, checkpoint: this.runs[0].checkpoints[0], split: 'test' } : undefined);
   }
 
@@ -305,12 +310,17 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
       if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) return this.post({ type: 'points', choice: this.points.choice, result: this.points.result });
     }
     const work = (async () => {
-      this.post({ type: 'busy', message: `Encoding the ${choice.split} split of ${path.basename(choice.runDir)} (${choice.checkpoint})…` });
+      this.post({ type: 'busy', message: `Encoding the ${choice.split} split of ${path.basename(choice.runDir)} (${choice.checkpoint})${choice.projection === 'umap' ? ', then a UMAP layout (a minute or so)' : ''}…` });
       this.counts.explore++;
       try {
         const runtime = await this.host.runtime();
         const time = checkpointTime(choice.runDir) ?? 0;
-        const result = await runtime.request({ type: 'explore', ...choice, limit: POINT_LIMIT });
+        const token = `explorer-${++this.tokens}`;
+        const listening = runtime.onNotification((message) => {
+          if (message.type === 'exploreProgress' && message.token === token) this.post({ type: 'busy', message: `UMAP of the ${choice.split} split's means (at most ${UMAP_POINTS} points): ${Math.round((100 * message.done) / message.total)}%…` });
+        });
+        const { projection, ...target } = choice;
+        const result = await runtime.request({ type: 'explore', ...target, limit: POINT_LIMIT, ...(projection === 'umap' ? { projection, token } : {}) }).finally(() => listening.dispose());
         this.points = { choice, result, time };
         if (this.choice && sameChoice(choice, this.choice)) this.post({ type: 'points', choice, result });
       } catch (error) {
@@ -368,5 +378,5 @@ function checkpointTime(runDir: string): number | undefined {
 }
 
 function sameChoice(a: ExplorerChoice, b: ExplorerChoice): boolean {
-  return a.runDir === b.runDir && a.checkpoint === b.checkpoint && a.split === b.split;
+  return a.runDir === b.runDir && a.checkpoint === b.checkpoint && a.split === b.split && (a.projection ?? 'pca') === (b.projection ?? 'pca');
 }

@@ -24,6 +24,7 @@ function isRuntimeMessage(message: unknown): message is RuntimeMessage {
   switch (candidate.type) {
     case 'response': return typeof candidate.id === 'number';
     case 'event': case 'runEnded': return typeof candidate.runId === 'string';
+    case 'exploreProgress': return typeof (candidate as { token?: unknown }).token === 'string';
     case 'log': return true;
     default: return false;
   }

@@ -4,12 +4,16 @@
  * the split's means projected to 2-d here, and every array packed for the JSON IPC channel. The
  * server checks that each run folder lies inside the runs folder before it comes here.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ACTIVE_THRESHOLD, latentStatisticsOf } from './analysis/latent-stats';
 import { principalComponents, project } from './analysis/pca';
 import { InferenceClient } from './inference/client';
-import type { OpenResult, Pixels } from './inference/protocol';
+import type { EncodeResult, OpenResult, Pixels } from './inference/protocol';
+import type { UmapMessage, UmapStart } from './explore-umap';
 import { resolveCheckpoint } from './run/load-run';
+import { permutation } from './util/random';
 import type { ExploreDimension, ExploreExampleResult, ExploreImages, ExploreModel, ExploreRequest, ExploreResult, RuntimeRequestResults } from './protocol';
 
 /** Workers kept at once (each costs its TF.js and a model): the least recently used one closes. */
@@ -18,6 +22,43 @@ const MAX_WORKERS = 2;
 const PRIOR_SPAN = 3;
 /** A plain autoencoder's spans ±3 standard deviations of its codes. */
 const CODE_SPAN = 3;
+/** The most points a UMAP layout takes (a seeded subsample beyond): 10k take about 16 s on 2 cores. */
+export const UMAP_LIMIT = 5000;
+const UMAP_SEED = 612;
+
+/** The UMAP worker's entry: the bundle beside this one, else the TypeScript source through the repository's bootstrap. */
+function startUmap(start: UmapStart): Worker {
+  const bundled = path.join(__dirname, 'explore-umap.js');
+  if (existsSync(bundled)) return new Worker(bundled, { workerData: start });
+  return new Worker(path.join(__dirname, '..', 'scripts', 'ts-worker.cjs'), { argv: [path.join(__dirname, 'explore-umap.ts')], workerData: start });
+}
+
+/** A seeded UMAP layout of `count` points, off this thread; `onProgress` after each tenth of it. */
+function umapLayout(points: Float32Array, count: number, latent: number, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+  return new Promise((resolve, reject) => {
+    const worker = startUmap({ points, count, latent, seed: UMAP_SEED });
+    worker.on('message', (message: UmapMessage) => {
+      if (message.type === 'progress') onProgress?.(message.done, message.total);
+      else {
+        resolve(message.embedding);
+        void worker.terminate();
+      }
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the UMAP worker exited (code ${code}) before its layout was done`)));
+  });
+}
+
+/** The rows of an encoded split at `rows`. */
+function selectRows(encoded: EncodeResult, rows: Uint32Array): { means: Float32Array; labels: Uint8Array; losses: Float32Array; logVariances?: Float32Array } {
+  const { latent } = encoded;
+  const pick = (values: Float32Array, width: number) => {
+    const out = new Float32Array(rows.length * width);
+    rows.forEach((row, index) => out.set(values.subarray(row * width, (row + 1) * width), index * width));
+    return out;
+  };
+  return { means: pick(encoded.means, latent), labels: Uint8Array.from(rows, (row) => encoded.labels[row]), losses: pick(encoded.losses, 1), ...(encoded.logVariances ? { logVariances: pick(encoded.logVariances, latent) } : {}) };
+}
 
 function floats(values: Float32Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
@@ -73,6 +114,8 @@ interface Opened {
 
 export class ExploreService {
   private readonly workers = new Map<string, Opened>();
+  /** UMAP layouts by run folder, checkpoint file and time, split and limit: asked again, not computed again. */
+  private readonly layouts = new Map<string, Promise<Float32Array>>();
   private clock = 0;
 
   constructor(private readonly dataDir: () => string | undefined) {}
@@ -104,14 +147,14 @@ export class ExploreService {
     return { client: entry.client, opened: entry.opening };
   }
 
-  async handle(request: ExploreRequest, runDir: string): Promise<RuntimeRequestResults[ExploreRequest['type']]> {
+  async handle(request: ExploreRequest, runDir: string, onProgress?: (done: number, total: number) => void): Promise<RuntimeRequestResults[ExploreRequest['type']]> {
     const { client, opened } = this.open(runDir, request.checkpoint);
     const model = await opened;
     const vectors = request.type === 'exploreDecode' ? request.z : request.type === 'exploreInterpolate' ? [request.from, request.to] : [];
     const wrong = vectors.find((vector) => vector.length !== model.latent);
     if (wrong) throw new RangeError(`${request.type}: a latent vector of ${wrong.length} values; this model's code has ${model.latent}`);
     switch (request.type) {
-      case 'explore': return this.explore(client, model, request);
+      case 'explore': return this.explore(client, model, request, `${runDir} ${checkpointKey(runDir, request.checkpoint)}`, onProgress);
       case 'exploreExample': {
         const example = await client.example({ split: request.split, index: request.index });
         return { index: example.index, label: example.label, loss: example.loss, shape: example.shape, input: bytes(example.input), reconstruction: bytes(example.reconstruction), mean: [...example.mean] } satisfies ExploreExampleResult;
@@ -126,10 +169,33 @@ export class ExploreService {
     }
   }
 
-  private async explore(client: InferenceClient, opened: OpenResult, request: Extract<ExploreRequest, { type: 'explore' }>): Promise<ExploreResult> {
+  private async explore(client: InferenceClient, opened: OpenResult, request: Extract<ExploreRequest, { type: 'explore' }>, key: string, onProgress?: (done: number, total: number) => void): Promise<ExploreResult> {
     const encoded = await client.encode({ split: request.split, ...(request.limit ? { limit: request.limit } : {}) });
     const { count, latent, means } = encoded;
     let projection: ExploreResult['projection'];
+    if (request.projection === 'umap' && latent > 2 && count > 2) {
+      const rows = count > UMAP_LIMIT ? permutation(count, UMAP_SEED).slice(0, UMAP_LIMIT).sort() : Uint32Array.from({ length: count }, (_, index) => index);
+      const selected = selectRows(encoded, rows);
+      const cacheKey = `${key} ${request.split} ${request.limit ?? ''}`;
+      let layout = this.layouts.get(cacheKey);
+      if (!layout) {
+        layout = umapLayout(selected.means, rows.length, latent, onProgress);
+        this.layouts.set(cacheKey, layout);
+        layout.catch(() => this.layouts.delete(cacheKey));
+      }
+      const embedding = await layout;
+      return {
+        model: modelOf(opened),
+        split: request.split,
+        count: rows.length,
+        indices: Array.from(rows),
+        means: floats(selected.means),
+        labels: Buffer.from(selected.labels).toString('base64'),
+        losses: floats(selected.losses),
+        projection: { method: 'umap', points: floats(embedding), mean: [], components: [], explained: [] },
+        dimensions: latentDimensions(means, encoded.logVariances, count, latent),
+      };
+    }
     if (latent <= 2) {
       // A 1-d code gets a zero second axis; a 2-d one is shown as it is.
       const points = new Float32Array(count * 2);

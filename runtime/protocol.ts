@@ -108,8 +108,12 @@ export interface ExploreTarget {
 export type ExploreSplit = 'train' | 'test' | 'all';
 
 export type ExploreRequest =
-  /** Encodes the first `limit` examples of a split and projects their means to 2-d (PCA above 2 dimensions). */
-  | (ExploreTarget & { type: 'explore'; id: number; split: ExploreSplit; limit?: number })
+  /**
+   * Encodes the first `limit` examples of a split and projects their means to 2-d: PCA above 2
+   * dimensions, or (`projection: 'umap'`) a seeded UMAP of at most UMAP's limit of them, computed
+   * in a worker thread, kept per checkpoint, its progress sent as `exploreProgress` with `token`.
+   */
+  | (ExploreTarget & { type: 'explore'; id: number; split: ExploreSplit; limit?: number; projection?: 'pca' | 'umap'; token?: string })
   | (ExploreTarget & { type: 'exploreExample'; id: number; split: ExploreSplit; index: number })
   /** One decode per `view` runs at a time: a newer one replaces a waiting one, which answers with a CancelledError. */
   | (ExploreTarget & { type: 'exploreDecode'; id: number; view: string; z: number[][]; labels?: number[] })
@@ -153,8 +157,10 @@ export interface ExploreResult {
   labels: string;
   /** base64 float32, count: each example's loss in `model.units`. */
   losses: string;
+  /** UMAP: each row's example index in the split (a seeded subsample); otherwise rows are examples 0… */
+  indices?: number[];
   projection: {
-    method: 'identity' | 'pca';
+    method: 'identity' | 'pca' | 'umap';
     /** base64 float32, count × 2. */
     points: string;
     /** PCA: the decoded point for (a, b) is mean + a·components[0] + b·components[1]. */
@@ -339,6 +345,8 @@ export type RuntimeNotification =
   | { type: 'event'; runId: string; event: EngineEvent }
   /** Sent after the `run` request's response, with the same result or error. */
   | { type: 'runEnded'; runId: string; result?: RunResult; error?: SerializedError }
-  | { type: 'log'; level: 'info' | 'warning' | 'error'; message: string };
+  | { type: 'log'; level: 'info' | 'warning' | 'error'; message: string }
+  /** How far an explore request's UMAP layout is (its `token`). */
+  | { type: 'exploreProgress'; token: string; done: number; total: number };
 
 export type RuntimeMessage = RuntimeResponse | RuntimeNotification;

@@ -131,6 +131,8 @@ function parseExploreRequest(request: Record<string, unknown>): RuntimeRequest |
     case 'explore':
       if (!EXPLORE_SPLITS.includes(request.split as string)) return `split must be one of ${EXPLORE_SPLITS.join(', ')}`;
       if (request.limit !== undefined && !isCount(request.limit, 1, 1_000_000)) return 'limit must be a positive integer';
+      if (request.projection !== undefined && request.projection !== 'pca' && request.projection !== 'umap') return 'projection must be pca or umap';
+      if (request.token !== undefined && (typeof request.token !== 'string' || request.token.length > ECHO_LIMIT)) return `token must be a string of at most ${ECHO_LIMIT} characters`;
       break;
     case 'exploreExample':
       if (!EXPLORE_SPLITS.includes(request.split as string)) return `split must be one of ${EXPLORE_SPLITS.join(', ')}`;
@@ -200,6 +202,11 @@ function exitWhenIdle(limitMs: number): void {
   check();
 }
 
+/** An explore request's progress, as notifications that name its token. */
+function progressOf(token: string): (done: number, total: number) => void {
+  return (done, total) => send({ type: 'exploreProgress', token, done, total });
+}
+
 type Handled<T extends RuntimeRequestType> = Promise<RuntimeRequestResults[T]>;
 
 async function handle<T extends RuntimeRequestType>(request: RuntimeRequest & { type: T }): Handled<T>;
@@ -254,7 +261,7 @@ async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[Ru
     case 'exploreDecode':
     case 'exploreInterpolate':
       // Read-only, but only run folders inside the runs folder: the explorer names nothing else.
-      return explorer.handle(request, containedPath(defaults.runsRoot, request.runDir, 'runDir'));
+      return explorer.handle(request, containedPath(defaults.runsRoot, request.runDir, 'runDir'), request.type === 'explore' && request.token !== undefined ? progressOf(request.token) : undefined);
   }
 }
 

@@ -15,7 +15,7 @@ const node = { absWorkingDir: root, bundle: true, platform: 'node', target: 'nod
 
 await esbuild.build({
   ...node,
-  entryPoints: { cli: 'runtime/cli.ts', server: 'runtime/server.ts', 'inference-worker': 'runtime/inference/worker.ts' },
+  entryPoints: { cli: 'runtime/cli.ts', server: 'runtime/server.ts', 'inference-worker': 'runtime/inference/worker.ts', 'explore-umap': 'runtime/explore-umap.ts' },
   outdir: out,
   sourcemap: true,
   // TF.js registers backends, kernels and gradients by side-effect imports that its package.json

@@ -66,6 +66,22 @@ test('explore encodes the split and projects its means by PCA; the dimensions co
   assert.ok(limited.ok && limited.result.count === 10, 'limit caps the points');
 });
 
+test('UMAP is laid out off the runtime\'s thread with progress, and asked again it is not computed again', async () => {
+  const answer = await client.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test', projection: 'umap', token: 'umap-1' });
+  assert.ok(answer.ok, JSON.stringify(answer));
+  assert.equal(answer.result.projection.method, 'umap');
+  assert.equal(answer.result.count, testCount, 'a split under the limit is laid out whole');
+  assert.deepEqual(answer.result.indices, [...Array(testCount).keys()]);
+  assert.equal(floats(answer.result.projection.points).length, testCount * 2);
+  assert.ok(floats(answer.result.projection.points).every(Number.isFinite));
+  const progress = client.notifications.filter((message) => message.type === 'exploreProgress' && message.token === 'umap-1');
+  assert.ok(progress.length > 0, 'progress arrives');
+  const again = await client.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test', projection: 'umap', token: 'umap-2' });
+  assert.ok(again.ok);
+  assert.equal(again.result.projection.points, answer.result.projection.points, 'the same layout');
+  assert.equal(client.notifications.filter((message) => message.type === 'exploreProgress' && message.token === 'umap-2').length, 0, 'kept, not computed again');
+});
+
 test('an example has its input, reconstruction, label and loss; decode and interpolate answer images of the model\'s shape', async () => {
   const example = await client.request({ type: 'exploreExample', runDir, checkpoint: 'last', split: 'test', index: testCount - 1 });
   assert.ok(example.ok, JSON.stringify(example));

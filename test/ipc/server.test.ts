@@ -118,7 +118,7 @@ test('run folders stay inside the runs folder: outDir and resume outside it, or 
   }
   assert.deepEqual(readdirSync(outside), [], 'nothing was written outside');
   assert.ok(!existsSync(path.join(workspace, 'escaped')));
-  assert.ok(!client.notifications.some((message) => message.type !== 'log' && message.runId.startsWith('escape-')), 'a refused run never starts');
+  assert.ok(!client.notifications.some((message) => (message.type === 'event' || message.type === 'runEnded') && message.runId.startsWith('escape-')), 'a refused run never starts');
 
   const withoutText = await client.send({ type: 'run', runId: 'no-text', file: path.join(workspace, 'no-text.aexp'), outDir: path.join(runsRoot, 'no-text') });
   assert.ok(!withoutText.ok && /needs the experiment's text/.test(withoutText.error.message), 'the file is a name, not something the runtime reads');

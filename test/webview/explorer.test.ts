@@ -355,6 +355,27 @@ describe('what each kind of model gets', { skip }, () => {
     await page.close();
   });
 
+  test('UMAP: a hovered point names its example in the split, and empty space decodes the nearest example\'s code', async () => {
+    const page = await openPage(browser, address, errors);
+    const data = result();
+    const indices = Array.from({ length: COUNT }, (_, row) => 2 * row + 1);
+    await deliver(page, { type: 'points', choice: { ...CHOICE, projection: 'umap' }, result: { ...data, indices, projection: { ...data.projection, method: 'umap' } } });
+    await waitInPage(page, `data('canvas.scatter', 'drawn') !== undefined`);
+    assert.match(await page.textContent('.status') ?? '', /UMAP has no inverse/);
+    const [x, y] = await screenOf(page, 0, 0);
+    await page.mouse.move(x + 1, y);
+    await page.waitForFunction(`window.sent.some((message) => message.type === 'example')`);
+    assert.equal((await sent(page)).find((message) => message.type === 'example')!.index, indices[COUNT - 1], 'the lone point\'s example in the split');
+    const [ex, ey] = await screenOf(page, 1, 0.5);
+    await page.mouse.move(ex, ey);
+    await page.waitForFunction(`window.sent.some((message) => message.type === 'decode')`);
+    const decode = (await sent(page)).filter((message) => message.type === 'decode').at(-1) as unknown as { z: number[] };
+    const { points } = cluster();
+    const nearest = [...Array(COUNT).keys()].reduce((best, row) => (Math.hypot(points[row * 2] - 1, points[row * 2 + 1] - 0.5) < Math.hypot(points[best * 2] - 1, points[best * 2 + 1] - 0.5) ? row : best), 0);
+    assert.deepEqual(decode.z, [points[nearest * 2], points[nearest * 2 + 1]], 'the nearest example\'s code is decoded');
+    await page.close();
+  });
+
   test('a plain autoencoder says it has no prior', async () => {
     const page = await shown({ kind: 'ae', variational: false });
     assert.match(await page.textContent('.status') ?? '', /plain autoencoder has no prior/);

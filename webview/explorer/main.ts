@@ -184,19 +184,22 @@ class ExplorerPage {
     const checkpoints = this.runs.find((candidate) => candidate.runDir === choice?.runDir)?.checkpoints ?? ['last'];
     const checkpoint = select('checkpoint', checkpoints.map((name) => [name, name]), choice?.checkpoint);
     const split = select('split', [['test', 'test split'], ['train', 'train split'], ['all', 'train + test']], choice?.split ?? 'test');
+    const projection = select('projection', [['pca', 'PCA'], ['umap', 'UMAP (5k subsample)']], choice?.projection ?? 'pca');
     const follow = element('vscode-checkbox', { label: 'follow the notebook', checked: this.state.follow }) as VscodeCheckbox;
     const choose = (patch: Partial<ExplorerChoice>, following = false) => {
       const runDir = patch.runDir ?? choice?.runDir ?? this.runs[0]?.runDir;
       if (!runDir) return;
-      const next: ExplorerChoice = { runDir, checkpoint: patch.checkpoint ?? (patch.runDir ? 'last' : choice?.checkpoint ?? 'last'), split: patch.split ?? choice?.split ?? 'test' };
-      this.save({ choice: next, follow: following, picked: [], camera: patch.split || patch.runDir ? undefined : this.state.camera });
+      const chosenProjection = patch.projection ?? choice?.projection;
+      const next: ExplorerChoice = { runDir, checkpoint: patch.checkpoint ?? (patch.runDir ? 'last' : choice?.checkpoint ?? 'last'), split: patch.split ?? choice?.split ?? 'test', ...(chosenProjection ? { projection: chosenProjection } : {}) };
+      this.save({ choice: next, follow: following, picked: [], camera: patch.split || patch.runDir || patch.projection ? undefined : this.state.camera });
       api.postMessage({ type: 'choose', choice: next, follow: following });
     };
     run.addEventListener('change', () => choose({ runDir: run.value }));
     checkpoint.addEventListener('change', () => choose({ checkpoint: checkpoint.value }));
-    split.addEventListener('change', () => choose({ split: split.value as ExploreSplit }));
+    split.addEventListener('change', () => choose({ split: split.value as ExploreSplit }, this.state.follow));
+    projection.addEventListener('change', () => choose({ projection: projection.value as 'pca' | 'umap' }, this.state.follow));
     follow.addEventListener('change', () => choose({}, follow.checked));
-    this.controls.replaceChildren(run, element('div', { className: 'row' }, checkpoint, split), follow);
+    this.controls.replaceChildren(run, element('div', { className: 'row' }, checkpoint, split, projection), follow);
   }
 
   private showPoints(choice: ExplorerChoice, result: ExploreResult): void {
@@ -227,6 +230,10 @@ class ExplorerPage {
   /** One sentence on what the picture is, and what this model cannot do and why. */
   private describe(result: ExploreResult): string {
     const { model, projection } = result;
+    if (projection.method === 'umap') {
+      const what = `UMAP of ${result.count} ${result.split} examples' means at ${model.checkpoint} (epoch ${model.epoch}; a seeded subsample where the split has more than 5000): UMAP has no inverse, so a point decodes as the code of the example nearest to it.`;
+      return model.decodes ? what : `${what} ${model.reason ?? ''}`;
+    }
     const axes = projection.method === 'pca' ? `PCA of ${model.latent}-d means (${(100 * (projection.explained[0] + projection.explained[1])).toFixed(0)}% of the variance); the decoded point is mean + a·PC1 + b·PC2` : `the ${model.latent}-d ${model.variational ? 'means' : 'codes'} as they are`;
     const what = `${result.count} ${result.split} examples at ${model.checkpoint} (epoch ${model.epoch}): ${axes}.`;
     if (!model.decodes) return `${what} ${model.reason ?? 'This model cannot decode a free latent point.'} Hover a point for its input and reconstruction.`;
@@ -392,8 +399,9 @@ class ExplorerPage {
       context.stroke();
       context.setLineDash([]);
     }
-    if (this.state.current) {
-      const [px, py] = this.project(this.state.current);
+    const place = this.state.current && this.project(this.state.current);
+    if (place) {
+      const [px, py] = place;
       const [x, y] = screen(px, py);
       context.beginPath();
       context.moveTo(x - 6, y);
@@ -416,13 +424,18 @@ class ExplorerPage {
   private unproject(x: number, y: number): number[] {
     const { projection, model } = this.points!.result;
     if (projection.method === 'identity') return [x, y].slice(0, model.latent);
+    if (projection.method === 'umap') {
+      const row = Math.max(0, this.points!.picker.nearest(x, y, Number.MAX_VALUE));
+      return Array.from(this.points!.means().subarray(row * model.latent, (row + 1) * model.latent));
+    }
     return projection.mean.map((mean, column) => mean + x * projection.components[0][column] + y * projection.components[1][column]);
   }
 
   /** A latent vector's place in the picture. */
-  private project(z: number[]): [number, number] {
+  private project(z: number[]): [number, number] | undefined {
     const { projection } = this.points!.result;
     if (projection.method === 'identity') return [z[0] ?? 0, z[1] ?? 0];
+    if (projection.method === 'umap') return undefined;
     const [first, second] = projection.components;
     let x = 0, y = 0;
     z.forEach((value, column) => {
@@ -497,7 +510,7 @@ class ExplorerPage {
       if (index !== this.hovered) {
         this.hovered = index;
         this.canvas.dataset.hovered = String(index);
-        api.postMessage({ type: 'example', index });
+        api.postMessage({ type: 'example', index: this.exampleOf(index) });
       }
       return;
     }
@@ -510,6 +523,11 @@ class ExplorerPage {
     this.decode(z);
   }
 
+  /** A point's example in the split (UMAP shows a subsample). */
+  private exampleOf(row: number): number {
+    return this.points!.result.indices?.[row] ?? row;
+  }
+
   private closeLasso(polygon: [number, number][]): void {
     this.redraw();
     const inside = this.points!.picker.inside(polygon, this.visible);
@@ -520,7 +538,7 @@ class ExplorerPage {
       this.lassoCanvas.width = 0;
       return;
     }
-    api.postMessage({ type: 'lasso', indices: inside.slice(0, LASSO_LIMIT) });
+    api.postMessage({ type: 'lasso', indices: inside.slice(0, LASSO_LIMIT).map((row) => this.exampleOf(row)) });
   }
 
   private decode(z: number[]): void {
@@ -553,7 +571,7 @@ class ExplorerPage {
     this.decodedFigure.hidden = false;
     const points = this.points;
     const method = points?.result.projection.method;
-    this.decodedCaption.textContent = method === 'pca' ? 'decoded: mean + a·PC1 + b·PC2 (+ the sliders)' : 'decoded at this point';
+    this.decodedCaption.textContent = method === 'pca' ? 'decoded: mean + a·PC1 + b·PC2 (+ the sliders)' : method === 'umap' ? 'decoded: the nearest example\'s code (+ the sliders)' : 'decoded at this point';
     this.decoded.dataset.z = z.map((value) => value.toFixed(3)).join(',');
     this.root.dataset.decoded = String(Number(this.root.dataset.decoded ?? 0) + 1);
   }

@@ -23,11 +23,11 @@ figure { margin: 0; }
 [hidden] { display: none !important; }
 figcaption, .caption { color: var(--vscode-descriptionForeground); font-size: 0.9em; max-width: 200px; }
 .pair { display: flex; gap: 2px; }
-canvas.input, canvas.reconstruction, canvas.decoded, canvas.classes, canvas.strip-images, canvas.lasso-images { image-rendering: pixelated; }
+canvas.input, canvas.reconstruction, canvas.decoded, canvas.classes, canvas.strip-images, canvas.lasso-images { image-rendering: pixelated; outline: 1px solid var(--vscode-contrastBorder, transparent); }
 h3 { font-size: 1em; margin: 4px 0; font-weight: 600; }
 .slider { display: grid; grid-template-columns: 11em 1fr; align-items: center; gap: 4px; }
 .slider.inactive label { color: var(--vscode-disabledForeground, var(--vscode-descriptionForeground)); }
-input[type=range] { accent-color: var(--vscode-button-background); width: 100%; }
+input[type=range] { accent-color: var(--vscode-focusBorder); width: 100%; }
 input[type=range]:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
 .strip canvas, .lasso canvas { max-width: 100%; }
 `;
