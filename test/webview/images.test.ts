@@ -32,6 +32,8 @@ interface Harness {
   cells(target?: string): Cell[];
   theme(variables: string): void;
   heights(target?: string): Heights;
+  widths(selector: string): number[];
+  resize(width: number | undefined, target?: string): void;
   look(selector: string): Look;
 }
 /** The view's outer height, its canvas's, and the bottom of its lowest pane, in CSS pixels. */
@@ -97,6 +99,8 @@ const api = {
   },
   theme: (variables) => { document.documentElement.setAttribute('style', variables); },
   heights: (target = 'output') => ({ root: api.root(target).getBoundingClientRect().height, canvas: canvas(target).getBoundingClientRect().height, panes: Math.max(...api.cells(target).map((cell) => cell.y + cell.height)) }),
+  widths: (selector) => [...document.querySelectorAll(selector)].map((element) => element.getBoundingClientRect().width),
+  resize: (width, target = 'output') => { document.getElementById(target).style.width = width === undefined ? '' : width + 'px'; },
   look: (selector) => {
     const button = document.querySelector(selector);
     const base = getComputedStyle(button.shadowRoot.querySelector('[part="base"]'));
@@ -606,12 +610,29 @@ test('the selected diff mode and sort order stand out from the others in dark, l
         // The theme's one button colour is on both: its active border is the mark.
         assert.equal(chosen.border, 'rgb(243, 133, 24)', `${name}: ${selected} wears the contrast active border`);
         assert.equal(unchosen.border, 'rgb(111, 195, 223)', `${name}: ${other} keeps the contrast border`);
+        // The theme gives secondary buttons no background: the editor's black shows, not the library's grey.
+        assert.equal(unchosen.background, 'rgba(0, 0, 0, 0)', `${name}: ${other}'s background`);
       } else assert.notEqual(chosen.background, unchosen.background, `${name}: ${selected} has the primary button's background`);
     }
   }
   await page.evaluate((value) => harness().theme(value), DARK);
   await page.locator('#output [data-diff-mode="side-by-side"]').click();
   await page.locator('#output vscode-button[data-sort="index"]').click();
+});
+
+test('in a narrow output the buttons show only their icons, as compact as VS Code’s icon buttons', async (context) => {
+  if (skip) return context.skip(skip);
+  await render(view('narrow'));
+  const widths = () => page.evaluate(() => harness().widths('#output vscode-button.iconic:not([hidden])'));
+  assert.ok((await widths()).every((width) => width > 40), 'wide: icon and label');
+  await page.evaluate(() => harness().resize(600));
+  try {
+    const narrow = await widths();
+    assert.ok(narrow.length >= 7);
+    assert.ok(narrow.every((width) => width <= 28), `icon-only buttons are ${narrow.join(', ')} px wide`);
+  } finally {
+    await page.evaluate(() => harness().resize(undefined));
+  }
 });
 
 test('screenshots in dark, light and high-contrast themes', async (context) => {

@@ -322,7 +322,7 @@ export class ImageView {
   }
 
   private button(label: string, title: string, action: () => void, name?: IconName): VscodeButton {
-    const button = element('vscode-button', { secondary: true, title }, ...(name ? [icon(name)] : []), element('span', { className: name ? 'label iconic' : 'label' }, label)) as VscodeButton;
+    const button = element('vscode-button', { secondary: true, title, className: name ? 'iconic' : '' }, ...(name ? [icon(name)] : []), element('span', { className: name ? 'label iconic' : 'label' }, label)) as VscodeButton;
     button.setAttribute('aria-label', label);
     button.addEventListener('click', action);
     return button;

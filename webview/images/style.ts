@@ -25,8 +25,9 @@ export const IMAGES_STYLE = `
 .latent-lab-images .epoch-label { margin-right: auto; }
 /* Narrow outputs: the buttons that have an icon show only it (their title and aria-label still name them). */
 .latent-lab-images { container-type: inline-size; }
-@container (max-width: 760px) { .latent-lab-images .label.iconic { display: none; } .latent-lab-images svg.icon { margin-right: 0; } }
 .latent-lab-images svg.icon { width: 14px; height: 14px; margin-right: 4px; vertical-align: -2px; flex: none; }
+/* (After the rule above, which it overrides: the icon centred in a compact button.) */
+@container (max-width: 760px) { .latent-lab-images .label.iconic { display: none; } .latent-lab-images svg.icon { margin-right: 0; } .latent-lab-images vscode-button.iconic::part(base) { padding: 1px 5px; } }
 .latent-lab-images vscode-single-select { width: 9em; }
 .latent-lab-images input[type="range"] { -webkit-appearance: none; appearance: none; vertical-align: middle; height: 16px; margin: 0; background: transparent; }
 .latent-lab-images input[type="range"]::-webkit-slider-runnable-track { height: 4px; border-radius: 2px; background: var(--vscode-scrollbarSlider-background, rgba(128, 128, 128, 0.4)); border: 1px solid var(--vscode-contrastBorder, transparent); }
