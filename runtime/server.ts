@@ -202,6 +202,16 @@ function exitWhenIdle(limitMs: number): void {
   check();
 }
 
+/** A run folder the explorer may open: inside the runs folder, or refused saying so. */
+function exploredFolder(runDir: string): string {
+  try {
+    return containedPath(defaults.runsRoot, runDir, 'runDir');
+  } catch (error) {
+    if (error instanceof ContainmentError) throw new ContainmentError(`runDir ${echo(runDir)} is outside the runs folder ${echo(defaults.runsRoot)}; the explorer opens only run folders inside it`);
+    throw error;
+  }
+}
+
 /** An explore request's progress, as notifications that name its token. */
 function progressOf(token: string): (done: number, total: number) => void {
   return (done, total) => send({ type: 'exploreProgress', token, done, total });
@@ -261,7 +271,7 @@ async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[Ru
     case 'exploreDecode':
     case 'exploreInterpolate':
       // Read-only, but only run folders inside the runs folder: the explorer names nothing else.
-      return explorer.handle(request, containedPath(defaults.runsRoot, request.runDir, 'runDir'), request.type === 'explore' && request.token !== undefined ? progressOf(request.token) : undefined);
+      return explorer.handle(request, exploredFolder(request.runDir), request.type === 'explore' && request.token !== undefined ? progressOf(request.token) : undefined);
   }
 }
 

@@ -112,7 +112,7 @@ test('a run folder outside the runs folder, an unknown checkpoint and malformed 
   const outside = await client.request({ type: 'explore', runDir: temporaryDirectory(), checkpoint: 'last', split: 'test' });
   assert.ok(!outside.ok);
   assert.equal(outside.error.name, 'ContainmentError');
-  assert.match(outside.error.message, /outside the runs folder/);
+  assert.match(outside.error.message, /outside the runs folder .*; the explorer opens only run folders inside it/);
   const checkpoint = await client.send({ type: 'explore', runDir, checkpoint: '../../etc', split: 'test' });
   assert.ok(!checkpoint.ok && /checkpoint must be last, best or epoch-N/.test(checkpoint.error.message), JSON.stringify(checkpoint));
   const missing = await client.request({ type: 'explore', runDir, checkpoint: 'epoch-99', split: 'test' });
