@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { listRuns, sweepGroups } from '../../extension/runs-index';
 import { acceptQuickInput, cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, waitFor, workspaceFolder } from './support';
 
 async function quickPickClosed(): Promise<void> {
@@ -54,6 +55,11 @@ suite('Latent Lab sweep cell', () => {
       const parent = path.join(runs, `sweep-tiny-sweep-000${index}`);
       assert.ok(existsSync(parent) && readdirSync(parent).length === 1, `${parent} holds the run`);
     }
+    // The Runs panel's reading of what the CLI wrote: one sweep, both runs done, over its swept key.
+    const rows = await listRuns([path.join(workspaceFolder(), '.aexp', 'runs')]);
+    const groups = (await sweepGroups(rows)).filter((group) => group.name === 'sweep-tiny');
+    assert.deepEqual(groups.map(({ id, total, done, keys, metric, problem }) => ({ id, total, done, keys, metric, problem })), [{ id: path.join(runs, '.sweeps', 'sweep-tiny'), total: 2, done: 2, keys: ['model.latent'], metric: 'test.loss', problem: undefined }]);
+    assert.deepEqual(rows.filter((row) => row.sweep?.id === groups[0].id).map((row) => row.config['model.latent']).sort(), [2, 3]);
   });
 
   test('the offer lists Slurm when sbatch is on the extension host\'s PATH, and not otherwise', async () => {
