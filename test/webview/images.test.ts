@@ -30,6 +30,7 @@ interface Harness {
   colours(box: Cell, target?: string): string[];
   scale(target?: string): string | undefined;
   cells(target?: string): Cell[];
+  headers(target?: string): { text: string; x: number; width: number }[];
   theme(variables: string): void;
   heights(target?: string): Heights;
   widths(selector: string): number[];
@@ -89,6 +90,7 @@ const api = {
   pixel: (x, y, target = 'output') => [...canvas(target).getContext('2d').getImageData(Math.round(x * devicePixelRatio), Math.round(y * devicePixelRatio), 1, 1).data],
   cells: (target = 'output') => JSON.parse(canvas(target).dataset.cells || '[]'),
   scale: (target = 'output') => canvas(target).dataset.scale,
+  headers: (target = 'output') => JSON.parse(canvas(target).dataset.headers || '[]'),
   // Every distinct RGB of a pane, one pixel in from each edge (the edge may blend with the background).
   colours: (box, target = 'output') => {
     const ratio = devicePixelRatio;
@@ -618,6 +620,23 @@ test('the selected diff mode and sort order stand out from the others in dark, l
   await page.evaluate((value) => harness().theme(value), DARK);
   await page.locator('#output [data-diff-mode="side-by-side"]').click();
   await page.locator('#output vscode-button[data-sort="index"]').click();
+});
+
+test('the column titles keep clear of each other in every diff mode, however small the panes', async (context) => {
+  if (skip) return context.skip(skip);
+  // Twelve examples at 900 px: 64 px panes, narrower than "input | recon." at 11 px.
+  const count = 12;
+  await render(view('titles', { count, inputs: images(count, () => 0), frame: frame(3, images(count, () => 200), Array.from({ length: count }, () => 1)) }));
+  for (const mode of ['side-by-side', 'swipe', 'onion', 'flicker']) {
+    await page.locator(`#output [data-diff-mode="${mode}"]`).click();
+    const titles = await page.evaluate(() => harness().headers());
+    assert.ok(titles.length >= 2, mode);
+    for (let index = 1; index < titles.length; index++) {
+      const [left, right] = [titles[index - 1], titles[index]];
+      assert.ok(left.x + left.width + 6 <= right.x, `${mode}: "${left.text}" ends ${right.x - left.x - left.width} px before "${right.text}"`);
+    }
+  }
+  await page.locator('#output [data-diff-mode="side-by-side"]').click();
 });
 
 test('in a narrow output the buttons show only their icons, as compact as VS Code’s icon buttons', async (context) => {

@@ -45,6 +45,8 @@ export interface Scene {
 }
 
 const LEGEND_WIDTH = 64;
+/** The least space between two column titles. */
+const HEADER_GAP = 8;
 /** The colour scale's least height (title, bar and five ticks that do not touch). */
 const LEGEND_HEIGHT = 100;
 
@@ -92,6 +94,8 @@ export function cameraBox(pane: Box, image: { width: number; height: number }, c
 export class GridDrawing {
   /** Every pane drawn last, in CSS pixels of the canvas. */
   cells: Cell[] = [];
+  /** The column titles drawn last: where each starts and how wide it is drawn. */
+  headers: { text: string; x: number; width: number }[] = [];
   /** The heatmaps' scale drawn last (a fraction of full intensity). */
   scale = 0;
   private theme: Theme = readTheme();
@@ -122,8 +126,10 @@ export class GridDrawing {
     context.font = `11px ${this.theme.font}`;
     this.painter.resize(scene.snapshot.width, scene.snapshot.height);
     const area = areaOf(width, height);
+    this.headers = [];
     if (scene.panel === 'samples') this.drawSamples(context, scene, area);
     else this.drawExamples(context, scene, area);
+    this.canvas.dataset.headers = JSON.stringify(this.headers.map(({ text, x, width: w }) => ({ text, x: Math.round(x), width: Math.round(w) })));
     this.canvas.dataset.cells = JSON.stringify(this.cells.map(({ index, kind, x, y, width: w, height: h }) => ({ index, kind, x: Math.round(x), y: Math.round(y), width: Math.round(w), height: Math.round(h) })));
     this.canvas.dataset.scale = String(this.scale);
   }
@@ -258,7 +264,7 @@ export class GridDrawing {
   /** The column titles, once above the first example's panes; a shorter title where the long one does not fit. */
   private drawHeaders(context: CanvasRenderingContext2D, cells: Cell[], scene: Scene): void {
     const { snapshot, frame, diff, compare } = scene;
-    const composite = diff === 'swipe' ? ['input | reconstruction', 'input | recon.'] : diff === 'onion' ? ['onion skin', 'onion'] : scene.showsInput ? ['input', 'input'] : ['reconstruction', 'recon.'];
+    const composite = diff === 'swipe' ? ['input | reconstruction', 'input | recon.', 'in | out'] : diff === 'onion' ? ['onion skin', 'onion'] : scene.showsInput ? ['input', 'input'] : ['reconstruction', 'recon.'];
     const names: Record<PaneKind, string[]> = {
       input: snapshot.corrupted ? ['clean', 'clean'] : ['input', 'input'],
       corrupted: snapshot.mask ? ['masked', 'masked'] : ['corrupted', 'corr.'],
@@ -274,9 +280,12 @@ export class GridDrawing {
     context.textBaseline = 'bottom';
     context.textAlign = 'left';
     for (const cell of cells) {
-      const [long, short] = names[cell.kind];
-      const text = context.measureText(long).width <= cell.width ? long : short;
-      context.fillText(text, cell.x, cell.y - 3, Math.max(cell.width, 24));
+      // A title keeps clear of the next pane's by more than the panes' gap, or two read as one.
+      const room = Math.max(cell.width - HEADER_GAP, 24);
+      const choices = names[cell.kind];
+      const text = choices.find((choice) => context.measureText(choice).width <= room) ?? choices.at(-1)!;
+      context.fillText(text, cell.x, cell.y - 3, room);
+      this.headers.push({ text, x: cell.x, width: Math.min(room, context.measureText(text).width) });
     }
     context.restore();
   }
