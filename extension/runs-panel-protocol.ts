@@ -96,6 +96,8 @@ export interface RunsPanelState {
   sweep?: SweepId;
   sweepKey?: string;
   sweepLogX?: boolean;
+  /** The seeds of a setting as one point, their mean, with a bar of ± one standard deviation. */
+  sweepMean?: boolean;
 }
 
 export type RunAction = 'openExperiment' | 'openFolder' | 'continue' | 'delete';

@@ -15,7 +15,7 @@ import { MetricsLog } from '../../runtime/run-folder';
 import { acquireRunLock } from '../../runtime/run-lock';
 import { runFolderName, writeRun } from '../helpers/written-runs';
 import { writeSweep } from '../helpers/written-sweep';
-import { evaluateInFrames, EXTENSION_ID, screenshotInThemes, waitFor, workspaceFolder } from './support';
+import { evaluateInFrames, EXTENSION_ID, screenshot, screenshotInThemes, waitFor, workspaceFolder } from './support';
 
 /** Steps each written run logs: its whole curve is drawn (fewer points than the canvas has columns). */
 const STEPS = 30;
@@ -267,6 +267,12 @@ suite('Runs panel', () => {
       await vscode.commands.executeCommand('workbench.action.closeSidebar');
       await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
       await screenshotInThemes('runs-sweep');
+      // Each setting's seeds as one point, their mean with ± one standard deviation: run 0 and 1 share a learning rate, run 2 is alone (run 3 has not finished).
+      await inPanel(`const mean = root.querySelector('.sweep-plot vscode-checkbox[aria-label^="mean"]'); mean.checked = true; mean.dispatchEvent(new Event('change')); return true;`);
+      await waitInPanel('the means of the seeds', PLOT, (state: Record<string, string>) => state.mode === 'mean' && state.points === '2');
+      await screenshot('runs-sweep-mean');
+      await inPanel(`const mean = root.querySelector('.sweep-plot vscode-checkbox[aria-label^="mean"]'); mean.checked = false; mean.dispatchEvent(new Event('change')); return true;`);
+      await waitInPanel('a point per run again', PLOT, (state: Record<string, string>) => state.mode === 'seeds' && state.points === '3');
       await vscode.commands.executeCommand('workbench.view.explorer');
       await inPanel(`const search = root.querySelector('vscode-textfield'); search.value = ''; search.dispatchEvent(new Event('input')); return true;`);
       // Against the seed: a linear axis, the same points.

@@ -109,7 +109,7 @@ class RunsPage {
       },
       selectSweep: (sweep) => this.update({ sweep: this.state.sweep === sweep ? undefined : sweep }),
     });
-    this.sweepPlot = new SweepPlot({ sweepKey: this.state.sweepKey, sweepLogX: this.state.sweepLogX }, (changed) => this.save(changed));
+    this.sweepPlot = new SweepPlot({ sweepKey: this.state.sweepKey, sweepLogX: this.state.sweepLogX, sweepMean: this.state.sweepMean }, (changed) => this.save(changed));
     this.overlay = new Overlay(this.state, (changed) => this.save(changed));
     this.views = new Reconstructions((run) => (this.byRun.get(run) ? runName(this.byRun.get(run)!) : run), (epoch) => api.postMessage({ type: 'viewsEpoch', epoch }));
     this.content = element('div', {},
