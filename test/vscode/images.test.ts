@@ -16,6 +16,8 @@ import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, r
 
 const IMAGES_MIME = 'application/vnd.latent-lab.images+json';
 const EPOCHS = 3;
+/** The line under each example for its loss (webview/images/layout.ts). */
+const CAPTION = 15;
 
 /** The image view's root as it shows itself (data-* attributes) and a checksum of its canvas's pixels; null where it is not drawn. */
 interface ViewState {
@@ -27,6 +29,15 @@ interface ViewState {
   panel?: string;
   mark?: string;
   pixels?: string;
+  /** The view's outer height, and the empty height under its grid's lowest caption (CSS pixels). */
+  height?: string;
+  band?: string;
+  /** Whether the epoch slider is on screen, and the epoch's label beside (or instead of) it. */
+  slider?: string;
+  label?: string;
+  /** The selected and an unselected diff-mode button's border colours. */
+  selectedBorder?: string;
+  unselectedBorder?: string;
   /** What the view says (its status line and notices), for a failure's message. */
   text?: string;
 }
@@ -46,7 +57,20 @@ const STATE = (viewId: string) => `(() => {
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     for (let index = 0; index < data.length; index++) pixels = (Math.imul(pixels, 31) + data[index]) | 0;
   }
-  return { ...root.dataset, pixels: String(pixels), text: root.innerText.replace(/\\s+/g, ' ').slice(0, 300) };
+  const panes = JSON.parse(canvas?.dataset.cells || '[]');
+  const lowest = Math.max(...panes.map((pane) => pane.y + pane.height)) + ${CAPTION};
+  const border = (button) => button ? getComputedStyle(button.shadowRoot.querySelector('[part="base"]')).borderTopColor : '';
+  return {
+    ...root.dataset,
+    pixels: String(pixels),
+    height: String(root.getBoundingClientRect().height),
+    band: String(Math.round(canvas.getBoundingClientRect().height - lowest)),
+    slider: String(root.querySelector('input.epoch-slider').offsetParent !== null),
+    label: root.querySelector('.epoch-label').textContent,
+    selectedBorder: border(root.querySelector('vscode-button[data-diff-mode][aria-pressed="true"]')),
+    unselectedBorder: border(root.querySelector('vscode-button[data-diff-mode][aria-pressed="false"]')),
+    text: root.innerText.replace(/\\s+/g, ' ').slice(0, 300),
+  };
 })()`;
 /** Runs a statement with `root` bound to the view's root element; true once done. */
 const ACT = (viewId: string, statement: string) => `(() => { const root = ${root(viewId)}; if (!root) return null; ${statement}; return true; })()`;
@@ -113,6 +137,8 @@ suite('Latent Lab image views', () => {
     assert.ok(existsSync(path.join(runDir, 'images', 'history-reconstructions.png')), 'the PNG grids stay in the run folder');
     const done = await viewState(firstId, `all ${EPOCHS} epochs`, (state) => state.epochs === String(EPOCHS) && state.epoch === String(EPOCHS) && state.state === 'ready');
     assert.equal(done.mark, 'first', `the view's element (first drawn at epoch ${seen.epoch} of ${seen.epochs}) was built again when its item was replaced`);
+    assert.equal(done.height, seen.height, `the view's height (first drawn at epoch ${seen.epoch}) did not change while training`);
+    assert.ok(Number(done.band) <= 4, `no empty band under the grid: ${done.band} px under its lowest caption (${done.text})`);
 
     // Epoch 1 is not in the snapshot: its frame comes from the host, read from views/epoch-0001.bin.
     await act(firstId, scrubTo(firstId, 0), 'scrub to epoch 1');
@@ -136,6 +162,21 @@ suite('Latent Lab image views', () => {
     await scrollNotebook(1500);
     await screenshot('images-trained');
     await screenshotInThemes('images');
+    // In the high-contrast theme the buttons share one background: the selected mode wears the active border.
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    await workbench.update('colorTheme', 'Default High Contrast', vscode.ConfigurationTarget.Global);
+    try {
+      const contrast = await viewState(firstId, 'the high-contrast theme', (state) => state.unselectedBorder === 'rgb(111, 195, 223)');
+      assert.equal(contrast.selectedBorder, 'rgb(243, 133, 24)', `the selected diff mode stands out: ${JSON.stringify(contrast)}`);
+    } finally {
+      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
+    // The notebook draws an output's webview content when it comes near the screen.
+    editor.revealRange(new vscode.NotebookRange(reconstruct.index, reconstruct.index + 1), vscode.NotebookEditorRevealType.AtTop);
+    const final = await viewState(reconstructId, 'the reconstruct cell\'s view', (state) => state.state === 'ready');
+    assert.equal(final.slider, 'false', 'one epoch: no slider to scrub');
+    assert.equal(final.label, `epoch ${EPOCHS}, final checkpoint`);
+    await screenshot('images-final');
 
     // Reopened: restore builds the view from views/ and registers it, so scrubbing still answers.
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
