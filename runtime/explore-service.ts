@@ -7,13 +7,14 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ACTIVE_THRESHOLD, latentStatisticsOf } from './analysis/latent-stats';
+import { latentStatisticsOf } from './analysis/latent-stats';
 import { principalComponents, project } from './analysis/pca';
 import { InferenceClient } from './inference/client';
 import type { EncodeResult, OpenResult, Pixels } from './inference/protocol';
 import type { UmapMessage, UmapStart } from './explore-umap';
 import { resolveCheckpoint } from './run/load-run';
 import { permutation } from './util/random';
+import { quantizePixels } from './views-data';
 import type { ExploreDimension, ExploreExampleResult, ExploreImages, ExploreModel, ExploreRequest, ExploreResult, RuntimeRequestResults } from './protocol';
 
 /** Workers kept at once (each costs its TF.js and a model): the least recently used one closes. */
@@ -64,10 +65,8 @@ function floats(values: Float32Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }
 
-function bytes(pixels: ArrayLike<number>): string {
-  const out = Buffer.alloc(pixels.length);
-  for (let index = 0; index < pixels.length; index++) out[index] = Math.round(Math.min(1, Math.max(0, pixels[index])) * 255);
-  return out.toString('base64');
+function bytes(pixels: Float32Array): string {
+  return Buffer.from(quantizePixels(pixels)).toString('base64');
 }
 
 function images(result: Pixels): ExploreImages {
@@ -83,13 +82,12 @@ export function latentDimensions(means: Float32Array, logVariances: Float32Array
   const average = new Float64Array(latent);
   for (let row = 0; row < count; row++) for (let column = 0; column < latent; column++) average[column] += means[row * latent + column];
   for (let column = 0; column < latent; column++) average[column] /= Math.max(1, count);
-  const variance = new Float64Array(latent);
-  for (let row = 0; row < count; row++) for (let column = 0; column < latent; column++) variance[column] += (means[row * latent + column] - average[column]) ** 2;
-  for (let column = 0; column < latent; column++) variance[column] /= Math.max(1, count);
-  const statistics = logVariances ? latentStatisticsOf(means, logVariances, latent) : undefined;
+  // A plain autoencoder's codes have no posterior: zero log-variances leave its means' variance exact, and its KL unused.
+  const statistics = latentStatisticsOf(means.subarray(0, count * latent), logVariances?.subarray(0, count * latent) ?? new Float32Array(count * latent), latent);
   const dimensions = Array.from({ length: latent }, (_, index): ExploreDimension => {
-    const span = statistics ? PRIOR_SPAN : CODE_SPAN * Math.sqrt(variance[index]) || 1;
-    return { index, kl: statistics ? statistics.klPerDimension[index] : variance[index], active: variance[index] > ACTIVE_THRESHOLD, low: average[index] - span, high: average[index] + span };
+    const variance = statistics.meanVariance[index];
+    const span = logVariances ? PRIOR_SPAN : CODE_SPAN * Math.sqrt(variance) || 1;
+    return { index, kl: logVariances ? statistics.klPerDimension[index] : variance, active: statistics.active[index], low: average[index] - span, high: average[index] + span };
   });
   return dimensions.sort((a, b) => b.kl - a.kl || a.index - b.index);
 }
@@ -118,18 +116,23 @@ export class ExploreService {
   private readonly layouts = new Map<string, Promise<Float32Array>>();
   private clock = 0;
 
-  constructor(private readonly dataDir: () => string | undefined) {}
+  constructor(private readonly dataDir: () => string | undefined, private readonly startClient: () => InferenceClient = () => new InferenceClient()) {}
 
   /** The worker for a run folder with `checkpoint` open in it; requests to one worker run in order. */
   private open(runDir: string, checkpoint: string): { client: InferenceClient; opened: Promise<OpenResult> } {
     let entry = this.workers.get(runDir);
+    // A worker that exited or crashed answers nothing more: a new one takes its place.
+    if (entry?.client.closed) {
+      this.workers.delete(runDir);
+      entry = undefined;
+    }
     if (!entry) {
       if (this.workers.size >= MAX_WORKERS) {
         const [oldest] = [...this.workers.entries()].sort((a, b) => a[1].used - b[1].used)[0];
         void this.workers.get(oldest)!.client.close();
         this.workers.delete(oldest);
       }
-      entry = { client: new InferenceClient(), used: 0 };
+      entry = { client: this.startClient(), used: 0 };
       this.workers.set(runDir, entry);
     }
     entry.used = ++this.clock;

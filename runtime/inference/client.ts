@@ -89,6 +89,11 @@ export class InferenceClient {
     this.worker.on('exit', (code) => this.stop(new InferenceError({ name: 'InferenceWorkerError', message: `the inference worker exited (code ${code})` })));
   }
 
+  /** Whether the worker is gone (closed, exited or crashed): every request rejects from then on. */
+  get closed(): boolean {
+    return this.stopped !== undefined;
+  }
+
   open(request: InferenceRequestBody<'open'>, options?: RequestOptions): Promise<InferenceResults['open']> {
     return this.request<'open'>({ ...request, type: 'open' }, options);
   }
