@@ -1,180 +1,21 @@
 /**
- * The train cell's live chart, host side. A TrainingChart holds one run's points (its recorded
- * history first: a continued run extends the same curve) and gives the output item, a snapshot
- * small enough to re-send once per epoch that draws alone when the notebook reopens. The
- * ChartChannel owns the renderer messaging: it sends a chart's new points only to renderers that
- * said they show it, coalesced to one message per update interval.
+ * The train cell's live chart, host side: its output item (the run's points, chart-points.ts,
+ * compacted to re-send once per epoch and draw alone when the notebook reopens); its new points
+ * go to the renderers by the ChartChannel (chart-channel.ts).
  */
 import * as vscode from 'vscode';
-import type { LossUnits, MetricsRecord, MetricsRecordOf } from '../runtime/protocol';
-import type { ChartSnapshot, EpochPoint, HostMessage, RendererMessage, StepPoint } from './renderer-protocol';
+import { ChartPoints } from './chart-points';
+
+export { CHART_MESSAGE_INTERVAL_MS, ChartChannel } from './chart-channel';
+export type { ChartHistory } from './chart-points';
+export { SNAPSHOT_STEP_LIMIT } from './chart-points';
 
 export const CHART_MIME = 'application/vnd.latent-lab.chart+json';
 export const CHART_RENDERER_ID = 'latent-lab.chart';
-/** Logged steps in a snapshot: it is re-sent whole each epoch; the renderer gets every point by message. */
-export const SNAPSHOT_STEP_LIMIT = 2000;
 
-export interface ChartHistory {
-  steps: readonly MetricsRecordOf<'train'>[];
-  epochs: readonly MetricsRecordOf<'epoch'>[];
-  resumes: readonly MetricsRecordOf<'resume'>[];
-}
-
-/** Keeps points in order: one at or before the last replaces it and all after it (a resume goes on from its checkpoint). */
-function extend<T>(list: T[], point: T, key: (point: T) => number): void {
-  while (list.length > 0 && key(list[list.length - 1]) >= key(point)) list.pop();
-  list.push(point);
-}
-
-/** Every `stride`-th point and the last: a snapshot's share of a long history. */
-function thinned<T>(points: readonly T[], limit: number): T[] {
-  if (points.length <= limit) return points.slice();
-  const stride = Math.ceil(points.length / limit);
-  const kept = points.filter((_, index) => index % stride === 0);
-  if (kept.at(-1) !== points.at(-1)) kept.push(points.at(-1)!);
-  return kept;
-}
-
-export class TrainingChart {
-  private readonly steps: StepPoint[] = [];
-  private readonly epochs: EpochPoint[] = [];
-  private readonly resumes: number[] = [];
-  private units: LossUnits | undefined;
-  private origin: number | undefined;
-  private lastSeconds = 0;
-  /** Points not yet sent by message. */
-  private unsent: { steps: StepPoint[]; epochs: EpochPoint[]; resumes: number[] } = { steps: [], epochs: [], resumes: [] };
-  live: boolean;
-
-  constructor(readonly id: string, history: ChartHistory | undefined, live: boolean) {
-    this.live = live;
-    const records: MetricsRecord[] = [...(history?.steps ?? []), ...(history?.epochs ?? []), ...(history?.resumes ?? [])];
-    // In the order they happened: an epoch ends after its last logged step.
-    records.sort((a, b) => a.step - b.step || (a.kind === 'epoch' ? 1 : 0) - (b.kind === 'epoch' ? 1 : 0));
-    for (const record of records) this.add(record);
-    this.unsent = { steps: [], epochs: [], resumes: [] };
-  }
-
-  /** Seconds since the run's first record (its wall-clock time as written; a record without one keeps the last). */
-  private seconds(time: string): number {
-    const at = Date.parse(time);
-    if (!Number.isFinite(at)) return this.lastSeconds;
-    this.origin ??= at;
-    this.lastSeconds = Math.max(0, (at - this.origin) / 1000);
-    return this.lastSeconds;
-  }
-
-  /** Takes a metrics record; says whether it changed the chart. */
-  add(record: MetricsRecord): boolean {
-    switch (record.kind) {
-      case 'train': {
-        const point: StepPoint = { step: record.step, epoch: record.epoch, seconds: this.seconds(record.time), loss: record.loss, reconstruction: record.reconstruction, ...(record.kl !== undefined ? { kl: record.kl } : {}), lr: record.lr };
-        extend(this.steps, point, (candidate) => candidate.step);
-        this.unsent.steps.push(point);
-        return true;
-      }
-      case 'epoch': {
-        this.units = record.units;
-        const terms = (value: { loss: number; reconstruction: number; kl?: number } | undefined) => (value ? { loss: value.loss, reconstruction: value.reconstruction, ...(value.kl !== undefined ? { kl: value.kl } : {}) } : undefined);
-        const test = terms(record.test);
-        const point: EpochPoint = { epoch: record.epoch, step: record.step, seconds: this.seconds(record.time), train: terms(record.train)!, ...(test ? { test } : {}) };
-        extend(this.epochs, point, (candidate) => candidate.epoch);
-        this.unsent.epochs.push(point);
-        return true;
-      }
-      case 'resume':
-        if (this.resumes.includes(record.step)) return false;
-        this.resumes.push(record.step);
-        this.unsent.resumes.push(record.step);
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  snapshot(): ChartSnapshot {
-    return { version: 1, chartId: this.id, ...(this.units ? { units: this.units } : {}), steps: thinned(this.steps, SNAPSHOT_STEP_LIMIT), epochs: this.epochs.slice(), resumes: this.resumes.slice(), live: this.live };
-  }
-
+export class TrainingChart extends ChartPoints {
+  /** The output item: the whole history, compacted (version 2), re-sent each epoch. */
   item(): vscode.NotebookCellOutputItem {
-    return vscode.NotebookCellOutputItem.json(this.snapshot(), CHART_MIME);
-  }
-
-  /** Everything after the renderer's last step and epoch. */
-  since(step: number, epoch: number): HostMessage {
-    return { type: 'append', chartId: this.id, ...(this.units ? { units: this.units } : {}), steps: this.steps.filter((point) => point.step > step), epochs: this.epochs.filter((point) => point.epoch > epoch), resumes: this.resumes.slice() };
-  }
-
-  /** The points added since the last call, as one message; undefined when there are none. */
-  takeUnsent(): HostMessage | undefined {
-    const { steps, epochs, resumes } = this.unsent;
-    if (steps.length + epochs.length + resumes.length === 0) return undefined;
-    this.unsent = { steps: [], epochs: [], resumes: [] };
-    return { type: 'append', chartId: this.id, ...(this.units ? { units: this.units } : {}), steps, epochs, resumes };
-  }
-}
-
-/** A renderer's message, checked: anything else is dropped. */
-export function parseRendererMessage(value: unknown): RendererMessage | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const message = value as Record<string, unknown>;
-  const count = (field: unknown) => typeof field === 'number' && Number.isInteger(field) && field >= 0;
-  if (message.type !== 'ready' || typeof message.chartId !== 'string' || message.chartId.length > 200 || !count(message.step) || !count(message.epoch)) return undefined;
-  return { type: 'ready', chartId: message.chartId, step: message.step as number, epoch: message.epoch as number };
-}
-
-export class ChartChannel implements vscode.Disposable {
-  private readonly messaging = vscode.notebooks.createRendererMessaging(CHART_RENDERER_ID);
-  private readonly subscription: vscode.Disposable;
-  private readonly charts = new Map<string, TrainingChart>();
-  /** Charts that a renderer said it shows: only these get messages. */
-  private readonly shown = new Set<string>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(private readonly interval: () => number, private readonly log?: vscode.LogOutputChannel) {
-    this.subscription = this.messaging.onDidReceiveMessage(({ editor, message }) => this.receive(editor, message));
-  }
-
-  /** Routes messages for this chart until the returned disposable is disposed (by the run that owns it). */
-  register(chart: TrainingChart): vscode.Disposable {
-    this.charts.set(chart.id, chart);
-    return new vscode.Disposable(() => {
-      this.flush();
-      this.charts.delete(chart.id);
-      this.shown.delete(chart.id);
-    });
-  }
-
-  /** The chart has new points: sent within one update interval. */
-  changed(): void {
-    this.timer ??= setTimeout(() => this.flush(), this.interval());
-  }
-
-  private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const chart of this.charts.values()) {
-      const message = chart.takeUnsent();
-      if (message && this.shown.has(chart.id)) void this.messaging.postMessage(message);
-    }
-  }
-
-  private receive(editor: vscode.NotebookEditor, value: unknown): void {
-    const message = parseRendererMessage(value);
-    if (!message) {
-      this.log?.warn('the chart renderer sent a message this version does not know; ignored');
-      return;
-    }
-    const chart = this.charts.get(message.chartId);
-    if (!chart) return;
-    this.shown.add(chart.id);
-    void this.messaging.postMessage(chart.since(message.step, message.epoch), editor);
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.subscription.dispose();
-    this.charts.clear();
+    return vscode.NotebookCellOutputItem.json(this.compact(), CHART_MIME);
   }
 }

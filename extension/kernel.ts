@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { CellName, MetricsRecord, RunOverrides, RuntimeNotification } from '../runtime/protocol';
 import { ANALYSIS_CELLS, CELL_KINDS } from '../runtime/cells';
 import type { ChartHistory } from './chart-output';
-import { ChartChannel } from './chart-output';
+import { CHART_RENDERER_ID, ChartChannel } from './chart-output';
 import { DisposableStore, toDisposable } from './dispose';
 import { IMAGES_RENDERER_ID, ImageChannel } from './image-output';
 import { newestRunFolder, readRecordedRun } from './restore';
@@ -110,7 +110,7 @@ export class AexpController implements vscode.Disposable {
     this.controller.description = 'trains in a separate Node process';
     this.controller.executeHandler = (cells, notebook) => this.run(cells, notebook);
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
-    this.charts = this.store.add(new ChartChannel(() => this.settings().interval, this.host.log));
+    this.charts = this.store.add(new ChartChannel(vscode.notebooks.createRendererMessaging(CHART_RENDERER_ID), this.host.log));
     this.images = this.store.add(new ImageChannel(vscode.notebooks.createRendererMessaging(IMAGES_RENDERER_ID), this.host.log));
     this.sweeps = new SweepCells(this.controller, () => ({ backend: this.settings().backend, dataDir: this.settings().dataDir }), (notebook) => this.runsFolder(notebook), this.host.log, this.store);
     // Outputs come back when a notebook opens; the controller may be selected for it only later.
