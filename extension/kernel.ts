@@ -311,7 +311,10 @@ export class AexpController implements vscode.Disposable {
     // Events arrive before the run request's answer, which is the run's result (the runEnded
     // notification that follows repeats it and is not needed here).
     store.add(runtime.onNotification((message: RuntimeNotification) => {
-      if (message.type === 'event' && message.runId === view.id) void enqueue(() => view.handle(message.event));
+      if (message.type !== 'event' || message.runId !== view.id) return;
+      // A logged step reaches the live chart at once; the outputs keep their order in the queue.
+      if (message.event.type === 'metrics' && view.chartNow(message.event.record)) return;
+      void enqueue(() => view.handle(message.event));
     }));
     // A runtime that goes away mid-run is said so first; the request's own rejection then finds the run ended.
     store.add(runtime.onExit(({ code, signal }) => {

@@ -366,6 +366,17 @@ export class RunView {
     await this.show(view, this.chart.output);
   }
 
+  /**
+   * A logged step goes to the live chart as it arrives, ahead of the output writes queued before it
+   * (T2: the progress line's and the views' writes can hold that queue for seconds). Says whether
+   * it was taken, so that it is not queued as well.
+   */
+  chartNow(record: MetricsRecord): boolean {
+    if (record.kind !== 'train' || this.ended || !this.chart?.model.live || !this.options.charts) return false;
+    if (this.chart.model.add(record)) this.options.charts.changed();
+    return true;
+  }
+
   /** A live run's metrics extend the chart by message; an epoch's end also re-sends its snapshot (at most once an epoch). */
   private async chartRecord(record: MetricsRecord): Promise<void> {
     const view = this.views.get('train');
