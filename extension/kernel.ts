@@ -161,7 +161,10 @@ export class AexpController implements vscode.Disposable {
     for (const event of recorded.events) if (event.type === 'cellOutput' || event.type === 'image') kinds.add(event.cell);
     const store = new DisposableStore();
     try {
-      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded, images: this.images });
+      // The epoch lines are known up front: written once, at the last epoch's event, rather than once per epoch (T6: 60 writes held the image view back by seconds).
+      const shownEpochs = recorded.events.flatMap((event) => (event.type === 'metrics' && event.record.kind === 'epoch' ? [event.record] : []));
+      const lastEpochEvent = recorded.events.map((event) => event.type).lastIndexOf('metrics');
+      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded, images: this.images, history: shownEpochs });
       try {
         await view.open();
       } catch {
@@ -170,7 +173,10 @@ export class AexpController implements vscode.Disposable {
         return 'nothing';
       }
       this.lastRunDir.set(key, runDir);
-      for (const event of recorded.events) await view.handle(event).catch((error: Error) => this.host.log.warn(`${runDir}: ${error.message}`));
+      for (const [index, event] of recorded.events.entries()) {
+        if (event.type === 'metrics' && index !== lastEpochEvent) continue;
+        await view.handle(event).catch((error: Error) => this.host.log.warn(`${runDir}: ${error.message}`));
+      }
       const summary = recorded.summary;
       if (summary) await view.finish({ runDir, status: summary.status, summary }, recorded.when);
       else await view.endUnfinished(`last run, ${recorded.when.toLocaleString()}: it did not finish (its runtime ended without a word, or it is still running elsewhere). Continue Training resumes it from its last checkpoint.\nrun folder: ${runDir}`);

@@ -103,6 +103,15 @@ suite('Latent Lab training chart', () => {
     assert.ok(logged >= Number(ended.steps), `${logged} training records for ${ended.steps} drawn`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitFor('the notebook to close', () => !vscode.workspace.notebookDocuments.some((notebook) => notebook.uri.fsPath === file), 30_000);
+    // Each text the train cell's epoch lines show while the notebook restores.
+    const epochTexts: string[] = [];
+    const watching = vscode.workspace.onDidChangeNotebookDocument(({ notebook, cellChanges }) => {
+      if (notebook.uri.fsPath !== file) return;
+      for (const change of cellChanges) {
+        const lines = (change.outputs ?? []).flatMap((output) => output.items).filter((item) => item.mime === 'text/plain').map((item) => new TextDecoder().decode(item.data)).find((value) => value.startsWith('epoch 1:'));
+        if (lines !== undefined && lines !== epochTexts.at(-1)) epochTexts.push(lines);
+      }
+    });
     editor = await openNotebook(file);
     const reopenedTrain = cellOfKind(editor.notebook, 'train');
     const restoredId = await waitFor('the restored chart output', () => chartIdOf(reopenedTrain), 60_000);
@@ -116,6 +125,10 @@ suite('Latent Lab training chart', () => {
     assert.ok(item.data.byteLength <= 64 * 1024, `the chart's output item is ${item.data.byteLength} bytes`);
     // The rest of the cell (epoch lines, grids, the summary) is restored after the chart.
     await waitFor('the restored summary', () => /stopped/.test(outputText(reopenedTrain)), 60_000);
+    watching.dispose();
+    // The epoch lines are written once, every epoch in them (T6: not rewritten once per epoch, holding back the views after them).
+    assert.equal(epochTexts.length, 1, `the epoch lines were written ${epochTexts.length} times, with ${epochTexts.map((lines) => lines.split('\n').length).join(', ')} lines`);
+    assert.ok(epochTexts[0].split('\n').length >= 2, epochTexts[0]);
 
     await screenshotInThemes('chart');
   });
