@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import { TrainingChart } from '../../../extension/chart-output';
+import { CHART_MESSAGE_INTERVAL_MS, TrainingChart } from '../../../extension/chart-output';
 import type { LatentLabApi } from '../../../extension/extension';
 import type { MetricsRecord } from '../../../runtime/protocol';
 import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, waitFor, workspaceFolder } from '../../../test/vscode/support';
@@ -35,6 +35,10 @@ export interface ViewsMeasurements {
   snapshotBytes: number[];
   reopenImagesMs: number[];
   reopenChartMs: number[];
+  /** Per reopen, ms from the open command to each step of the restore (-1: not seen). */
+  reopenPhases: Record<'documentOpened' | 'editorShown' | 'chartOutput' | 'imagesOutput' | 'restoreEnded' | 'chartDrawn' | 'chartPainted' | 'imagesDrawn' | 'imagesPainted', number>[];
+  /** Per logged step painted: ms from its record to the renderer drawing it (the paint follows in the next frame). */
+  drawLatencyMs: number[];
   /** Reopens whose observer came after the view was already drawn: their time is an upper bound. */
   lateObservers: number;
   scrubUncachedMs: number[];
@@ -71,7 +75,8 @@ const WATCH_PAINTS = (chartId: string) => `(() => {
     const paints = (window.latentLabPaints = []);
     new MutationObserver(() => {
       const step = Number(root.dataset.lastStep);
-      requestAnimationFrame(() => paints.push([step, Date.now()]));
+      const drawn = Date.now();
+      requestAnimationFrame(() => paints.push([step, Date.now(), drawn]));
     }).observe(root, { attributes: true, attributeFilter: ['data-last-step'] });
     window.latentLabPaintsSince = Date.now();
   }
@@ -167,7 +172,7 @@ suite('Latent Lab views benchmark', () => {
     const file = path.join(workspaceFolder(), 'views-bench.aexp');
     // A small VAE on 16×16 sprites: 56 steps an epoch, a record every 4 (the chart's busiest case is many small records).
     writeFileSync(file, readFileSync(path.join(workspaceFolder(), 'tiny.aexp'), 'utf8').replace('title: Tiny', 'title: Views bench').replace('count: 600', 'count: 2000').replace('epochs: 1', `epochs: ${EPOCHS}\nlog_every: 4`));
-    const intervalMs = vscode.workspace.getConfiguration('latentLab').get<number>('outputUpdateInterval', 250);
+    const intervalMs = CHART_MESSAGE_INTERVAL_MS;
     let editor = await openNotebook(file);
     const train = cellOfKind(editor.notebook, 'train');
 
@@ -180,18 +185,21 @@ suite('Latent Lab views benchmark', () => {
     await running;
     await waitFor('the run to end', () => train.executionSummary?.timing?.endTime !== undefined && !api.controller.isRunning, 20 * 60_000);
     loop.disable();
-    const paints = JSON.parse(await inPage<string>('the chart\'s paints', PAINTS)) as [number, number][];
+    const paints = JSON.parse(await inPage<string>('the chart\'s paints', PAINTS)) as [number, number, number][];
 
     const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());
     if (!runDir) throw new Error('the run folder is not known');
     const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as MetricsRecord);
     const logged = records.filter((record) => record.kind === 'train');
     const paintLatencyMs: number[] = [];
+    const drawLatencyMs: number[] = [];
     for (const record of logged) {
       const at = Date.parse(record.time);
       if (at < watchedSince) continue;
       const painted = paints.find(([step, when]) => step >= record.step && when >= at);
-      if (painted) paintLatencyMs.push(painted[1] - at);
+      if (!painted) continue;
+      paintLatencyMs.push(painted[1] - at);
+      drawLatencyMs.push(painted[2] - at);
     }
     const epochs = records.filter((record) => record.kind === 'epoch').length;
     if (epochs !== EPOCHS) throw new Error(`the run trained ${epochs} epochs, not ${EPOCHS}`);
@@ -199,18 +207,24 @@ suite('Latent Lab views benchmark', () => {
     // Reopened: the chart and the image view come back from the run folder.
     const reopenImagesMs: number[] = [];
     const reopenChartMs: number[] = [];
+    const reopenPhases: ViewsMeasurements['reopenPhases'] = [];
     let lateObservers = 0;
     let viewId = '';
     for (let reopen = 0; reopen < 3; reopen++) {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       await waitFor('the notebook to close', () => !vscode.workspace.notebookDocuments.some((notebook) => notebook.uri.fsPath === file), 30_000);
       const opened = Date.now();
+      const phases = watchRestore(file);
       editor = await openNotebook(file);
+      const editorShown = Date.now();
       await inPage('the notebook\'s webview', WATCH_FIRST_PAINT, 30_000);
       const first = await waitForFirstPaint();
+      phases.dispose();
       if (first.alreadyDrawn) lateObservers++;
       reopenImagesMs.push(first.images! - opened);
       reopenChartMs.push(first.chart! - opened);
+      const since = (at: number | undefined) => (at === undefined ? -1 : at - opened);
+      reopenPhases.push({ documentOpened: since(phases.at.documentOpened), editorShown: since(editorShown), chartOutput: since(phases.at.chartOutput), imagesOutput: since(phases.at.imagesOutput), restoreEnded: since(phases.at.restoreEnded), chartDrawn: since(first.chartSeen), chartPainted: since(first.chart), imagesDrawn: since(first.imagesSeen), imagesPainted: since(first.images) });
       viewId = await waitFor('the image view output', () => itemOf(cellOfKind(editor.notebook, 'train'), IMAGES_MIME)?.viewId as string | undefined, 30_000);
     }
 
@@ -226,11 +240,13 @@ suite('Latent Lab views benchmark', () => {
 
     const measurements: ViewsMeasurements = {
       paintLatencyMs,
+      drawLatencyMs,
       eventLoopDelayMs: loopDelay(loop),
       ...messageSizes(records, intervalMs),
       reopenImagesMs,
       reopenChartMs,
       lateObservers,
+      reopenPhases,
       scrubUncachedMs,
       scrubCachedMs,
       epochs,
@@ -248,7 +264,27 @@ interface FirstPaint {
   installedAt: number;
   alreadyDrawn: boolean;
   images?: number;
+  imagesSeen?: number;
   chart?: number;
+  chartSeen?: number;
+}
+
+/** When, in the extension host, the reopened notebook's document opened, its train cell got its chart and image view outputs, and its restore ended. */
+function watchRestore(file: string): vscode.Disposable & { at: Partial<Record<'documentOpened' | 'chartOutput' | 'imagesOutput' | 'restoreEnded', number>> } {
+  const at: Partial<Record<'documentOpened' | 'chartOutput' | 'imagesOutput' | 'restoreEnded', number>> = {};
+  const note = (key: keyof typeof at) => (at[key] ??= Date.now());
+  const subscriptions = [
+    vscode.workspace.onDidOpenNotebookDocument((notebook) => notebook.uri.fsPath === file && note('documentOpened')),
+    vscode.workspace.onDidChangeNotebookDocument(({ notebook }) => {
+      if (notebook.uri.fsPath !== file) return;
+      const train = notebook.getCells().find((cell) => cell.outputs.some((output) => output.items.some((item) => item.mime === CHART_MIME)));
+      if (!train) return;
+      note('chartOutput');
+      if (itemOf(train, IMAGES_MIME)) note('imagesOutput');
+      if (train.executionSummary?.timing?.endTime !== undefined) note('restoreEnded');
+    }),
+  ];
+  return { at, dispose: () => subscriptions.forEach((subscription) => subscription.dispose()) };
 }
 
 async function waitForFirstPaint(): Promise<FirstPaint> {
