@@ -34,7 +34,8 @@ await esbuild.build({
   external: ['vscode'],
 });
 
-// Browser code: the notebook renderers are ES modules (VS Code loads them with import()).
+// Browser code: the notebook renderers are ES modules (VS Code loads them with import()); the
+// panels' and the side-bar view's pages load as modules too.
 await esbuild.build({
   absWorkingDir: root,
   bundle: true,
@@ -42,26 +43,12 @@ await esbuild.build({
   target: 'es2022',
   format: 'esm',
   logLevel: 'warning',
-  entryPoints: { chart: 'webview/chart/renderer.ts', images: 'webview/images/renderer.ts', runs: 'webview/runs/main.ts' },
+  entryPoints: { chart: 'webview/chart/renderer.ts', images: 'webview/images/renderer.ts', runs: 'webview/runs/main.ts', explorer: 'webview/explorer/main.ts' },
   outdir: path.join(root, 'dist', 'webview'),
   sourcemap: true,
   minify: true,
   // Icons (codicons) go into the page as inline SVG: bundled as text.
   loader: { '.svg': 'text' },
-});
-
-// The Latent Explorer's page (a side-bar webview view).
-await esbuild.build({
-  absWorkingDir: root,
-  bundle: true,
-  platform: 'browser',
-  target: 'es2022',
-  format: 'esm',
-  logLevel: 'warning',
-  entryPoints: { explorer: 'webview/explorer/main.ts' },
-  outdir: path.join(root, 'dist', 'webview'),
-  sourcemap: true,
-  minify: true,
 });
 
 // Integration tests that run inside VS Code (scripts/test-vscode.mjs loads them there).
