@@ -32,8 +32,10 @@ const UNTRUSTED = 'The Latent Explorer reads run folders and runs their models, 
 export interface ExplorerHost {
   /** The runs folders to list. */
   roots(): string[];
-  /** The runtime, started if it is not running. */
+  /** The explorer's runtime, started if it is not running. */
   runtime(): Promise<RuntimeProcess>;
+  /** The view is gone: its runtime may stop (the next request starts it again). */
+  release(): void;
   /** The run folder of the notebook in front (its last or current run). */
   currentRun(): string | undefined;
   /** Fires when the notebook in front or its run changes. */
@@ -153,7 +155,10 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     view.webview.html = pageHtml(view.webview, this.bundle);
     this.viewStore.push(view.webview.onDidReceiveMessage((value) => void this.receive(value)));
     this.viewStore.push(view.onDidDispose(() => {
-      if (this.view === view) this.view = undefined;
+      if (this.view === view) {
+        this.view = undefined;
+        this.host.release();
+      }
       for (const disposable of this.viewStore.splice(0)) disposable.dispose();
     }));
   }
@@ -176,27 +181,22 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     void this.view?.webview.postMessage(message);
   }
 
-  private async receive(value: unknown): Promise<void> {
+  /** A message from the page, checked before use; answered once it is handled (tests await it). */
+  async receive(value: unknown): Promise<void> {
     const message = parsePageMessage(value);
     if (typeof message === 'string') {
       this.post({ type: 'notice', message: `Latent Lab ignored a message from the explorer: ${message}` });
       return;
     }
-    if (message.type !== 'ready' && message.type !== 'choose' && !vscode.workspace.isTrusted) return;
+    if (message.type === 'ready') return this.ready(message);
+    if (message.type === 'choose') return this.choose(message);
+    if (!vscode.workspace.isTrusted) return;
+    // A page can ask about a point before any run is chosen (the host lost its choice, or none was listed): nothing to ask then.
+    const target = this.target();
+    if (!target) return;
     switch (message.type) {
-      case 'ready':
-        await this.ready(message);
-        return;
-      case 'choose':
-        if (!this.runs.some((run) => run.runDir === message.choice.runDir)) return;
-        this.follow = message.follow;
-        this.choice = this.follow ? this.followedChoice(message.choice) : message.choice;
-        this.watch();
-        await this.sendRuns();
-        await this.compute();
-        return;
       case 'example':
-        await this.ask({ type: 'exploreExample', ...this.target(), split: this.choice!.split, index: message.index }, (result) => this.post({ type: 'example', result }));
+        await this.ask({ type: 'exploreExample', runDir: target.runDir, checkpoint: target.checkpoint, split: target.split, index: message.index }, (result) => this.post({ type: 'example', result }));
         return;
       case 'decode':
         this.counts.decode++;
@@ -206,29 +206,39 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
         const classes = this.points?.result.model.classes ?? 0;
         if (classes === 0) return;
         const z = message.z;
-        await this.ask({ type: 'exploreDecode', ...this.target(), view: 'classes', z: Array.from({ length: classes }, () => z), labels: Array.from({ length: classes }, (_, label) => label) }, (images) => this.post({ type: 'classes', images }));
+        await this.ask({ type: 'exploreDecode', runDir: target.runDir, checkpoint: target.checkpoint, view: 'classes', z: Array.from({ length: classes }, () => z), labels: Array.from({ length: classes }, (_, label) => label) }, (images) => this.post({ type: 'classes', images }));
         return;
       }
       case 'lasso':
         await this.lasso(message.indices);
         return;
       case 'interpolate':
-        await this.ask({ type: 'exploreInterpolate', ...this.target(), from: message.from, to: message.to, steps: message.steps, method: message.method, ...(message.label === undefined ? {} : { label: message.label }) }, (images) => this.post({ type: 'strip', images }));
+        await this.ask({ type: 'exploreInterpolate', runDir: target.runDir, checkpoint: target.checkpoint, from: message.from, to: message.to, steps: message.steps, method: message.method, ...(message.label === undefined ? {} : { label: message.label }) }, (images) => this.post({ type: 'strip', images }));
     }
   }
 
-  private target(): { runDir: string; checkpoint: string } {
-    return { runDir: this.points?.choice.runDir ?? this.choice!.runDir, checkpoint: this.points?.choice.checkpoint ?? this.choice!.checkpoint };
+  private async choose(message: Extract<PageMessage, { type: 'choose' }>): Promise<void> {
+    if (!this.runs.some((run) => run.runDir === message.choice.runDir)) return;
+    this.follow = message.follow;
+    this.choice = this.follow ? this.followedChoice(message.choice) : message.choice;
+    this.watch();
+    await this.sendRuns();
+    await this.compute();
+  }
+
+  /** The run, checkpoint and split the shown points came from, else the chosen ones; none before a choice. */
+  private target(): ExplorerChoice | undefined {
+    return this.points?.choice ?? this.choice;
   }
 
   /** The inputs of the lassoed examples, asked one by one and sent together. */
   private async lasso(indices: number[]): Promise<void> {
-    const split = this.points?.choice.split;
-    if (!split) return;
+    const shown = this.points?.choice;
+    if (!shown) return;
     const inputs: Buffer[] = [];
     let shape: [number, number, number] | undefined;
     for (const index of indices) {
-      await this.ask({ type: 'exploreExample', ...this.target(), split, index }, (example) => {
+      await this.ask({ type: 'exploreExample', runDir: shown.runDir, checkpoint: shown.checkpoint, split: shown.split, index }, (example) => {
         inputs.push(Buffer.from(example.input, 'base64'));
         shape = example.shape;
       });
@@ -236,13 +246,14 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
     if (shape && inputs.length === indices.length) this.post({ type: 'lasso', indices, images: { count: inputs.length, shape, pixels: Buffer.concat(inputs).toString('base64') } });
   }
 
-  private decode(message: Extract<PageMessage, { type: 'decode' }>): Promise<void> {
+  private async decode(message: Extract<PageMessage, { type: 'decode' }>): Promise<void> {
+    const target = this.target();
+    if (!target) return;
     this.counts.decodeSent++;
-    return this.ask({ type: 'exploreDecode', ...this.target(), view: 'pointer', z: [message.z], ...(message.label === undefined ? {} : { labels: [message.label] }) }, (images) => this.post({ type: 'decoded', z: message.z, images }));
+    return this.ask({ type: 'exploreDecode', runDir: target.runDir, checkpoint: target.checkpoint, view: 'pointer', z: [message.z], ...(message.label === undefined ? {} : { labels: [message.label] }) }, (images) => this.post({ type: 'decoded', z: message.z, images }));
   }
 
   private async ask<R extends WithoutId<ExploreRequest>>(request: R, answer: (result: RuntimeRequestResults[R['type']]) => void): Promise<void> {
-    if (!this.choice) return;
     try {
       const runtime = await this.host.runtime();
       answer(await runtime.request(request));

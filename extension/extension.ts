@@ -15,6 +15,7 @@ import { datasetCacheFolder } from './datasetChoices';
 import { AexpDiagnostics } from './diagnostics';
 import type { ExperimentArguments } from './experiments';
 import { EXPLORER_VIEW_ID, ExplorerView } from './explorer';
+import { ExplorerRuntime } from './explorer-runtime';
 import { newExperiment, trainVae } from './experiments';
 import { registerLanguageFeatures } from './language';
 import { installedNativeFolder, installNativeBackend } from './native';
@@ -39,6 +40,8 @@ export interface LatentLabApi {
   runs: RunsPanels;
   /** For tests: the Latent Explorer's owner. */
   explorer: ExplorerView;
+  /** For tests: the explorer's own runtime's process id, if one is running. */
+  explorerRuntimePid(): number | undefined;
   activationMs: number;
 }
 
@@ -283,22 +286,30 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     editor.revealRange(new vscode.NotebookRange(running.cell.index, running.cell.index + 1), vscode.NotebookEditorRevealType.InCenterIfOutsideViewport);
   });
 
-  const runs = new RunsPanels(context.extensionUri, { roots: () => [...new Set((vscode.workspace.workspaceFolders ?? []).flatMap((folder) => [runsRootFor(folder.uri.fsPath, settings().runsFolder), runsRootFor(folder.uri.fsPath, undefined)]))], reveal: revealRunFolder });
+  // The runs folders the Runs panel and the explorer list, and the only ones the explorer's runtime opens.
+  const runsRoots = () => [...new Set((vscode.workspace.workspaceFolders ?? []).flatMap((folder) => [runsRootFor(folder.uri.fsPath, settings().runsFolder), runsRootFor(folder.uri.fsPath, undefined)]))];
+  const runs = new RunsPanels(context.extensionUri, { roots: runsRoots, reveal: revealRunFolder });
   context.subscriptions.push(runs);
   register('latentLab.showRuns', () => void runs.show());
   // The activity bar's Runs view is its welcome text alone (a button that opens the panel): it lists nothing itself.
   context.subscriptions.push(vscode.window.registerTreeDataProvider('latentLab.runsHome', { getTreeItem: (item: vscode.TreeItem) => item, getChildren: () => [] }));
 
-  const runsRoots = () => [...new Set((vscode.workspace.workspaceFolders ?? []).flatMap((folder) => [runsRootFor(folder.uri.fsPath, settings().runsFolder), runsRootFor(folder.uri.fsPath, undefined)]))];
+  const explorerRuntime = new ExplorerRuntime(context.asAbsolutePath(path.join('dist', 'runtime', 'server.js')), log, () => {
+    const notebook = vscode.window.activeNotebookEditor?.notebook.uri;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (notebook?.scheme === 'file' ? path.dirname(notebook.fsPath) : process.cwd());
+    const { dataDir } = settings();
+    return { folder, roots: runsRoots(), ...(dataDir ? { dataDir } : {}) };
+  });
+  context.subscriptions.push(explorerRuntime);
   const currentRun = () => {
     const notebook = activeNotebook();
     return notebook && controller.lastRunDir.get(notebook.uri.toString());
   };
-  const explorer = new ExplorerView(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), { roots: runsRoots, runtime: () => host.runtime(), currentRun, onCurrentRunChange: (listener) => vscode.Disposable.from(vscode.window.onDidChangeActiveNotebookEditor(listener), controller.onStatus(listener)) });
+  const explorer = new ExplorerView(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), { roots: runsRoots, runtime: () => explorerRuntime.runtime(), release: () => explorerRuntime.stop(), currentRun, onCurrentRunChange: (listener) => vscode.Disposable.from(vscode.window.onDidChangeActiveNotebookEditor(listener), controller.onStatus(listener)) });
   context.subscriptions.push(explorer, vscode.window.registerWebviewViewProvider(EXPLORER_VIEW_ID, explorer));
   register('latentLab.exploreLatentSpace', (folder?: vscode.Uri) => explorer.show(folder instanceof vscode.Uri ? folder.fsPath : currentRun()));
 
-  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, explorer, activationMs: performance.now() - started };
+  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, explorer, explorerRuntimePid: () => explorerRuntime.pid, activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {

@@ -36,6 +36,11 @@ export type RuntimeRequest =
      * and `resume` must lie inside it. Without it, `<the runtime's cwd>/.aexp/runs`.
      */
     runsRoot?: string;
+    /**
+     * Absolute folders whose run folders the explorer's requests may open (read only): the runs
+     * folders the extension lists. Without it, `runsRoot` alone.
+     */
+    exploreRoots?: string[];
   }
   | {
     type: 'run';

@@ -19,6 +19,8 @@ const PROGRESS_INTERVAL_MS = Number(process.env.AEXP_PROGRESS_INTERVAL_MS ?? 200
 /** The most of a request's own value (a path, a run id) that an error message repeats. */
 const ECHO_LIMIT = 200;
 const MESSAGE_LIMIT = 4000;
+/** The most runs folders an explorer's runtime may be given. */
+const MAX_EXPLORE_ROOTS = 64;
 /** The most latent vectors one explorer decode may carry, and the widest code. */
 const DECODE_LIMIT = 256;
 const LATENT_LIMIT = 4096;
@@ -82,6 +84,11 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
       if (request.backend !== undefined && !(BACKENDS as readonly unknown[]).includes(request.backend)) return `backend must be one of ${BACKENDS.join(', ')}`;
       if (!optionalString('dataDir') || !optionalString('runsRoot')) return 'dataDir and runsRoot must be strings';
       if (request.runsRoot !== undefined && !path.isAbsolute(request.runsRoot as string)) return `runsRoot must be an absolute folder, not ${echo(request.runsRoot)}`;
+      if (request.exploreRoots !== undefined) {
+        if (!Array.isArray(request.exploreRoots) || request.exploreRoots.length === 0 || request.exploreRoots.length > MAX_EXPLORE_ROOTS) return `exploreRoots must be a list of 1 to ${MAX_EXPLORE_ROOTS} absolute folders`;
+        const relative = request.exploreRoots.findIndex((root) => typeof root !== 'string' || !path.isAbsolute(root));
+        if (relative >= 0) return `exploreRoots[${relative}] must be an absolute folder, not ${echo(request.exploreRoots[relative])}`;
+      }
       return request as unknown as RuntimeRequest;
     case 'run': {
       if (typeof request.runId !== 'string' || typeof request.file !== 'string') return 'run needs runId and file strings';
@@ -158,7 +165,7 @@ function parseExploreRequest(request: Record<string, unknown>): RuntimeRequest |
 const runs = new Map<string, AbortController>();
 /** Ids of run requests whose run began (a refused one never did, and gets no runEnded). */
 const started = new Set<number>();
-let defaults: { backend?: BackendName; dataDir?: string; runsRoot: string } = { runsRoot: path.join(process.cwd(), '.aexp', 'runs') };
+let defaults: { backend?: BackendName; dataDir?: string; runsRoot: string; exploreRoots?: string[] } = { runsRoot: path.join(process.cwd(), '.aexp', 'runs') };
 const explorer = new ExploreService(() => defaults.dataDir);
 
 function forward(runId: string): (event: EngineEvent) => void {
@@ -202,14 +209,17 @@ function exitWhenIdle(limitMs: number): void {
   check();
 }
 
-/** A run folder the explorer may open: inside the runs folder, or refused saying so. */
+/** A run folder the explorer may open: inside one of the explorer's runs folders, or refused saying so. */
 function exploredFolder(runDir: string): string {
-  try {
-    return containedPath(defaults.runsRoot, runDir, 'runDir');
-  } catch (error) {
-    if (error instanceof ContainmentError) throw new ContainmentError(`runDir ${echo(runDir)} is outside the runs folder ${echo(defaults.runsRoot)}; the explorer opens only run folders inside it`);
-    throw error;
+  const roots = defaults.exploreRoots ?? [defaults.runsRoot];
+  for (const root of roots) {
+    try {
+      return containedPath(root, runDir, 'runDir');
+    } catch (error) {
+      if (!(error instanceof ContainmentError)) throw error;
+    }
   }
+  throw new ContainmentError(`runDir ${echo(runDir)} is outside ${roots.length === 1 ? 'the runs folder' : 'the runs folders'} ${roots.map(echo).join(', ')}; the explorer opens only run folders inside ${roots.length === 1 ? 'it' : 'them'}`);
 }
 
 /** An explore request's progress, as notifications that name its token. */
@@ -223,7 +233,7 @@ async function handle<T extends RuntimeRequestType>(request: RuntimeRequest & { 
 async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[RuntimeRequestType]> {
   switch (request.type) {
     case 'initialize': {
-      defaults = { backend: request.backend, dataDir: request.dataDir, runsRoot: request.runsRoot ?? defaults.runsRoot };
+      defaults = { backend: request.backend, dataDir: request.dataDir, runsRoot: request.runsRoot ?? defaults.runsRoot, ...(request.exploreRoots ? { exploreRoots: request.exploreRoots } : {}) };
       const info = await selectBackend(request.backend ?? 'auto');
       return { ...info, pid: process.pid, runsRoot: defaults.runsRoot };
     }
@@ -262,6 +272,7 @@ async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[Ru
     case 'shutdown': {
       const running = runs.size;
       for (const controller of runs.values()) controller.abort('shutdown');
+      void explorer.close();
       // Answer first, then exit once the runs have written their checkpoints and said so.
       setImmediate(() => exitWhenIdle(5000));
       return { runs: running };
@@ -303,6 +314,7 @@ if (process.send) {
   // The extension going away must not leave an orphan training: finish with a checkpoint.
   process.on('disconnect', () => {
     for (const controller of runs.values()) controller.abort('shutdown');
+    void explorer.close();
     exitWhenIdle(5000);
   });
   send({ type: 'log', level: 'info', message: `runtime ready (pid ${process.pid})` });

@@ -124,3 +124,23 @@ test('a run folder outside the runs folder, an unknown checkpoint and malformed 
   const wrongSize = await client.request({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'v', z: [[0, 0, 0]] });
   assert.ok(!wrongSize.ok && /this model's code has 4/.test(wrongSize.error.message), JSON.stringify(wrongSize));
 });
+
+test('an explorer\'s runtime given several runs folders (exploreRoots) opens run folders in each, on the cpu main thread, and no folder outside them', async () => {
+  const other = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
+  other.child.stderr?.resume();
+  try {
+    const elsewhere = path.join(temporaryDirectory(), 'runs');
+    const initialized = await other.request({ type: 'initialize', backend: 'cpu', runsRoot: elsewhere, exploreRoots: [elsewhere, runsRoot] });
+    assert.ok(initialized.ok, JSON.stringify(initialized));
+    const decoded = await other.request({ type: 'exploreDecode', runDir, checkpoint: 'last', view: 'roots', z: [[0, 0, 0, 0]] });
+    assert.ok(decoded.ok, JSON.stringify(decoded));
+    assert.equal(Buffer.from(decoded.result.pixels, 'base64').length, 256);
+    const outside = await other.request({ type: 'explore', runDir: temporaryDirectory(), checkpoint: 'last', split: 'test' });
+    assert.ok(!outside.ok && outside.error.name === 'ContainmentError', JSON.stringify(outside));
+    assert.match(outside.error.message, /outside the runs folders .*; the explorer opens only run folders inside them/);
+    const relative = await other.send({ type: 'initialize', exploreRoots: ['runs'] });
+    assert.ok(!relative.ok && /exploreRoots\[0\] must be an absolute folder/.test(relative.error.message), JSON.stringify(relative));
+  } finally {
+    other.child.kill();
+  }
+});

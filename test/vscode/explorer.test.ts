@@ -47,6 +47,20 @@ suite('Latent Explorer', () => {
     api = (await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate());
   });
 
+  test('a page\'s example, decode or interpolation before any run is chosen is ignored, not thrown', async () => {
+    assert.equal(api.explorer.state.choice, undefined, 'no run is chosen before the explorer is first shown (this test runs first in its suite)');
+    const early: unknown[] = [
+      { type: 'example', index: 0 },
+      { type: 'decode', z: [0, 0, 0] },
+      { type: 'decodeClasses', z: [0, 0, 0] },
+      { type: 'interpolate', from: [0, 0, 0], to: [1, 1, 1], steps: 3, method: 'lerp' },
+      { type: 'lasso', indices: [0, 1] },
+    ];
+    for (const message of early) await api.explorer.receive(message);
+    assert.equal(api.explorer.counts.decodeSent, 0, 'no decode was sent');
+    assert.equal(api.explorerRuntimePid(), undefined, 'nothing started the explorer\'s runtime');
+  });
+
   test('after a short training the explorer shows the test split\'s points; hover shows a point\'s images; a drag and a traversal slider change the decoded pixels; a lasso shows its images; a new epoch redraws them', async () => {
     const file = path.join(workspaceFolder(), 'explorer-tour.aexp');
     writeFileSync(file, [

@@ -8,8 +8,23 @@ import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
 import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, screenshot, waitFor, workspaceFolder } from './support';
 
-/** A run folder the repository ships for shipped-outputs.aexp, there before the notebook opens; `opened` says whether its outputs.json was. */
-let shipped: { notebook: string; runDir: string; opened: Promise<void>; writer: ChildProcess } | undefined;
+/**
+ * A run folder the repository ships for shipped-outputs.aexp, there before the notebook opens;
+ * `opened` says whether its outputs.json was, `checkpointOpened` whether its checkpoints/last.ckpt was.
+ */
+let shipped: { notebook: string; runDir: string; opened: Promise<void>; checkpointOpened: Promise<void>; writers: ChildProcess[] } | undefined;
+
+/** A FIFO at `file` with a writer waiting for a reader: opening it, even without blocking, lets the writer's own open return, which it reports. */
+function waitingFifo(file: string): { writer: ChildProcess; opened: Promise<void> } {
+  execFileSync('mkfifo', [file]);
+  const writer = spawn('sh', ['-c', 'exec 3>"$1" && echo opened', 'writer', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return { writer, opened: new Promise<void>((resolve) => writer.stdout!.once('data', () => resolve())) };
+}
+
+/** Whether `opened` settles within moments: a reader let through opens it at once; waiting longer cannot make a working trust gate fail. */
+function openedSoon(opened: Promise<void>): Promise<boolean> {
+  return Promise.race([opened.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000))]);
+}
 
 suite('Latent Lab in an untrusted workspace', () => {
   suiteSetup(() => {
@@ -19,17 +34,15 @@ suite('Latent Lab in an untrusted workspace', () => {
     mkdirSync(runDir, { recursive: true });
     writeFileSync(path.join(runDir, 'config.json'), '{}');
     writeFileSync(path.join(runDir, 'summary.json'), JSON.stringify({ status: 'completed', backend: 'wasm', device: 'cpu', epochs: 1, targetEpochs: 1, steps: 1, units: 'nats', durationSeconds: 1 }));
-    // outputs.json is a FIFO with a writer waiting for a reader: opening it, even without blocking,
-    // lets the writer's own open return, which it reports.
-    const outputs = path.join(runDir, 'outputs.json');
-    execFileSync('mkfifo', [outputs]);
-    const writer = spawn('sh', ['-c', 'exec 3>"$1" && echo opened', 'writer', outputs], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const opened = new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
-    shipped = { notebook, runDir, opened, writer };
+    const outputs = waitingFifo(path.join(runDir, 'outputs.json'));
+    // A checkpoint the explorer would list (and its runtime open) in a trusted workspace.
+    mkdirSync(path.join(runDir, 'checkpoints'));
+    const checkpoint = waitingFifo(path.join(runDir, 'checkpoints', 'last.ckpt'));
+    shipped = { notebook, runDir, opened: outputs.opened, checkpointOpened: checkpoint.opened, writers: [outputs.writer, checkpoint.writer] };
   });
 
   suiteTeardown(() => {
-    shipped?.writer.kill();
+    for (const writer of shipped?.writers ?? []) writer.kill();
   });
 
   test('files open and edit, but running says why it cannot', async () => {
@@ -84,9 +97,7 @@ suite('Latent Lab in an untrusted workspace', () => {
     // Whatever the notebook's opening started has ended by the time a restore asked now returns: it
     // would have read outputs.json first, or found it read.
     assert.equal(await api.controller.restore(editor.notebook), 'nothing');
-    // A writer let through says so within moments; waiting longer cannot make a working trust gate fail.
-    const opened = await Promise.race([shipped.opened.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000))]);
-    assert.equal(opened, false, 'outputs.json (a FIFO whose writer waits for a reader) was opened');
+    assert.equal(await openedSoon(shipped.opened), false, 'outputs.json (a FIFO whose writer waits for a reader) was opened');
     assert.deepEqual(editor.notebook.getCells().map((cell) => cell.outputs.length), editor.notebook.getCells().map(() => 0), 'no cell shows anything');
   });
 
@@ -105,6 +116,11 @@ suite('Latent Lab in an untrusted workspace', () => {
     const shown = await waitForPage(() => evaluateInFrames(`(() => { const root = document.getElementById('explorer-root'); return root && root.dataset.untrusted === 'true' ? root.textContent : null; })()`));
     assert.match(String(shown), /trust this workspace to explore its runs/);
     assert.equal(api.explorer.state.points, undefined, 'nothing was encoded');
+    // The shipped run folder has a checkpoint the explorer would list and open: it was not.
+    assert.equal(await openedSoon(shipped!.checkpointOpened), false, 'checkpoints/last.ckpt (a FIFO whose writer waits for a reader) was opened');
+    assert.equal(api.explorer.state.choice, undefined, 'no run was chosen');
+    assert.equal(api.explorerRuntimePid(), undefined, 'the explorer started no runtime');
+    assert.equal(api.runtimePid(), undefined, 'no runtime was started');
   });
 });
 
