@@ -59,7 +59,7 @@ export class ChartChannel {
     this.timer = undefined;
     for (const chart of this.charts.values()) {
       const message = chart.takeUnsent();
-      if (message && this.shown.has(chart.id)) void this.messaging.postMessage(message);
+      if (message && this.shown.has(chart.id)) void this.messaging.postMessage({ ...message, sentAt: Date.now() });
     }
   }
 

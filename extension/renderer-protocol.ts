@@ -96,7 +96,7 @@ export interface CompactChartSnapshot {
  * checkpoint, and what was logged past that checkpoint is gone).
  */
 export type HostMessage =
-  | { type: 'append'; chartId: string; units?: LossUnits; steps: StepPoint[]; epochs: EpochPoint[]; resumes: number[] }
+  | { type: 'append'; chartId: string; units?: LossUnits; steps: StepPoint[]; epochs: EpochPoint[]; resumes: number[]; /** When the host sent it (its Date.now()): the views benchmark splits T2's time there. */ sentAt?: number }
   | { type: 'ended'; chartId: string };
 
 /** Renderer → host. */

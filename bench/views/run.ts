@@ -56,6 +56,7 @@ async function vscodeTargets(): Promise<Result[]> {
   const late = measured.lateObservers > 0 ? `${measured.lateObservers} reopen(s) observed late: upper bounds` : '';
   return [
     result('T2', `logged step → painted (${measured.loggedSteps} records, chart messages every ${measured.updateIntervalMs} ms, ${measured.backend?.split(' ')[0] ?? 'backend unknown'})`, measured.paintLatencyMs, 'ms', 300),
+    result('T2', 'logged step → the host sent its message (runtime, IPC, the host, the 50 ms coalescing)', measured.sentLatencyMs, 'ms', 300, { informative: true }),
     result('T2', 'logged step → drawn by the renderer (the paint is the next frame)', measured.drawLatencyMs, 'ms', 300, { informative: true }),
     result('T4', 'largest append message (every message of the run)', kb(measured.appendBytes), 'KB', 64, { note: `largest ${(Math.max(...measured.appendBytes) / 1024).toFixed(1)} KB` }),
     result('T4', `output item (snapshot), one per epoch, ${measured.epochs} epochs`, kb(measured.snapshotBytes), 'KB', 64, { note: `largest ${(Math.max(...measured.snapshotBytes) / 1024).toFixed(1)} KB` }),

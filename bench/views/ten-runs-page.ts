@@ -37,10 +37,10 @@ export function tenRunsChart(canvas: HTMLCanvasElement): TenRunsChart {
     data: { datasets: [] },
     options: { animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: false }, scales: { x: { type: 'linear' }, y: { type: 'linear' } } },
   });
+  // As the notebook's chart does: the datasets stay, each changed one gets a new data array.
   const draw = (changed: Iterable<string>) => {
     const columns = Math.max(200, chart.width || 600);
     for (const run of changed) datasets.get(run)!.data = histories.get(run)!.stepLine(loss, SMOOTHING, columns).smoothed;
-    chart.data.datasets = [...datasets.values()];
     chart.update('none');
   };
   return {
@@ -52,6 +52,7 @@ export function tenRunsChart(canvas: HTMLCanvasElement): TenRunsChart {
         histories.set(message.chartId, history);
         datasets.set(message.chartId, { label: message.chartId, data: [], borderColor: COLOURS[datasets.size % COLOURS.length], borderWidth: 1.5, pointRadius: 0, tension: 0 });
       }
+      chart.data.datasets = [...datasets.values()];
       draw(histories.keys());
     },
     update(messages) {

@@ -31,7 +31,7 @@ function recorder() {
 const logged = (step: number): MetricsRecord => ({ kind: 'train', epoch: 1, step, time: `2026-01-01T00:00:0${step}Z`, loss: 10 - step, reconstruction: 9 - step, lr: 0.001 });
 
 test('a live chart\'s new points reach a renderer that shows it within the chart\'s own 50 ms, coalesced into one message, and a chart no renderer shows gets none', (context) => {
-  context.mock.timers.enable({ apis: ['setTimeout'] });
+  context.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const { messaging, posted, say } = recorder();
   const channel = new ChartChannel(messaging);
   const shown = new ChartPoints('shown', undefined, true);
@@ -52,6 +52,8 @@ test('a live chart\'s new points reach a renderer that shows it within the chart
   const sent = posted[1];
   assert.equal(sent.type === 'append' && sent.chartId, 'shown');
   assert.deepEqual(sent.type === 'append' && sent.steps.map((point) => point.step), [1, 2, 3]);
+  // Stamped when sent: the views benchmark splits T2's time there.
+  assert.equal(sent.type === 'append' && sent.sentAt, Date.now());
   // Its own interval, not the progress line's (latentLab.outputUpdateInterval, 250 ms by default): T2 allows 300 ms from the runtime to the screen.
   assert.ok(CHART_MESSAGE_INTERVAL_MS <= 100);
   channel.dispose();

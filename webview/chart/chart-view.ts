@@ -309,6 +309,7 @@ export class ChartView {
       this.history.add(message);
       // How many logged steps came by message rather than in an output item (tests read it).
       this.root.dataset.appendedSteps = String(Number(this.root.dataset.appendedSteps ?? 0) + message.steps.length);
+      if (message.sentAt !== undefined) this.root.dataset.sentAt = String(message.sentAt);
       this.redraw();
     }
   }

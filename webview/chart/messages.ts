@@ -136,5 +136,5 @@ export function parseHostMessage(value: unknown): HostMessage | undefined {
   const epochs = listOf(value.epochs, isEpoch);
   const resumes = listOf(value.resumes, isNumber);
   if (!steps || !epochs || !resumes) return undefined;
-  return { type: 'append', chartId: value.chartId, ...(value.units ? { units: value.units } : {}), steps, epochs, resumes };
+  return { type: 'append', chartId: value.chartId, ...(value.units ? { units: value.units } : {}), steps, epochs, resumes, ...(isNumber(value.sentAt) ? { sentAt: value.sentAt } : {}) };
 }

@@ -39,6 +39,8 @@ export interface ViewsMeasurements {
   reopenPhases: Record<'documentOpened' | 'editorShown' | 'chartOutput' | 'imagesOutput' | 'restoreEnded' | 'chartDrawn' | 'chartPainted' | 'imagesDrawn' | 'imagesPainted', number>[];
   /** Per logged step painted: ms from its record to the renderer drawing it (the paint follows in the next frame). */
   drawLatencyMs: number[];
+  /** Per logged step painted: ms from its record to the host sending the message that brought it (steps that came in an output item have none). */
+  sentLatencyMs: number[];
   /** Reopens whose observer came after the view was already drawn: their time is an upper bound. */
   lateObservers: number;
   scrubUncachedMs: number[];
@@ -76,7 +78,8 @@ const WATCH_PAINTS = (chartId: string) => `(() => {
     new MutationObserver(() => {
       const step = Number(root.dataset.lastStep);
       const drawn = Date.now();
-      requestAnimationFrame(() => paints.push([step, Date.now(), drawn]));
+      const sent = Number(root.dataset.sentAt ?? 0);
+      requestAnimationFrame(() => paints.push([step, Date.now(), drawn, sent]));
     }).observe(root, { attributes: true, attributeFilter: ['data-last-step'] });
     window.latentLabPaintsSince = Date.now();
   }
@@ -185,7 +188,7 @@ suite('Latent Lab views benchmark', () => {
     await running;
     await waitFor('the run to end', () => train.executionSummary?.timing?.endTime !== undefined && !api.controller.isRunning, 20 * 60_000);
     loop.disable();
-    const paints = JSON.parse(await inPage<string>('the chart\'s paints', PAINTS)) as [number, number, number][];
+    const paints = JSON.parse(await inPage<string>('the chart\'s paints', PAINTS)) as [number, number, number, number][];
 
     const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());
     if (!runDir) throw new Error('the run folder is not known');
@@ -193,6 +196,7 @@ suite('Latent Lab views benchmark', () => {
     const logged = records.filter((record) => record.kind === 'train');
     const paintLatencyMs: number[] = [];
     const drawLatencyMs: number[] = [];
+    const sentLatencyMs: number[] = [];
     for (const record of logged) {
       const at = Date.parse(record.time);
       if (at < watchedSince) continue;
@@ -200,6 +204,7 @@ suite('Latent Lab views benchmark', () => {
       if (!painted) continue;
       paintLatencyMs.push(painted[1] - at);
       drawLatencyMs.push(painted[2] - at);
+      if (painted[3] >= at) sentLatencyMs.push(painted[3] - at);
     }
     const epochs = records.filter((record) => record.kind === 'epoch').length;
     if (epochs !== EPOCHS) throw new Error(`the run trained ${epochs} epochs, not ${EPOCHS}`);
@@ -241,6 +246,7 @@ suite('Latent Lab views benchmark', () => {
     const measurements: ViewsMeasurements = {
       paintLatencyMs,
       drawLatencyMs,
+      sentLatencyMs,
       eventLoopDelayMs: loopDelay(loop),
       ...messageSizes(records, intervalMs),
       reopenImagesMs,
