@@ -46,7 +46,7 @@ function stopIfAborted(work: Work): void {
 
 export class InferenceSession {
   private run?: OpenRun;
-  private data?: { key: string; dataset: Dataset };
+  private data?: { key: string; split: SplitName; dataset: Dataset };
   /** The folder relative dataset paths resolve against: the experiment file's, as when it trained. */
   private baseDir = '';
 
@@ -92,7 +92,7 @@ export class InferenceSession {
 
   async encode(request: Omit<EncodeRequest, 'id' | 'type'>, work: Work = {}): Promise<EncodeResult> {
     const { model, config } = this.opened();
-    const dataset = await this.dataset(work);
+    const dataset = await this.dataset(request.split, work);
     const encoded = await encodeSplit(model, dataset, config.data, { split: request.split, limit: request.limit, batchSize: request.batch, seed: config.seed, signal: work.signal, onProgress: work.onProgress });
     stopIfAborted(work);
     return {
@@ -108,7 +108,7 @@ export class InferenceSession {
   /** Example `index` of a split: its input, what the encoder saw, its reconstruction (μ decoded), code and loss. */
   async example(request: Omit<ExampleRequest, 'id' | 'type'>, work: Work = {}): Promise<ExampleResult> {
     const { model, config } = this.opened();
-    const dataset = await this.dataset(work);
+    const dataset = await this.dataset(request.split, work);
     const single = exampleOf(dataset, request.split, request.index);
     // The same draws (corruption, mask, binarization) as the encoding below, from the same seeds.
     const encoded = await encodeSplit(model, { ...dataset, test: single }, config.data, { split: 'test', seed: config.seed, signal: work.signal });
@@ -185,14 +185,22 @@ export class InferenceSession {
     return run;
   }
 
-  /** The run's dataset on this machine, loaded once for every checkpoint of the run. */
-  private async dataset(work: Work): Promise<Dataset> {
+  /**
+   * The run's dataset on this machine, loaded once for every checkpoint of the run, holding only
+   * the split asked for (MNIST's train images are 47 MB of the worker's memory the test split's
+   * points never read); a request for a split it let go loads it again.
+   */
+  private async dataset(split: SplitName, work: Work): Promise<Dataset> {
     const { config } = this.opened();
     const baseDir = this.baseDir;
     const key = JSON.stringify([config.data, config.dataDir, baseDir, config.seed]);
-    if (this.data?.key !== key) {
+    if (this.data?.key !== key || (this.data.split !== 'all' && this.data.split !== split)) {
+      // The one held goes first: two copies of a large dataset never live at once.
+      this.data = undefined;
       const dataset = await loadDataset(config.data, { dataDir: config.dataDir, baseDir, seed: config.seed, signal: work.signal });
-      this.data = { key, dataset };
+      const empty: Split = { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 };
+      const kept = split === 'all' ? dataset : { ...dataset, ...(split === 'test' ? { train: empty } : { test: empty }) };
+      this.data = { key, split, dataset: kept };
     }
     return this.data.dataset;
   }
@@ -215,7 +223,7 @@ export class InferenceSession {
       if (point.z.length !== model.latent) throw new InferenceRequestError(`${field}.z has ${point.z.length} values; the code has ${model.latent}`);
       return point.z;
     }
-    const dataset = await this.dataset(work);
+    const dataset = await this.dataset(point.split, work);
     const single = exampleOf(dataset, point.split, point.index, `${field}.index`);
     const encoded = await encodeSplit(model, { ...dataset, test: single }, config.data, { split: 'test', seed: config.seed, signal: work.signal });
     return encoded.means;

@@ -45,3 +45,21 @@ test('a worker that exited is dropped: the next request for its run starts anoth
     await service.close();
   }
 });
+
+test('a worker holds only the split it was asked about: an example of another split loads it again and answers the same', async () => {
+  const client = new InferenceClient();
+  try {
+    await client.open({ runDir, checkpoint: 'last' });
+    const allFirst = await client.example({ split: 'all', index: 0 });
+    const encoded = await client.encode({ split: 'test' });
+    assert.ok(encoded.count > 0);
+    const train = await client.example({ split: 'train', index: 0 });
+    assert.deepEqual(train.input, allFirst.input, 'train example 0 is example 0 of all');
+    const lastOfAll = await client.example({ split: 'all', index: 199 });
+    const lastOfTest = await client.example({ split: 'test', index: encoded.count - 1 });
+    assert.deepEqual(lastOfAll.input, lastOfTest.input, 'the last of all is the last test example');
+    assert.equal((await client.encode({ split: 'test' })).count, encoded.count);
+  } finally {
+    await client.close();
+  }
+});
