@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import type { ExploreRequest, RuntimeRequestResults } from '../runtime/protocol';
 import { RUN_FILES } from '../runtime/run-folder';
 import type { ExplorerChoice, ExplorerRun, ExploreResult, ExploreSplit, HostMessage, PageMessage } from './explorer-protocol';
+import type { ExplorerCache } from './explorer-cache';
 import { LatestWins } from './latest-wins';
 import { listRuns } from './runs-index';
 import type { RuntimeProcess } from './runtimeProcess';
@@ -36,6 +37,8 @@ export interface ExplorerHost {
   runtime(): Promise<RuntimeProcess>;
   /** The view is gone: its runtime may stop (the next request starts it again). */
   release(): void;
+  /** Points computed before, kept across window reloads. */
+  cache: ExplorerCache;
   /** The run folder of the notebook in front (its last or current run). */
   currentRun(): string | undefined;
   /** Fires when the notebook in front or its run changes. */
@@ -321,11 +324,18 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
       if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) return this.post({ type: 'points', choice: this.points.choice, result: this.points.result });
     }
     const work = (async () => {
+      // Shown before (a window reload since, or another run chosen in between) and its checkpoint unchanged: nothing is encoded again.
+      const time = checkpointTime(choice.runDir) ?? 0;
+      const kept = await this.host.cache.read(choice);
+      if (kept) {
+        this.points = { choice, result: kept, time };
+        if (this.choice && sameChoice(choice, this.choice)) this.post({ type: 'points', choice, result: kept });
+        return;
+      }
       this.post({ type: 'busy', message: `Encoding the ${choice.split} split of ${path.basename(choice.runDir)} (${choice.checkpoint})${choice.projection === 'umap' ? ', then a UMAP layout (a minute or so)' : ''}…` });
       this.counts.explore++;
       try {
         const runtime = await this.host.runtime();
-        const time = checkpointTime(choice.runDir) ?? 0;
         const token = `explorer-${++this.tokens}`;
         const listening = runtime.onNotification((message) => {
           if (message.type === 'exploreProgress' && message.token === token) this.post({ type: 'busy', message: `UMAP of the ${choice.split} split's means (at most ${UMAP_POINTS} points): ${Math.round((100 * message.done) / message.total)}%…` });
@@ -334,6 +344,8 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
         const result = await runtime.request({ type: 'explore', ...target, limit: POINT_LIMIT, ...(projection === 'umap' ? { projection, token } : {}) }).finally(() => listening.dispose());
         this.points = { choice, result, time };
         if (this.choice && sameChoice(choice, this.choice)) this.post({ type: 'points', choice, result });
+        // The kept copy only saves time: a storage that cannot be written leaves the view as it is.
+        await this.host.cache.write(choice, result).catch(() => undefined);
       } catch (error) {
         this.post({ type: 'notice', message: (error as Error).message });
       }

@@ -15,6 +15,7 @@ import { datasetCacheFolder } from './datasetChoices';
 import { AexpDiagnostics } from './diagnostics';
 import type { ExperimentArguments } from './experiments';
 import { EXPLORER_VIEW_ID, ExplorerView } from './explorer';
+import { ExplorerCache } from './explorer-cache';
 import { ExplorerRuntime } from './explorer-runtime';
 import { newExperiment, trainVae } from './experiments';
 import { registerLanguageFeatures } from './language';
@@ -305,7 +306,7 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
     const notebook = activeNotebook();
     return notebook && controller.lastRunDir.get(notebook.uri.toString());
   };
-  const explorer = new ExplorerView(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), { roots: runsRoots, runtime: () => explorerRuntime.runtime(), release: () => explorerRuntime.stop(), currentRun, onCurrentRunChange: (listener) => vscode.Disposable.from(vscode.window.onDidChangeActiveNotebookEditor(listener), controller.onStatus(listener)) });
+  const explorer = new ExplorerView(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), { roots: runsRoots, runtime: () => explorerRuntime.runtime(), release: () => explorerRuntime.stop(), cache: new ExplorerCache(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'explorer')), currentRun, onCurrentRunChange: (listener) => vscode.Disposable.from(vscode.window.onDidChangeActiveNotebookEditor(listener), controller.onStatus(listener)) });
   context.subscriptions.push(explorer, vscode.window.registerWebviewViewProvider(EXPLORER_VIEW_ID, explorer));
   register('latentLab.exploreLatentSpace', (folder?: vscode.Uri) => explorer.show(folder instanceof vscode.Uri ? folder.fsPath : currentRun()));
 

@@ -143,4 +143,17 @@ suite('Latent Explorer', () => {
     });
     await waitInView<string>('the page to show epoch 3', `return root.querySelector('.status').textContent;`, (text) => /epoch 3\)/.test(text));
   });
+
+  test('a split shown before is picked again without encoding it again (its points are kept, as across a window reload) while its checkpoint is unchanged', async () => {
+    const shown = api.explorer.state.choice;
+    assert.ok(shown && api.explorer.state.points === TEST_POINTS, 'the test split of the tour\'s run is shown');
+    const encoded = api.explorer.counts.explore;
+    await api.explorer.receive({ type: 'choose', choice: { ...shown, split: 'train' }, follow: false });
+    assert.equal(api.explorer.counts.explore, encoded + 1, 'the train split is encoded');
+    assert.ok(api.explorer.state.points! > TEST_POINTS);
+    await api.explorer.receive({ type: 'choose', choice: shown, follow: true });
+    assert.equal(api.explorer.state.points, TEST_POINTS);
+    assert.equal(api.explorer.counts.explore, encoded + 1, 'the test split came from the kept points, not the runtime');
+    await waitInView<string>('the test split\'s points', `return root.dataset.points ?? null;`, (value) => value === String(TEST_POINTS));
+  });
 });
