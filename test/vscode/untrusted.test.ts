@@ -113,14 +113,16 @@ suite('Latent Lab in an untrusted workspace', () => {
   test('the Latent Explorer reads no run folder and says why', async () => {
     const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
     await vscode.commands.executeCommand('latentLab.exploreLatentSpace');
-    const shown = await waitForPage(() => evaluateInFrames(`(() => { const root = document.getElementById('explorer-root'); return root && root.dataset.untrusted === 'true' ? root.textContent : null; })()`));
-    assert.match(String(shown), /trust this workspace to explore its runs/);
-    assert.equal(api.explorer.state.points, undefined, 'nothing was encoded');
-    // The shipped run folder has a checkpoint the explorer would list and open: it was not.
+    await waitForPage(() => evaluateInFrames(`(() => document.getElementById('explorer-root') ? true : null)()`));
+    // The page is up and has asked for its runs. The shipped run folder has a checkpoint the
+    // explorer would list, and its runtime open, in a trusted workspace: neither happened.
     assert.equal(await openedSoon(shipped!.checkpointOpened), false, 'checkpoints/last.ckpt (a FIFO whose writer waits for a reader) was opened');
     assert.equal(api.explorer.state.choice, undefined, 'no run was chosen');
     assert.equal(api.explorerRuntimePid(), undefined, 'the explorer started no runtime');
     assert.equal(api.runtimePid(), undefined, 'no runtime was started');
+    const shown = await waitForPage(() => evaluateInFrames(`(() => { const root = document.getElementById('explorer-root'); return root && root.dataset.untrusted === 'true' ? root.textContent : null; })()`));
+    assert.match(String(shown), /trust this workspace to explore its runs/);
+    assert.equal(api.explorer.state.points, undefined, 'nothing was encoded');
   });
 });
 
