@@ -8,14 +8,18 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableStore } from '../../extension/dispose';
 import type { LatentLabApi } from '../../extension/extension';
+import type { ImageViewSnapshot } from '../../extension/images-protocol';
 import { RunView } from '../../extension/run-view';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { acceptQuickInput, cellOfKind, click, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, screenshotInThemes, waitFor, workspaceFolder } from './support';
 
 let api: LatentLabApi;
 
+const IMAGE_VIEW_MIME = 'application/vnd.latent-lab.images+json';
+
+/** A cell's pictures: its image view, or its PNG grids where the run folder has no views/ (written before them, or refused). */
 function imagesOf(cell: vscode.NotebookCell): number {
-  return cell.outputs.flatMap((output) => output.items).filter((item) => item.mime === 'image/png').length;
+  return cell.outputs.flatMap((output) => output.items).filter((item) => item.mime === 'image/png' || item.mime === IMAGE_VIEW_MIME).length;
 }
 
 /** Closes every editor and waits until VS Code has let go of the notebook document. */
@@ -112,9 +116,13 @@ suite('Latent Lab in VS Code', () => {
     assert.doesNotMatch(outputText(train), /object Object/);
     const runDir = /run folder: (.+)/.exec(outputText(train))?.[1];
     assert.ok(runDir && existsSync(path.join(runDir, 'checkpoints', 'last.ckpt')), `run folder ${runDir}`);
-    const images = cellOfKind(notebook, 'reconstruct').outputs.flatMap((output) => output.items).filter((item) => item.mime === 'image/png');
-    assert.equal(images.length, 1, 'reconstruct shows one image');
-    assert.deepEqual([...images[0].data.subarray(1, 4)], [...Buffer.from('PNG')]);
+    const views = cellOfKind(notebook, 'reconstruct').outputs.flatMap((output) => output.items).filter((item) => item.mime === IMAGE_VIEW_MIME);
+    assert.equal(views.length, 1, 'reconstruct shows one image view');
+    const view = JSON.parse(Buffer.from(views[0].data).toString('utf8')) as ImageViewSnapshot;
+    assert.equal(view.mode, 'reconstruct');
+    assert.equal(view.count, 16);
+    // Its pixels: 16 reconstructions of the data's shape, as base64 of uint8.
+    assert.equal(Buffer.from(view.frame.reconstructions!, 'base64').length, 16 * view.shape[0] * view.shape[1] * view.shape[2]);
     assert.ok(api.runtimePid(), 'the runtime is running');
     editor.revealRange(new vscode.NotebookRange(cellOfKind(notebook, 'train').index, cellOfKind(notebook, 'reconstruct').index + 1), vscode.NotebookEditorRevealType.AtTop);
     await screenshot('quickstart');
