@@ -144,3 +144,22 @@ test('an explorer\'s runtime given several runs folders (exploreRoots) opens run
     other.child.kill();
   }
 });
+
+test('a shutdown closes the explorer\'s workers: a request still in flight is answered as cancelled before the runtime exits', async () => {
+  const other = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
+  other.child.stderr?.resume();
+  try {
+    assert.ok((await other.request({ type: 'initialize', backend: 'cpu', runsRoot })).ok);
+    const exited = new Promise<'exited'>((resolve) => other.child.once('exit', () => resolve('exited')));
+    // The worker cannot have started, let alone encoded, when the shutdown right behind it arrives.
+    const explored = other.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test' });
+    const shutdown = await other.request({ type: 'shutdown' });
+    assert.ok(shutdown.ok, JSON.stringify(shutdown));
+    const answer = await Promise.race([explored, exited]);
+    assert.notEqual(answer, 'exited', 'the runtime exited without answering the explore request');
+    assert.ok(answer !== 'exited' && !answer.ok && answer.error.name === 'CancelledError', JSON.stringify(answer));
+    await exited;
+  } finally {
+    other.child.kill();
+  }
+});
