@@ -1,11 +1,14 @@
 /**
  * Analysis benchmark: trains the PyTorch-example VAE (samples/vae-mnist.aexp) on statically
- * binarized MNIST, so its loss is a negative log-likelihood in nats, then prints the test ELBO and
- * the IWAE bound for k = 1, 50 and 5000 with the time each took. Not part of `npm test`.
- *   npm run bench:analysis [-- --epochs N] [--examples N] [--backend native|wasm|cpu] [--data-dir DIR] [--run <run folder>]
+ * binarized MNIST, so its loss is a negative log-likelihood in nats, then prints the test ELBO, the
+ * IWAE bound for k = 1, 50 and 5000 with the time each took, the linear-probe and kNN accuracies
+ * (and with 100 and 1000 labels against pixels), and the explorer's decode latency (T8) idle and
+ * while a training runs (bench/inference/decode-latency.ts on the same run). Not part of `npm test`.
+ *   npm run bench:analysis [-- --epochs N] [--examples N] [--backend native|wasm|cpu] [--data-dir DIR] [--run <run folder>] [--no-decode]
  * --examples limits the test images the bounds use (all 10,000 by default; k = 5000 on all of
  * them is about 5·10⁷ decoder passes). --run evaluates an existing run instead of training one.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: path.resolve(__dirname, '..', '..', '..', 'shared', 'data') },
     run: { type: 'string' },
     k: { type: 'string', default: '1,50,5000' },
+    'no-decode': { type: 'boolean' },
   },
 });
 const dataDir = values['data-dir']!;
@@ -82,7 +86,21 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`IWAE k = ${String(k).padEnd(5)}      ${result.bound.toFixed(2)} ± ${result.standardError.toFixed(2)} nats  (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   }
+  started = Date.now();
+  const representation = await evaluateRun({ model: run.model, dataset, config: run.config }, { metrics: ['probe', 'knn'], checkpoint: 'last', epoch: run.epoch, onProgress: (message) => process.stderr.write(`  ${message}\n`) });
+  for (const name of ['probe', 'knn']) {
+    const metric = representation.metrics[name];
+    if (metric) process.stdout.write(`${name.padEnd(21)}${(100 * metric.value).toFixed(2)}% test accuracy; ${metric.how}\n`);
+  }
+  for (const note of representation.notes) process.stdout.write(`note: ${note}\n`);
+  process.stdout.write(`(probe and kNN with the few-labels comparison: ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   run.dispose();
+  if (!values['no-decode']) {
+    // The explorer's decode latency on the same run, idle and beside a training (its own script prints T8's lines).
+    process.stdout.write('\n');
+    const decode = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'inference', 'decode-latency.ts'), '--run', runDir, '--data-dir', dataDir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (decode.status !== 0) process.stderr.write(`the decode-latency part exited with ${decode.status}\n`);
+  }
 }
 
 main().catch((error) => {
