@@ -275,8 +275,11 @@ for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, {
       const corners = [[-2.8, -2.8], [-1.2, -2.8], [-1.2, -1.2], [-2.8, -1.2]];
       // Zoomed out from the keyboard, so that the whole square lies on the canvas.
       await page.focus('canvas.scatter');
+      const before = (await camera(page)).scale;
       await page.keyboard.press('-');
       await page.keyboard.press('-');
+      // The corners are placed with the camera the page drew last: wait until it drew both zoom steps.
+      await waitInPage(page, `Math.abs(JSON.parse(data('canvas.scatter', 'camera')).scale - ${before / 1.5625}) < ${before * 1e-6}`);
       const screen = await Promise.all(corners.map(([x, y]) => screenOf(page, x, y)));
       await page.keyboard.down('Alt');
       await page.mouse.move(...screen[0]);
