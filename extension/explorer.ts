@@ -275,6 +275,7 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
       this.choice = message.choice;
       this.follow = message.follow;
     }
+    this.choice ??= this.followedChoice();
     await this.sendRuns();
     if (this.points && this.choice && sameChoice(this.points.choice, this.choice)) this.post({ type: 'points', choice: this.points.choice, result: this.points.result });
     else await this.compute();
@@ -288,7 +289,8 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
   }
 
   private async followCurrent(): Promise<void> {
-    if (!this.follow || !vscode.workspace.isTrusted) return;
+    // Before the view was ever shown there is nothing to follow: its page takes the current run when it says ready.
+    if (!this.follow || !vscode.workspace.isTrusted || !this.view) return;
     const next = this.followedChoice();
     if (!next) return;
     if (this.choice && sameChoice(next, this.choice)) {
