@@ -6,7 +6,6 @@
  * It follows the notebook's current run unless the person picked another, and reads the points
  * again when a followed run's checkpoint changes. It reads nothing in an untrusted workspace.
  */
-import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -17,6 +16,7 @@ import type { ExplorerCache } from './explorer-cache';
 import { LatestWins } from './latest-wins';
 import { listRuns } from './runs-index';
 import type { RuntimeProcess } from './runtimeProcess';
+import { pageHtml, webviewOptions } from './webview-page';
 
 export const EXPLORER_VIEW_ID = 'latentLab.explorer';
 /** The most points a split shows (the whole of MNIST's train and test splits). */
@@ -98,25 +98,6 @@ export function checkpointsOf(runDir: string): string[] {
   return [...['last', 'best'].filter((name) => top.includes(`${name}.ckpt`)), ...[...epochs].sort((a, b) => b - a).map((epoch) => `epoch-${epoch}`)];
 }
 
-function pageHtml(webview: vscode.Webview, bundle: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'explorer.js'));
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `img-src ${webview.cspSource} data: blob:`, `font-src ${webview.cspSource}`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Latent Explorer</title>
-</head>
-<body data-nonce="${nonce}">
-<div id="explorer-root"></div>
-<script type="module" nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-}
-
 /** The view's provider and the owner of everything the view uses. */
 export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -154,8 +135,8 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
   resolveWebviewView(view: vscode.WebviewView): void {
     for (const disposable of this.viewStore.splice(0)) disposable.dispose();
     this.view = view;
-    view.webview.options = { enableScripts: true, localResourceRoots: [this.bundle] };
-    view.webview.html = pageHtml(view.webview, this.bundle);
+    view.webview.options = webviewOptions(this.bundle);
+    view.webview.html = pageHtml({ title: 'Latent Explorer', rootId: 'explorer-root', script: view.webview.asWebviewUri(vscode.Uri.joinPath(this.bundle, 'explorer.js')).toString(), cspSource: view.webview.cspSource });
     this.viewStore.push(view.webview.onDidReceiveMessage((value) => void this.receive(value)));
     this.viewStore.push(view.onDidDispose(() => {
       if (this.view === view) {

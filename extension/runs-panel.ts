@@ -4,7 +4,6 @@
  * reload (a WebviewPanelSerializer; the page keeps its selection with setState). It reads run
  * folders only in a trusted workspace, and acts only on runs it listed (parsePageMessage).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { TrainingChart } from './chart-output';
 import { parseMetricsHistory } from './restore';
 import { continueRefusal, differingKeys, listRuns, parsePageMessage, runsCsv, sweepGroups } from './runs-index';
 import type { HostMessage, RunAction, RunRow, RunsPanelState, RunViews } from './runs-panel-protocol';
+import { pageHtml, webviewOptions } from './webview-page';
 
 export const RUNS_VIEW_TYPE = 'latentLab.runs';
 /** Reconstructions shown per run: the first of the fixed test examples. */
@@ -72,33 +72,6 @@ function restoredState(state: unknown): RunsPanelState | undefined {
   return Array.isArray(selected) && selected.every((run) => typeof run === 'string') ? (state as RunsPanelState) : undefined;
 }
 
-function attribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/**
- * The page: CSP with no default source, scripts by nonce, only the bundle folder readable. A
- * restored panel's state goes in too, for a page whose webview kept none.
- */
-function pageHtml(webview: vscode.Webview, bundle: vscode.Uri, state: RunsPanelState | undefined): string {
-  const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'runs.js'));
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `img-src ${webview.cspSource} data: blob:`, `font-src ${webview.cspSource}`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Runs</title>
-</head>
-<body data-nonce="${nonce}"${state ? ` data-state="${attribute(JSON.stringify(state))}"` : ''}>
-<div id="runs-root"></div>
-<script type="module" nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-}
-
 /** One panel and everything it watches; disposed with the panel. */
 class RunsPanel implements vscode.Disposable {
   private readonly store: vscode.Disposable[] = [];
@@ -114,8 +87,9 @@ class RunsPanel implements vscode.Disposable {
   readonly disposed: Promise<void>;
 
   constructor(readonly panel: vscode.WebviewPanel, bundle: vscode.Uri, private readonly host: RunsPanelHost, state?: RunsPanelState) {
-    panel.webview.options = { enableScripts: true, localResourceRoots: [bundle] };
-    panel.webview.html = pageHtml(panel.webview, bundle, state);
+    panel.webview.options = webviewOptions(bundle);
+    // A restored panel's state goes in too, for a page whose webview kept none.
+    panel.webview.html = pageHtml({ title: 'Runs', rootId: 'runs-root', script: panel.webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'runs.js')).toString(), cspSource: panel.webview.cspSource, ...(state ? { data: { state: JSON.stringify(state) } } : {}) });
     this.store.push(panel.webview.onDidReceiveMessage((value) => this.receive(value)));
     this.store.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
       this.watch();
@@ -385,7 +359,7 @@ export class RunsPanels implements vscode.Disposable, vscode.WebviewPanelSeriali
       this.current.panel.reveal();
       return this.current;
     }
-    const panel = vscode.window.createWebviewPanel(RUNS_VIEW_TYPE, 'Runs', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [this.bundle] });
+    const panel = vscode.window.createWebviewPanel(RUNS_VIEW_TYPE, 'Runs', vscode.ViewColumn.Active, webviewOptions(this.bundle));
     return this.adopt(panel);
   }
 
