@@ -58,6 +58,8 @@ class CellView {
   endedAt: number | undefined;
   executionOrder: number | undefined;
   readonly outputs: vscode.NotebookCellOutput[] = [];
+  /** Outputs of a restored run gathered but not yet written: they go to the cell in one edit. */
+  unwritten = false;
   /** "queued…" / "running…" until the cell's first real output takes its place. */
   placeholder: vscode.NotebookCellOutput | undefined;
 
@@ -119,10 +121,17 @@ export class RunView {
   /** Milestones of this run since the person pressed run, for the log (cold start is watched). */
   readonly timeline: string[] = [];
   private readonly started = performance.now();
+  /**
+   * A restored run's outputs are all known at once: each cell's are gathered, then written in one
+   * edit when the cell ends (T6: one edit per output kept the image view seconds behind the chart
+   * under load, each edit a round trip to the notebook's webview).
+   */
+  private readonly gathering: boolean;
 
   constructor(private readonly options: RunViewOptions) {
     this.notebook = options.notebook;
     this.runDir = options.runDir;
+    this.gathering = options.mode === 'restore';
     for (const record of options.history ?? []) this.epochLines.set(record.epoch, epochLine(record));
   }
 
@@ -246,7 +255,7 @@ export class RunView {
         view.outputs.splice(view.outputs.indexOf(view.placeholder), 1);
         view.placeholder = undefined;
         await setOutputs(view.execution, view.outputs);
-      }
+      } else if (view.unwritten) await this.writeGathered(view);
     } finally {
       view.state = 'ended';
       view.endedAt = at;
@@ -275,10 +284,22 @@ export class RunView {
     view.state = 'running';
   }
 
+  /** A restored cell's gathered outputs, written at once: appended to a cell that shows none yet, else in place of what it shows. */
+  private async writeGathered(view: CellView): Promise<void> {
+    view.unwritten = false;
+    if (view.cell.outputs.length === 0) await view.execution.appendOutput(view.outputs);
+    else await setOutputs(view.execution, view.outputs);
+  }
+
   /** Shows an output in its cell: in place of the placeholder if one is still there, else after the others. */
   private async show(view: CellView, output: vscode.NotebookCellOutput): Promise<void> {
     if (view.outputs.includes(output)) return;
     this.startToWrite(view);
+    if (this.gathering) {
+      view.outputs.push(output);
+      view.unwritten = true;
+      return;
+    }
     if (view.placeholder) {
       view.outputs.splice(view.outputs.indexOf(view.placeholder), 1, output);
       view.placeholder = undefined;
@@ -292,7 +313,8 @@ export class RunView {
   private async update(view: CellView, output: vscode.NotebookCellOutput, value: string): Promise<void> {
     this.setItems(output, value);
     this.startToWrite(view);
-    if (view.outputs.includes(output)) await view.execution.replaceOutputItems(output.items, output);
+    if (view.outputs.includes(output) && this.gathering) view.unwritten = true;
+    else if (view.outputs.includes(output)) await view.execution.replaceOutputItems(output.items, output);
     else await this.show(view, output);
   }
 
@@ -426,7 +448,8 @@ export class RunView {
     if (existing) {
       await this.update(view, existing.caption, caption);
       existing.image.items.splice(0, existing.image.items.length, ...items);
-      await view.execution.replaceOutputItems(items, existing.image);
+      if (this.gathering) view.unwritten = true;
+      else await view.execution.replaceOutputItems(items, existing.image);
       return;
     }
     const grid = { caption: text(caption), image: new vscode.NotebookCellOutput(items, { kind: event.kind, epoch: event.epoch }) };

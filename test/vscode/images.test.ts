@@ -181,7 +181,21 @@ suite('Latent Lab image views', () => {
     // Reopened: restore builds the view from views/ and registers it, so scrubbing still answers.
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitFor('the notebook to close', () => !vscode.workspace.notebookDocuments.some((notebook) => notebook.uri.fsPath === file), 30_000);
-    editor = await openNotebook(file);
+    // Each write of a cell's outputs is a round trip to the notebook's webview: a restored cell's outputs come in one (T6).
+    const outputWrites: string[][] = [];
+    const watching = vscode.workspace.onDidChangeNotebookDocument(({ notebook, cellChanges }) => {
+      if (notebook.uri.fsPath !== file) return;
+      for (const change of cellChanges) if (change.outputs && change.cell.document.getText() === train.document.getText()) outputWrites.push(change.outputs.flatMap((output) => output.items.map((item) => item.mime)));
+    });
+    try {
+      editor = await openNotebook(file);
+      await waitFor('the restored image view', () => snapshotOf(cellOfKind(editor.notebook, 'train')), 60_000);
+      await waitFor('the restored train cell to end', () => cellOfKind(editor.notebook, 'train').executionSummary?.success !== undefined, 30_000);
+    } finally {
+      watching.dispose();
+    }
+    assert.equal(outputWrites.length, 1, `the restored train cell's outputs are written in one edit: ${JSON.stringify(outputWrites)}`);
+    assert.ok(outputWrites[0]!.includes(IMAGES_MIME) && outputWrites[0]!.includes('application/vnd.latent-lab.chart+json'), `its chart and image view come together: ${JSON.stringify(outputWrites)}`);
     const reopened = cellOfKind(editor.notebook, 'train');
     const restored = await waitFor('the restored image view', () => snapshotOf(reopened), 60_000);
     assert.notEqual(restored.viewId, firstId, 'the reopened notebook has its own view');
