@@ -6,24 +6,17 @@
  */
 import type { ActivationFunction } from 'vscode-notebook-renderer';
 import type { RendererMessage } from '../../extension/renderer-protocol';
+import { OutputViews } from '../shared/output-views';
 import { ChartView } from './chart-view';
 import { parseHostMessage, parseSnapshot } from './messages';
 
 export const activate: ActivationFunction = (context) => {
-  const views = new WeakMap<HTMLElement, ChartView>();
-  const byOutput = new Map<string, { element: HTMLElement; view: ChartView }>();
+  const views = new OutputViews<ChartView>();
   context.onDidReceiveMessage?.((value) => {
     const message = parseHostMessage(value);
     if (!message) return;
-    for (const { view } of byOutput.values()) if (view.id === message.chartId) view.receive(message);
+    for (const view of views.all()) if (view.id === message.chartId) view.receive(message);
   });
-  const forget = (id: string) => {
-    const entry = byOutput.get(id);
-    if (!entry) return;
-    byOutput.delete(id);
-    entry.view.dispose();
-    views.delete(entry.element);
-  };
   return {
     renderOutputItem(item, element) {
       const snapshot = parseSnapshot(item.json());
@@ -31,19 +24,14 @@ export const activate: ActivationFunction = (context) => {
         element.textContent = `Latent Lab cannot draw this chart: ${snapshot}`;
         return;
       }
-      let view = views.get(element);
-      if (!view) {
-        view = new ChartView(element);
-        views.set(element, view);
-      }
-      byOutput.set(item.id, { element, view });
+      const view = views.at(element) ?? new ChartView(element);
+      views.show(item.id, element, view);
       view.load(snapshot);
       // The host sends a chart nothing until it is on screen; then only what it lacks.
       if (snapshot.live) context.postMessage?.({ type: 'ready', chartId: snapshot.chartId, step: view.lastStep, epoch: view.lastEpoch } satisfies RendererMessage);
     },
     disposeOutputItem(id) {
-      if (id !== undefined) forget(id);
-      else for (const key of [...byOutput.keys()]) forget(key);
+      views.dispose(id);
     },
   };
 };

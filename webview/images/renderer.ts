@@ -6,29 +6,22 @@
  */
 import type { ActivationFunction } from 'vscode-notebook-renderer';
 import type { ImagesRendererMessage } from '../../extension/images-protocol';
+import { OutputViews } from '../shared/output-views';
 import { ImageView } from './image-view';
 import { parseHostMessage, parseSnapshot } from './messages';
 
 export const activate: ActivationFunction = (context) => {
-  const views = new WeakMap<HTMLElement, ImageView>();
-  const byOutput = new Map<string, { element: HTMLElement; view: ImageView }>();
+  const views = new OutputViews<ImageView>();
   const post = context.postMessage ? (message: ImagesRendererMessage) => context.postMessage!(message) : undefined;
   context.onDidReceiveMessage?.((value) => {
     const parsed = parseHostMessage(value);
     if (!parsed) return;
-    for (const view of new Set([...byOutput.values()].map((entry) => entry.view))) {
+    for (const view of views.all()) {
       if ('problem' in parsed) {
         if (view.viewId === parsed.viewId) view.warn(parsed.problem);
       } else if (view.viewId === parsed.message.viewId) view.receive(parsed.message);
     }
   });
-  const forget = (id: string) => {
-    const entry = byOutput.get(id);
-    if (!entry) return;
-    byOutput.delete(id);
-    entry.view.dispose();
-    views.delete(entry.element);
-  };
   return {
     renderOutputItem(item, element) {
       let value: unknown;
@@ -38,7 +31,7 @@ export const activate: ActivationFunction = (context) => {
         value = undefined;
       }
       const snapshot = parseSnapshot(value);
-      const view = views.get(element);
+      const view = views.at(element);
       if (typeof snapshot === 'string') {
         // A view on screen keeps what it shows; the bad snapshot is named, not drawn.
         if (view) view.warn(`output item: ${snapshot}`);
@@ -46,22 +39,18 @@ export const activate: ActivationFunction = (context) => {
         return;
       }
       if (view) {
-        for (const [id, entry] of byOutput) if (entry.element === element && id !== item.id) byOutput.delete(id);
-        byOutput.set(item.id, { element, view });
+        views.show(item.id, element, view);
         const another = view.viewId !== snapshot.viewId;
         view.load(snapshot);
         if (another) post?.({ type: 'ready', viewId: snapshot.viewId, epoch: snapshot.frame.epoch });
         return;
       }
-      const created = new ImageView(element, snapshot, post);
-      views.set(element, created);
-      byOutput.set(item.id, { element, view: created });
+      views.show(item.id, element, new ImageView(element, snapshot, post));
       // The host sends a view nothing until it is on screen; then the epochs it lacks.
       post?.({ type: 'ready', viewId: snapshot.viewId, epoch: snapshot.frame.epoch });
     },
     disposeOutputItem(id) {
-      if (id !== undefined) forget(id);
-      else for (const key of [...byOutput.keys()]) forget(key);
+      views.dispose(id);
     },
   };
 };
