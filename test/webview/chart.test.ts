@@ -4,20 +4,17 @@
  * renderer context that records what the renderer posts and delivers what the test sends.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
-import type { Browser, Download, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Download, Page } from 'playwright-core';
 import { compactSnapshot, SNAPSHOT_BYTE_LIMIT } from '../../extension/chart-snapshot';
 import type { ChartSnapshot, EpochPoint, HostMessage, RendererMessage, StepPoint } from '../../extension/renderer-protocol';
+import { RendererPage, rendererContextScript } from '../helpers/renderer-page';
 
 const root = path.resolve(__dirname, '..', '..');
 const bundle = path.join(root, 'dist', 'webview', 'chart.js');
-const CHROMIUM = '/usr/bin/chromium';
 
 /** What the page offers the test (see PAGE). */
 interface Harness {
@@ -37,20 +34,13 @@ const PAGE = `<!doctype html><html style="--vscode-foreground:#333; --vscode-cha
 <div id="output"></div>
 <script type="module">
 import { activate } from '/chart.js';
-const listeners = [];
-const sent = [];
-const context = {
-  postMessage: (message) => sent.push(message),
-  onDidReceiveMessage: (listener) => { listeners.push(listener); return { dispose() {} }; },
-  setState() {}, getState() { return undefined; }, workspace: { isTrusted: true }, settings: { lineLimit: 30 },
-};
+${rendererContextScript('application/vnd.latent-lab.chart+json')}
 const renderer = await activate(context);
 const element = document.getElementById('output');
 let renders = 0;
-const item = (json) => ({ id: 'output-1', mime: 'application/vnd.latent-lab.chart+json', metadata: {}, json: () => json, text: () => JSON.stringify(json), data: () => new TextEncoder().encode(JSON.stringify(json)), blob: () => new Blob([JSON.stringify(json)]) });
 const api = {
-  render: (snapshot) => { renders++; renderer.renderOutputItem(item(snapshot), element, new AbortController().signal); },
-  receive: (message) => listeners.forEach((listener) => listener(message)),
+  render: (snapshot) => { renders++; renderer.renderOutputItem(outputItem(snapshot, 'output-1'), element, new AbortController().signal); },
+  receive: deliver,
   sent,
   root: () => element.querySelector('.latent-lab-chart'),
   pixels: () => element.querySelector('canvas').toDataURL(),
@@ -60,34 +50,17 @@ window.harness = () => api;
 window.loaded = true;
 </script></body></html>`;
 
-let browser: Browser | undefined;
+let renderer: RendererPage | undefined;
 let page: Page;
-let server: ReturnType<typeof createServer>;
 let skip: string | undefined;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    skip = `${CHROMIUM} is not installed (Debian's chromium package): the renderer tests need a browser`;
-    return;
-  }
-  assert.ok(existsSync(bundle), `${bundle} is missing: run node scripts/build.mjs first`);
-  server = createServer((request, response) => {
-    if (request.url === '/chart.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(bundle));
-    else response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-  page = await browser.newPage({ viewport: { width: 800, height: 500 } });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-  await page.waitForFunction(() => (globalThis as unknown as { loaded?: boolean }).loaded === true, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the page did not load the renderer: ${errors.join('; ')}`));
+  renderer = await RendererPage.open({ bundle, html: PAGE, viewport: { width: 800, height: 500 } });
+  skip = renderer.skip;
+  if (renderer.page) page = renderer.page;
 });
 
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+after(() => renderer?.close());
 
 function step(at: number, loss = 100 - at / 10): StepPoint {
   return { step: at, epoch: Math.floor((at - 1) / 100) + 1, seconds: at / 50, loss, reconstruction: loss * 0.9, kl: loss * 0.1, lr: 1e-3 };

@@ -5,20 +5,17 @@
  * read back pixel by pixel; where each pane lies comes from the canvas's data-cells.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ImagesHostMessage, ImagesRendererMessage, ImageViewSnapshot, ViewFrame } from '../../extension/images-protocol';
 import { FrameCache } from '../../webview/images/frames';
+import { RendererPage, rendererContextScript } from '../helpers/renderer-page';
 
 const root = path.resolve(__dirname, '..', '..');
 const bundle = path.join(root, 'dist', 'webview', 'images.js');
 const artifacts = path.join(root, 'artifacts', 'webview');
-const CHROMIUM = '/usr/bin/chromium';
 
 /** What the page offers the test (see PAGE). */
 interface Harness {
@@ -72,19 +69,12 @@ const PAGE = `<!doctype html><html style="${DARK}"><head><meta charset="utf-8"><
 <div id="output"></div><div id="offline"></div><div id="blank"></div>
 <script type="module">
 import { activate } from '/images.js';
-const listeners = [];
-const sent = [];
-const context = {
-  postMessage: (message) => sent.push(message),
-  onDidReceiveMessage: (listener) => { listeners.push(listener); return { dispose() {} }; },
-  setState() {}, getState() { return undefined; }, workspace: { isTrusted: true }, settings: { lineLimit: 30 },
-};
+${rendererContextScript('application/vnd.latent-lab.images+json')}
 const renderers = { output: await activate(context), offline: await activate({ ...context, postMessage: undefined, onDidReceiveMessage: undefined }), blank: await activate(context) };
-const item = (json, id) => ({ id, mime: 'application/vnd.latent-lab.images+json', metadata: {}, json: () => json, text: () => JSON.stringify(json), data: () => new TextEncoder().encode(JSON.stringify(json)), blob: () => new Blob([JSON.stringify(json)]) });
 const canvas = (target) => document.querySelector('#' + target + ' canvas.image-grid');
 const api = {
-  render: (snapshot, target = 'output') => renderers[target].renderOutputItem(item(snapshot, target + '-item'), document.getElementById(target), new AbortController().signal),
-  receive: (message) => listeners.forEach((listener) => listener(message)),
+  render: (snapshot, target = 'output') => renderers[target].renderOutputItem(outputItem(snapshot, target + '-item'), document.getElementById(target), new AbortController().signal),
+  receive: deliver,
   sent,
   root: (target = 'output') => document.querySelector('#' + target + ' .latent-lab-images'),
   pixel: (x, y, target = 'output') => [...canvas(target).getContext('2d').getImageData(Math.round(x * devicePixelRatio), Math.round(y * devicePixelRatio), 1, 1).data],
@@ -113,34 +103,19 @@ window.harness = () => api;
 window.loaded = true;
 </script></body></html>`;
 
-let browser: Browser | undefined;
+let renderer: RendererPage | undefined;
 let page: Page;
-let server: ReturnType<typeof createServer>;
 let skip: string | undefined;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    skip = `${CHROMIUM} is not installed (Debian's chromium package): the renderer tests need a browser`;
-    return;
-  }
-  assert.ok(existsSync(bundle), `${bundle} is missing: run node scripts/build.mjs first`);
-  server = createServer((request, response) => {
-    if (request.url === '/images.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(bundle));
-    else response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-  page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-  await page.waitForFunction(() => (globalThis as unknown as { loaded?: boolean }).loaded === true, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the page did not load the renderer: ${pageErrors.join('; ')}`));
+  renderer = await RendererPage.open({ bundle, html: PAGE, viewport: { width: 900, height: 1000 } });
+  skip = renderer.skip;
+  pageErrors = renderer.errors;
+  if (renderer.page) page = renderer.page;
 });
 
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+after(() => renderer?.close());
 
 const SIDE = 16;
 const IMAGE = SIDE * SIDE;
