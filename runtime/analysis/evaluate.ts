@@ -6,9 +6,9 @@ import type { DataConfig, EvaluateConfig, ModelConfig } from '../format/schema';
 import type { Autoencoder } from '../model/build';
 import { finalSchedule, forward, gaussianKlPerExample, l1PerExample, objective, reconstructionPerExample, toPixels } from '../model/losses';
 import type { Evaluation, LossUnits } from '../protocol';
-import { batchInputs, range } from '../train/batches';
-import { batchNeeds } from '../train/step';
+import { range } from '../train/batches';
 import { mixSeed } from '../util/random';
+import { disposeInputs, exampleInputs, exampleNeeds } from './example-inputs';
 
 export type { Evaluation };
 
@@ -40,11 +40,11 @@ export function nearZeroFraction(codes: Float32Array): number {
   return near / Math.max(1, codes.length);
 }
 
-/** Test-split metrics, per example; codes, corruptions and masks are drawn with fixed seeds so epochs compare. */
+/** Test-split metrics, per example; codes are drawn with fixed seeds, corruptions and masks per example (example-inputs.ts), so epochs compare. */
 export async function evaluateSplit(model: Autoencoder, dataset: Dataset, data: DataConfig, seed: number): Promise<Evaluation> {
   const split = dataset.test;
   const size = exampleSize(dataset);
-  const needs = batchNeeds(model);
+  const needs = exampleNeeds(model);
   let reconstruction = 0;
   let kl = 0;
   let l1 = 0;
@@ -55,7 +55,7 @@ export async function evaluateSplit(model: Autoencoder, dataset: Dataset, data: 
   const codes = model.kind === 'sparse-ae' ? new Float32Array(split.count * model.latent) : undefined;
   for (let start = 0; start < split.count; start += EVALUATION_BATCH) {
     const indices = range(start, Math.min(split.count, start + EVALUATION_BATCH));
-    const inputs = batchInputs(split, indices, dataset.shape, data.binarize, mixSeed(seed, 77, start), needs);
+    const inputs = exampleInputs(split, indices, dataset.shape, data.binarize, seed, needs);
     const [stacked, code] = tf.tidy(() => {
       const { x, mask } = inputs;
       const { input, encoded, output } = forward(model, inputs, { training: false, seed: mixSeed(seed, 78, start) });
@@ -72,7 +72,7 @@ export async function evaluateSplit(model: Autoencoder, dataset: Dataset, data: 
     const values = await stacked.data();
     if (codes && code) codes.set(await code.data(), start * model.latent);
     tf.dispose([stacked, code].filter((tensor) => tensor !== undefined));
-    tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
+    disposeInputs(inputs);
     reconstruction += values[0];
     kl += values[1];
     l1 += values[2];

@@ -16,9 +16,10 @@ import type { DataConfig } from '../format/schema';
 import type { Autoencoder } from '../model/build';
 import type { ForwardInputs } from '../model/losses';
 import { decode, encode, reconstructionPerExample } from '../model/losses';
-import { batchPixels } from '../train/batches';
+import { range } from '../train/batches';
 import { mixSeed } from '../util/random';
 import { dataIsBinary } from './evaluate';
+import { exampleInputs } from './example-inputs';
 
 /** Where the examples come from, a range at a time. */
 export interface ExampleSource {
@@ -30,24 +31,16 @@ export interface ExampleSource {
 }
 
 /**
- * A split of a dataset as the data cell prepares it. Dynamic binarization draws each example's
- * pixels from a seed of its own index, so the same example gets the same pixels however the
- * examples are grouped (the bound for different k then compares on the same data).
+ * A split of a dataset as the data cell prepares it. Each example is drawn from a seed of its own
+ * index (example-inputs.ts), so the same example gets the same pixels however the examples are
+ * grouped (the bound for different k then compares on the same data, and on the data the loss
+ * metrics saw).
  */
 export function splitSource(model: Pick<Autoencoder, 'classes' | 'inputShape'>, split: Split, data: Pick<DataConfig, 'binarize' | 'dataset'>, seed: number): ExampleSource {
-  const shape = model.inputShape;
-  const size = shape[0] * shape[1] * shape[2];
   return {
     count: split.count,
     binary: dataIsBinary(data as DataConfig),
-    inputs(start, end) {
-      const pixels = new Float32Array((end - start) * size);
-      for (let index = start; index < end; index++) pixels.set(batchPixels(split, [index], size, data.binarize, mixSeed(seed, 79, index)), (index - start) * size);
-      const x = tf.tensor4d(pixels, [end - start, ...shape]);
-      if (model.classes === 0) return { x };
-      const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from(split.labels.subarray(start, end)), 'int32'), model.classes), 'float32') as tf.Tensor2D);
-      return { x, labels };
-    },
+    inputs: (start, end) => exampleInputs(split, range(start, end), model.inputShape, data.binarize, seed, { classes: model.classes }),
   };
 }
 

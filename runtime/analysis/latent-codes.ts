@@ -9,9 +9,8 @@ import type { Dataset, Split } from '../data/dataset';
 import type { DataConfig } from '../format/schema';
 import type { Autoencoder } from '../model/build';
 import { decode, finalSchedule, forward, gaussianKlPerExample, l1PerExample, objective, reconstructionPerExample, toPixels } from '../model/losses';
-import { batchInputs, range } from '../train/batches';
-import { batchNeeds } from '../train/step';
-import { mixSeed } from '../util/random';
+import { range } from '../train/batches';
+import { disposeInputs, exampleInputs, exampleNeeds } from './example-inputs';
 
 export type SplitName = 'train' | 'test' | 'all';
 
@@ -32,7 +31,9 @@ export interface EncodedSplit {
 
 export interface EncodeOptions {
   split: SplitName;
-  /** At most this many examples (the first ones of the split; `all` is train then test). */
+  /** The first example encoded (default 0). */
+  first?: number;
+  /** At most this many examples (from `first` on; `all` is train then test). */
   limit?: number;
   seed: number;
   batchSize?: number;
@@ -58,11 +59,13 @@ export function splitOf(dataset: Dataset, name: SplitName): Split {
 
 /**
  * Encodes a split batch by batch. The corruption or mask a denoising or masked model sees is drawn
- * from the seed, as evaluation draws it; means are of the encoder's posterior (no sample).
+ * per example from the seed (example-inputs.ts), as evaluation draws it; means are of the
+ * encoder's posterior (no sample).
  */
 export async function encodeSplit(model: Autoencoder, dataset: Dataset, data: DataConfig, options: EncodeOptions): Promise<EncodedSplit> {
   const split = splitOf(dataset, options.split);
-  const count = Math.min(split.count, options.limit ?? split.count);
+  const first = options.first ?? 0;
+  const count = Math.max(0, Math.min(split.count - first, options.limit ?? split.count));
   const latent = model.latent;
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const result: EncodedSplit = {
@@ -71,24 +74,24 @@ export async function encodeSplit(model: Autoencoder, dataset: Dataset, data: Da
     latent,
     means: new Float32Array(count * latent),
     ...(model.variational ? { logVariances: new Float32Array(count * latent), kl: new Float32Array(count) } : {}),
-    labels: split.labels.slice(0, count),
+    labels: split.labels.slice(first, first + count),
     loss: new Float32Array(count),
     reconstruction: new Float32Array(count),
   };
-  const needs = batchNeeds(model);
+  const needs = exampleNeeds(model);
   for (let start = 0; start < count; start += batchSize) {
     if (options.signal?.aborted) throw Object.assign(new Error('encoding stopped'), { name: 'AbortError' });
-    const indices = range(start, Math.min(count, start + batchSize));
-    const inputs = batchInputs(split, indices, dataset.shape, data.binarize, mixSeed(options.seed, 77, start), needs);
+    const indices = range(first + start, first + Math.min(count, start + batchSize));
+    const inputs = exampleInputs(split, indices, dataset.shape, data.binarize, options.seed, needs);
     const outputs = tf.tidy(() => {
-      const { encoded, output } = forward(model, inputs, { training: false, sample: false, seed: mixSeed(options.seed, 78, start) });
+      const { encoded, output } = forward(model, inputs, { training: false, sample: false });
       const reconstruction = reconstructionPerExample(model.config, inputs.x, output, model.kind === 'masked-ae' ? inputs.mask : undefined);
       const kl = encoded.logVariance ? gaussianKlPerExample(encoded.mean, encoded.logVariance) : (tf.zeros([indices.length]) as tf.Tensor1D);
       const l1 = model.kind === 'sparse-ae' ? l1PerExample(encoded.z) : (tf.zeros([indices.length]) as tf.Tensor1D);
       const loss = objective(model.config, reconstruction, kl, l1, finalSchedule(model.config));
       return [encoded.mean, encoded.logVariance ?? tf.zeros([0]), loss, reconstruction, kl];
     });
-    tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
+    disposeInputs(inputs);
     const [means, logVariances, loss, reconstruction, kl] = await Promise.all(outputs.map((tensor) => tensor.data() as Promise<Float32Array>));
     tf.dispose(outputs);
     result.means.set(means, start * latent);

@@ -8,9 +8,8 @@ import type { Dataset } from '../data/dataset';
 import type { DataConfig } from '../format/schema';
 import type { Autoencoder } from '../model/build';
 import { forward, toPixels } from '../model/losses';
-import { batchInputs, range } from '../train/batches';
-import { batchNeeds } from '../train/step';
-import { mixSeed } from '../util/random';
+import { range } from '../train/batches';
+import { disposeInputs, exampleInputs, exampleNeeds } from './example-inputs';
 import { SSIM_DEFAULTS, ssimPerImage } from './ssim';
 
 export interface SsimOfSplit {
@@ -24,17 +23,18 @@ export async function ssimOfSplit(model: Autoencoder, dataset: Dataset, data: Da
   const split = dataset.test;
   const [height, width, channels] = dataset.shape;
   const batchSize = options.batchSize ?? 500;
-  const needs = batchNeeds(model);
+  const needs = exampleNeeds(model);
   let sum = 0;
   let squares = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     if (options.signal?.aborted) throw Object.assign(new Error('SSIM stopped'), { name: 'AbortError' });
     const indices = range(start, Math.min(split.count, start + batchSize));
-    // The same inputs, corruptions and masks as the loss metrics draw (evaluate.ts).
-    const inputs = batchInputs(split, indices, dataset.shape, data.binarize, mixSeed(seed, 77, start), needs);
-    const pixels = tf.tidy(() => toPixels(model, forward(model, inputs, { training: false, sample: false, seed: mixSeed(seed, 78, start) }).output));
+    // The same inputs, corruptions and masks as the loss metrics draw (evaluate.ts): each example's own.
+    const inputs = exampleInputs(split, indices, dataset.shape, data.binarize, seed, needs);
+    const pixels = tf.tidy(() => toPixels(model, forward(model, inputs, { training: false, sample: false }).output));
     const [clean, reconstructed] = await Promise.all([inputs.x.data(), pixels.data()]);
-    tf.dispose([pixels, inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
+    pixels.dispose();
+    disposeInputs(inputs);
     for (const value of ssimPerImage(clean, reconstructed, { height, width, channels }, SSIM_DEFAULTS)) {
       sum += value;
       squares += value * value;

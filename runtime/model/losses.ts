@@ -89,6 +89,8 @@ export interface ForwardInputs {
   labels?: tf.Tensor2D;
   /** masked-ae: [b, h, w, 1], 1 where masked. */
   mask?: tf.Tensor;
+  /** denoising-ae: the corrupted input, drawn per example by evaluation; without it the forward pass corrupts x from its seed. */
+  corrupted?: tf.Tensor;
 }
 
 export interface ForwardOptions {
@@ -123,7 +125,7 @@ export function decode(model: Autoencoder, z: tf.Tensor2D, options: { training: 
 
 /** What the encoder sees: the input after the kind's corruption or masking. */
 export function encoderInput(model: Autoencoder, inputs: ForwardInputs, options: ForwardOptions): tf.Tensor {
-  if (model.kind === 'denoising-ae' && options.corrupt !== false) return corrupt(inputs.x, model.config, ((options.seed ?? 0) ^ 0x2545f491) >>> 0);
+  if (model.kind === 'denoising-ae' && options.corrupt !== false) return inputs.corrupted ?? corrupt(inputs.x, model.config, ((options.seed ?? 0) ^ 0x2545f491) >>> 0);
   if (model.kind === 'masked-ae' && inputs.mask) return applyMask(inputs.x, inputs.mask, model.maskToken!);
   return inputs.x;
 }
