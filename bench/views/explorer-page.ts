@@ -1,10 +1,13 @@
 /**
  * The Latent Explorer's page in Chromium (Debian's, through playwright-core), with 70k points in
  * ten clusters of a 2-d projection, as MNIST's train and test splits give:
- *   T7  a pan/zoom frame (the scatter drawn, finished with gl.finish / a pixel read) and a hover
- *       pick (the grid picker), on WebGL (whatever GL this Chromium has, named) and on Canvas2D;
- *   T11 a page shown again with its kept state: the host's points message → the first frame drawn,
- *       and no request to compute anything (the channel's own copy of the message is not in it);
+ *   T7  a pan frame and a zoom frame while the camera moves (the last full frame shown moved and
+ *       scaled, or every point drawn again where it no longer covers the canvas), the settle frame
+ *       once the camera stops (every point drawn), each finished with a pixel read; and a hover pick
+ *       (the grid picker); on WebGL (whatever GL this Chromium has, named) and on Canvas2D;
+ *   T11 a page shown again with its kept state: the host's points message → the first frame drawn
+ *       (its pixels read) and presented, with where the time goes; no request to compute anything
+ *       (the channel's own copy of the message is not in it);
  *   T12 the page's JavaScript heap with the points.
  *
  *   node --import tsx bench/views/explorer-page.ts [--points 70000] [--frames 120]
@@ -82,37 +85,63 @@ async function deliverPoints(page: Page, data: ExploreResult): Promise<void> {
   await page.waitForFunction('document.querySelector("canvas.scatter")?.dataset.drawn !== undefined', undefined, { timeout: 120_000 });
 }
 
+type Gesture = 'pan' | 'zoom' | 'settle';
+
 /**
- * Pan frames, as a Shift-drag makes them: a frame callback of ours is queued before the pointer
- * moves, so the page's drawing callback runs right after it in the same frame; a task after the
- * frame's callbacks reads one pixel of the scatter back, which waits for the GPU to finish.
+ * Frames of a gesture, as a person's pointer makes them: a frame callback of ours is queued before
+ * each event, so the page's drawing callback runs right after it in the same frame; a task after
+ * the frame's callbacks reads one pixel of the scatter back, which waits for the GL to finish.
+ * pan: a Shift-drag, 3 px a frame, back and forth; zoom: the wheel, 20 frames in, 20 out, about
+ * the pointer; settle: a drag's release after one move, which draws every point at the new camera.
+ * Each frame's data-frame says whether it showed the last frame moved or drew every point.
  */
-async function frameTimes(page: Page): Promise<number[]> {
+async function frameTimes(page: Page, gesture: Gesture): Promise<{ times: number[]; full: number }> {
   return page.evaluate(`(async () => {
+    const gesture = '${gesture}';
     const canvas = document.querySelector('canvas.scatter');
     const box = canvas.getBoundingClientRect();
     const reader = document.createElement('canvas');
     reader.width = 1; reader.height = 1;
     const context = reader.getContext('2d', { willReadFrequently: true });
-    const times = [];
-    let x = box.left + 100;
-    const y = box.top + 100;
-    canvas.dispatchEvent(new PointerEvent('pointerdown', { clientX: x, clientY: y, shiftKey: true, buttons: 1, pointerId: 1, bubbles: true }));
-    for (let frame = 0; frame < ${FRAMES}; frame++) {
-      const timed = new Promise((resolve) => requestAnimationFrame(() => {
+    const pointer = (type, x, y, extra = {}) => canvas.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, shiftKey: true, buttons: 1, pointerId: 1, bubbles: true, ...extra }));
+    const timed = (act) => {
+      const done = new Promise((resolve) => requestAnimationFrame(() => {
         const start = performance.now();
         setTimeout(() => {
           context.drawImage(canvas, 0, 0, 1, 1, 0, 0, 1, 1);
           context.getImageData(0, 0, 1, 1);
-          resolve(performance.now() - start);
+          resolve([performance.now() - start, canvas.dataset.frame]);
         }, 0);
       }));
-      x += frame % 40 < 20 ? 3 : -3;
-      canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: x, clientY: y, shiftKey: true, buttons: 1, pointerId: 1, bubbles: true }));
-      times.push(await timed);
+      act();
+      return done;
+    };
+    const times = [];
+    let full = 0;
+    let x = box.left + 100;
+    const y = box.top + 100;
+    if (gesture === 'pan') pointer('pointerdown', x, y);
+    for (let frame = 0; frame < ${FRAMES}; frame++) {
+      let act;
+      if (gesture === 'pan') {
+        x += frame % 40 < 20 ? 3 : -3;
+        act = () => pointer('pointermove', x, y);
+      } else if (gesture === 'zoom') {
+        act = () => canvas.dispatchEvent(new WheelEvent('wheel', { clientX: box.left + 150, clientY: box.top + 120, deltaY: frame % 40 < 20 ? -20 : 20, bubbles: true, cancelable: true }));
+      } else {
+        pointer('pointerdown', x, y);
+        x += frame % 40 < 20 ? 5 : -5;
+        await timed(() => pointer('pointermove', x, y));
+        act = () => pointer('pointerup', x, y, { buttons: 0 });
+      }
+      const [time, kind] = await timed(act);
+      times.push(time);
+      if (kind === 'full') full++;
     }
-    canvas.dispatchEvent(new PointerEvent('pointerup', { clientX: x, clientY: y, pointerId: 1, bubbles: true }));
-    return times;
+    if (gesture === 'pan') pointer('pointerup', x, y, { buttons: 0 });
+    // The wheel's frames settle after the page's quiet time: wait for it, so the next gesture starts still.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return { times, full };
   })()`);
 }
 
@@ -153,27 +182,46 @@ async function main(): Promise<void> {
         const gl = await page.evaluate(`(() => { const gl = document.createElement('canvas').getContext('webgl2'); if (!gl) return 'no WebGL'; const info = gl.getExtension('WEBGL_debug_renderer_info'); return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER); })()`);
         const renderer = await page.evaluate('document.getElementById("explorer-root").dataset.renderer');
         const note = `${renderer}; GL: ${String(gl)}`;
-        results.push(result('T7', `${COUNT} points, pan frame (${renderer})`, await frameTimes(page), 'ms', 16.7, { note }));
+        const pan = await frameTimes(page, 'pan');
+        results.push(result('T7', `${COUNT} points, pan frame (${renderer})`, pan.times, 'ms', 16.7, { note: `${note}; ${pan.full} of ${FRAMES} frames drew every point` }));
+        const zoom = await frameTimes(page, 'zoom');
+        results.push(result('T7', `${COUNT} points, zoom frame (${renderer})`, zoom.times, 'ms', 16.7, { note: `${zoom.full} of ${FRAMES} frames drew every point (the zoom changed 1.5× since the last)` }));
+        const settle = await frameTimes(page, 'settle');
+        results.push(result('T7', `${COUNT} points, settle frame: every point drawn (${renderer})`, settle.times, 'ms', 16.7, { informative: true, note: 'once a pan or zoom stops; also what a page shown again draws first' }));
         results.push(result('T7', `hover pick (${renderer}, grid picker + event)`, await pickTimes(page), 'ms', 1));
         if (path.name === 'webgl') {
           const kept = await page.evaluate('window.kept');
           const again = await browser.newPage({ viewport: { width: 400, height: 900 } });
           const times: number[] = [];
+          const parts: number[][] = [[], [], [], []];
           for (let round = 0; round < 5; round++) {
             await again.goto(`${address}?state=${encodeURIComponent(JSON.stringify(kept))}`);
             await again.waitForFunction('window.sent.some((message) => message.type === "ready")');
             // The host's message is put in the page untimed (the harness's transfer is not VS Code's), then posted as VS Code delivers it.
             await again.evaluate((message) => ((globalThis as unknown as { pending: unknown }).pending = message), { type: 'points', choice: CHOICE, result: data });
-            times.push(await again.evaluate(`(async () => {
+            // The page marks its handler's start and its first frame's submission; a pixel read waits for the GL to finish it, then a frame presents it.
+            const [total, ...split] = await again.evaluate(`(async () => {
               const start = performance.now();
               window.postMessage(window.pending, '*');
-              await new Promise((resolve) => { const check = () => (document.querySelector('canvas.scatter')?.dataset.drawn ? requestAnimationFrame(resolve) : setTimeout(check, 1)); check(); });
-              return performance.now() - start;
-            })()`) as number);
+              const canvas = () => document.querySelector('canvas.scatter');
+              await new Promise((resolve) => { const check = () => (canvas()?.dataset.drawn ? resolve() : setTimeout(check, 1)); check(); });
+              const reader = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+              reader.drawImage(canvas(), 0, 0, 1, 1, 0, 0, 1, 1);
+              reader.getImageData(0, 0, 1, 1);
+              const finished = performance.now();
+              await new Promise(requestAnimationFrame);
+              const end = performance.now();
+              const mark = (name) => performance.getEntriesByName(name).at(-1).startTime;
+              return [end - start, mark('explorer-points') - start, mark('explorer-first-frame') - mark('explorer-points'), finished - mark('explorer-first-frame'), end - finished];
+            })()`) as number[];
+            times.push(total);
+            split.forEach((value, part) => parts[part].push(value));
             const computeAsked = await again.evaluate('window.sent.filter((message) => message.type === "choose").length') as number;
             if (computeAsked > 0) throw new Error('the page shown again asked for its points to be computed');
           }
-          results.push(result('T11', 'explorer shown again: the host\'s points message → first frame', times, 'ms', 300, { note: 'page side; no compute asked, the host resends what it has' }));
+          results.push(result('T11', 'explorer shown again: the host\'s points message → first frame', times, 'ms', 300, { note: 'page side; no compute asked, the host resends what it has; the renderer is made while the host answers ready' }));
+          const names = ['message delivered (the structured clone)', 'points decoded, colours, controls, first frame submitted', 'GL finishes the first frame (pixel read)', 'presented (next animation frame)'];
+          names.forEach((name, part) => results.push(result('T11', `  of which: ${name}`, parts[part], 'ms', 300, { informative: true })));
           const heap = await page.evaluate('performance.memory.usedJSHeapSize') as number;
           results.push(result('T12', `explorer page JS heap with ${COUNT} points`, [heap / 1024], 'KB', 150 * 1024, { note: 'the page\'s JavaScript heap (performance.memory); GPU buffers are not in it' }));
         }

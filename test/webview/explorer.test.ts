@@ -57,6 +57,47 @@ const PAGE = `<!doctype html><html style="${DARK}"><head><meta charset="utf-8"><
       const context = canvas.getContext('2d');
       return Array.from({ length: side * side }, (_, index) => context.getImageData((index % side) * scale + 1, Math.floor(index / side) * scale + 1, 1, 1).data[0]);
     },
+    // The scatter's pixels kept by name and compared in the page (they are too many to send), with what the frame was (data-frame).
+    snapshots: {},
+    snapshot: (name) => {
+      const source = document.querySelector('canvas.scatter');
+      const copy = document.createElement('canvas');
+      copy.width = source.width;
+      copy.height = source.height;
+      const context = copy.getContext('2d');
+      context.drawImage(source, 0, 0);
+      harness.snapshots[name] = context.getImageData(0, 0, copy.width, copy.height).data;
+      return source.dataset.frame;
+    },
+    // How many pixels differ by more than \`tolerance\` in a channel.
+    difference: (a, b, tolerance = 0) => {
+      const [first, second] = [harness.snapshots[a], harness.snapshots[b]];
+      let differ = 0;
+      for (let at = 0; at < first.length; at += 4) {
+        if ([0, 1, 2, 3].some((channel) => Math.abs(first[at + channel] - second[at + channel]) > tolerance)) differ++;
+      }
+      return differ;
+    },
+    // Where each colour's pixels lie (their centroid, canvas pixels) and how many there are: where a class's points are drawn.
+    centroids: (name, colours) => {
+      const data = harness.snapshots[name];
+      const width = document.querySelector('canvas.scatter').width;
+      return colours.map(([r, g, b]) => {
+        let x = 0, y = 0, count = 0;
+        for (let at = 0; at < data.length; at += 4) {
+          if (data[at + 3] < 100 || Math.abs(data[at] - r) + Math.abs(data[at + 1] - g) + Math.abs(data[at + 2] - b) > 60) continue;
+          x += (at / 4) % width;
+          y += Math.floor(at / 4 / width);
+          count++;
+        }
+        return [x / count, y / count, count];
+      });
+    },
+    // A key pressed on the scatter, and a snapshot of the frame it drew, taken in that frame: the camera has not settled yet.
+    keyFrame: (key, name) => new Promise((resolve) => {
+      document.querySelector('canvas.scatter').dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+      requestAnimationFrame(() => resolve(harness.snapshot(name)));
+    }),
     slide: (dimension, value) => {
       const input = document.querySelector('input[data-dimension="' + dimension + '"]');
       input.value = String(value);
@@ -294,6 +335,54 @@ for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, {
       const images = Uint8Array.from({ length: lasso.indices.length * 16 }, (_, index) => index % 256);
       await deliver(page, { type: 'lasso', indices: lasso.indices, images: { count: lasso.indices.length, shape: [4, 4, 1], pixels: base64(images) } });
       await waitInPage(page, `data('canvas.lasso-images', 'count') === '${PER_CLASS}'`);
+    });
+
+    test('a pan shows the last frame moved, pixel for pixel what drawing every point at its camera shows; the release draws every point', async () => {
+      await waitInPage(page, `data('canvas.scatter', 'frame') === 'full'`);
+      const still = await camera(page);
+      assert.equal(await inPage(page, `snapshot('still')`), 'full');
+      const [x, y] = await screenOf(page, still.x, still.y);
+      await page.keyboard.down('Shift');
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + 40, y + 25, { steps: 4 });
+      const expected = { x: still.x - 40 / still.scale, y: still.y + 25 / still.scale };
+      // A held drag keeps showing the moved frame: it draws every point again only when released.
+      await waitInPage(page, `(() => { const view = JSON.parse(data('canvas.scatter', 'camera')); return Math.abs(view.x - ${expected.x}) < 1e-9 && Math.abs(view.y - ${expected.y}) < 1e-9; })()`);
+      assert.equal(await inPage(page, `snapshot('moved')`), 'moved', 'the frame while panning is the last one moved');
+      await page.mouse.up();
+      await page.keyboard.up('Shift');
+      await waitInPage(page, `data('canvas.scatter', 'frame') === 'full'`);
+      assert.equal(await inPage(page, `snapshot('settled')`), 'full');
+      assert.ok(await inPage<number>(page, `difference('still', 'moved')`) > 100, 'the pan moved the picture');
+      // Canvas2D shades a square's edge pixels by its position's fraction of a pixel, which the two drawings' sums round apart by a unit or two.
+      const tolerance = path.name === 'webgl' ? 0 : 2;
+      assert.equal(await inPage<number>(page, `difference('moved', 'settled', ${tolerance})`), 0, 'the moved frame has every pixel where the full drawing puts it');
+      assert.deepEqual(errors, []);
+    });
+
+    test('a zoom shows the last frame scaled about the same centre, each class where drawing every point puts it, until the camera settles', async () => {
+      await waitInPage(page, `data('canvas.scatter', 'frame') === 'full'`);
+      const colours = [[0x37, 0x94, 0xff], [0xd1, 0x86, 0x16], [0x89, 0xd1, 0x85]];
+      const before = await camera(page);
+      // A zoom's frame is taken in the frame the key drew; a machine too slow to draw it before the camera settles tries again.
+      let kind = 'full';
+      for (let attempt = 0; attempt < 5 && kind !== 'moved'; attempt++) {
+        await page.focus('canvas.scatter');
+        kind = await inPage<string>(page, `keyFrame('${attempt % 2 === 0 ? '+' : '-'}', 'zoomed')`);
+        await waitInPage(page, `data('canvas.scatter', 'frame') === 'full'`);
+      }
+      assert.equal(kind, 'moved', 'a zoom\'s first frame is the last one scaled');
+      const after = await camera(page);
+      assert.notEqual(after.scale, before.scale);
+      await inPage(page, `snapshot('settled')`);
+      const scaled = await inPage<number[][]>(page, `centroids('zoomed', ${JSON.stringify(colours)})`);
+      const full = await inPage<number[][]>(page, `centroids('settled', ${JSON.stringify(colours)})`);
+      full.forEach(([x, y, count], at) => {
+        assert.ok(count > 20 && scaled[at][2] > 20, `class ${at} is drawn in both frames: ${count}, ${scaled[at][2]} pixels`);
+        assert.ok(Math.hypot(scaled[at][0] - x, scaled[at][1] - y) < 1, `class ${at} lies where drawing every point puts it: (${scaled[at][0]}, ${scaled[at][1]}) vs (${x}, ${y})`);
+      });
+      assert.deepEqual(errors, []);
     });
 
     test('state kept by the webview (camera, choice, hidden classes) draws the same picture again', async () => {

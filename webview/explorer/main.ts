@@ -39,6 +39,8 @@ const POINT_SIZE = 4;
 const IMAGE_SIDE = 84;
 const STRIP_STEPS = 8;
 const MAX_HEIGHT = 420;
+/** How long a wheel's or a key's zoom or pan stays still before every point is drawn again (until then the last frame is shown moved). */
+const SETTLE_MS = 150;
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const created = Object.assign(document.createElement(tag), properties);
@@ -64,8 +66,10 @@ interface Points {
   /** Decoded when first needed (colouring by a dimension, an interpolation): most views never need them. */
   means(): Float32Array;
   labels: Uint8Array;
-  losses: Float32Array;
-  picker: GridPicker;
+  /** Decoded when first coloured by. */
+  losses(): Float32Array;
+  /** Built when first asked, which the page does right after the first frame: the frame does not wait for it. */
+  picker(): GridPicker;
   classes: number;
 }
 
@@ -106,6 +110,9 @@ class ExplorerPage {
   /** A drag: panning (Shift or the middle button), drawing a lasso (Alt, in data units), or decoding along the way. */
   private drag: { x: number; y: number; pan: boolean; moved: boolean; lasso?: [number, number][] } | undefined;
   private frame = 0;
+  /** The camera moved since every point was last drawn at it; `settle` draws them when it stops. */
+  private moving = false;
+  private settle = 0;
   private decodes = 0;
 
   constructor() {
@@ -126,6 +133,8 @@ class ExplorerPage {
     });
     this.status.textContent = 'Looking for runs…';
     api.postMessage({ type: 'ready', ...(this.state.choice ? { choice: this.state.choice } : {}), follow: this.state.follow });
+    // A page shown again will get its points: its renderer (a GL context, compiled shaders) is made while the host answers.
+    if (this.state.choice) this.ensureRenderer();
   }
 
   private save(patch: Partial<ExplorerState>): void {
@@ -203,13 +212,21 @@ class ExplorerPage {
   }
 
   private showPoints(choice: ExplorerChoice, result: ExploreResult): void {
+    performance.mark('explorer-points');
     const sameRun = this.points && this.points.choice.runDir === choice.runDir && this.points.choice.split === choice.split;
     const projected = decodeFloats(result.projection.points);
     const labels = decodeBase64(result.labels);
     let classes = 0;
     for (const label of labels) classes = Math.max(classes, label + 1);
     let means: Float32Array | undefined;
-    this.points = { choice, result, projected, means: () => (means ??= decodeFloats(result.means)), labels, losses: decodeFloats(result.losses), picker: new GridPicker(projected, result.count), classes: Math.max(classes, result.model.classes) };
+    let losses: Float32Array | undefined;
+    let picker: GridPicker | undefined;
+    this.points = {
+      choice, result, projected, labels, classes: Math.max(classes, result.model.classes),
+      means: () => (means ??= decodeFloats(result.means)),
+      losses: () => (losses ??= decodeFloats(result.losses)),
+      picker: () => (picker ??= new GridPicker(projected, result.count)),
+    };
     if (!sameRun && this.state.choice && (this.state.choice.runDir !== choice.runDir || this.state.choice.split !== choice.split)) this.save({ camera: undefined, picked: [] });
     this.save({ choice });
     this.root.dataset.points = String(result.count);
@@ -220,6 +237,11 @@ class ExplorerPage {
     this.renderer!.setPoints(projected, this.colours, result.count);
     if (!this.state.camera) this.save({ camera: this.fit() });
     this.layout();
+    // The first frame now, not at the next animation frame: the rest of the page can follow it.
+    this.drawNow();
+    performance.mark('explorer-first-frame');
+    const shown = this.points;
+    setTimeout(() => shown.picker(), 0);
     this.drawSliders();
     this.conditional.hidden = result.model.classes === 0 || !result.model.decodes;
     if (!this.conditional.hidden) this.drawConditional();
@@ -296,7 +318,7 @@ class ExplorerPage {
 
   private colourValues(): Float32Array {
     const points = this.points!;
-    if (this.state.colour === 'loss') return points.losses;
+    if (this.state.colour === 'loss') return points.losses();
     const dimension = Number(this.state.colour.slice('dimension-'.length));
     const latent = points.result.model.latent;
     const means = points.means();
@@ -347,9 +369,10 @@ class ExplorerPage {
   private layout(): void {
     const { width, height } = this.size();
     const ratio = window.devicePixelRatio || 1;
+    // A canvas given its size again is cleared, which the renderer would not know: only a new size is set.
     for (const canvas of [this.canvas, this.overlay]) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
+      if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
+      if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
       canvas.style.width = `${width}px`;
       canvas.style.height = `${height}px`;
     }
@@ -362,11 +385,32 @@ class ExplorerPage {
     this.frame = requestAnimationFrame(() => this.drawNow());
   }
 
+  /**
+   * The camera moves: frames show the last drawing moved until it stays still for SETTLE_MS, or,
+   * for a drag (`until: 'release'`), until the drag ends: a pan's frame moved by whole pixels is
+   * what drawing every point again would show, so a held drag need not draw them.
+   */
+  private move(camera: Camera, until: 'still' | 'release' = 'still'): void {
+    this.save({ camera });
+    this.moving = true;
+    clearTimeout(this.settle);
+    if (until === 'still') this.settle = setTimeout(() => this.settled(), SETTLE_MS);
+    this.redraw();
+  }
+
+  private settled(): void {
+    clearTimeout(this.settle);
+    if (!this.moving) return;
+    this.moving = false;
+    this.redraw();
+  }
+
   private drawNow(): void {
+    cancelAnimationFrame(this.frame);
     const camera = this.state.camera;
     if (!this.renderer || !camera || !this.points) return;
     const { width, height } = this.size();
-    this.renderer.draw(camera, width, height, POINT_SIZE);
+    this.renderer.draw(camera, width, height, POINT_SIZE, this.moving);
     this.canvas.dataset.camera = JSON.stringify({ ...camera, width, height });
     this.drawOverlay(camera, width, height);
   }
@@ -425,7 +469,7 @@ class ExplorerPage {
     const { projection, model } = this.points!.result;
     if (projection.method === 'identity') return [x, y].slice(0, model.latent);
     if (projection.method === 'umap') {
-      const row = Math.max(0, this.points!.picker.nearest(x, y, Number.MAX_VALUE));
+      const row = Math.max(0, this.points!.picker().nearest(x, y, Number.MAX_VALUE));
       return Array.from(this.points!.means().subarray(row * model.latent, (row + 1) * model.latent));
     }
     return projection.mean.map((mean, column) => mean + x * projection.components[0][column] + y * projection.components[1][column]);
@@ -453,10 +497,15 @@ class ExplorerPage {
       if (event.isTrusted) canvas.setPointerCapture(event.pointerId);
     });
     canvas.addEventListener('pointermove', (event) => this.pointerMove(event));
+    canvas.addEventListener('pointercancel', () => {
+      this.drag = undefined;
+      this.settled();
+    });
     canvas.addEventListener('pointerup', (event) => {
       const drag = this.drag;
       this.drag = undefined;
       if (drag?.lasso) return this.closeLasso(drag.lasso);
+      if (drag?.pan) this.settled();
       if (!drag || drag.moved || !this.points) return;
       const index = this.pick(event);
       if (index >= 0) this.togglePick(index);
@@ -468,8 +517,7 @@ class ExplorerPage {
       const factor = Math.exp(-event.deltaY * 0.0015);
       const camera = this.state.camera;
       // The data point under the pointer stays under it.
-      this.save({ camera: { x: x - (x - camera.x) / factor, y: y - (y - camera.y) / factor, scale: camera.scale * factor } });
-      this.redraw();
+      this.move({ x: x - (x - camera.x) / factor, y: y - (y - camera.y) / factor, scale: camera.scale * factor });
     }, { passive: false });
     canvas.addEventListener('keydown', (event) => {
       const camera = this.state.camera;
@@ -478,14 +526,13 @@ class ExplorerPage {
       const moves: Record<string, Partial<Camera>> = { ArrowLeft: { x: camera.x - step }, ArrowRight: { x: camera.x + step }, ArrowUp: { y: camera.y + step }, ArrowDown: { y: camera.y - step }, '+': { scale: camera.scale * 1.25 }, '-': { scale: camera.scale / 1.25 }, '0': this.fit() };
       if (!moves[event.key]) return;
       event.preventDefault();
-      this.save({ camera: { ...camera, ...moves[event.key] } });
-      this.redraw();
+      this.move({ ...camera, ...moves[event.key] });
     });
   }
 
   private pick(event: PointerEvent): number {
     const [x, y] = this.toData(event);
-    return this.points!.picker.nearest(x, y, PICK_RADIUS / this.state.camera!.scale, this.visible);
+    return this.points!.picker().nearest(x, y, PICK_RADIUS / this.state.camera!.scale, this.visible);
   }
 
   private pointerMove(event: PointerEvent): void {
@@ -499,10 +546,9 @@ class ExplorerPage {
     }
     if (drag?.pan) {
       const camera = this.state.camera;
-      this.save({ camera: { ...camera, x: camera.x - (event.clientX - drag.x) / camera.scale, y: camera.y + (event.clientY - drag.y) / camera.scale } });
+      this.move({ ...camera, x: camera.x - (event.clientX - drag.x) / camera.scale, y: camera.y + (event.clientY - drag.y) / camera.scale }, 'release');
       drag.x = event.clientX;
       drag.y = event.clientY;
-      this.redraw();
       return;
     }
     const index = drag ? -1 : this.pick(event);
@@ -530,7 +576,7 @@ class ExplorerPage {
 
   private closeLasso(polygon: [number, number][]): void {
     this.redraw();
-    const inside = this.points!.picker.inside(polygon, this.visible);
+    const inside = this.points!.picker().inside(polygon, this.visible);
     this.lassoSection.hidden = false;
     this.lassoSection.dataset.inside = String(inside.length);
     this.lassoCaption.textContent = inside.length === 0 ? 'No point inside the lasso.' : `${inside.length} points inside${inside.length > LASSO_LIMIT ? `; the first ${LASSO_LIMIT} shown` : ''}.`;
