@@ -9,7 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
+import { frameState } from './renderer-frames';
 import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, screenshot, screenshotInThemes, waitFor, workspaceFolder } from './support';
+import { stopTrainingAndCloseEditors } from './training-teardown';
 
 /** The chart's state as its root element shows it (data-* attributes), or null where no chart is drawn. */
 interface ChartState {
@@ -41,15 +43,7 @@ const TOOLBAR = (chartId: string) => `(() => {
 })()`;
 const MARK = (chartId: string) => `(() => { const root = ${find(chartId)}; if (!root) return null; root.dataset.mark = 'first'; return { ...root.dataset }; })()`;
 
-async function chartState(chartId: string, what: string, accept: (state: ChartState) => boolean, timeoutMs = 120_000): Promise<ChartState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = (await evaluateInFrames(STATE(chartId))) as ChartState | null;
-    if (last && accept(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the chart shows ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const chartState = (chartId: string, what: string, accept: (state: ChartState) => boolean, timeoutMs = 120_000) => frameState(STATE(chartId), what, accept, timeoutMs);
 
 let api: LatentLabApi;
 
@@ -58,14 +52,7 @@ suite('Latent Lab training chart', () => {
     api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
   });
 
-  teardown(async () => {
-    // A failed test must not leave its 40 epochs training behind it.
-    if (api.controller.isRunning) {
-      await api.controller.interrupt();
-      await waitFor('the run to stop', () => !api.controller.isRunning, 60_000);
-    }
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  teardown(() => stopTrainingAndCloseEditors(api));
 
   test('the train cell\'s chart grows while training, its element never built again, and a reopened notebook draws the whole history', async () => {
     const file = path.join(workspaceFolder(), 'chart.aexp');

@@ -12,7 +12,9 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
 import type { ImageViewSnapshot } from '../../extension/images-protocol';
-import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, screenshotInThemes, scrollNotebook, waitFor, workspaceFolder } from './support';
+import { actInFrames, frameState } from './renderer-frames';
+import { cellOfKind, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, screenshotInThemes, scrollNotebook, waitFor, workspaceFolder } from './support';
+import { stopTrainingAndCloseEditors } from './training-teardown';
 
 const IMAGES_MIME = 'application/vnd.latent-lab.images+json';
 const EPOCHS = 3;
@@ -77,24 +79,7 @@ const ACT = (viewId: string, statement: string) => `(() => { const root = ${root
 const scrubTo = (viewId: string, index: number) => ACT(viewId, `const slider = root.querySelector('input.epoch-slider'); slider.value = ${JSON.stringify(String(index))}; slider.dispatchEvent(new Event('input', { bubbles: true }))`);
 const chooseDiff = (viewId: string, mode: string) => ACT(viewId, `root.querySelector('[data-diff-mode=${JSON.stringify(mode)}]').click()`);
 
-async function viewState(viewId: string, what: string, accept: (state: ViewState) => boolean, timeoutMs = 60_000): Promise<ViewState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = (await evaluateInFrames(STATE(viewId))) as ViewState | null;
-    if (last && accept(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the view shows ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Acts on the view once it is on the page (an output may be drawn again while the notebook settles). */
-async function act(viewId: string, expression: string, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await evaluateInFrames(expression)) !== true) {
-    if (Date.now() > deadline) throw new Error(`could not ${what}: the view ${viewId} is not on the page`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const viewState = (viewId: string, what: string, accept: (state: ViewState) => boolean, timeoutMs = 60_000) => frameState(STATE(viewId), what, accept, timeoutMs);
 
 let api: LatentLabApi;
 
@@ -103,13 +88,7 @@ suite('Latent Lab image views', () => {
     api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
   });
 
-  teardown(async () => {
-    if (api.controller.isRunning) {
-      await api.controller.interrupt();
-      await waitFor('the run to stop', () => !api.controller.isRunning, 60_000);
-    }
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  teardown(() => stopTrainingAndCloseEditors(api));
 
   test('the quickstart\'s train cell scrubs every epoch and switches diff modes, and a reopened notebook shows the same history', async () => {
     const file = path.join(workspaceFolder(), 'images.aexp');
@@ -123,7 +102,7 @@ suite('Latent Lab image views', () => {
     const firstId = await waitFor('the train cell\'s image view', () => snapshotOf(train)?.viewId, 180_000);
     editor.revealRange(new vscode.NotebookRange(train.index, train.index + 1), vscode.NotebookEditorRevealType.AtTop);
     const seen = await viewState(firstId, 'the image view to draw', (state) => state.state === 'ready', 120_000);
-    await act(firstId, ACT(firstId, 'root.dataset.mark = "first"'), 'mark the view');
+    await actInFrames(ACT(firstId, 'root.dataset.mark = "first"'), 'mark the view');
     await running;
     assert.equal(train.executionSummary?.success, true, outputText(train));
 
@@ -141,16 +120,16 @@ suite('Latent Lab image views', () => {
     assert.ok(Number(done.band) <= 4, `no empty band under the grid: ${done.band} px under its lowest caption (${done.text})`);
 
     // Epoch 1 is not in the snapshot: its frame comes from the host, read from views/epoch-0001.bin.
-    await act(firstId, scrubTo(firstId, 0), 'scrub to epoch 1');
+    await actInFrames(scrubTo(firstId, 0), 'scrub to epoch 1');
     const first = await viewState(firstId, 'epoch 1 drawn', (state) => state.epoch === '1' && state.state === 'ready');
     assert.notEqual(first.pixels, done.pixels, 'the canvas shows other pixels at epoch 1');
-    await act(firstId, scrubTo(firstId, EPOCHS - 1), 'scrub back');
+    await actInFrames(scrubTo(firstId, EPOCHS - 1), 'scrub back');
     const back = await viewState(firstId, `epoch ${EPOCHS} drawn again`, (state) => state.epoch === String(EPOCHS) && state.state === 'ready');
     assert.equal(back.pixels, done.pixels, 'the same epoch draws the same pixels');
 
     let previous = back.pixels;
     for (const mode of ['swipe', 'onion', 'side-by-side']) {
-      await act(firstId, chooseDiff(firstId, mode), `choose ${mode}`);
+      await actInFrames(chooseDiff(firstId, mode), `choose ${mode}`);
       const shown = await viewState(firstId, `the ${mode} diff`, (state) => state.diff === mode && state.state === 'ready');
       assert.notEqual(shown.pixels, previous, `${mode} draws something else than the mode before it`);
       previous = shown.pixels;
@@ -202,7 +181,7 @@ suite('Latent Lab image views', () => {
     assert.deepEqual(restored.epochs, [1, 2, 3]);
     editor.revealRange(new vscode.NotebookRange(reopened.index, reopened.index + 1), vscode.NotebookEditorRevealType.AtTop);
     const again = await viewState(restored.viewId, 'the restored view', (state) => state.epochs === String(EPOCHS) && state.state === 'ready');
-    await act(restored.viewId, scrubTo(restored.viewId, 0), 'scrub the restored view');
+    await actInFrames(scrubTo(restored.viewId, 0), 'scrub the restored view');
     const restoredFirst = await viewState(restored.viewId, 'epoch 1 after reopening', (state) => state.epoch === '1' && state.state === 'ready');
     // (Pixels are compared within one view: a reopened view may be laid out at another width.)
     assert.notEqual(restoredFirst.pixels, again.pixels, 'the restored view draws epoch 1 from the frame the host read');
