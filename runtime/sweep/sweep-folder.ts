@@ -1,11 +1,13 @@
 /**
  * A sweep's own folder, `<runs>/.sweeps/<experiment>/`: what it was (sweep.json), the sbatch script
  * and the copy of the CLI bundle it runs, the jobs submitted (jobs.json), each Slurm task's output
- * (tasks/), each local run's output (local/), and the summary (summary.csv).
+ * (tasks/), each local run's output (local/), and the summary (summary.csv); lock.json while a
+ * submission records its job.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { experimentName } from '../run-folder';
+import { acquireRunLock, RunLockedError, type RunLock } from '../run-lock';
 import { writeFileAtomic } from '../util/atomic-file';
 import type { SweepRun } from './expand';
 
@@ -72,8 +74,38 @@ export function readJobs(folder: string): JobRecord[] {
   }
 }
 
+/**
+ * Adds `job` to jobs.json. Two submissions of one sweep at once (two `aexp sweep --slurm`) would
+ * each read the list and write it back with only their own job added: the sweep folder's lock is
+ * held from the read to the rename, so no job id is dropped. It is the run folder's lock
+ * (run-lock.ts: a holder that died, or whose heartbeat from another host went stale, is taken over).
+ */
 export function recordJob(folder: string, job: JobRecord): void {
-  writeJson(sweepFile(folder, 'jobs'), [...readJobs(folder), job]);
+  mkdirSync(folder, { recursive: true });
+  const lock = lockSweepFolder(folder, `record job ${job.jobId}`);
+  try {
+    writeJson(sweepFile(folder, 'jobs'), [...readJobs(folder), job]);
+  } finally {
+    lock.release();
+  }
+}
+
+/** How long a submission waits for others recording their jobs in the same sweep folder. */
+const SWEEP_LOCK_WAIT_MS = 30_000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function lockSweepFolder(folder: string, purpose: string): RunLock {
+  const deadline = Date.now() + SWEEP_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return acquireRunLock(folder);
+    } catch (error) {
+      if (!(error instanceof RunLockedError)) throw error;
+      if (Date.now() > deadline) throw new Error(`cannot ${purpose}: ${error.message}, for more than ${SWEEP_LOCK_WAIT_MS / 1000} s`, { cause: error });
+      // Others hold it for one read and one write: a few milliseconds.
+      Atomics.wait(sleeper, 0, 0, 2 + Math.random() * 8);
+    }
+  }
 }
 
 /**

@@ -1,10 +1,19 @@
-/** The sweep folder's copy of the CLI bundle: a newer build replaces each file by rename, so a task still running keeps the file it loaded. */
+/**
+ * The sweep's folder: the copy of the CLI bundle (a newer build replaces each file by rename, so a
+ * task still running keeps the file it loaded), and jobs.json under submissions made at once.
+ */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { copyCliBundle } from '../../runtime/sweep/sweep-folder';
+import { copyCliBundle, readJobs, recordJob } from '../../runtime/sweep/sweep-folder';
+import { HOST_IDENTITY, HOST_NAME } from '../../runtime/util/host';
 import { temporaryDirectory } from '../helpers/temp';
+
+const recorderScript = path.join(__dirname, '..', 'helpers', 'record-jobs.ts');
 
 test('a rebuilt bundle replaces the copied files by rename, never in place; an unchanged one is not copied again', () => {
   const folder = temporaryDirectory('sweep-folder-');
@@ -30,4 +39,36 @@ test('a rebuilt bundle replaces the copied files by rename, never in place; an u
   // A new file took the name: whoever had the old one open (a running task) still reads the first build.
   assert.notEqual(statSync(cli).ino, before.cli);
   assert.equal(statSync(addon).ino, before.addon);
+});
+
+test('two processes recording jobs in one sweep folder at the same time keep every job id', async () => {
+  const folder = path.join(temporaryDirectory('sweep-jobs-'), '.sweeps', 'tiny');
+  const count = 100;
+  const recorders = ['first', 'second'].map((prefix) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', recorderScript, folder, prefix, String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    return { child, next: async () => ((await lines.next()).value as string | undefined) };
+  });
+  for (const recorder of recorders) assert.equal(await recorder.next(), 'ready');
+  // Both start only once both are loaded, so their read-modify-writes of jobs.json overlap.
+  for (const recorder of recorders) recorder.child.stdin!.write('go\n');
+  for (const recorder of recorders) {
+    assert.equal(await recorder.next(), 'done');
+    if (recorder.child.exitCode === null) await once(recorder.child, 'exit');
+  }
+  const ids = readJobs(folder).map((job) => job.jobId);
+  const expected = ['first', 'second'].flatMap((prefix) => Array.from({ length: count }, (_, index) => `${prefix}-${index}`));
+  assert.deepEqual([...ids].sort(), [...expected].sort(), `jobs.json lost ${expected.length - new Set(ids).size} of ${expected.length} job ids`);
+  // Each process's own jobs stay in the order it recorded them.
+  for (const prefix of ['first', 'second']) assert.deepEqual(ids.filter((id) => id.startsWith(`${prefix}-`)), expected.filter((id) => id.startsWith(`${prefix}-`)));
+});
+
+test('a lock left in the sweep folder by a submission that died does not stop the next one recording its job', () => {
+  const folder = path.join(temporaryDirectory('sweep-jobs-'), '.sweeps', 'tiny');
+  mkdirSync(folder, { recursive: true });
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  writeFileSync(path.join(folder, 'lock.json'), JSON.stringify({ host: HOST_NAME, hostId: HOST_IDENTITY, pid: dead, startedAt: new Date().toISOString(), token: 'abc123' }));
+  recordJob(folder, { jobId: '41', indices: [0], submitted: new Date().toISOString(), script: 'sweep.sbatch' });
+  assert.deepEqual(readJobs(folder).map((job) => job.jobId), ['41']);
+  assert.ok(!existsSync(path.join(folder, 'lock.json')), 'the lock is released once the job is recorded');
 });
