@@ -6,7 +6,8 @@
  * - T2: a logged step's record (its `time`, written by the runtime) → the animation frame after the
  *   chart drew it (the renderer stamps `data-last-step` on its root after each update; an observer
  *   put in the page notes the next frame).
- * - T10: the extension host's event-loop delay while the run trains (perf_hooks).
+ * - T10: the extension host's event-loop delay while the run trains (perf_hooks), and again while the
+ *   Latent Explorer encodes and decodes on a drag and the Runs panel lists 50 runs and overlays ten.
  * - T4: the largest `append` message and output item of the run: its metrics.jsonl through the
  *   host's own TrainingChart, records coalesced per update interval by their time, as ChartChannel sends them.
  * - T6: the notebook reopened → the frame after its image view shows an epoch and its chart its steps.
@@ -20,6 +21,7 @@ import * as vscode from 'vscode';
 import { CHART_MESSAGE_INTERVAL_MS, TrainingChart } from '../../../extension/chart-output';
 import type { LatentLabApi } from '../../../extension/extension';
 import type { MetricsRecord } from '../../../runtime/protocol';
+import { writeRun } from '../../../test/helpers/written-runs';
 import { cellOfKind, evaluateInFrames, EXTENSION_ID, openNotebook, waitFor, workspaceFolder } from '../../../test/vscode/support';
 
 const EPOCHS = 60;
@@ -31,6 +33,10 @@ const LOOP_RESOLUTION_MS = 10;
 export interface ViewsMeasurements {
   paintLatencyMs: number[];
   eventLoopDelayMs: { p50: number; p95: number; max: number };
+  /** While the explorer encodes and decodes on a drag and the Runs panel lists and overlays runs. */
+  panelsLoopDelayMs: { p50: number; p95: number; max: number };
+  /** Decodes the host sent during that drag. */
+  explorerDecodes: number;
   appendBytes: number[];
   snapshotBytes: number[];
   reopenImagesMs: number[];
@@ -66,6 +72,52 @@ async function inPage<T>(what: string, expression: string, timeoutMs = 60_000): 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Runs the Runs panel lists beside the benchmark's own, and how many of them are overlaid. */
+const PANEL_RUNS = 50;
+const OVERLAID = 10;
+
+/** The explorer's page once every point it was sent is drawn: their count. */
+const EXPLORER_DRAWN = `(() => {
+  const root = document.getElementById('explorer-root');
+  const canvas = root?.querySelector('canvas.scatter');
+  return root?.dataset.points && canvas?.dataset.drawn === root.dataset.points ? root.dataset.points : null;
+})()`;
+
+/** A two-second drag across the scatter, a pointer move every 16 ms, as a hand makes it. */
+const EXPLORER_DRAG = `(async () => {
+  const canvas = document.getElementById('explorer-root')?.querySelector('canvas.scatter');
+  if (!canvas) return null;
+  const box = canvas.getBoundingClientRect();
+  const fire = (type, at, buttons) => canvas.dispatchEvent(new PointerEvent(type, { clientX: box.left + box.width * (0.2 + 0.6 * at), clientY: box.top + box.height * (0.3 + 0.4 * at), buttons, button: 0, pointerId: 1, bubbles: true }));
+  fire('pointerdown', 0, 1);
+  for (let move = 1; move <= 120; move++) {
+    fire('pointermove', move / 120, 1);
+    await new Promise((resolve) => setTimeout(resolve, 16));
+  }
+  fire('pointerup', 1, 0);
+  return true;
+})()`;
+
+const RUNS_LISTED = (count: number) => `(() => {
+  const root = document.getElementById('runs-root');
+  const rows = Number(root?.querySelector('.table-wrap')?.dataset.rows ?? 0);
+  return root?.dataset.listed && rows >= ${count} ? rows : null;
+})()`;
+
+const RUNS_SELECT = (runs: string[]) => `(() => {
+  const root = document.getElementById('runs-root');
+  if (!root) return null;
+  const wanted = ${JSON.stringify(runs)};
+  let clicked = 0;
+  for (const row of root.querySelectorAll('tbody tr')) if (wanted.includes(row.dataset.run)) { row.click(); clicked++; }
+  return clicked === wanted.length ? clicked : null;
+})()`;
+
+const RUNS_OVERLAID = (count: number) => `(() => {
+  const chart = document.getElementById('runs-root')?.querySelector('[data-datasets]');
+  return chart && Number(chart.dataset.datasets) >= ${count} ? Number(chart.dataset.datasets) : null;
+})()`;
 
 const chartRoot = (chartId: string) => `document.querySelector('.latent-lab-chart[data-chart-id=${JSON.stringify(chartId)}]')`;
 
@@ -243,7 +295,37 @@ suite('Latent Lab views benchmark', () => {
     const scrubUncachedMs = await scrub('scrubbing to epochs not seen');
     const scrubCachedMs = await scrub('scrubbing back to epochs seen');
 
+    // T10 while the Latent Explorer and the Runs panel work: the explorer opens on the run just trained
+    // (its runtime started, the test split encoded), a two-second drag decodes as it moves, the train
+    // split is encoded, then the Runs panel lists 50 more runs and overlays ten of them.
+    // The runs are written first: their synchronous writes here are the benchmark's, not the product's.
+    const runsRoot = path.join(workspaceFolder(), '.aexp', 'runs');
+    const base = Date.UTC(2026, 0, 5, 3, 0, 0);
+    const written = Array.from({ length: PANEL_RUNS }, (_, index) => writeRun(runsRoot, { experiment: 'bench-panel', start: new Date(base + index * 60_000), lr: 0.001 * (1 + index), epochs: 3, stepsPerEpoch: 400, status: 'completed' }));
+    const panelsLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    panelsLoop.enable();
+    await vscode.commands.executeCommand('latentLab.exploreLatentSpace');
+    await inPage<string>('the explorer\'s points', EXPLORER_DRAWN, 180_000);
+    const decodesBefore = api.explorer.counts.decodeSent;
+    await inPage<boolean>('a drag across the explorer', EXPLORER_DRAG, 60_000);
+    await waitFor('the drag\'s decodes', () => api.explorer.counts.decodeSent > decodesBefore, 30_000);
+    const explorerDecodes = api.explorer.counts.decodeSent - decodesBefore;
+    const chosen = api.explorer.state.choice;
+    if (!chosen) throw new Error('the explorer chose no run');
+    const testPoints = api.explorer.state.points ?? 0;
+    // The page's choice, as its split picker sends it: answered once the train split is encoded and sent.
+    await api.explorer.receive({ type: 'choose', choice: { ...chosen, split: 'train' }, follow: false });
+    if (!((api.explorer.state.points ?? 0) > testPoints)) throw new Error(`the train split was not shown: ${JSON.stringify(api.explorer.state)}`);
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await inPage<number>('the Runs panel\'s table', RUNS_LISTED(PANEL_RUNS), 60_000);
+    await inPage<number>('ten rows selected', RUNS_SELECT(written.slice(0, OVERLAID)), 30_000);
+    await inPage<number>('ten runs overlaid', RUNS_OVERLAID(OVERLAID), 60_000);
+    panelsLoop.disable();
+    const panelsLoopDelayMs = loopDelay(panelsLoop);
+
     const measurements: ViewsMeasurements = {
+      panelsLoopDelayMs,
+      explorerDecodes,
       paintLatencyMs,
       drawLatencyMs,
       sentLatencyMs,
