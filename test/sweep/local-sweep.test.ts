@@ -230,3 +230,22 @@ test('a run whose process cannot be started fails with the reason, and the queue
     Object.defineProperty(process, 'execPath', { value: execPath, configurable: true, writable: true });
   }
 });
+
+test('a run whose summary.json is half-written is not taken as finished: the queue resumes it and writes the summary whole', () => {
+  const file = sweepFile('torn', 1, 'grid:\n  model.latent: [2]\n');
+  const runs = path.join(folder, 'torn-runs');
+  const parent = sweepRunParent(runs, file, 0);
+  const trained = cli(['run', file, '--sweep-index', '0', '--out', parent, '--backend', 'cpu']);
+  assert.equal(trained.status, 0, trained.stderr);
+  const runDir = trained.stdout.trim();
+  const summaryFile = path.join(runDir, 'summary.json');
+  const whole = readFileSync(summaryFile, 'utf8');
+  // As a writer killed mid-write leaves it (one that writes in place, as versions before atomic writes did).
+  writeFileSync(summaryFile, whole.slice(0, Math.floor(whole.length / 2)));
+  const sweep = cli(['sweep', file, '--out', runs, '--backend', 'cpu']);
+  assert.equal(sweep.status, 0, sweep.stderr);
+  assert.doesNotMatch(sweep.stderr, /run 0: already finished/);
+  assert.match(sweep.stderr, /run 0: started/);
+  assert.deepEqual(runFolders(parent), [path.basename(runDir)], 'resumed in its own folder, not trained again in a new one');
+  assert.equal(readRunSummary(runDir)?.status, 'completed');
+});
