@@ -1,10 +1,11 @@
 /**
  * The Latent Explorer's own runtime process. The training runtime's main thread reads its IPC
  * channel only between batches, so a decode sent there waits behind a training step; this one
- * never trains, and answers the explorer alone. It is started on the explorer's first request,
- * told the runs folders the explorer lists (it opens run folders inside them only, and writes
- * nothing), started again when that list changes, and stopped when the view goes away or has
- * asked nothing for a while.
+ * never trains, and answers the explorer alone, on its own thread (no inference worker: that is
+ * for a runtime that trains). It is started on the explorer's first request, told the runs
+ * folders the explorer lists (it opens run folders inside them only, and writes nothing), started
+ * again when that list changes, and stopped when the view goes away or has asked nothing for a
+ * while.
  */
 import type * as vscode from 'vscode';
 import { RuntimeProcess } from './runtimeProcess';
@@ -38,8 +39,9 @@ export class ExplorerRuntime implements vscode.Disposable {
       return Promise.reject(new Error('the Latent Explorer has no runs folder to read: open a workspace folder'));
     }
     const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: {} }, this.log);
-    // The main thread only routes and projects; the inference worker has its own TF.js (wasm).
-    const ready = runtimeProcess.request({ type: 'initialize', backend: 'cpu', runsRoot: roots[0], exploreRoots: roots, ...(dataDir ? { dataDir } : {}) }).then(() => runtimeProcess, (error: Error) => {
+    // Nothing trains here, so inference runs on the runtime's own thread (wasm, started with the
+    // first request): a worker thread would add its own TF.js, bundle and wasm memory (T12).
+    const ready = runtimeProcess.request({ type: 'initialize', backend: 'cpu', runsRoot: roots[0], exploreRoots: roots, inference: 'thread', ...(dataDir ? { dataDir } : {}) }).then(() => runtimeProcess, (error: Error) => {
       runtimeProcess.dispose();
       throw error;
     });

@@ -10,12 +10,12 @@ import { Worker } from 'node:worker_threads';
 import { latentStatisticsOf } from './analysis/latent-stats';
 import { principalComponents, project } from './analysis/pca';
 import { InferenceClient } from './inference/client';
-import type { EncodeResult, OpenResult, Pixels } from './inference/protocol';
+import type { EncodeResult, Inference, OpenResult, Pixels } from './inference/protocol';
 import type { UmapMessage, UmapStart } from './explore-umap';
 import { resolveCheckpoint } from './run/load-run';
 import { permutation } from './util/random';
 import { quantizePixels } from './views-data';
-import type { ExploreDimension, ExploreExampleResult, ExploreImages, ExploreModel, ExploreRequest, ExploreResult, RuntimeRequestResults } from './protocol';
+import type { ExploreDimension, ExploreExampleResult, ExploreImages, ExploreMemory, ExploreModel, ExploreRequest, ExploreResult, RuntimeRequestResults } from './protocol';
 
 /** Workers kept at once (each costs its TF.js and a model): the least recently used one closes. */
 const MAX_WORKERS = 2;
@@ -26,6 +26,17 @@ const CODE_SPAN = 3;
 /** The most points a UMAP layout takes (a seeded subsample beyond): 10k take about 16 s on 2 cores. */
 export const UMAP_LIMIT = 5000;
 const UMAP_SEED = 612;
+
+/**
+ * The float input of one encoding batch, in bytes: the wasm backend's memory starts at 16 MB,
+ * grows to hold a batch's activations and never shrinks, so the batch is held small enough for
+ * an MNIST MLP's to fit in it (250 images; 500 grew it to 23 MB), and smaller for larger images.
+ */
+const ENCODE_BATCH_BYTES = 800_000;
+
+function encodeBatch([height, width, channels]: [number, number, number]): number {
+  return Math.max(16, Math.min(500, Math.floor(ENCODE_BATCH_BYTES / (height * width * channels * 4))));
+}
 
 /** The UMAP worker's entry: the bundle beside this one, else the TypeScript source through the repository's bootstrap. */
 function startUmap(start: UmapStart): Worker {
@@ -103,7 +114,7 @@ function checkpointKey(runDir: string, checkpoint: string): string {
 }
 
 interface Opened {
-  client: InferenceClient;
+  client: Inference;
   /** The checkpoint asked for, its file and that file's time: a rewritten `last` is opened again. */
   opened?: string;
   opening?: Promise<OpenResult>;
@@ -116,10 +127,10 @@ export class ExploreService {
   private readonly layouts = new Map<string, Promise<Float32Array>>();
   private clock = 0;
 
-  constructor(private readonly dataDir: () => string | undefined, private readonly startClient: () => InferenceClient = () => new InferenceClient()) {}
+  constructor(private readonly dataDir: () => string | undefined, private readonly startClient: () => Inference = () => new InferenceClient()) {}
 
   /** The worker for a run folder with `checkpoint` open in it; requests to one worker run in order. */
-  private open(runDir: string, checkpoint: string): { client: InferenceClient; opened: Promise<OpenResult> } {
+  private open(runDir: string, checkpoint: string): { client: Inference; opened: Promise<OpenResult> } {
     let entry = this.workers.get(runDir);
     // A worker that exited or crashed answers nothing more: a new one takes its place.
     if (entry?.client.closed) {
@@ -172,8 +183,8 @@ export class ExploreService {
     }
   }
 
-  private async explore(client: InferenceClient, opened: OpenResult, request: Extract<ExploreRequest, { type: 'explore' }>, key: string, onProgress?: (done: number, total: number) => void): Promise<ExploreResult> {
-    const encoded = await client.encode({ split: request.split, ...(request.limit ? { limit: request.limit } : {}) });
+  private async explore(client: Inference, opened: OpenResult, request: Extract<ExploreRequest, { type: 'explore' }>, key: string, onProgress?: (done: number, total: number) => void): Promise<ExploreResult> {
+    const encoded = await client.encode({ split: request.split, batch: encodeBatch(opened.shape), ...(request.limit ? { limit: request.limit } : {}) });
     const { count, latent, means } = encoded;
     let projection: ExploreResult['projection'];
     if (request.projection === 'umap' && latent > 2 && count > 2) {
@@ -219,6 +230,14 @@ export class ExploreService {
       projection,
       dimensions: latentDimensions(means, encoded.logVariances, count, latent),
     };
+  }
+
+  /** The process's memory and each open run folder's session's (asked after what it is doing). */
+  async memory(): Promise<ExploreMemory> {
+    const open = [...this.workers.entries()].filter(([, entry]) => !entry.client.closed);
+    const sessions = await Promise.all(open.map(async ([runDir, entry]) => ({ runDir, ...(await entry.client.memory()) })));
+    const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+    return { rss, heapUsed, heapTotal, external, arrayBuffers, sessions };
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { BackendName, ConcreteBackend } from './backends/names';
 import type { CellKind } from './cells';
+import type { MemoryResult } from './inference/protocol';
 
 export type { BackendName, ConcreteBackend };
 
@@ -41,6 +42,13 @@ export type RuntimeRequest =
      * folders the extension lists. Without it, `runsRoot` alone.
      */
     exploreRoots?: string[];
+    /**
+     * Where the explorer's requests are answered: `worker` (default), a worker thread per run
+     * folder with its own TF.js, so a decode never waits behind a training step on this thread;
+     * `thread`, on this thread, for a runtime that never trains (the Latent Explorer's own): no
+     * second TF.js, and `run` requests are refused.
+     */
+    inference?: 'worker' | 'thread';
   }
   | {
     type: 'run';
@@ -60,6 +68,8 @@ export type RuntimeRequest =
   }
   | { type: 'cancel'; id: number; runId: string }
   | { type: 'shutdown'; id: number }
+  /** Where the explorer's memory is: the process's, and each run folder's inference session's. */
+  | { type: 'exploreMemory'; id: number }
   | ExploreRequest;
 
 export type RuntimeRequestType = RuntimeRequest['type'];
@@ -96,6 +106,7 @@ export interface RuntimeRequestResults {
   exploreExample: ExploreExampleResult;
   exploreDecode: ExploreImages;
   exploreInterpolate: ExploreImages;
+  exploreMemory: ExploreMemory;
 }
 
 /**
@@ -175,6 +186,17 @@ export interface ExploreResult {
   };
   /** Every latent dimension, ordered by KL (largest first). */
   dimensions: ExploreDimension[];
+}
+
+/** Bytes, as process.memoryUsage() counts them (the main thread's V8 heap; the whole process's rss). */
+export interface ExploreMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** One per run folder the explorer keeps open, on the thread it runs on. */
+  sessions: ({ runDir: string } & MemoryResult)[];
 }
 
 export interface ExploreImages {

@@ -13,6 +13,8 @@ import { CELL_KINDS } from './cells';
 import { runExperiment } from './engine';
 import type { EngineEvent, RuntimeMessage, RuntimeRequest, RuntimeRequestResults, RuntimeRequestType, SerializedError } from './protocol';
 import { ExploreService } from './explore-service';
+import { InferenceClient } from './inference/client';
+import { InThreadInference } from './inference/in-thread';
 import { experimentName } from './run-folder';
 
 const PROGRESS_INTERVAL_MS = Number(process.env.AEXP_PROGRESS_INTERVAL_MS ?? 200);
@@ -89,6 +91,7 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
         const relative = request.exploreRoots.findIndex((root) => typeof root !== 'string' || !path.isAbsolute(root));
         if (relative >= 0) return `exploreRoots[${relative}] must be an absolute folder, not ${echo(request.exploreRoots[relative])}`;
       }
+      if (request.inference !== undefined && request.inference !== 'worker' && request.inference !== 'thread') return `inference must be worker or thread, not ${echo(request.inference)}`;
       return request as unknown as RuntimeRequest;
     case 'run': {
       if (typeof request.runId !== 'string' || typeof request.file !== 'string') return 'run needs runId and file strings';
@@ -110,6 +113,7 @@ export function parseRequest(message: unknown): RuntimeRequest | string {
     case 'cancel':
       return typeof request.runId === 'string' ? (request as unknown as RuntimeRequest) : 'cancel needs a runId string';
     case 'shutdown':
+    case 'exploreMemory':
       return request as unknown as RuntimeRequest;
     case 'explore':
     case 'exploreExample':
@@ -165,8 +169,8 @@ function parseExploreRequest(request: Record<string, unknown>): RuntimeRequest |
 const runs = new Map<string, AbortController>();
 /** Ids of run requests whose run began (a refused one never did, and gets no runEnded). */
 const started = new Set<number>();
-let defaults: { backend?: BackendName; dataDir?: string; runsRoot: string; exploreRoots?: string[] } = { runsRoot: path.join(process.cwd(), '.aexp', 'runs') };
-const explorer = new ExploreService(() => defaults.dataDir);
+let defaults: { backend?: BackendName; dataDir?: string; runsRoot: string; exploreRoots?: string[]; inference?: 'worker' | 'thread' } = { runsRoot: path.join(process.cwd(), '.aexp', 'runs') };
+const explorer = new ExploreService(() => defaults.dataDir, () => (defaults.inference === 'thread' ? new InThreadInference() : new InferenceClient()));
 
 function forward(runId: string): (event: EngineEvent) => void {
   let lastProgress = 0;
@@ -233,11 +237,13 @@ async function handle<T extends RuntimeRequestType>(request: RuntimeRequest & { 
 async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[RuntimeRequestType]> {
   switch (request.type) {
     case 'initialize': {
-      defaults = { backend: request.backend, dataDir: request.dataDir, runsRoot: request.runsRoot ?? defaults.runsRoot, ...(request.exploreRoots ? { exploreRoots: request.exploreRoots } : {}) };
+      defaults = { backend: request.backend, dataDir: request.dataDir, runsRoot: request.runsRoot ?? defaults.runsRoot, ...(request.exploreRoots ? { exploreRoots: request.exploreRoots } : {}), ...(request.inference ? { inference: request.inference } : {}) };
       const info = await selectBackend(request.backend ?? 'auto');
       return { ...info, pid: process.pid, runsRoot: defaults.runsRoot };
     }
     case 'run': {
+      // Its inference shares this thread's TF.js: a training would have its backend switched under it.
+      if (defaults.inference === 'thread') throw new Error('this runtime answers the Latent Explorer on its own thread (initialize\'s inference: thread) and does not train');
       if (runs.has(request.runId)) throw new Error(`run ${echo(request.runId)} is already running`);
       // The experiment file is only a name here: its text came with the request, and nothing is written to it.
       const outDir = containedPath(defaults.runsRoot, request.outDir ?? experimentName(request.file), 'outDir');
@@ -277,6 +283,8 @@ async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[Ru
       setImmediate(() => exitWhenIdle(5000));
       return { runs: running };
     }
+    case 'exploreMemory':
+      return explorer.memory();
     case 'explore':
     case 'exploreExample':
     case 'exploreDecode':

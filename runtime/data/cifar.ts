@@ -69,7 +69,7 @@ function concat(splits: Split[]): Split {
   return { images, labels, count };
 }
 
-export async function loadCifar10(dataDir: string, options: DownloadOptions & { url?: string; md5?: string } = {}): Promise<Dataset> {
+export async function loadCifar10(dataDir: string, options: DownloadOptions & { url?: string; md5?: string; only?: 'train' | 'test' } = {}): Promise<Dataset> {
   const folder = path.join(dataDir, CIFAR_FOLDER);
   let present = CIFAR_TRAIN_FILES.filter((file) => existsSync(path.join(folder, file)));
   if (present.length === 0 || !existsSync(path.join(folder, CIFAR_TEST_FILE))) {
@@ -79,8 +79,9 @@ export async function loadCifar10(dataDir: string, options: DownloadOptions & { 
     present = CIFAR_TRAIN_FILES.filter((file) => existsSync(path.join(folder, file)));
     if (present.length === 0 || !existsSync(path.join(folder, CIFAR_TEST_FILE))) throw new DatasetError(`${archive} did not contain the CIFAR-10 batches`);
   }
-  const train = concat(await Promise.all(present.map((file) => readBatch(path.join(folder, file)))));
-  const test = await readBatch(path.join(folder, CIFAR_TEST_FILE));
+  const none = { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 };
+  const train = options.only === 'test' ? none : concat(await Promise.all(present.map((file) => readBatch(path.join(folder, file)))));
+  const test = options.only === 'train' ? none : await readBatch(path.join(folder, CIFAR_TEST_FILE));
   return {
     name: 'cifar10',
     shape: [32, 32, 3],

@@ -81,7 +81,7 @@ export async function ensureIdxFiles(source: IdxSource, dataDir: string, options
   return folder;
 }
 
-export async function loadIdxDataset(source: IdxSource, dataDir: string, options: DownloadOptions & { baseUrl?: string; signal?: AbortSignal } = {}): Promise<Dataset> {
+export async function loadIdxDataset(source: IdxSource, dataDir: string, options: DownloadOptions & { baseUrl?: string; signal?: AbortSignal; only?: 'train' | 'test' } = {}): Promise<Dataset> {
   const folder = await ensureIdxFiles(source, dataDir, options);
   const pacer = new Pacer(options.signal, `reading ${source.description}`);
   const read = async (key: keyof IdxSource['files'], kind: 'images' | 'labels') => {
@@ -96,11 +96,15 @@ export async function loadIdxDataset(source: IdxSource, dataDir: string, options
     if (imageData.count !== labelData.count) throw new DatasetError(`${folder}: ${imageData.count} images but ${labelData.count} labels`);
     return { images: imageData.data, labels: labelData.data, count: imageData.count, rows: imageData.rows, columns: imageData.columns };
   };
-  const train = await split('trainImages', 'trainLabels');
-  const test = await split('testImages', 'testLabels');
+  const trainRead = options.only === 'test' ? undefined : await split('trainImages', 'trainLabels');
+  const testRead = options.only === 'train' ? undefined : await split('testImages', 'testLabels');
+  const { rows, columns } = (trainRead ?? testRead)!;
+  const none = { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 };
+  const train = trainRead ?? none;
+  const test = testRead ?? none;
   return {
     name: source.name,
-    shape: [train.rows, train.columns, 1],
+    shape: [rows, columns, 1],
     classes: source.classes,
     train,
     test,

@@ -28,6 +28,8 @@ export interface LoadOptions extends DownloadOptions {
   signal?: AbortSignal;
   /** The memory this process may use, in bytes (tests pin it); defaults to the machine's or its cgroup's. */
   availableBytes?: number;
+  /** Read this split only, where the format keeps splits in files of their own (IDX, CIFAR-10): the other is empty. */
+  only?: 'train' | 'test';
 }
 
 export async function loadDataset(config: DataConfig, options: LoadOptions): Promise<Dataset> {

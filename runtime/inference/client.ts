@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InferenceError } from './errors';
 import { parseInbound, parseOutbound } from './messages';
-import type { InferenceBackend, InferenceRequest, InferenceRequestBody, InferenceRequestOf, InferenceRequestType, InferenceResults, WorkerOutbound, WorkerStart } from './protocol';
+import type { Inference, InferenceBackend, InferenceOptions, InferenceRequest, InferenceRequestBody, InferenceRequestOf, InferenceRequestType, InferenceResults, WorkerOutbound, WorkerStart } from './protocol';
 
 export interface InferenceClientOptions {
   /** Where the worker computes: `wasm` (default) or `cpu`; never the native addon (the training thread's). */
@@ -21,13 +21,7 @@ export interface InferenceClientOptions {
   entry?: string;
 }
 
-export interface RequestOptions {
-  signal?: AbortSignal;
-  /** Examples or images done, of total, between the worker's batches. */
-  onProgress?: (done: number, total: number) => void;
-  /** The worker's own time for the request, in milliseconds, before its answer is delivered. */
-  onComputed?: (milliseconds: number) => void;
-}
+export type RequestOptions = InferenceOptions;
 
 export interface DecodeOptions extends RequestOptions {
   /** A decode replaces a waiting decode of its channel (default `decode`): one per view, say. */
@@ -63,7 +57,7 @@ function startWorker(entry: string | undefined, start: WorkerStart): Worker {
   return new Worker(bootstrap, { argv: [file], workerData: start });
 }
 
-export class InferenceClient {
+export class InferenceClient implements Inference {
   /** The worker's backend and device, once it started; rejects with the reason when it cannot. */
   readonly ready: Promise<{ backend: InferenceBackend; device: string }>;
   private readonly worker: Worker;

@@ -164,8 +164,20 @@ export interface TraverseResult extends PathResult {
 }
 
 export interface MemoryResult {
+  /** TF.js's tensors and their bytes (the process's, where inference runs on the main thread). */
   tensors: number;
   bytes: number;
+  /** Where the session runs: a worker thread of its own, or the thread that asked. */
+  thread: 'worker' | 'main';
+  /** The images and labels of the dataset the session holds (only the split last asked for, or both). */
+  datasetBytes: number;
+  /** The wasm backend's memory, once it started: it grows with the largest batch and never shrinks. */
+  wasmBytes: number;
+  /** That thread's V8 heap and its ArrayBuffers, as process.memoryUsage() gives them. */
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 export interface InferenceResults {
@@ -191,6 +203,33 @@ export type WorkerOutbound =
   | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'result'; id: number; result: InferenceResults[InferenceRequestType]; milliseconds: number }
   | { type: 'error'; id: number; error: SerializedError };
+
+/**
+ * What a caller asks of inference, whether a worker thread answers (InferenceClient) or the
+ * caller's own thread (InThreadInference): requests run one at a time in arrival order.
+ */
+export interface Inference {
+  /** Whether it is gone (closed, or its worker exited or crashed): every request rejects from then on. */
+  readonly closed: boolean;
+  open(request: InferenceRequestBody<'open'>, options?: InferenceOptions): Promise<InferenceResults['open']>;
+  encode(request: InferenceRequestBody<'encode'>, options?: InferenceOptions): Promise<InferenceResults['encode']>;
+  example(request: InferenceRequestBody<'example'>, options?: InferenceOptions): Promise<InferenceResults['example']>;
+  /** A decode replaces a waiting decode of its channel (default `decode`): the newest wins. */
+  decode(request: InferenceRequestBody<'decode'>, options?: InferenceOptions & { channel?: string }): Promise<InferenceResults['decode']>;
+  interpolate(request: InferenceRequestBody<'interpolate'>, options?: InferenceOptions): Promise<InferenceResults['interpolate']>;
+  traverse(request: InferenceRequestBody<'traverse'>, options?: InferenceOptions): Promise<InferenceResults['traverse']>;
+  memory(options?: InferenceOptions): Promise<InferenceResults['memory']>;
+  /** Ends it; what is waiting or running rejects with a CancelledError (reason `closed`). */
+  close(): Promise<void>;
+}
+
+export interface InferenceOptions {
+  signal?: AbortSignal;
+  /** Examples or images done, of total, between batches. */
+  onProgress?: (done: number, total: number) => void;
+  /** The time the request itself took, in milliseconds, before its answer is delivered. */
+  onComputed?: (milliseconds: number) => void;
+}
 
 /** What the worker is started with (`workerData`). */
 export interface WorkerStart {

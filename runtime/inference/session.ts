@@ -6,7 +6,9 @@
  * session; nothing here knows about threads.
  */
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import type { EncodedSplit } from '../analysis/latent-codes';
 import { decodeLatents, decodeRefusal, encodeSplit } from '../analysis/latent-codes';
 import { lossUnits } from '../analysis/evaluate';
 import type { Dataset, Split } from '../data/dataset';
@@ -90,18 +92,33 @@ export class InferenceSession {
     };
   }
 
+  /**
+   * The split's codes. `all` is its train split's, then its test split's, each encoded as that
+   * split alone: the images of both joined would be a second copy of the dataset (55 MB for
+   * MNIST), and a test example gets the same code (and draws) under `test` and `all`.
+   */
   async encode(request: Omit<EncodeRequest, 'id' | 'type'>, work: Work = {}): Promise<EncodeResult> {
     const { model, config } = this.opened();
     const dataset = await this.dataset(request.split, work);
-    const encoded = await encodeSplit(model, dataset, config.data, { split: request.split, limit: request.limit, batchSize: request.batch, seed: config.seed, signal: work.signal, onProgress: work.onProgress });
+    const splits: ('train' | 'test')[] = request.split === 'all' ? ['train', 'test'] : [request.split];
+    const total = Math.min(request.limit ?? Number.MAX_SAFE_INTEGER, splits.reduce((sum, split) => sum + dataset[split].count, 0));
+    const parts: EncodedSplit[] = [];
+    let done = 0;
+    for (const split of splits) {
+      const limit = Math.min(total - done, dataset[split].count);
+      if (limit === 0) break;
+      const offset = done;
+      parts.push(await encodeSplit(model, dataset, config.data, { split, limit, batchSize: request.batch, seed: config.seed, signal: work.signal, onProgress: work.onProgress && ((count) => work.onProgress!(offset + count, total)) }));
+      done += limit;
+    }
     stopIfAborted(work);
     return {
-      count: encoded.count,
-      latent: encoded.latent,
-      means: encoded.means,
-      ...(encoded.logVariances ? { logVariances: encoded.logVariances } : {}),
-      labels: encoded.labels,
-      losses: encoded.loss,
+      count: done,
+      latent: model.latent,
+      means: joined(parts.map((part) => part.means), Float32Array),
+      ...(model.variational ? { logVariances: joined(parts.map((part) => part.logVariances!), Float32Array) } : {}),
+      labels: joined(parts.map((part) => part.labels), Uint8Array),
+      losses: joined(parts.map((part) => part.loss), Float32Array),
     };
   }
 
@@ -163,7 +180,21 @@ export class InferenceSession {
 
   memory(): MemoryResult {
     const memory = tf.memory();
-    return { tensors: memory.numTensors, bytes: memory.numBytes };
+    const usage = process.memoryUsage();
+    const held = this.data ? [this.data.dataset.train, this.data.dataset.test].reduce((sum, split) => sum + split.images.byteLength + split.labels.byteLength, 0) : 0;
+    // The engine's registry, not findBackend: that would start a backend only to measure it.
+    const wasm = tf.engine().registry.wasm as { wasm?: { HEAPU8?: Uint8Array } } | undefined;
+    return {
+      tensors: memory.numTensors,
+      bytes: memory.numBytes,
+      thread: isMainThread ? 'main' : 'worker',
+      datasetBytes: held,
+      wasmBytes: wasm?.wasm?.HEAPU8?.buffer.byteLength ?? 0,
+      heapUsed: usage.heapUsed,
+      heapTotal: usage.heapTotal,
+      external: usage.external,
+      arrayBuffers: usage.arrayBuffers,
+    };
   }
 
   dispose(): void {
@@ -187,8 +218,9 @@ export class InferenceSession {
 
   /**
    * The run's dataset on this machine, loaded once for every checkpoint of the run, holding only
-   * the split asked for (MNIST's train images are 47 MB of the worker's memory the test split's
-   * points never read); a request for a split it let go loads it again.
+   * the split asked for (MNIST's train images are 47 MB the test split's points never read), and
+   * reading only that one where its files are its own (IDX, CIFAR-10): what is read and dropped
+   * stays in the process's memory until a collection; a request for another split loads again.
    */
   private async dataset(split: SplitName, work: Work): Promise<Dataset> {
     const { config } = this.opened();
@@ -197,7 +229,9 @@ export class InferenceSession {
     if (this.data?.key !== key || (this.data.split !== 'all' && this.data.split !== split)) {
       // The one held goes first: two copies of a large dataset never live at once.
       this.data = undefined;
-      const dataset = await loadDataset(config.data, { dataDir: config.dataDir, baseDir, seed: config.seed, signal: work.signal });
+      const only = split === 'all' ? undefined : split;
+      const dataset = await loadDataset(config.data, { dataDir: config.dataDir, baseDir, seed: config.seed, signal: work.signal, ...(only ? { only } : {}) });
+      // Formats that split one source (sprites, image folders) give both: the other goes here.
       const empty: Split = { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 };
       const kept = split === 'all' ? dataset : { ...dataset, ...(split === 'test' ? { train: empty } : { test: empty }) };
       this.data = { key, split, dataset: kept };
@@ -244,6 +278,18 @@ export class InferenceSession {
     stopIfAborted(work);
     return { pixels, count: rows, shape: [height, width, channels] };
   }
+}
+
+/** The parts one after another (the part itself when there is one). */
+function joined<T extends Float32Array | Uint8Array>(parts: T[], kind: new (length: number) => T): T {
+  if (parts.length === 1) return parts[0];
+  const whole = new kind(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    whole.set(part, at);
+    at += part.length;
+  }
+  return whole;
 }
 
 /** Example `index` of a split as a one-example split (`all`: train, then test). */

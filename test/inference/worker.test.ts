@@ -47,6 +47,12 @@ async function cpuDecode(): Promise<Float32Array> {
   return values;
 }
 
+/** The worker's tensors and their bytes: its heap figures move with every message. */
+async function tensors(inference: InferenceClient): Promise<{ tensors: number; bytes: number }> {
+  const { tensors: count, bytes } = await inference.memory();
+  return { tensors: count, bytes };
+}
+
 function largestDifference(a: Float32Array, b: Float32Array): number {
   assert.equal(a.length, b.length);
   let largest = 0;
@@ -88,7 +94,7 @@ test('the worker decodes on wasm while the main thread trains, and its pixels eq
 });
 
 test('a newer decode replaces a waiting one, and cancelling stops a waiting request or a running encode', async () => {
-  const before = await client.memory();
+  const before = await tensors(client);
   const progress: number[] = [];
   const controller = new AbortController();
   const encoding = client.encode({ split: 'train', batch: 8 }, {
@@ -121,7 +127,7 @@ test('a newer decode replaces a waiting one, and cancelling stops a waiting requ
   // A decode on another channel is not replaced by one on the default channel.
   const [left, right] = await Promise.all([client.decode({ z: Z.subarray(0, 4), count: 1 }, { channel: 'left' }), client.decode({ z: Z.subarray(4, 8), count: 1 })]);
   assert.equal(left.count + right.count, 2);
-  assert.deepEqual(await client.memory(), before, 'a cancelled encode leaves no tensor behind');
+  assert.deepEqual(await tensors(client), before, 'a cancelled encode leaves no tensor behind');
 });
 
 test('the worker\'s tensor count is unchanged after a warm-up round of every request', async () => {
@@ -134,10 +140,13 @@ test('the worker\'s tensor count is unchanged after a warm-up round of every req
     await assert.rejects(client.decode({ z: Z, count: 5 }), /5 latent vectors of 4 values need 20 numbers, not 24/);
   };
   await round();
-  const warm = await client.memory();
+  const warm = await tensors(client);
   await round();
   await round();
-  assert.deepEqual(await client.memory(), warm);
+  assert.deepEqual(await tensors(client), warm);
+  const memory = await client.memory();
+  assert.equal(memory.thread, 'worker');
+  assert.ok(memory.wasmBytes >= 16 * 1024 * 1024, `the worker's wasm memory: ${memory.wasmBytes} bytes`);
 });
 
 test('encode, example, interpolate and traverse answer what the model computes', async () => {

@@ -145,6 +145,32 @@ test('an explorer\'s runtime given several runs folders (exploreRoots) opens run
   }
 });
 
+test('the explorer\'s own runtime (inference: thread) decodes on its own thread, says where its memory is, and refuses to train', async () => {
+  const other = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
+  other.child.stderr?.resume();
+  try {
+    const unknown = await other.send({ type: 'initialize', inference: 'gpu' });
+    assert.ok(!unknown.ok && /inference must be worker or thread, not "gpu"/.test(unknown.error.message), JSON.stringify(unknown));
+    assert.ok((await other.request({ type: 'initialize', backend: 'cpu', runsRoot, exploreRoots: [runsRoot], inference: 'thread' })).ok);
+    const explored = await other.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test' });
+    assert.ok(explored.ok, JSON.stringify(explored));
+    assert.equal(explored.result.count, testCount);
+    const memory = await other.request({ type: 'exploreMemory' });
+    assert.ok(memory.ok, JSON.stringify(memory));
+    assert.equal(memory.result.sessions.length, 1);
+    const [session] = memory.result.sessions;
+    assert.equal(session.thread, 'main', 'no inference worker started: the session runs on the runtime\'s thread');
+    assert.equal(session.runDir, runDir);
+    assert.equal(session.datasetBytes, testCount * (16 * 16 + 1), 'the test split\'s images and labels only');
+    assert.ok(session.wasmBytes >= 16 * 1024 * 1024 && session.tensors > 0 && memory.result.rss > session.wasmBytes, JSON.stringify(memory.result));
+    const file = tinyExperiment(workspace, { epochs: 1, count: 100, name: 'refused' });
+    const ran = await other.request({ type: 'run', runId: 'refused', file, text: readFileSync(file, 'utf8'), outDir: path.join(runsRoot, 'refused') });
+    assert.ok(!ran.ok && /answers the Latent Explorer on its own thread .* and does not train/.test(ran.error.message), JSON.stringify(ran));
+  } finally {
+    other.child.kill();
+  }
+});
+
 test('a shutdown closes the explorer\'s workers: a request still in flight is answered as cancelled before the runtime exits', async () => {
   const other = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
   other.child.stderr?.resume();
