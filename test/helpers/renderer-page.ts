@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 
@@ -32,41 +33,51 @@ const outputItem = (json, id) => ({ id, mime: ${JSON.stringify(mime)}, metadata:
 `;
 }
 
-/** The open page, or why the tests skip; errors thrown in the page are kept in `errors`. */
+/**
+ * The page for the tests of one file: opened before them and closed after them (node:test hooks).
+ * `skip` says why there is none (no Chromium); `errors` keeps what the page threw.
+ */
 export class RendererPage {
   readonly errors: string[] = [];
-  private constructor(
-    readonly page: Page | undefined,
-    readonly skip: string | undefined,
-    private readonly browser?: Browser,
-    private readonly server?: Server,
-  ) {}
+  skip: string | undefined;
+  private opened: Page | undefined;
+  private browser: Browser | undefined;
+  private server: Server | undefined;
 
-  /** Serves `html` and `bundle` (run node scripts/build.mjs first) and waits until the page is loaded. */
-  static async open(options: { bundle: string; html: string; viewport: { width: number; height: number } }): Promise<RendererPage> {
-    if (!existsSync(CHROMIUM)) return new RendererPage(undefined, `${CHROMIUM} is not installed (Debian's chromium package): the renderer tests need a browser`);
-    assert.ok(existsSync(options.bundle), `${options.bundle} is missing: run node scripts/build.mjs first`);
-    const script = `/${path.basename(options.bundle)}`;
-    const server = createServer((request, response) => {
-      if (request.url === script) response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(options.bundle));
-      else response.writeHead(200, { 'content-type': 'text/html' }).end(options.html);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-    const page = await browser.newPage({ viewport: options.viewport });
-    const opened = new RendererPage(page, undefined, browser, server);
-    page.on('pageerror', (error) => opened.errors.push(error.message));
-    try {
-      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-      await page.waitForFunction(() => (globalThis as unknown as { loaded?: boolean }).loaded === true, undefined, { timeout: 30_000 });
-    } catch {
-      await opened.close();
-      assert.fail(`the page did not load the renderer: ${opened.errors.join('; ')}`);
-    }
-    return opened;
+  /** `bundle` (run node scripts/build.mjs first) is served at `/<its file name>` beside `html`. */
+  constructor(private readonly options: { bundle: string; html: string; viewport: { width: number; height: number } }) {
+    before(() => this.open());
+    after(() => this.close());
   }
 
-  async close(): Promise<void> {
+  get page(): Page {
+    if (!this.opened) throw new Error(this.skip ?? 'the renderer page is not open yet');
+    return this.opened;
+  }
+
+  private async open(): Promise<void> {
+    if (!existsSync(CHROMIUM)) {
+      this.skip = `${CHROMIUM} is not installed (Debian's chromium package): the renderer tests need a browser`;
+      return;
+    }
+    const { bundle, html, viewport } = this.options;
+    assert.ok(existsSync(bundle), `${bundle} is missing: run node scripts/build.mjs first`);
+    const script = `/${path.basename(bundle)}`;
+    this.server = createServer((request, response) => {
+      if (request.url === script) response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(bundle));
+      else response.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    });
+    const server = this.server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    const page = await this.browser.newPage({ viewport });
+    page.on('pageerror', (error) => this.errors.push(error.message));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => (globalThis as unknown as { loaded?: boolean }).loaded === true, undefined, { timeout: 30_000 }).catch(() => assert.fail(`the page did not load the renderer: ${this.errors.join('; ')}`));
+    this.opened = page;
+  }
+
+  private async close(): Promise<void> {
     await this.browser?.close();
     this.server?.close();
   }
