@@ -20,6 +20,8 @@ import { icon } from './icons';
 import type { Point, SeriesSpec, XAxis } from './series';
 import { History, SERIES, thin, toCsv } from './series';
 import { CHART_STYLE } from './style';
+import { PATCHED_CHART_OPTIONS, POINT_DATA_OPTIONS, readAxisColours, themedAxis } from '../shared/chart-setup';
+import { cssVariable, element } from '../shared/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, zoomPlugin);
 
@@ -29,10 +31,6 @@ export const CHART_HEIGHT = 360;
 const THEME_COLOURS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
 const FALLBACK_COLOURS = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
 const X_TITLES: Record<XAxis, string> = { step: 'step', epoch: 'epoch', seconds: 'wall time (s)' };
-
-function cssVariable(name: string, fallback: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-}
 
 interface Theme {
   colours: string[];
@@ -48,9 +46,8 @@ interface Theme {
 function readTheme(): Theme {
   return {
     colours: THEME_COLOURS.map((name, index) => opaque(cssVariable(name, FALLBACK_COLOURS[index]))),
-    foreground: cssVariable('--vscode-foreground', '#ccc'),
+    ...readAxisColours(),
     muted: cssVariable('--vscode-descriptionForeground', '#888'),
-    grid: cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', 'rgba(128,128,128,0.35)')),
     font: cssVariable('--vscode-font-family', 'sans-serif'),
     background: cssVariable('--vscode-editor-background', '#1e1e1e'),
   };
@@ -72,12 +69,6 @@ export function opaque(colour: string): string {
 /** Enough digits to tell two values apart in a tooltip, without a float's noise. */
 function exact(value: number): string {
   return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e6 ? String(Number(value.toPrecision(7))) : value.toExponential(6);
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const created = Object.assign(document.createElement(tag), properties);
-  created.append(...children);
-  return created;
 }
 
 /** Vertical lines on the x axis: each set with its own colour and dash. */
@@ -184,11 +175,8 @@ export class ChartView {
       type: 'line',
       data: { datasets: [...this.datasets.values()].flatMap(({ smoothed, raw }) => (raw ? [raw, smoothed] : [smoothed])) },
       options: {
-        animation: false,
-        parsing: false,
-        normalized: true,
-        responsive: true,
-        maintainAspectRatio: false,
+        ...PATCHED_CHART_OPTIONS,
+        ...POINT_DATA_OPTIONS,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: {
           x: { type: 'linear', title: { display: true, text: 'step' } },
@@ -364,8 +352,8 @@ export class ChartView {
     const units = history.units === 'nats' ? 'loss (nats)' : 'loss';
     const options = this.chart.options;
     const scales = options.scales as Record<string, Record<string, unknown>>;
-    scales.x = { ...scales.x, type: 'linear', title: { display: true, text: X_TITLES[history.x], color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
-    scales.y = { ...scales.y, type: log ? 'logarithmic' : 'linear', title: { display: true, text: units, color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
+    scales.x = { ...scales.x, type: 'linear', ...themedAxis(X_TITLES[history.x], { foreground, grid }) };
+    scales.y = { ...scales.y, type: log ? 'logarithmic' : 'linear', ...themedAxis(units, { foreground, grid }) };
     scales.lr = { ...scales.lr, ticks: { color: foreground }, title: { display: true, text: 'learning rate', color: foreground } };
     Chart.defaults.font.family = font;
     Chart.defaults.color = foreground;

@@ -14,22 +14,14 @@ import type { ChartSnapshot } from '../../extension/renderer-protocol';
 import type { RunsPanelState } from '../../extension/runs-panel-protocol';
 import type { Point, XAxis } from '../chart/series';
 import { History } from '../chart/series';
+import { PATCHED_CHART_OPTIONS, POINT_DATA_OPTIONS, readAxisColours, themedAxis } from '../shared/chart-setup';
+import { cssVariable, element } from '../shared/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip);
 
 export type SeriesName = NonNullable<RunsPanelState['series']>;
 const SERIES: Record<SeriesName, string> = { 'step-loss': 'loss (per step)', 'train-loss': 'train loss (epoch)', 'test-loss': 'test loss (epoch)' };
 const X_TITLES: Record<XAxis, string> = { step: 'step', epoch: 'epoch', seconds: 'wall time (s)' };
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const created = Object.assign(document.createElement(tag), properties);
-  created.append(...children);
-  return created;
-}
-
-function cssVariable(name: string, fallback: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-}
 
 export interface OverlayRun {
   id: string;
@@ -86,11 +78,8 @@ export class Overlay {
       type: 'line',
       data: { datasets: [] },
       options: {
-        animation: false,
-        parsing: false,
-        normalized: true,
-        responsive: true,
-        maintainAspectRatio: false,
+        ...PATCHED_CHART_OPTIONS,
+        ...POINT_DATA_OPTIONS,
         interaction: { mode: 'nearest', intersect: false },
         scales: { x: { type: 'linear' }, y: { type: 'linear' } },
         plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${Number(item.parsed.y?.toPrecision(6))}` } } },
@@ -139,8 +128,7 @@ export class Overlay {
     const weight = Number(this.smoothing.value);
     this.smoothingValue.textContent = weight.toFixed(2);
     const columns = Math.max(200, this.chart.width || 600);
-    const foreground = cssVariable('--vscode-foreground', '#ccc');
-    const grid = cssVariable('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+    const colours = readAxisColours();
     let allPositive = true;
     let points = 0;
     const datasets: LineDataset[] = [];
@@ -173,9 +161,9 @@ export class Overlay {
     const log = this.logScale.checked;
     this.chart.data.datasets = datasets;
     const scales = this.chart.options.scales as Record<string, Record<string, unknown>>;
-    scales.x = { type: 'linear', title: { display: true, text: X_TITLES[x], color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
-    scales.y = { type: log ? 'logarithmic' : 'linear', title: { display: true, text: units === 'nats' ? `${SERIES[series]} (nats)` : SERIES[series], color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
-    Chart.defaults.color = foreground;
+    scales.x = { type: 'linear', ...themedAxis(X_TITLES[x], colours) };
+    scales.y = { type: log ? 'logarithmic' : 'linear', ...themedAxis(units === 'nats' ? `${SERIES[series]} (nats)` : SERIES[series], colours) };
+    Chart.defaults.color = colours.foreground;
     Chart.defaults.font.family = cssVariable('--vscode-font-family', 'sans-serif');
     this.chart.update('none');
 

@@ -13,19 +13,11 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { RunRow, RunsPanelState, SweepGroup } from '../../extension/runs-panel-protocol';
+import { PATCHED_CHART_OPTIONS, readAxisColours, themedAxis } from '../shared/chart-setup';
+import { element } from '../shared/dom';
 import { configText, numberText } from './format';
 
 Chart.register(ScatterController, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip);
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const created = Object.assign(document.createElement(tag), properties);
-  created.append(...children);
-  return created;
-}
-
-function cssVariable(name: string, fallback: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-}
 
 /** Each seed its own marker too, drawn hollow, so that seeds of a setting whose values nearly agree stay visible on top of each other. */
 const MARKERS = ['circle', 'triangle', 'rect', 'rectRot', 'star', 'crossRot'] as const;
@@ -144,9 +136,7 @@ export class SweepPlot {
       data: { datasets: [] },
       plugins: [ERROR_BARS],
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
+        ...PATCHED_CHART_OPTIONS,
         plugins: {
           tooltip: {
             callbacks: {
@@ -205,8 +195,8 @@ export class SweepPlot {
     this.logX.checked = log;
     this.logX.disabled = !positive;
     const seeds = [...new Set(points.map((point) => point.seed))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-    const foreground = cssVariable('--vscode-foreground', '#ccc');
-    const grid = cssVariable('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+    const colours = readAxisColours();
+    const { foreground } = colours;
     const marker = { backgroundColor: 'transparent', borderWidth: 2, pointRadius: 5, pointHoverRadius: 7 };
     const means = averaged ? meanOfSeeds(points) : [];
     this.chart.data.datasets = averaged
@@ -214,12 +204,12 @@ export class SweepPlot {
       : seeds.map((seed, index) => ({ label: seed ? `seed ${seed}` : 'runs', data: points.filter((point) => point.seed === seed), borderColor: this.colours[index % this.colours.length] ?? foreground, pointStyle: MARKERS[index % MARKERS.length], ...marker }));
     const categories = numeric ? [] : [...new Set(points.map((point) => String(point.x)))];
     const scales = this.chart.options.scales as Record<string, Record<string, unknown>>;
-    scales.x = { type: numeric ? (log ? 'logarithmic' : 'linear') : 'category', ...(numeric ? {} : { labels: categories }), title: { display: true, text: log ? `${key} (log)` : key, color: foreground }, ticks: { color: foreground, ...(log ? { callback: logTick, autoSkip: false } : {}) }, grid: { color: grid } };
+    scales.x = { type: numeric ? (log ? 'logarithmic' : 'linear') : 'category', ...(numeric ? {} : { labels: categories }), ...themedAxis(log ? `${key} (log)` : key, colours, log ? { callback: logTick, autoSkip: false } : {}) };
     const metric = group.metric.replace(/^-/, '');
     // The bars inside the plot, not cut at its edge.
     const bars = means.filter((point) => point.std);
     const range = bars.length > 0 ? { suggestedMin: Math.min(...bars.map((point) => point.y - point.std!)), suggestedMax: Math.max(...bars.map((point) => point.y + point.std!)) } : {};
-    scales.y = { type: 'linear', ...range, title: { display: true, text: `${metric}${group.metric.startsWith('-') ? ' (higher is better)' : ''}`, color: foreground }, ticks: { color: foreground }, grid: { color: grid } };
+    scales.y = { type: 'linear', ...range, ...themedAxis(`${metric}${group.metric.startsWith('-') ? ' (higher is better)' : ''}`, colours) };
     Chart.defaults.color = foreground;
     this.chart.update('none');
 
