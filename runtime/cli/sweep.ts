@@ -158,7 +158,8 @@ export async function sweepVerb(argv: string[]): Promise<number> {
       return 0;
     }
     const jobId = submit(scriptFile);
-    recordJob(folder, { jobId, indices, submitted: new Date().toISOString(), script: scriptFile });
+    const damaged = recordJob(folder, { jobId, indices, submitted: new Date().toISOString(), script: scriptFile });
+    if (damaged) process.stderr.write(`warning: ${damaged}\n`);
     process.stderr.write(`submitted job ${jobId}: run(s) ${arraySpec(indices)} of ${sweep.runs.length}; aexp sweep ${positionals[0]} --status\n`);
     process.stdout.write(`${jobId}\n`);
     return 0;

@@ -79,15 +79,42 @@ export function readJobs(folder: string): JobRecord[] {
  * each read the list and write it back with only their own job added: the sweep folder's lock is
  * held from the read to the rename, so no job id is dropped. It is the run folder's lock
  * (run-lock.ts: a holder that died, or whose heartbeat from another host went stale, is taken over).
+ * A jobs.json that cannot be read as a list of jobs is not written over (its job ids would be
+ * lost): it is moved aside, and the returned line says where.
  */
-export function recordJob(folder: string, job: JobRecord): void {
+export function recordJob(folder: string, job: JobRecord): string | undefined {
   mkdirSync(folder, { recursive: true });
   const lock = lockSweepFolder(folder, `record job ${job.jobId}`);
   try {
-    writeJson(sweepFile(folder, 'jobs'), [...readJobs(folder), job]);
+    const file = sweepFile(folder, 'jobs');
+    let kept: JobRecord[] = [];
+    let note: string | undefined;
+    if (existsSync(file)) {
+      const problem = jobsProblem(file);
+      if (problem) {
+        const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        renameSync(file, aside);
+        note = `${file}: ${problem}; moved to ${aside} (its job ids are not in the new list)`;
+      } else kept = readJobs(folder);
+    }
+    writeJson(file, [...kept, job]);
+    return note;
   } finally {
     lock.release();
   }
+}
+
+/** Why a jobs.json is not a list of jobs, or undefined when it is. */
+function jobsProblem(file: string): string | undefined {
+  let jobs: unknown;
+  try {
+    jobs = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    return `not JSON (${(error as Error).message})`;
+  }
+  if (!Array.isArray(jobs)) return 'not a list of jobs';
+  const bad = jobs.findIndex((entry: Partial<JobRecord> | null) => typeof entry?.jobId !== 'string' || !Array.isArray(entry.indices));
+  return bad === -1 ? undefined : `entry ${bad} is not a job (a jobId and its run indices)`;
 }
 
 /** How long a submission waits for others recording their jobs in the same sweep folder. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
@@ -71,4 +71,21 @@ test('a lock left in the sweep folder by a submission that died does not stop th
   recordJob(folder, { jobId: '41', indices: [0], submitted: new Date().toISOString(), script: 'sweep.sbatch' });
   assert.deepEqual(readJobs(folder).map((job) => job.jobId), ['41']);
   assert.ok(!existsSync(path.join(folder, 'lock.json')), 'the lock is released once the job is recorded');
+});
+
+test('a damaged jobs.json is moved aside, not written over: the job ids in it are kept, and the new job is recorded', () => {
+  const folder = path.join(temporaryDirectory('sweep-jobs-'), '.sweeps', 'tiny');
+  mkdirSync(folder, { recursive: true });
+  const damaged = '[{"jobId": "40", "indices": [0]}, {"jobId": "41", "ind';
+  writeFileSync(path.join(folder, 'jobs.json'), damaged);
+  const note = recordJob(folder, { jobId: '42', indices: [1], submitted: new Date().toISOString(), script: 'sweep.sbatch' });
+  assert.match(note ?? '', /jobs\.json: not JSON .*; moved to .*jobs\.json\.damaged-/);
+  assert.deepEqual(readJobs(folder).map((job) => job.jobId), ['42']);
+  const aside = readdirSync(folder).filter((name) => name.startsWith('jobs.json.damaged-'));
+  assert.equal(aside.length, 1, 'the damaged file is kept beside the new list');
+  assert.equal(readFileSync(path.join(folder, aside[0]), 'utf8'), damaged, 'byte for byte');
+  writeFileSync(path.join(folder, 'jobs.json'), JSON.stringify([{ jobId: '43', indices: [2] }, { jobId: 44 }]));
+  assert.match(recordJob(folder, { jobId: '45', indices: [3], submitted: new Date().toISOString(), script: 'sweep.sbatch' }) ?? '', /entry 1 is not a job/);
+  assert.equal(recordJob(folder, { jobId: '46', indices: [4], submitted: new Date().toISOString(), script: 'sweep.sbatch' }), undefined, 'a whole list is added to without a word');
+  assert.deepEqual(readJobs(folder).map((job) => job.jobId), ['45', '46']);
 });
