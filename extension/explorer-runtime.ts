@@ -8,6 +8,7 @@
  * while.
  */
 import type * as vscode from 'vscode';
+import { EXPLORER_RUNTIME_ENV, explorerInitialize } from './explorer-runtime-start';
 import { RuntimeProcess } from './runtimeProcess';
 
 /** A view that has asked nothing for this long gives its runtime (TF.js, models, datasets) back. */
@@ -38,10 +39,8 @@ export class ExplorerRuntime implements vscode.Disposable {
       this.current = undefined;
       return Promise.reject(new Error('the Latent Explorer has no runs folder to read: open a workspace folder'));
     }
-    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: {} }, this.log);
-    // Nothing trains here, so inference runs on the runtime's own thread (wasm, started with the
-    // first request): a worker thread would add its own TF.js, bundle and wasm memory (T12).
-    const ready = runtimeProcess.request({ type: 'initialize', backend: 'cpu', runsRoot: roots[0], exploreRoots: roots, inference: 'thread', ...(dataDir ? { dataDir } : {}) }).then(() => runtimeProcess, (error: Error) => {
+    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: EXPLORER_RUNTIME_ENV }, this.log);
+    const ready = runtimeProcess.request(explorerInitialize(roots, dataDir)).then(() => runtimeProcess, (error: Error) => {
       runtimeProcess.dispose();
       throw error;
     });

@@ -7,12 +7,14 @@
  *       host sends them), idle and while the training runtime trains the MNIST VAE;
  *   T9  PCA of 70k × 20 (the train and test splits' means), alone, and the whole explore request
  *       (encoding 70k examples, PCA, packing) beside it;
- *   T12 the explorer runtime's resident memory once started and after its first request (the
- *       inference worker thread, its model and dataset), and the whole process's.
+ *   T12 the explorer runtime's resident memory added by its first request (the test split: the
+ *       model, the test images, the wasm backend) and once it also showed all 70k, each with
+ *       where it is (exploreMemory: the V8 heap, ArrayBuffers, the wasm memory, the dataset).
  * It trains samples/vae-mnist.aexp for one epoch first, or takes `--run` (a run folder whose
- * grandparent becomes the runs folder).
+ * grandparent becomes the runs folder). `--inference worker` measures the explorer runtime as it
+ * was before it decoded on its own thread (an inference worker thread per run folder).
  *
- *   node --import tsx bench/views/explorer-runtime.ts [--run DIR] [--data-dir DIR] [--moves 200] [--backend auto]
+ *   node --import tsx bench/views/explorer-runtime.ts [--run DIR] [--data-dir DIR] [--moves 200] [--backend auto] [--inference thread|worker]
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +23,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { principalComponents, project } from '../../runtime/analysis/pca';
-import type { BackendName } from '../../runtime/protocol';
+import { EXPLORER_RUNTIME_ENV, explorerInitialize } from '../../extension/explorer-runtime-start';
+import type { BackendName, ExploreMemory } from '../../runtime/protocol';
 import { Client, SERVER } from '../../test/helpers/runtime-client';
 import type { Result } from './stats';
 import { report, result } from './stats';
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: path.resolve(root, '..', 'shared', 'data') },
     moves: { type: 'string', default: '200' },
     backend: { type: 'string', default: 'auto' },
+    inference: { type: 'string', default: 'thread' },
   },
 });
 const sample = path.join(root, 'samples', 'vae-mnist.aexp');
@@ -41,6 +45,15 @@ const POINTER_INTERVAL_MS = 16;
 function residentMegabytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+const MEGABYTE = 1024 * 1024;
+
+/** One line of where the explorer runtime's memory is, in MB. */
+function breakdown(phase: string, rss: number, memory: ExploreMemory): string {
+  const megabytes = (bytes: number) => (bytes / MEGABYTE).toFixed(1);
+  const sessions = memory.sessions.map((session) => `${session.thread} thread: wasm ${megabytes(session.wasmBytes)}, dataset ${megabytes(session.datasetBytes)}, tensors ${megabytes(session.bytes)}${session.thread === 'worker' ? `, its heap ${megabytes(session.heapUsed)}/${megabytes(session.heapTotal)}, its ArrayBuffers ${megabytes(session.arrayBuffers)}` : ''}`);
+  return `  ${phase}: RSS ${rss.toFixed(0)}; main thread heap used/total ${megabytes(memory.heapUsed)}/${megabytes(memory.heapTotal)}, external ${megabytes(memory.external)} (ArrayBuffers ${megabytes(memory.arrayBuffers)}); ${sessions.join('; ') || 'no session'}`;
 }
 
 function pause(milliseconds: number): Promise<void> {
@@ -55,14 +68,17 @@ async function main(): Promise<void> {
   const child = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
   child.stderr?.resume();
   const client = new Client(child);
-  const explorerChild = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
+  const explorerChild = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [], env: { ...process.env, ...EXPLORER_RUNTIME_ENV } });
   explorerChild.stderr?.resume();
   const explorer = new Client(explorerChild);
   const results: Result[] = [];
+  const memoryLines: string[] = [];
   try {
     const initialized = await client.request({ type: 'initialize', backend: values.backend as BackendName, runsRoot, dataDir: values['data-dir'] });
     if (!initialized.ok) throw new Error(initialized.error.message);
-    const explorerReady = await explorer.request({ type: 'initialize', backend: 'cpu', runsRoot, exploreRoots: [runsRoot], dataDir: values['data-dir'] });
+    const inference = values.inference === 'worker' ? 'worker' : 'thread';
+    // As extension/explorer-runtime.ts starts it.
+    const explorerReady = await explorer.request({ ...explorerInitialize([runsRoot], values['data-dir']), inference });
     if (!explorerReady.ok) throw new Error(explorerReady.error.message);
     const text = readFileSync(sample, 'utf8');
     let runDir = values.run ? path.resolve(values.run) : '';
@@ -72,16 +88,23 @@ async function main(): Promise<void> {
       if (!ran.ok) throw new Error(ran.error.message);
       runDir = ran.result.runDir;
     }
-    const before = residentMegabytes(explorerChild.pid!);
+    const where = async (phase: string): Promise<number> => {
+      const rss = residentMegabytes(explorerChild.pid!);
+      const memory = await explorer.request({ type: 'exploreMemory' });
+      if (!memory.ok) throw new Error(memory.error.message);
+      memoryLines.push(breakdown(phase, rss, memory.result));
+      return rss;
+    };
+    const before = await where('started');
     // The view's default first: the test split.
     const tested = await explorer.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test', limit: 70_000 });
     if (!tested.ok) throw new Error(tested.error.message);
-    const afterTest = residentMegabytes(explorerChild.pid!);
+    const afterTest = await where('test split shown');
     const started = performance.now();
     const explored = await explorer.request({ type: 'explore', runDir, checkpoint: 'last', split: 'all', limit: 70_000 });
     if (!explored.ok) throw new Error(explored.error.message);
     const exploreMs = performance.now() - started;
-    const after = residentMegabytes(explorerChild.pid!);
+    const after = await where('all 70k shown');
     const { count, model } = explored.result;
     const bytes = Buffer.from(explored.result.means, 'base64');
     const means = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
@@ -93,8 +116,9 @@ async function main(): Promise<void> {
     }
     results.push(result('T9', `PCA ${count} × ${model.latent} (covariance, Jacobi, projection)`, pcaTimes, 'ms', 500));
     results.push(result('T9', `explore request: encode ${count}, PCA, pack (worker warm, the train split loaded)`, [exploreMs], 'ms', 500, { informative: true }));
-    results.push(result('T12', 'explorer runtime RSS added by its first request, the test split (worker, model, test images)', [Math.max(0, afterTest - before) * 1024], 'KB', 100 * 1024, { note: `${before.toFixed(0)} → ${afterTest.toFixed(0)} MB` }));
-    results.push(result('T12', 'explorer runtime RSS added once it also showed all 70k (both splits\' images, 70k means)', [Math.max(0, after - before) * 1024], 'KB', 100 * 1024, { informative: true, note: `${before.toFixed(0)} → ${after.toFixed(0)} MB` }));
+    const on = inference === 'thread' ? 'on its own thread' : 'in an inference worker';
+    results.push(result('T12', `explorer runtime RSS added by its first request, the test split (${on}: model, test images, wasm)`, [Math.max(0, afterTest - before) * 1024], 'KB', 100 * 1024, { note: `${before.toFixed(0)} → ${afterTest.toFixed(0)} MB` }));
+    results.push(result('T12', `explorer runtime RSS added once it also showed all 70k (${on}: both splits' images, 70k means)`, [Math.max(0, after - before) * 1024], 'KB', 100 * 1024, { note: `${before.toFixed(0)} → ${after.toFixed(0)} MB` }));
     results.push(result('T12', 'explorer runtime RSS, whole process', [after * 1024], 'KB', 150 * 1024, { informative: true }));
 
     const drag = async (until: () => boolean): Promise<number[]> => {
@@ -128,7 +152,7 @@ async function main(): Promise<void> {
     explorerChild.kill();
     rmSync(scratch, { recursive: true, force: true });
   }
-  process.stdout.write(`${report(results)}\n`);
+  process.stdout.write(`${report(results)}\n\nT12: where the explorer runtime's memory is (MB)\n${memoryLines.join('\n')}\n`);
 }
 
 void main().catch((error: Error) => {

@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { explorerInitialize } from '../../extension/explorer-runtime-start';
 import type { ExploreResult } from '../../runtime/protocol';
 import { tinyExperiment } from '../helpers/experiments';
 import { Client, SERVER as server } from '../helpers/runtime-client';
@@ -151,7 +152,8 @@ test('the explorer\'s own runtime (inference: thread) decodes on its own thread,
   try {
     const unknown = await other.send({ type: 'initialize', inference: 'gpu' });
     assert.ok(!unknown.ok && /inference must be worker or thread, not "gpu"/.test(unknown.error.message), JSON.stringify(unknown));
-    assert.ok((await other.request({ type: 'initialize', backend: 'cpu', runsRoot, exploreRoots: [runsRoot], inference: 'thread' })).ok);
+    // As the extension initializes it.
+    assert.ok((await other.request(explorerInitialize([runsRoot]))).ok);
     const explored = await other.request({ type: 'explore', runDir, checkpoint: 'last', split: 'test' });
     assert.ok(explored.ok, JSON.stringify(explored));
     assert.equal(explored.result.count, testCount);

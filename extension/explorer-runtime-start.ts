@@ -1,0 +1,25 @@
+/**
+ * How the Latent Explorer's own runtime process is started, with no vscode import: by the
+ * extension (explorer-runtime.ts), and as the extension starts it by the benchmark that measures
+ * its memory (bench/views/explorer-runtime.ts, T12) and the runtime's IPC test.
+ */
+import type { RequestOf } from '../runtime/protocol';
+
+/**
+ * glibc raises its mmap threshold each time a large buffer is freed (up to 32 MB), and buffers
+ * under it then come from the heap, where they stay resident once freed: the dataset files read
+ * and gunzipped, a checkpoint's bytes (about 20 MB of this process after its first request). A
+ * fixed threshold gives every buffer over 128 KB back to the system when it is freed. Other C
+ * libraries ignore the variable.
+ */
+export const EXPLORER_RUNTIME_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
+/**
+ * Its initialize request: the runs folders the explorer lists (the first also as runsRoot, though
+ * it never writes one), and inference on its own thread: nothing trains there, and a worker
+ * thread would add its own TF.js, bundle and wasm memory. The wasm backend starts with the first
+ * request; the main thread's cpu backend costs nothing until then.
+ */
+export function explorerInitialize(roots: string[], dataDir?: string): RequestOf<'initialize'> {
+  return { type: 'initialize', backend: 'cpu', runsRoot: roots[0], exploreRoots: roots, inference: 'thread', ...(dataDir ? { dataDir } : {}) };
+}
