@@ -11,17 +11,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedSplit } from '../analysis/latent-codes';
 import { decodeLatents, decodeRefusal, encodeSplit } from '../analysis/latent-codes';
 import { lossUnits } from '../analysis/evaluate';
+import { disposeInputs, exampleInputs, exampleNeeds } from '../analysis/example-inputs';
 import type { Dataset, Split } from '../data/dataset';
-import { exampleSize } from '../data/dataset';
 import { loadDataset } from '../data/index';
 import { forward, toPixels } from '../model/losses';
 import { readRunConfig } from '../run-folder';
 import { resolveCheckpoint } from '../run/load-run';
 import type { OpenRun } from '../run/open-run';
 import { openRun } from '../run/open-run';
-import { batchInputs } from '../train/batches';
-import { batchNeeds } from '../train/step';
-import { mixSeed } from '../util/random';
 import { CancelledError, CannotDecodeError, InferenceRequestError } from './errors';
 import { interpolationPath, traversalPath } from './latent-paths';
 import type {
@@ -126,22 +123,22 @@ export class InferenceSession {
   async example(request: Omit<ExampleRequest, 'id' | 'type'>, work: Work = {}): Promise<ExampleResult> {
     const { model, config } = this.opened();
     const dataset = await this.dataset(request.split, work);
-    const single = exampleOf(dataset, request.split, request.index);
-    // The same draws (corruption, mask, binarization) as the encoding below, from the same seeds.
-    const encoded = await encodeSplit(model, { ...dataset, test: single }, config.data, { split: 'test', seed: config.seed, signal: work.signal });
-    const inputs = batchInputs(single, [0], dataset.shape, config.data.binarize, mixSeed(config.seed, 77, 0), batchNeeds(model));
+    const { split, at } = exampleOf(dataset, request.split, request.index);
+    // The example's own draws (corruption, mask, binarization): the very input its point of the split's encoding saw.
+    const encoded = await encodeSplit(model, dataset, config.data, { split, first: at, limit: 1, seed: config.seed, signal: work.signal });
+    const inputs = exampleInputs(dataset[split], [at], dataset.shape, config.data.binarize, config.seed, exampleNeeds(model));
     const images = tf.tidy(() => {
-      const { input, output } = forward(model, inputs, { training: false, sample: false, seed: mixSeed(config.seed, 78, 0) });
-      return [tf.clone(inputs.x), toPixels(model, output), ...(model.kind === 'denoising-ae' ? [input] : [])];
+      const { input, output } = forward(model, inputs, { training: false, sample: false });
+      return [tf.clone(inputs.x), toPixels(model, output), ...(model.kind === 'denoising-ae' ? [tf.clone(input)] : [])];
     });
     const mask = inputs.mask ? ((await inputs.mask.data()) as Float32Array) : undefined;
-    tf.dispose([inputs.x, inputs.labels, inputs.mask].filter((tensor) => tensor !== undefined));
+    disposeInputs(inputs);
     const [input, reconstruction, encoderInput] = await Promise.all(images.map((tensor) => tensor.data() as Promise<Float32Array>));
     tf.dispose(images);
     return {
       split: request.split,
       index: request.index,
-      label: single.labels[0],
+      label: dataset[split].labels[at],
       input,
       ...(encoderInput ? { encoderInput } : {}),
       ...(mask ? { mask } : {}),
@@ -258,8 +255,8 @@ export class InferenceSession {
       return point.z;
     }
     const dataset = await this.dataset(point.split, work);
-    const single = exampleOf(dataset, point.split, point.index, `${field}.index`);
-    const encoded = await encodeSplit(model, { ...dataset, test: single }, config.data, { split: 'test', seed: config.seed, signal: work.signal });
+    const { split, at } = exampleOf(dataset, point.split, point.index, `${field}.index`);
+    const encoded = await encodeSplit(model, dataset, config.data, { split, first: at, limit: 1, seed: config.seed, signal: work.signal });
     return encoded.means;
   }
 
@@ -293,12 +290,12 @@ function joined<T extends Float32Array | Uint8Array>(parts: T[], kind: new (leng
 }
 
 /** Example `index` of a split as a one-example split (`all`: train, then test). */
-function exampleOf(dataset: Dataset, split: SplitName, index: number, field = 'index'): Split {
+/** Which split an example of `split` (train, test, or all: train then test) lies in, and where. */
+function exampleOf(dataset: Dataset, split: SplitName, index: number, field = 'index'): { split: 'train' | 'test'; at: number } {
   const inTrain = split === 'train' || (split === 'all' && index < dataset.train.count);
   const source = inTrain ? dataset.train : dataset.test;
   const at = split === 'all' && !inTrain ? index - dataset.train.count : index;
   const total = split === 'all' ? dataset.train.count + dataset.test.count : source.count;
   if (at >= source.count) throw new InferenceRequestError(`${field} ${index} is past the ${split} split's ${total} examples (0–${total - 1})`);
-  const size = exampleSize(dataset);
-  return { images: source.images.subarray(at * size, (at + 1) * size), labels: source.labels.subarray(at, at + 1), count: 1 };
+  return { split: inTrain ? 'train' : 'test', at };
 }
