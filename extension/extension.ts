@@ -14,7 +14,7 @@ import type { RuntimeHost, RuntimePlace } from './kernel';
 import { datasetCacheFolder } from './datasetChoices';
 import { AexpDiagnostics } from './diagnostics';
 import type { ExperimentArguments } from './experiments';
-import { EXPLORER_VIEW_ID, ExplorerView } from './explorer';
+import { EXPLORER_VIEW_ID, exploreRefusal, ExplorerView } from './explorer';
 import { ExplorerCache } from './explorer-cache';
 import { ExplorerRuntime } from './explorer-runtime';
 import { newExperiment, trainVae } from './experiments';
@@ -22,6 +22,7 @@ import { registerLanguageFeatures } from './language';
 import { installedNativeFolder, installNativeBackend } from './native';
 import { epochCount } from './run-text';
 import { RuntimeProcess } from './runtimeProcess';
+import { RunFolderMenu } from './run-folder-menu';
 import { RunsPanels } from './runs-panel';
 import { runsRootFor } from './runs-root';
 import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
@@ -41,6 +42,8 @@ export interface LatentLabApi {
   runs: RunsPanels;
   /** For tests: the Latent Explorer's owner. */
   explorer: ExplorerView;
+  /** For tests: the run folders the Explorer's menu offers Explore Latent Space on. */
+  runFolderMenu: RunFolderMenu;
   /** For tests: the explorer's own runtime's process id, if one is running. */
   explorerRuntimePid(): number | undefined;
   activationMs: number;
@@ -308,9 +311,22 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
   };
   const explorer = new ExplorerView(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), { roots: runsRoots, runtime: () => explorerRuntime.runtime(), release: () => explorerRuntime.stop(), cache: new ExplorerCache(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'explorer')), currentRun, onCurrentRunChange: (listener) => vscode.Disposable.from(vscode.window.onDidChangeActiveNotebookEditor(listener), controller.onStatus(listener)) });
   context.subscriptions.push(explorer, vscode.window.registerWebviewViewProvider(EXPLORER_VIEW_ID, explorer));
-  register('latentLab.exploreLatentSpace', (folder?: vscode.Uri) => explorer.show(folder instanceof vscode.Uri ? folder.fsPath : currentRun()));
+  const runFolderMenu = new RunFolderMenu(runsRoots);
+  context.subscriptions.push(runFolderMenu);
+  // The Explorer's menu passes the run folder clicked; the notebook toolbar its context; the palette nothing (the notebook's run).
+  register('latentLab.exploreLatentSpace', async (target?: unknown) => {
+    if (!(target instanceof vscode.Uri)) return explorer.show(currentRun());
+    // An untrusted workspace's folder is not looked at: the view says why it shows nothing.
+    if (!vscode.workspace.isTrusted) return explorer.show();
+    const refusal = await exploreRefusal(target.fsPath, runsRoots());
+    if (refusal) {
+      void vscode.window.showWarningMessage(`Latent Lab: ${refusal}`);
+      return refusal;
+    }
+    return explorer.show(target.fsPath);
+  });
 
-  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, explorer, explorerRuntimePid: () => explorerRuntime.pid, activationMs: performance.now() - started };
+  return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, explorer, runFolderMenu, explorerRuntimePid: () => explorerRuntime.pid, activationMs: performance.now() - started };
 }
 
 export function deactivate(): void {

@@ -5,7 +5,7 @@
  * without VS Code.
  */
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { MetricsRecord, RunSummary } from '../runtime/protocol';
 import type { RunConfig } from '../runtime/run-folder';
@@ -155,14 +155,22 @@ async function folders(parent: string): Promise<Dirent[]> {
   return (await readdir(parent, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory());
 }
 
+/** A run folder found under the runs folders: its experiment, and its sweep where it is one of a sweep's runs. */
+export interface FoundRunFolder {
+  runDir: string;
+  experiment: string;
+  sweep?: { id: string; index: number };
+}
+
 /**
- * Every run under the runs folders, newest first: `<root>/<experiment>/<run>` as the extension
- * writes them and `<root>/<run>` as the CLI's `--out` does; a sweep's runs one level deeper, in
- * `<runs>/<experiment>-sweep-NNNN/<run>`, its folder `<runs>/.sweeps/<experiment>`. Only folders
- * named as newRunDir names them count. A folder listed under two roots appears once.
+ * The run folders under the runs folders, by their names alone (nothing inside them is read):
+ * `<root>/<experiment>/<run>` as the extension writes them and `<root>/<run>` as the CLI's `--out`
+ * does; a sweep's runs one level deeper, in `<runs>/<experiment>-sweep-NNNN/<run>`, its folder
+ * `<runs>/.sweeps/<experiment>`. Only folders named as newRunDir names them count. A folder found
+ * under two roots appears once.
  */
-export async function listRuns(roots: readonly string[], now = new Date()): Promise<RunRow[]> {
-  const found = new Map<string, { runDir: string; experiment: string; sweep?: { id: string; index: number } }>();
+export async function findRunFolders(roots: readonly string[], now = new Date()): Promise<FoundRunFolder[]> {
+  const found = new Map<string, FoundRunFolder>();
   const addRuns = async (parent: string, experiment: string, sweep?: { id: string; index: number }) => {
     for (const run of await folders(parent)) if (isRunFolderName(run.name, now)) found.set(path.join(parent, run.name), { runDir: path.join(parent, run.name), experiment, ...(sweep ? { sweep } : {}) });
   };
@@ -190,7 +198,20 @@ export async function listRuns(roots: readonly string[], now = new Date()): Prom
       }
     }
   }
-  const rows = await Promise.all([...found.values()].map(async ({ runDir, experiment, sweep }) => {
+  return [...found.values()];
+}
+
+/** The run folders (findRunFolders) that hold a run: its config.json, the first file a run writes. */
+export async function runFoldersHoldingRuns(roots: readonly string[], now = new Date()): Promise<FoundRunFolder[]> {
+  const found = await findRunFolders(roots, now);
+  const holding = await Promise.all(found.map((run) => stat(path.join(run.runDir, RUN_FILES.config)).then((info) => info.isFile(), () => false)));
+  return found.filter((_, index) => holding[index]);
+}
+
+/** Every run under the runs folders (findRunFolders) read into its row, newest first. */
+export async function listRuns(roots: readonly string[], now = new Date()): Promise<RunRow[]> {
+  const found = await findRunFolders(roots, now);
+  const rows = await Promise.all(found.map(async ({ runDir, experiment, sweep }) => {
     const row = await readRunRow(runDir, experiment);
     return sweep ? { ...row, sweep: { ...sweep, newest: false } } : row;
   }));

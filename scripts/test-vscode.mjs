@@ -131,11 +131,12 @@ async function runInstance(workspace, { suite, trusted }) {
             result = JSON.stringify(answer);
           } else if (asked) {
             // A click the way a person makes it: on the element whose accessible name starts so.
-            const { click } = asked;
+            const { click, button, press } = asked;
             try {
-              await page.locator(`[aria-label^="${click.replace(/"/g, '\\"')}"]:visible`).first().click({ timeout: 10_000 });
+              if (press) await page.keyboard.press(press);
+              else await page.locator(`[aria-label^="${click.replace(/"/g, '\\"')}"]:visible`).first().click({ timeout: 10_000, button: button ?? 'left' });
             } catch (error) {
-              result = `could not click "${click}": ${error.message.split('\n')[0]}`;
+              result = `could not ${press ? `press ${press}` : `click "${click}"`}: ${error.message.split('\n')[0]}`;
             }
           } else {
             // Let the notebook render the outputs it was just given.

@@ -30,16 +30,35 @@ export async function screenshot(name: string): Promise<void> {
   await waitFor(`screenshot ${name}`, () => existsSync(path.join(directory, `done-${name}`)), 30_000);
 }
 
-/** Asks the harness to click, in the browser, the visible element whose accessible name starts with `label`. */
-export async function click(label: string): Promise<void> {
+/** Asks the harness to click, in the browser, the visible element whose accessible name starts with `label` (`right`: a right-click, which opens its context menu). */
+export async function click(label: string, button: 'left' | 'right' = 'left'): Promise<void> {
+  await askHarness(`the click on ${label}`, { click: label, button });
+}
+
+/** Asks the harness to press a key (Playwright's key names: `Escape`, `Enter`) in the browser, as a person's keyboard does. */
+export async function press(key: string): Promise<void> {
+  await askHarness(`the key ${key}`, { press: key });
+}
+
+async function askHarness(what: string, request: object): Promise<void> {
   const directory = process.env.LATENT_LAB_ARTIFACTS;
-  if (!directory) throw new Error('clicking needs the harness (scripts/test-vscode.mjs)');
-  const name = `click-${Date.now()}`;
+  if (!directory) throw new Error(`${what} needs the harness (scripts/test-vscode.mjs)`);
+  const name = `click-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   mkdirSync(directory, { recursive: true });
-  writeFileSync(path.join(directory, `request-${name}`), JSON.stringify({ click: label }));
-  await waitFor(`the click on ${label}`, () => existsSync(path.join(directory, `done-${name}`)), 30_000);
+  writeFileSync(path.join(directory, `request-${name}`), JSON.stringify(request));
+  await waitFor(what, () => existsSync(path.join(directory, `done-${name}`)), 30_000);
   const result = readFileSync(path.join(directory, `done-${name}`), 'utf8');
   if (result !== 'ok') throw new Error(result);
+}
+
+/** The labels of the context menu showing in the workbench (drawn in a shadow root where the workbench uses one), or null when none shows. */
+export async function contextMenuLabels(): Promise<string[] | null> {
+  return await evaluateInFrames(`(() => {
+    const roots = [document, ...[...document.querySelectorAll('.shadow-root-host')].map((host) => host.shadowRoot).filter(Boolean)];
+    const menus = roots.flatMap((root) => [...root.querySelectorAll('.monaco-menu')]);
+    const menu = menus.find((candidate) => candidate.getClientRects().length > 0);
+    return menu ? [...menu.querySelectorAll('.action-label')].map((label) => label.textContent.trim()).filter(Boolean) : null;
+  })()`) as string[] | null;
 }
 
 /**

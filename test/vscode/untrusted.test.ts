@@ -124,6 +124,16 @@ suite('Latent Lab in an untrusted workspace', () => {
     assert.match(String(shown), /trust this workspace to explore its runs/);
     assert.equal(api.explorer.state.points, undefined, 'nothing was encoded');
   });
+
+  test('a run folder\'s Explore Latent Space reads nothing, and the Explorer\'s menu lists no run folder', async () => {
+    const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
+    await api.runFolderMenu.refresh();
+    assert.deepEqual(api.runFolderMenu.folders, [], 'the shipped run folder is not offered');
+    assert.equal(await vscode.commands.executeCommand('latentLab.exploreLatentSpace', vscode.Uri.file(shipped!.runDir)), undefined, 'no refusal naming what the folder holds');
+    assert.equal(api.explorer.state.choice, undefined, 'the run folder was not chosen');
+    assert.equal(api.explorerRuntimePid(), undefined, 'the explorer started no runtime');
+    assert.equal(await openedSoon(shipped!.checkpointOpened), false, 'checkpoints/last.ckpt was opened');
+  });
 });
 
 async function waitForPage(probe: () => Promise<unknown>): Promise<unknown> {
