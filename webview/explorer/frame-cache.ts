@@ -9,8 +9,8 @@ import type { Camera } from '../../extension/explorer-protocol';
 
 /** The margin drawn around the canvas, each side, as a fraction of the canvas's size. */
 const MARGIN = 0.5;
-/** The most the zoom may change (either way) before the points are drawn again. */
-const ZOOM_LIMIT = 1.5;
+/** The most the zoom may change (either way) before the points are drawn again: beyond it they look twice or half their size. */
+const ZOOM_LIMIT = 2;
 
 /** A frame drawn at `camera`: the canvas's size in device pixels, and the margin it has each side. */
 export interface CachedFrame {
