@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { ExplorerChoice, ExploreResult, HostMessage } from '../../extension/explorer-protocol';
+import { FrameKeeper, frameFor, place } from '../../webview/explorer/frame-cache';
 import { GridPicker } from '../../webview/explorer/picker';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -235,6 +236,30 @@ test('the grid picker finds the nearest point within the radius, as looking at e
   const square: [number, number][] = [[-1, -1], [1, -1], [1, 1], [-1, 1]];
   const inside = picker.inside(square);
   assert.deepEqual(inside, [...Array(count).keys()].filter((index) => Math.abs(points[index * 2]) < 1 && Math.abs(points[index * 2 + 1]) < 1));
+});
+
+test('a kept frame stands for the canvas while it covers it, zoomed at most 2× either way, at the same size; still, every point is drawn again', () => {
+  const camera = { x: 1, y: 2, scale: 100 };
+  const frame = frameFor(camera, 300, 200, 2, 4096);
+  assert.deepEqual([frame.marginX, frame.marginY], [150, 100]);
+  assert.deepEqual(place(frame, { x: 1.5, y: 1.75, scale: 100 }, 300, 200, 2), { dx: -100, dy: -50, zoom: 1 }, 'the camera half a unit right and a quarter down (200 device pixels a unit): the frame 100 pixels left, 50 up');
+  assert.equal(place(frame, { x: 1 + 0.76, y: 2, scale: 100 }, 300, 200, 2), undefined, 'moved past its margin');
+  assert.equal(place(frame, camera, 300, 202, 2), undefined, 'another canvas size');
+  assert.equal(place(frame, { ...camera, scale: 201 }, 300, 200, 2), undefined, 'zoomed in more than 2×');
+  assert.deepEqual(place(frame, { ...camera, scale: 50 }, 300, 200, 2), { dx: 0, dy: 0, zoom: 0.5 }, 'zoomed out 2× about its centre, it just covers the canvas');
+  assert.equal(place(frame, { x: 1.01, y: 2, scale: 50 }, 300, 200, 2), undefined, 'zoomed out 2× and moved, it does not');
+  assert.equal(frameFor(camera, 3000, 200, 1, 4096).marginX, 548, 'the frame stays within the largest texture');
+
+  const keeper = new FrameKeeper();
+  const first = keeper.plan(camera, 300, 200, 2, 4, false, 4096);
+  assert.ok(first?.render && first.kind === 'full', 'the first draw draws every point');
+  assert.equal(keeper.plan(camera, 300, 200, 2, 4, false, 4096), undefined, 'the same draw again does nothing');
+  const moving = keeper.plan({ ...camera, x: 1.2 }, 300, 200, 2, 4, true, 4096);
+  assert.ok(moving && !moving.render && moving.kind === 'moved', 'moving, the frame is moved');
+  const settled = keeper.plan({ ...camera, x: 1.2 }, 300, 200, 2, 4, false, 4096);
+  assert.ok(settled?.render && settled.kind === 'full', 'still again, every point is drawn at the new camera');
+  keeper.invalidate();
+  assert.ok(keeper.plan({ ...camera, x: 1.2 }, 300, 200, 2, 4, true, 4096)?.render, 'new colours: every point is drawn, moving or not');
 });
 
 for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, { name: 'canvas2d', flags: ['--disable-3d-apis'] }] as const) {
