@@ -13,6 +13,7 @@ import { decodeLatents, decodeRefusal, encodeSplit } from '../analysis/latent-co
 import { lossUnits } from '../analysis/evaluate';
 import { disposeInputs, exampleInputs, exampleNeeds } from '../analysis/example-inputs';
 import type { Dataset, Split } from '../data/dataset';
+import { exampleSize } from '../data/dataset';
 import { loadDataset } from '../data/index';
 import { forward, toPixels } from '../model/losses';
 import { readRunConfig } from '../run-folder';
@@ -21,10 +22,14 @@ import type { OpenRun } from '../run/open-run';
 import { openRun } from '../run/open-run';
 import { CancelledError, CannotDecodeError, InferenceRequestError } from './errors';
 import { interpolationPath, traversalPath } from './latent-paths';
+import { PackedImages } from './packed-images';
 import type {
   DecodeRequest, EncodeRequest, EncodeResult, ExampleRequest, ExampleResult, ImageShape, InferenceBackend, InterpolateRequest, LatentPoint,
   MemoryResult, OpenRequest, OpenResult, PathResult, Pixels, SplitName, TraverseRequest, TraverseResult,
 } from './protocol';
+
+/** A split whose images take more than this is held deflated in blocks (packed-images.ts), where it can be. */
+const PACK_ABOVE_BYTES = 4 << 20;
 
 /** Vectors decoded per forward pass: bounds the memory of a large decode and lets a cancel in between. */
 const DECODE_CHUNK = 256;
@@ -45,7 +50,8 @@ function stopIfAborted(work: Work): void {
 
 export class InferenceSession {
   private run?: OpenRun;
-  private data?: { key: string; split: SplitName; dataset: Dataset };
+  /** The dataset held; a packed split's images are in `packed`, its own `images` empty. */
+  private data?: { key: string; split: SplitName; dataset: Dataset; packed: Partial<Record<'train' | 'test', PackedImages>> };
   /** The folder relative dataset paths resolve against: the experiment file's, as when it trained. */
   private baseDir = '';
 
@@ -102,11 +108,16 @@ export class InferenceSession {
     const parts: EncodedSplit[] = [];
     let done = 0;
     for (const split of splits) {
-      const limit = Math.min(total - done, dataset[split].count);
-      if (limit === 0) break;
-      const offset = done;
-      parts.push(await encodeSplit(model, dataset, config.data, { split, limit, batchSize: request.batch, seed: config.seed, signal: work.signal, onProgress: work.onProgress && ((count) => work.onProgress!(offset + count, total)) }));
-      done += limit;
+      const end = done + Math.min(total - done, dataset[split].count);
+      // A packed split goes block by block; another in one go.
+      for (let first = 0; done < end; ) {
+        const view = this.view(split, first);
+        const count = Math.min(end - done, view.end - view.at);
+        const offset = done;
+        parts.push(await encodeSplit(model, view.dataset, config.data, { split, first: view.at, limit: count, batchSize: request.batch, seed: config.seed, signal: work.signal, onProgress: work.onProgress && ((encoded) => work.onProgress!(offset + encoded, total)) }));
+        first += count;
+        done += count;
+      }
     }
     stopIfAborted(work);
     return {
@@ -123,10 +134,11 @@ export class InferenceSession {
   async example(request: Omit<ExampleRequest, 'id' | 'type'>, work: Work = {}): Promise<ExampleResult> {
     const { model, config } = this.opened();
     const dataset = await this.dataset(request.split, work);
-    const { split, at } = exampleOf(dataset, request.split, request.index);
+    const { split, at: index } = exampleOf(dataset, request.split, request.index);
+    const { dataset: held, at } = this.view(split, index);
     // The example's own draws (corruption, mask, binarization): the very input its point of the split's encoding saw.
-    const encoded = await encodeSplit(model, dataset, config.data, { split, first: at, limit: 1, seed: config.seed, signal: work.signal });
-    const inputs = exampleInputs(dataset[split], [at], dataset.shape, config.data.binarize, config.seed, exampleNeeds(model));
+    const encoded = await encodeSplit(model, held, config.data, { split, first: at, limit: 1, seed: config.seed, signal: work.signal });
+    const inputs = exampleInputs(held[split], [at], dataset.shape, config.data.binarize, config.seed, exampleNeeds(model));
     const images = tf.tidy(() => {
       const { input, output } = forward(model, inputs, { training: false, sample: false });
       return [tf.clone(inputs.x), toPixels(model, output), ...(model.kind === 'denoising-ae' ? [tf.clone(input)] : [])];
@@ -138,7 +150,7 @@ export class InferenceSession {
     return {
       split: request.split,
       index: request.index,
-      label: dataset[split].labels[at],
+      label: held[split].labels[at],
       input,
       ...(encoderInput ? { encoderInput } : {}),
       ...(mask ? { mask } : {}),
@@ -178,7 +190,8 @@ export class InferenceSession {
   memory(): MemoryResult {
     const memory = tf.memory();
     const usage = process.memoryUsage();
-    const held = this.data ? [this.data.dataset.train, this.data.dataset.test].reduce((sum, split) => sum + split.images.byteLength + split.labels.byteLength, 0) : 0;
+    const data = this.data;
+    const held = data ? (['train', 'test'] as const).reduce((sum, split) => sum + data.dataset[split].images.byteLength + data.dataset[split].labels.byteLength + (data.packed[split]?.byteLength ?? 0), 0) : 0;
     // The engine's registry, not findBackend: that would start a backend only to measure it.
     const wasm = tf.engine().registry.wasm as { wasm?: { HEAPU8?: Uint8Array } } | undefined;
     return {
@@ -230,10 +243,46 @@ export class InferenceSession {
       const dataset = await loadDataset(config.data, { dataDir: config.dataDir, baseDir, seed: config.seed, signal: work.signal, ...(only ? { only } : {}) });
       // Formats that split one source (sprites, image folders) give both: the other goes here.
       const empty: Split = { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 };
-      const kept = split === 'all' ? dataset : { ...dataset, ...(split === 'test' ? { train: empty } : { test: empty }) };
-      this.data = { key, split, dataset: kept };
+      const kept: Dataset = split === 'all' ? dataset : { ...dataset, ...(split === 'test' ? { train: empty } : { test: empty }) };
+      const packed: Partial<Record<'train' | 'test', PackedImages>> = {};
+      if (this.packable()) {
+        for (const name of ['train', 'test'] as const) {
+          const { images, labels, count } = kept[name];
+          if (images.byteLength <= PACK_ABOVE_BYTES) continue;
+          packed[name] = new PackedImages(images, count, exampleSize(kept));
+          kept[name] = { images: new Uint8Array(0), labels, count };
+        }
+      }
+      this.data = { key, split, dataset: kept, packed };
     }
     return this.data.dataset;
+  }
+
+  /**
+   * Whether the open model's inputs are drawn from nothing random (no dynamic binarization, patch
+   * mask or corruption): then an example's input is the same at its place in a block as in its
+   * split, whose index seeds those draws, and the split can be packed.
+   */
+  private packable(): boolean {
+    const { model, config } = this.opened();
+    const needs = exampleNeeds(model);
+    return config.data.binarize !== 'dynamic' && !needs.mask && !needs.corruption;
+  }
+
+  /**
+   * Split `name` of the held dataset as encodeSplit and exampleInputs read it, from example `first`
+   * on: the whole split, or, packed, the block that holds `first` as the split, `at` and `end`
+   * within it.
+   */
+  private view(name: 'train' | 'test', first: number): { dataset: Dataset; at: number; end: number } {
+    const { dataset, packed } = this.data!;
+    const images = packed[name];
+    if (!images) return { dataset, at: first, end: dataset[name].count };
+    const block = Math.floor(first / images.perBlock);
+    const start = block * images.perBlock;
+    const count = Math.min(images.perBlock, images.count - start);
+    const split: Split = { images: images.block(block), labels: dataset[name].labels.subarray(start, start + count), count };
+    return { dataset: { ...dataset, [name]: split }, at: first - start, end: count };
   }
 
   /** One label per image for a strip decoded with one class; refused where the kind takes none, or needs one. */
@@ -255,8 +304,9 @@ export class InferenceSession {
       return point.z;
     }
     const dataset = await this.dataset(point.split, work);
-    const { split, at } = exampleOf(dataset, point.split, point.index, `${field}.index`);
-    const encoded = await encodeSplit(model, dataset, config.data, { split, first: at, limit: 1, seed: config.seed, signal: work.signal });
+    const { split, at: index } = exampleOf(dataset, point.split, point.index, `${field}.index`);
+    const { dataset: held, at } = this.view(split, index);
+    const encoded = await encodeSplit(model, held, config.data, { split, first: at, limit: 1, seed: config.seed, signal: work.signal });
     return encoded.means;
   }
 
@@ -289,7 +339,6 @@ function joined<T extends Float32Array | Uint8Array>(parts: T[], kind: new (leng
   return whole;
 }
 
-/** Example `index` of a split as a one-example split (`all`: train, then test). */
 /** Which split an example of `split` (train, test, or all: train then test) lies in, and where. */
 function exampleOf(dataset: Dataset, split: SplitName, index: number, field = 'index'): { split: 'train' | 'test'; at: number } {
   const inTrain = split === 'train' || (split === 'all' && index < dataset.train.count);

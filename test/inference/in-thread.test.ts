@@ -2,15 +2,17 @@
  * Inference on the thread that asks (the Latent Explorer's own runtime, where nothing trains), on
  * real run folders: the pixels a worker decodes, requests replaced and cancelled as the worker's
  * client replaces and cancels them, no tensor left behind, a model disposed on close; and what a
- * session holds: a test-split request reads the test split's files only, and `all` encodes each
- * split as that split alone.
+ * session holds: a test-split request reads the test split's files only, a large split is held
+ * deflated, and `all` encodes each split as that split alone.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { encodeSplit } from '../../runtime/analysis/latent-codes';
 import { runExperiment } from '../../runtime/engine';
+import { openRun } from '../../runtime/run/open-run';
 import { InferenceClient } from '../../runtime/inference/client';
 import { CancelledError } from '../../runtime/inference/errors';
 import { InThreadInference } from '../../runtime/inference/in-thread';
@@ -142,9 +144,9 @@ test('all is encoded split by split: a test example has the same code under test
 });
 
 const mnist = sharedData('mnist');
-test('a test-split request reads the test split\'s files only: MNIST\'s train files are never opened for it', { skip: mnist ? false : skipMessage('mnist') }, async () => {
+test('a test-split request reads the test split\'s files only (MNIST\'s train files are never opened for it), and holds its images deflated, encoding and showing them as they are', { skip: mnist ? false : skipMessage('mnist') }, async () => {
   const file = path.join(directory, 'mnist.aexp');
-  writeFileSync(file, '---\ntitle: mnist\nseed: 3\n---\n```data\ndataset: mnist\nbatch: 64\ntrain_limit: 256\ntest_limit: 300\n```\n\n```model\nkind: vae\nlatent: 2\nencoder: [dense 16 relu]\n```\n\n```train\nepochs: 1\n```\n');
+  writeFileSync(file, '---\ntitle: mnist\nseed: 3\n---\n```data\ndataset: mnist\nbatch: 64\ntrain_limit: 256\ntest_limit: 6000\n```\n\n```model\nkind: vae\nlatent: 2\nencoder: [dense 16 relu]\n```\n\n```train\nepochs: 1\n```\n');
   const trained = await runExperiment({ file, outDir: path.join(directory, 'runs'), dataDir: path.dirname(mnist!), cells: ['data', 'model', 'train'] });
   assert.equal(trained.status, 'completed');
   // A data folder whose test files are MNIST's and whose train files are not gzip at all.
@@ -156,8 +158,21 @@ test('a test-split request reads the test split\'s files only: MNIST\'s train fi
   try {
     await session.open({ runDir: trained.runDir, checkpoint: 'last', dataDir });
     const encoded = await session.encode({ split: 'test' });
-    assert.equal(encoded.count, 300);
-    assert.equal((await session.memory()).datasetBytes, 300 * (28 * 28 + 1));
+    assert.equal(encoded.count, 6000);
+    const { datasetBytes } = await session.memory();
+    assert.ok(datasetBytes > 6000 && datasetBytes < (6000 * 28 * 28) / 2, `6000 test images (4.7 MB as bytes) held in ${datasetBytes} bytes`);
+    // The same codes and images as the run's model and dataset give directly.
+    const reference = await openRun(trained.runDir, { dataDir: path.dirname(mnist!), data: true, backend: 'wasm' });
+    try {
+      const direct = await encodeSplit(reference.model, reference.dataset!, reference.config.data, { split: 'test', seed: reference.config.seed });
+      assert.deepEqual([...encoded.labels], [...direct.labels]);
+      assert.ok(encoded.means.every((value, index) => Math.abs(value - direct.means[index]) < 1e-5), 'the codes of the packed split are the split\'s');
+      const example = await session.example({ split: 'test', index: 4500 });
+      assert.equal(example.label, reference.dataset!.test.labels[4500]);
+      assert.deepEqual([...example.input].map((value) => Math.round(value * 255)), [...reference.dataset!.test.images.subarray(4500 * 784, 4501 * 784)]);
+    } finally {
+      reference.dispose();
+    }
     // The train split is read when asked for, and its damaged file is named.
     await assert.rejects(session.encode({ split: 'train' }), /train-images-idx3-ubyte\.gz is not a readable gzip file/);
   } finally {
