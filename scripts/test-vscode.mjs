@@ -179,7 +179,8 @@ async function runInstance(workspace, { suite, trusted }) {
 rmSync(artifacts, { recursive: true, force: true });
 const workspace = makeWorkspace();
 let failed = false;
-const instances = [{ suite: 'notebook', trusted: true }, ...(process.env.LATENT_LAB_VSCODE_SUITES ? [] : [{ suite: 'untrusted', trusted: false }])];
+// The reload suite reloads its window, which starts its tests again: an instance of its own.
+const instances = [{ suite: 'notebook', trusted: true }, ...(process.env.LATENT_LAB_VSCODE_SUITES ? [] : [{ suite: 'reload', trusted: true }, { suite: 'untrusted', trusted: false }])];
 for (const instance of instances) {
   // A repository's own settings naming folders, which an untrusted window must ignore.
   if (!instance.trusted) {
