@@ -3,7 +3,7 @@
 // one trusting the workspace (the main suite), one not (the untrusted-workspace suite).
 // Screenshots land in artifacts/vscode/. scripts/setup-code-server.sh installs what this needs.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,7 +144,9 @@ async function runInstance(workspace, { suite, trusted }) {
             await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
           }
           unlinkSync(path.join(artifacts, request));
-          writeFileSync(path.join(artifacts, `done-${name}`), result);
+          // Written whole, then renamed: the test reads done-<name> as soon as it exists.
+          writeFileSync(path.join(artifacts, `partial-done-${name}`), result);
+          renameSync(path.join(artifacts, `partial-done-${name}`), path.join(artifacts, `done-${name}`));
         }
       } catch (error) {
         process.stdout.write(`screenshot failed: ${error.message}\n`);
