@@ -12,7 +12,16 @@ import type { RequestOf } from '../runtime/protocol';
  * fixed threshold gives every buffer over 128 KB back to the system when it is freed. Other C
  * libraries ignore the variable.
  */
-export const EXPLORER_RUNTIME_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
+/**
+ * Its environment: the allocator's threshold above, and --expose-gc, with which the runtime
+ * collects once after each explore answer (runtime/server.ts): the answer's serialized copies
+ * stay resident otherwise while the runtime sits idle. `inherited` keeps its own NODE_OPTIONS.
+ */
+export function explorerRuntimeEnv(inherited: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return { ...MALLOC_ENV, NODE_OPTIONS: [inherited.NODE_OPTIONS, '--expose-gc'].filter(Boolean).join(' ') };
+}
 
 /**
  * Its initialize request: the runs folders the explorer lists (the first also as runsRoot, though

@@ -28,8 +28,19 @@ const DECODE_LIMIT = 256;
 const LATENT_LIMIT = 4096;
 const EXPLORE_SPLITS = ['train', 'test', 'all'];
 
-function send(message: RuntimeMessage): void {
-  process.send?.(message);
+function send(message: RuntimeMessage, sent?: () => void): void {
+  process.send?.(message, undefined, {}, sent);
+}
+
+/**
+ * After an explore answer in the explorer's own runtime (inference: thread), when the process was
+ * started with --expose-gc (extension/explorer-runtime-start.ts): the answer's JSON and base64
+ * copies (tens of MB for 70k points) are garbage that V8 left resident for as long as the runtime
+ * sat idle (30 s and more, measured); one full collection, tens of milliseconds once per
+ * projection, gives them back.
+ */
+function collectAfterExplore(): void {
+  if (defaults.inference === 'thread') (globalThis as { gc?: () => void }).gc?.();
 }
 
 /** A value from a request, as an error message may repeat it: JSON, cut to ECHO_LIMIT characters. */
@@ -298,7 +309,7 @@ async function handle(request: RuntimeRequest): Promise<RuntimeRequestResults[Ru
 function answer(request: RuntimeRequest): void {
   handle(request).then(
     (result) => {
-      send({ type: 'response', id: request.id, ok: true, result });
+      send({ type: 'response', id: request.id, ok: true, result }, request.type === 'explore' ? collectAfterExplore : undefined);
       if (request.type === 'run') send({ type: 'runEnded', runId: request.runId, result: result as RuntimeRequestResults['run'] });
     },
     (error: unknown) => {
