@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       pcaTimes.push(performance.now() - start);
     }
     results.push(result('T9', `PCA ${count} × ${model.latent} (covariance, Jacobi, projection)`, pcaTimes, 'ms', 500));
-    results.push(result('T9', `explore request: encode ${count}, PCA, pack (worker warm, the train split loaded)`, [exploreMs], 'ms', 500, { informative: true }));
+    results.push(result('T9', `explore request: read the train split, encode ${count}, PCA, pack (model open, the test split shown)`, [exploreMs], 'ms', 500, { informative: true }));
     const on = inference === 'thread' ? 'on its own thread' : 'in an inference worker';
     results.push(result('T12', `explorer runtime RSS added by its first request, the test split (${on}: model, test images, wasm)`, [Math.max(0, afterTest - before) * 1024], 'KB', 100 * 1024, { note: `${before.toFixed(0)} → ${afterTest.toFixed(0)} MB` }));
     results.push(result('T12', `explorer runtime RSS added once it also showed all 70k (${on}: both splits' images, 70k means)`, [Math.max(0, after - before) * 1024], 'KB', 100 * 1024, { note: `${before.toFixed(0)} → ${after.toFixed(0)} MB` }));
