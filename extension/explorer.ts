@@ -14,7 +14,7 @@ import { RUN_FILES } from '../runtime/run-folder';
 import type { ExplorerChoice, ExplorerRun, ExploreResult, ExploreSplit, HostMessage, PageMessage } from './explorer-protocol';
 import type { ExplorerCache } from './explorer-cache';
 import { LatestWins } from './latest-wins';
-import { listRuns, runFoldersHoldingRuns } from './runs-index';
+import { listRuns, runFolderAt } from './runs-index';
 import type { RuntimeProcess } from './runtimeProcess';
 import { pageHtml, webviewOptions } from './webview-page';
 
@@ -103,8 +103,8 @@ export function checkpointsOf(runDir: string): string[] {
  * the runs folders (its runtime opens no other), once it has a checkpoint.
  */
 export async function exploreRefusal(folder: string, roots: readonly string[]): Promise<string | undefined> {
-  const run = (await runFoldersHoldingRuns(roots)).find((found) => found.runDir === path.resolve(folder));
-  if (!run) return `${folder} is not a run folder: the explorer opens a run under the runs folders (${roots.join(', ')}), a folder named by its start time that holds ${RUN_FILES.config}.`;
+  const run = await runFolderAt(folder, roots);
+  if (typeof run === 'string') return run;
   if (checkpointsOf(run.runDir).length === 0) return `the run ${run.experiment}/${path.basename(run.runDir)} has no checkpoint yet: the explorer shows it once its first epoch is saved.`;
   return undefined;
 }

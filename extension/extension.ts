@@ -23,7 +23,8 @@ import { installedNativeFolder, installNativeBackend } from './native';
 import { epochCount } from './run-text';
 import { RuntimeProcess } from './runtimeProcess';
 import { RunFolderMenu } from './run-folder-menu';
-import { RunsPanels } from './runs-panel';
+import { openRunExperiment, RunsPanels } from './runs-panel';
+import { readRunRow, runFolderAt } from './runs-index';
 import { runsRootFor } from './runs-root';
 import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
 
@@ -324,6 +325,16 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
       return refusal;
     }
     return explorer.show(target.fsPath);
+  });
+  register('latentLab.openRunExperiment', async (target?: unknown) => {
+    if (!(target instanceof vscode.Uri)) return undefined;
+    // The run's config.json names the experiment's file: a workspace not trusted does not choose what opens.
+    const run = vscode.workspace.isTrusted ? await runFolderAt(target.fsPath, runsRoots()) : 'this workspace is not trusted, so its run folders are not read: trust it (Manage Workspace Trust) to open a run\'s experiment.';
+    if (typeof run === 'string') {
+      void vscode.window.showWarningMessage(`Latent Lab: ${run}`);
+      return run;
+    }
+    return openRunExperiment(await readRunRow(run.runDir, run.experiment));
   });
 
   return { runtimePid: () => host.pid, runtimeBackend: () => host.backend, settings, datasetCacheFolder: datasetFolder, diagnostics, controller, runs, explorer, runFolderMenu, explorerRuntimePid: () => explorerRuntime.pid, activationMs: performance.now() - started };

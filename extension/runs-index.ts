@@ -208,6 +208,12 @@ export async function runFoldersHoldingRuns(roots: readonly string[], now = new 
   return found.filter((_, index) => holding[index]);
 }
 
+/** The run that `folder` is, under the runs folders (runFoldersHoldingRuns), or why it is none. */
+export async function runFolderAt(folder: string, roots: readonly string[]): Promise<FoundRunFolder | string> {
+  const run = (await runFoldersHoldingRuns(roots)).find((found) => found.runDir === path.resolve(folder));
+  return run ?? `${folder} is not a run folder: a run is a folder under the runs folders (${roots.join(', ')}), named by its start time, that holds ${RUN_FILES.config}.`;
+}
+
 /** Every run under the runs folders (findRunFolders) read into its row, newest first. */
 export async function listRuns(roots: readonly string[], now = new Date()): Promise<RunRow[]> {
   const found = await findRunFolders(roots, now);

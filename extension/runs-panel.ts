@@ -65,6 +65,12 @@ function isTrashUnsupported(error: unknown): boolean {
   return error instanceof Error && /trash/i.test(error.message);
 }
 
+/** A run's experiment as it is now, else the snapshot the run kept of it (shown as text: running it there would train into the run folder). */
+export async function openRunExperiment(row: Pick<RunRow, 'runDir' | 'sourceFile'>): Promise<void> {
+  if (row.sourceFile && existsSync(row.sourceFile)) await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(row.sourceFile), 'latent-lab');
+  else await vscode.window.showTextDocument(vscode.Uri.joinPath(vscode.Uri.file(row.runDir), RUN_FILES.experiment), { preview: true });
+}
+
 /** The page's state as the serializer hands it back, if it has the shape the page keeps. */
 function restoredState(state: unknown): RunsPanelState | undefined {
   if (typeof state !== 'object' || state === null) return undefined;
@@ -269,12 +275,9 @@ class RunsPanel implements vscode.Disposable {
       case 'openFolder':
         await this.host.reveal(folder);
         return;
-      case 'openExperiment': {
-        // The experiment as it is now, else the snapshot the run kept of it (shown as text: running it there would train into the run folder).
-        if (row.sourceFile && existsSync(row.sourceFile)) await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(row.sourceFile), 'latent-lab');
-        else await vscode.window.showTextDocument(vscode.Uri.joinPath(folder, RUN_FILES.experiment), { preview: true });
+      case 'openExperiment':
+        await openRunExperiment(row);
         return;
-      }
       case 'continue': {
         const refusal = continueRefusal(row, [...this.rows.values()], existsSync);
         if (refusal) {

@@ -13,6 +13,7 @@ import { runFolderName, writeRun } from '../helpers/written-runs';
 import { click, contextMenuLabels, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, press, runCells, screenshot, waitFor, workspaceFolder } from './support';
 
 const ENTRY = 'Explore Latent Space';
+const OPEN = 'Open Run\'s Experiment';
 
 async function waitForValue<T>(what: string, probe: () => Promise<T | null>, accept: (value: T) => boolean = () => true, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -72,7 +73,7 @@ suite('Explore Latent Space from a run folder\'s context menu', () => {
     await workbench.update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
     try {
       const labels = await contextMenuOf(copied);
-      assert.ok(labels.includes(ENTRY), `the run folder's menu: ${JSON.stringify(labels)}`);
+      assert.ok(labels.includes(ENTRY) && labels.includes(OPEN), `the run folder's menu: ${JSON.stringify(labels)}`);
       await screenshot('run-folder-menu-dark');
       await click(ENTRY);
     } finally {
@@ -89,6 +90,15 @@ suite('Explore Latent Space from a run folder\'s context menu', () => {
     await screenshot('run-folder-menu-explorer');
   });
 
+  test('Open Run\'s Experiment from a run folder\'s menu opens the notebook the run was trained from', async () => {
+    const notebook = path.join(workspaceFolder(), 'menu-run.aexp');
+    assert.notEqual(vscode.window.activeNotebookEditor?.notebook.uri.fsPath, notebook, 'the notebook is closed');
+    await contextMenuOf(copied);
+    await click(OPEN);
+    await waitFor('the run\'s notebook in front', () => vscode.window.activeNotebookEditor?.notebook.uri.fsPath === notebook, 20_000);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('folders that are not runs have no entry: an experiment\'s folder, a folder named like a run that holds none, and one outside the runs folders', async () => {
     const outside = path.join(workspaceFolder(), runFolderName(new Date(Date.UTC(2026, 0, 3, 4, 5, 7))));
     mkdirSync(outside, { recursive: true });
@@ -98,18 +108,19 @@ suite('Explore Latent Space from a run folder\'s context menu', () => {
     made.push(outside, path.dirname(empty));
     for (const folder of [path.dirname(copied), empty, outside]) {
       const labels = await contextMenuOf(folder);
-      assert.ok(!labels.includes(ENTRY), `${path.relative(workspaceFolder(), folder)}'s menu: ${JSON.stringify(labels)}`);
+      assert.ok(!labels.includes(ENTRY) && !labels.includes(OPEN), `${path.relative(workspaceFolder(), folder)}'s menu: ${JSON.stringify(labels)}`);
       await press('Escape');
     }
   });
 
-  test('Explore Latent Space given a folder that is not a run, or a run with no checkpoint yet, says why and changes nothing', async () => {
+  test('Explore Latent Space (or Open Run\'s Experiment) given a folder that is not a run, or a run with no checkpoint yet, says why and changes nothing', async () => {
     const before = api.explorer.state.choice;
     const experiment = path.dirname(copied);
-    assert.match(String(await vscode.commands.executeCommand('latentLab.exploreLatentSpace', vscode.Uri.file(experiment))), new RegExp(`^${experiment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a run folder: the explorer opens a run under the runs folders`));
+    assert.match(String(await vscode.commands.executeCommand('latentLab.exploreLatentSpace', vscode.Uri.file(experiment))), new RegExp(`^${experiment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a run folder: a run is a folder under the runs folders`));
     const unsaved = writeRun(runsRoot, { experiment: 'menu-unsaved', start: new Date(Date.UTC(2026, 0, 3, 4, 5, 8)), epochs: 1 });
     made.push(path.dirname(unsaved));
     assert.match(String(await vscode.commands.executeCommand('latentLab.exploreLatentSpace', vscode.Uri.file(unsaved))), /^the run menu-unsaved\/\d{8}-\d{6} has no checkpoint yet/);
     assert.deepEqual(api.explorer.state.choice, before, 'the explorer shows what it showed');
+    assert.match(String(await vscode.commands.executeCommand('latentLab.openRunExperiment', vscode.Uri.file(experiment))), /is not a run folder/);
   });
 });

@@ -125,7 +125,7 @@ suite('Latent Lab in an untrusted workspace', () => {
     assert.equal(api.explorer.state.points, undefined, 'nothing was encoded');
   });
 
-  test('a run folder\'s Explore Latent Space reads nothing, and the Explorer\'s menu lists no run folder', async () => {
+  test('a run folder\'s Explore Latent Space and Open Run\'s Experiment read nothing, and the Explorer\'s menu lists no run folder', async () => {
     const api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
     await api.runFolderMenu.refresh();
     assert.deepEqual(api.runFolderMenu.folders, [], 'the shipped run folder is not offered');
@@ -133,6 +133,7 @@ suite('Latent Lab in an untrusted workspace', () => {
     assert.equal(api.explorer.state.choice, undefined, 'the run folder was not chosen');
     assert.equal(api.explorerRuntimePid(), undefined, 'the explorer started no runtime');
     assert.equal(await openedSoon(shipped!.checkpointOpened), false, 'checkpoints/last.ckpt was opened');
+    assert.match(String(await vscode.commands.executeCommand('latentLab.openRunExperiment', vscode.Uri.file(shipped!.runDir))), /not trusted, so its run folders are not read/);
   });
 });
 
