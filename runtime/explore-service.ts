@@ -1,8 +1,9 @@
 /**
- * The Latent Explorer's requests, answered in the runtime process: one inference worker per run
- * folder (a worker thread with its own TF.js, so decoding never waits behind a training step),
- * the split's means projected to 2-d here, and every array packed for the JSON IPC channel. The
- * server checks that each run folder lies inside the runs folder before it comes here.
+ * The Latent Explorer's requests, answered in the runtime process: one inference session per run
+ * folder (by default a worker thread with its own TF.js, so decoding never waits behind a training
+ * step; in the explorer's own runtime, where nothing trains, on this thread), the split's means
+ * projected to 2-d here, and every array packed for the JSON IPC channel. The server checks that
+ * each run folder lies inside the runs folder before it comes here.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { permutation } from './util/random';
 import { quantizePixels } from './views-data';
 import type { ExploreDimension, ExploreExampleResult, ExploreImages, ExploreMemory, ExploreModel, ExploreRequest, ExploreResult, RuntimeRequestResults } from './protocol';
 
-/** Workers kept at once (each costs its TF.js and a model): the least recently used one closes. */
+/** Sessions kept at once (each costs a model and a dataset, and a worker its TF.js): the least recently used one closes. */
 const MAX_WORKERS = 2;
 /** A variational model's traversal spans ±3 prior standard deviations around the data's mean. */
 const PRIOR_SPAN = 3;

@@ -112,9 +112,9 @@ export interface RuntimeRequestResults {
 /**
  * The Latent Explorer's requests. Each names a run folder inside the runs folder (refused
  * otherwise, as `run`'s outDir is) and a checkpoint (`last`, `best`, `epoch-N`); the runtime keeps
- * an inference worker per run folder, so decoding never waits behind a training step. Float data
- * crosses the IPC channel (JSON) as base64 of little-endian float32; images as base64 of uint8
- * pixels (height × width × channels each).
+ * an inference session per run folder, in a worker thread (a decode never waits behind a training
+ * step) unless initialize said `inference: thread`. Float data crosses the IPC channel (JSON) as
+ * base64 of little-endian float32; images as base64 of uint8 pixels (height × width × channels each).
  */
 export interface ExploreTarget {
   runDir: string;
