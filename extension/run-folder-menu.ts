@@ -97,6 +97,7 @@ export class RunFolderMenu implements vscode.Disposable {
       await vscode.commands.executeCommand('setContext', RUN_FOLDERS_KEY, Object.fromEntries(folders.flatMap(resourcePaths).map((key) => [key, true])));
       await vscode.commands.executeCommand('setContext', RUN_FOLDERS_KNOWN_KEY, true);
       this.folders = folders;
+    // A listing that failed leaves the menu as it was: the command refuses a folder that is no run anyway.
     }).catch(() => undefined);
     return this.listing;
   }

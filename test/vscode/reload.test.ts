@@ -20,6 +20,8 @@ interface Before {
   camera: { x: number; y: number; scale: number };
   selected: string[];
   curvePoints: number;
+  /** The explorer host's run, checkpoint, split and projection. */
+  choice: unknown;
 }
 
 interface RunsShown {
@@ -100,7 +102,8 @@ suite('A window reload', () => {
     assert.deepEqual(runs.selected, [runDir]);
     await screenshot('reload-before');
 
-    const before: Before = { runDir, points: zoomed.points, camera: zoomed.camera, selected: runs.selected, curvePoints: runs.points };
+    assert.equal(api.explorer.state.choice?.runDir, runDir);
+    const before: Before = { runDir, points: zoomed.points, camera: zoomed.camera, selected: runs.selected, curvePoints: runs.points, choice: api.explorer.state.choice };
     writeFileSync(noteFile(), JSON.stringify(before));
     await vscode.commands.executeCommand('workbench.action.reloadWindow');
     // This extension host ends with the reload; the test never returns (a reload that did not happen times out).
@@ -121,7 +124,7 @@ suite('A window reload', () => {
     assert.equal(explorer.run, before.runDir);
     assert.equal(explorer.points, before.points);
     assert.deepEqual(explorer.camera, before.camera, 'the zoomed camera, not one fitted again');
-    assert.equal(api.explorer.state.choice?.runDir, before.runDir);
+    assert.deepEqual(api.explorer.state.choice, before.choice, 'the host\'s run, checkpoint, split and projection');
     assert.equal(api.explorer.counts.explore, 0, 'the points came from what was kept: no explore request');
     assert.equal(api.explorerRuntimePid(), undefined, 'the explorer\'s runtime was not even started');
     await screenshot('reload-after');
