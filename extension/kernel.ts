@@ -165,21 +165,22 @@ export class AexpController implements vscode.Disposable {
       const shownEpochs = recorded.events.flatMap((event) => (event.type === 'metrics' && event.record.kind === 'epoch' ? [event.record] : []));
       const lastEpochEvent = recorded.events.map((event) => event.type).lastIndexOf('metrics');
       const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded, images: this.images, history: shownEpochs });
+      const summary = recorded.summary;
       try {
         await view.open();
-      } catch {
-        // Not this notebook's selected controller yet: onDidChangeSelectedNotebooks tries again.
+        for (const [index, event] of recorded.events.entries()) {
+          if (event.type === 'metrics' && index !== lastEpochEvent) continue;
+          await view.handle(event).catch((error: Error) => this.host.log.warn(`${runDir}: ${error.message}`));
+        }
+        if (summary) await view.finish({ runDir, status: summary.status, summary }, recorded.when);
+        else await view.endUnfinished(`last run, ${recorded.when.toLocaleString()}: it did not finish (its runtime ended without a word, or it is still running elsewhere). Continue Training resumes it from its last checkpoint.\nrun folder: ${runDir}`);
+      } catch (error) {
+        if (view.touchedCells) throw error;
+        // Not this notebook's selected controller yet (no cell could get an execution): onDidChangeSelectedNotebooks tries again.
         this.restored.delete(key);
         return 'nothing';
       }
       this.lastRunDir.set(key, runDir);
-      for (const [index, event] of recorded.events.entries()) {
-        if (event.type === 'metrics' && index !== lastEpochEvent) continue;
-        await view.handle(event).catch((error: Error) => this.host.log.warn(`${runDir}: ${error.message}`));
-      }
-      const summary = recorded.summary;
-      if (summary) await view.finish({ runDir, status: summary.status, summary }, recorded.when);
-      else await view.endUnfinished(`last run, ${recorded.when.toLocaleString()}: it did not finish (its runtime ended without a word, or it is still running elsewhere). Continue Training resumes it from its last checkpoint.\nrun folder: ${runDir}`);
       const resume = summary?.status === 'stopped' && summary.stoppedBy === 'shutdown' && this.settings().resumeInterruptedRuns;
       if (!resume) return 'shown';
       void vscode.window.showInformationMessage(`Latent Lab: resuming ${path.basename(notebook.uri.fsPath)}, whose training stopped when its runtime shut down (at epoch ${summary.epochs + 1}).`, 'Stop Training').then((choice) => choice && this.interrupt(notebook));

@@ -63,7 +63,28 @@ class CellView {
   /** "queued…" / "running…" until the cell's first real output takes its place. */
   placeholder: vscode.NotebookCellOutput | undefined;
 
-  constructor(readonly kind: CellName, readonly cell: vscode.NotebookCell, public execution: vscode.NotebookCellExecution) {}
+  private current: vscode.NotebookCellExecution | undefined;
+  private readonly create: (() => vscode.NotebookCellExecution) | undefined;
+
+  /** An execution, or how to create one when it is first used (a restored cell's, started then). */
+  constructor(readonly kind: CellName, readonly cell: vscode.NotebookCell, execution: vscode.NotebookCellExecution | (() => vscode.NotebookCellExecution)) {
+    if (typeof execution === 'function') this.create = execution;
+    else this.current = execution;
+  }
+
+  /** Whether the cell has its execution yet (a restored cell's is created when its outputs are written). */
+  get hasExecution(): boolean {
+    return this.current !== undefined;
+  }
+
+  get execution(): vscode.NotebookCellExecution {
+    this.current ??= this.create!();
+    return this.current;
+  }
+
+  set execution(execution: vscode.NotebookCellExecution) {
+    this.current = execution;
+  }
 }
 
 /**
@@ -135,6 +156,11 @@ export class RunView {
     for (const record of options.history ?? []) this.epochLines.set(record.epoch, epochLine(record));
   }
 
+  /** Whether any cell got an execution yet: a restore that failed before that can be tried again. */
+  get touchedCells(): boolean {
+    return [...this.views.values()].some((view) => view.hasExecution);
+  }
+
   /** The involved cells this notebook has. */
   get size(): number {
     return this.options.involved.filter((kind) => this.options.cells.has(kind)).length;
@@ -167,10 +193,13 @@ export class RunView {
       for (const kind of kinds) {
         const cell = this.options.cells.get(kind)!;
         if (mode === 'restore') {
-          const execution = controller.createNotebookCellExecution(cell);
-          const view = new CellView(kind, cell, execution);
+          // A cell with an execution is left out of Run All: a restored cell has one only while its outputs are written.
+          const view = new CellView(kind, cell, () => {
+            const execution = controller.createNotebookCellExecution(cell);
+            execution.start();
+            return execution;
+          });
           this.views.set(kind, view);
-          execution.start();
           view.state = 'running';
           continue;
         }
@@ -203,7 +232,7 @@ export class RunView {
       }
     } catch (error) {
       // Not this notebook's selected controller (yet): nothing of this run may stay pending.
-      for (const view of this.views.values()) view.execution.end(undefined);
+      for (const view of this.views.values()) if (view.hasExecution) view.execution.end(undefined);
       this.views.clear();
       this.ended = true;
       throw error;
@@ -259,7 +288,8 @@ export class RunView {
     } finally {
       view.state = 'ended';
       view.endedAt = at;
-      view.execution.end(success, at);
+      // A restored cell that was given nothing to show never had an execution: nothing to end.
+      if (view.hasExecution || !this.gathering) view.execution.end(success, at);
     }
   }
 

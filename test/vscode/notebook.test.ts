@@ -184,6 +184,29 @@ suite('Latent Lab in VS Code', () => {
     console.log(`[measure] Run All with the trained model reused: ${Date.now() - started} ms`);
   });
 
+  test('Run All right after a reopen with the seed changed trains again: every cell runs, none left out as still restoring', async () => {
+    const file = path.join(workspaceFolder(), 'vae-sprites.aexp');
+    await closeNotebook(file);
+    const editor = await openNotebook(file);
+    const notebook = editor.notebook;
+    // As a person does it: the last outputs are back, the seed is changed, Run All at once.
+    await waitFor('the last outputs', () => /shown again from its run folder/.test(outputText(cellOfKind(notebook, 'train'))) && cellOfKind(notebook, 'sample').outputs.length > 0, 30_000);
+    const front = notebook.getCells().find((cell) => (cell.metadata.aexp as { kind: string } | undefined)?.kind === 'frontMatter')!;
+    const text = front.document.getText();
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(front.document.uri, new vscode.Range(0, 0, front.document.lineCount, 0), /seed: \d+/.test(text) ? text.replace(/seed: \d+/, 'seed: 12') : `${text.trimEnd()}\nseed: 12\n`);
+    await vscode.workspace.applyEdit(edit);
+    const train = cellOfKind(notebook, 'train');
+    const code = notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code && (cell.metadata.aexp as { kind: string }).kind !== 'frontMatter');
+    const before = code.map((cell) => cell.executionSummary?.executionOrder);
+    await vscode.commands.executeCommand('notebook.execute', notebook.uri);
+    await waitFor('every cell to run', () => code.every((cell, index) => cell.executionSummary?.executionOrder !== undefined && cell.executionSummary.executionOrder !== before[index] && cell.executionSummary.timing?.endTime !== undefined), 120_000).catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(code.map((cell) => ({ kind: (cell.metadata.aexp as { kind: string }).kind, order: cell.executionSummary?.executionOrder, success: cell.executionSummary?.success })))}; before ${JSON.stringify(before)}`);
+    });
+    assert.match(outputText(train), /completed: 1\/1 epochs/);
+    assert.doesNotMatch(outputText(train), /shown again from its run folder|reused/);
+  });
+
   test('keys and values complete from the schema, and hover documents them', async () => {
     const editor = await openNotebook(path.join(workspaceFolder(), 'tiny.aexp'));
     const model = cellOfKind(editor.notebook, 'model');
