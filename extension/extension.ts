@@ -25,7 +25,7 @@ import { RuntimeProcess } from './runtimeProcess';
 import { RunFolderMenu } from './run-folder-menu';
 import { openRunExperiment, RunsPanels } from './runs-panel';
 import { readRunRow, runFolderAt } from './runs-index';
-import { runsRootFor } from './runs-root';
+import { runsRootFor, viewedRunsRoots } from './runs-root';
 import { AexpSerializer, layoutOf, NOTEBOOK_TYPE } from './serializer';
 
 export interface LatentLabApi {
@@ -53,7 +53,7 @@ export interface LatentLabApi {
 export type Settings = ReturnType<typeof settings>;
 
 /**
- * `datasetCacheFolder` and `runsFolder` name folders, so package.json lists them under
+ * `datasetCacheFolder`, `runsFolder` and `moreRunsFolders` name folders, so package.json lists them under
  * `restrictedConfigurations`: in an untrusted workspace `get` ignores the workspace's values.
  */
 function settings() {
@@ -62,6 +62,7 @@ function settings() {
     backend: config.get<RunOverrides['backend']>('backend', 'auto'),
     dataDir: config.get<string>('datasetCacheFolder') || undefined,
     runsFolder: config.get<string>('runsFolder') || undefined,
+    moreRunsFolders: config.get<unknown[]>('moreRunsFolders', []).filter((entry): entry is string => typeof entry === 'string'),
     interval: config.get<number>('outputUpdateInterval', 250),
     resumeInterruptedRuns: config.get<boolean>('resumeInterruptedRuns', true),
     nativeThreads: config.get<number>('nativeThreads', 0),
@@ -292,7 +293,7 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
   });
 
   // The runs folders the Runs panel and the explorer list, and the only ones the explorer's runtime opens.
-  const runsRoots = () => [...new Set((vscode.workspace.workspaceFolders ?? []).flatMap((folder) => [runsRootFor(folder.uri.fsPath, settings().runsFolder), runsRootFor(folder.uri.fsPath, undefined)]))];
+  const runsRoots = () => viewedRunsRoots((vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath), settings().runsFolder, settings().moreRunsFolders);
   const runs = new RunsPanels(context.extensionUri, { roots: runsRoots, reveal: revealRunFolder });
   context.subscriptions.push(runs);
   register('latentLab.showRuns', () => void runs.show());
