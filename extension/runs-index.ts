@@ -13,6 +13,7 @@ import { isRunFolderName, parseMetrics, RUN_FILES } from '../runtime/run-folder'
 import { readRunLock } from '../runtime/run-lock';
 import { parse as parseYaml } from 'yaml';
 import { parseAexp } from '../runtime/format/document';
+import { KIND_KEYS } from '../runtime/format/schema';
 import type { ConfigValue, PageMessage, RunAction, RunRow, SweepGroup } from './runs-panel-protocol';
 
 export type { ConfigValue, RunRow, RunRowStatus, SweepGroup } from './runs-panel-protocol';
@@ -36,15 +37,34 @@ export function flattenConfig(config: Partial<RunConfig> | Record<string, unknow
 }
 
 /**
- * The config keys whose values are not the same in every one of `rows` (a key one run lacks
- * differs), in a stable order: seed, data, model, train, then the rest, each alphabetically.
+ * Whether the config key means anything for a run of this model kind: config.json stores every
+ * model default whatever the kind (a plain vae's `model.beta` is 4), and the schema says which
+ * keys apply to which kinds. A run with no kind (a damaged config) keeps every key.
+ */
+export function keyApplies(key: string, kind: ConfigValue | undefined): boolean {
+  const [cell, name] = key.split('.');
+  const kinds = cell === 'model' ? KIND_KEYS[name] : undefined;
+  return !kinds || typeof kind !== 'string' || (kinds as readonly string[]).includes(kind);
+}
+
+/** A flattened config without the model keys that do not apply to its model's kind. */
+export function applicableConfig(config: Record<string, ConfigValue>): Record<string, ConfigValue> {
+  return Object.fromEntries(Object.entries(config).filter(([key]) => keyApplies(key, config['model.kind'])));
+}
+
+/**
+ * The config keys whose values are not the same in every one of `rows` it applies to (a key one
+ * of them lacks differs; a model key of another kind's runs does not), in a stable order: seed,
+ * data, model, train, then the rest, each alphabetically.
  */
 export function differingKeys(rows: readonly Pick<RunRow, 'config'>[]): string[] {
   if (rows.length < 2) return [];
   const keys = new Set(rows.flatMap((row) => Object.keys(row.config)));
   const differ = [...keys].filter((key) => {
-    const first = JSON.stringify(rows[0].config[key]);
-    return rows.some((row) => JSON.stringify(row.config[key]) !== first);
+    const applying = rows.filter((row) => keyApplies(key, row.config['model.kind']));
+    if (applying.length < 2) return false;
+    const first = JSON.stringify(applying[0].config[key]);
+    return applying.some((row) => JSON.stringify(row.config[key]) !== first);
   });
   const group = (key: string) => ['seed', 'data', 'model', 'train'].indexOf(key.split('.')[0]) >>> 0;
   return differ.sort((a, b) => group(a) - group(b) || a.localeCompare(b));
@@ -145,7 +165,7 @@ export async function readRunRow(runDir: string, experiment: string): Promise<Ru
     ...(done?.test ?? tested.at(-1)?.test ? { test: done?.test ?? tested.at(-1)?.test } : {}),
     ...(best ? { best } : {}),
     ...(done?.train ?? epochs.at(-1)?.train ? { train: numbers(done?.train ?? epochs.at(-1)?.train) } : {}),
-    config: value ? flattenConfig(value) : {},
+    config: value ? applicableConfig(flattenConfig(value)) : {},
     ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
   };
 }

@@ -67,7 +67,33 @@ test('only the config keys that differ between the runs are columns', () => {
   assert.deepEqual(differingKeys([config(0.1, 1, ['dense 64']), config(0.01, 1, ['dense 64'])]), ['train.lr']);
   assert.deepEqual(differingKeys([config(0.1, 1, ['dense 64']), config(0.1, 2, ['dense 32'])]), ['seed', 'model.encoder']);
   assert.deepEqual(differingKeys([config(0.1, 1, [])]), [], 'one run differs from nothing');
-  assert.deepEqual(differingKeys([config(0.1, 1, []), { config: { ...config(0.1, 1, []).config, 'model.beta': 4 } }]), ['model.beta'], 'a key one run lacks differs');
+  assert.deepEqual(differingKeys([config(0.1, 1, []), { config: { ...config(0.1, 1, []).config, 'data.seed': 4 } }]), ['data.seed'], 'a key one run lacks differs');
+});
+
+test('a model key that does not apply to a run\'s kind is absent for it, and differs from nothing', async () => {
+  // As config.json stores them: every model default whatever the kind.
+  const defaults = { beta: 4, sparsity: 1, noise: 0.3, mask_ratio: 0.75, kl_warmup: 0 };
+  const root = temporaryDirectory();
+  const [seven, eight, betaTwo, betaFour] = [
+    { seed: 7, kind: 'vae', model: defaults },
+    { seed: 8, kind: 'vae', model: defaults },
+    { seed: 7, kind: 'beta-vae', model: { ...defaults, beta: 2 } },
+    { seed: 7, kind: 'beta-vae', model: defaults },
+  ].map((run, index) => writeRun(root, { experiment: 'vae-mnist', start: start(index), status: 'completed', ...run }));
+  const rows = await listRuns([root]);
+  const rowOf = (runDir: string) => rows.find((row) => row.runDir === runDir)!;
+  assert.equal(rowOf(seven).config['model.beta'], undefined, 'a plain vae has no beta');
+  assert.equal(rowOf(seven).config['model.sparsity'], undefined);
+  assert.equal(rowOf(seven).config['model.kl_warmup'], 0, 'kl_warmup applies to a vae');
+  assert.equal(rowOf(betaTwo).config['model.beta'], 2);
+  assert.equal(rowOf(betaTwo).config['model.noise'], undefined);
+  assert.deepEqual(differingKeys([rowOf(seven), rowOf(eight)]), ['seed']);
+  assert.deepEqual(differingKeys([rowOf(seven), rowOf(eight), rowOf(betaTwo)]), ['seed', 'model.kind'], 'beta applies to one of them only');
+  assert.deepEqual(differingKeys([rowOf(seven), rowOf(betaTwo), rowOf(betaFour)]), ['model.beta', 'model.kind'], 'between the beta-vae runs, beta differs');
+  // Rows as they are written, before the panel drops what does not apply: the same answer.
+  const raw = (kind: string, beta: number) => ({ config: flattenConfig({ seed: 1, model: { kind, ...defaults, beta } }) });
+  assert.deepEqual(differingKeys([raw('vae', 4), raw('vae', 3)]), [], 'a vae\'s beta is no difference');
+  assert.deepEqual(differingKeys([raw('vae', 4), raw('beta-vae', 4)]), ['model.kind']);
 });
 
 test('the table as CSV: one line per run, the differing config keys as columns, fields quoted where they need it', async () => {

@@ -25,6 +25,13 @@ export interface WrittenRun {
   /** Write views/ with 4 images of 8×8 per epoch. */
   views?: boolean;
   sourceFile?: string;
+  /** The model cell's kind (vae unless given), and more model keys, e.g. the defaults config.json stores whatever the kind. */
+  kind?: string;
+  model?: Record<string, unknown>;
+  /** summary.json's device; JavaScript unless given. */
+  device?: string;
+  /** false: no per-step records, as a run of fewer steps than its log_every writes. */
+  stepRecords?: boolean;
 }
 
 export function runFolderName(start: Date): string {
@@ -42,7 +49,7 @@ export function writeRun(root: string, run: WrittenRun): string {
     title: run.experiment,
     seed,
     data: { dataset: 'sprites', batch: 32 } as RunConfig['data'],
-    model: { kind: 'vae', latent, encoder: ['dense 64 relu'] } as unknown as RunConfig['model'],
+    model: { kind: run.kind ?? 'vae', latent, encoder: ['dense 64 relu'], ...run.model } as unknown as RunConfig['model'],
     train: { epochs, optimizer: 'adam', lr } as RunConfig['train'],
     backend: 'cpu',
     dataDir: '/data',
@@ -54,7 +61,7 @@ export function writeRun(root: string, run: WrittenRun): string {
   const loss = (step: number) => 100 / (1 + step * lr * 100) + seed * 0.01;
   let best = { epoch: 1, loss: Infinity };
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    for (let batch = 1; batch <= stepsPerEpoch; batch++) {
+    for (let batch = 1; batch <= (run.stepRecords === false ? 0 : stepsPerEpoch); batch++) {
       const step = (epoch - 1) * stepsPerEpoch + batch;
       log.append({ kind: 'train', epoch, step, time: time(step), loss: loss(step), reconstruction: loss(step) * 0.9, kl: loss(step) * 0.1, lr });
     }
@@ -68,7 +75,7 @@ export function writeRun(root: string, run: WrittenRun): string {
   if (run.status) {
     const last = epochs * stepsPerEpoch;
     const summary: RunSummary = {
-      title: run.experiment, status: run.status, backend: 'cpu', device: 'JavaScript', dataset: 'sprites', model: 'vae', parameters: 1000,
+      title: run.experiment, status: run.status, backend: 'cpu', device: run.device ?? 'JavaScript', dataset: 'sprites', model: 'vae', parameters: 1000,
       epochs, targetEpochs: epochs, steps: last, units: 'nats', train: { loss: loss(last), reconstruction: loss(last) * 0.9, kl: loss(last) * 0.1 },
       test: { loss: loss(last) + 1, reconstruction: loss(last) * 0.9 + 1, kl: loss(last) * 0.1, mse: 0.01, psnr: 20 }, best, durationSeconds: last,
     };
