@@ -114,6 +114,25 @@ export function cellOffsets(cells: readonly { type: CellData['type']; text: stri
   return offsets;
 }
 
+/** The index of the cell whose written text (fences and all) holds 1-based `line` of the text cellsToText writes, or undefined when there is no such line. */
+export function cellAtLine(cells: readonly { type: CellData['type']; text: string; layout?: CellLayout }[], line: number): number | undefined {
+  if (!Number.isInteger(line) || line < 1) return undefined;
+  let lineStart = 0;
+  const text = cellsToText(cells);
+  for (let seen = 1; seen < line; seen++) {
+    const next = text.indexOf('\n', lineStart);
+    if (next === -1) return undefined;
+    lineStart = next + 1;
+  }
+  if (lineStart >= text.length) return undefined;
+  let position = 0;
+  for (const [index, cell] of cells.entries()) {
+    position += cellsToText([cell]).length;
+    if (lineStart < position) return index;
+  }
+  return undefined;
+}
+
 /** Writes cells back as `.aexp` text; cells without a layout (added by the person) get a new one. */
 export function cellsToText(cells: readonly { type: CellData['type']; text: string; layout?: CellLayout }[]): string {
   let text = '';

@@ -5,10 +5,12 @@
  * (a stopped train cell is not a failure; analysis cells that did not run say so).
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { CELL_KINDS, isAnalysisCell } from '../runtime/cells';
 import { epochLine } from '../runtime/format/epoch-line';
 import type { CellName, EngineEvent, ImageEvent, MetricsRecord, RunResult, SerializedError } from '../runtime/protocol';
+import { cellAtLine } from './cells';
 import type { ChartChannel, ChartHistory } from './chart-output';
 import { TrainingChart } from './chart-output';
 import type { DisposableStore } from './dispose';
@@ -16,6 +18,7 @@ import type { ImageChannel } from './image-output';
 import { IMAGES_MIME, ImageView } from './image-output';
 import type { ImageViewMode } from './images-protocol';
 import { readImageInside } from './restore';
+import { notebookCells } from './serializer';
 import { settleEach } from './settle';
 import { gridCaption, notRunLine, progressLine, progressStatus, summaryLines } from './run-text';
 
@@ -586,6 +589,19 @@ export class RunView {
     });
   }
 
+  /**
+   * The cell an error names by its line ("file.aexp:24:1: error: …", as the runtime locates a
+   * problem in the experiment): the error is that cell's, not the one that happened to be running.
+   */
+  private locatedView(error: SerializedError | Error): CellView | undefined {
+    const located = /^(.*):(\d+):\d+: error: /.exec(error.message.split('\n')[0]);
+    if (!located || path.basename(located[1]) !== path.basename(this.notebook.uri.fsPath)) return undefined;
+    const cells = this.notebook.getCells();
+    const index = cellAtLine(notebookCells(this.notebook), Number(located[2]));
+    const cell = index === undefined ? undefined : cells[index];
+    return [...this.views.values()].find((view) => view.cell === cell && view.state !== 'ended');
+  }
+
   /** A restored run that has no summary: says so on the train cell. */
   async endUnfinished(message: string): Promise<void> {
     if (this.ended) return;
@@ -609,7 +625,7 @@ export class RunView {
     if (this.ended) return;
     this.ended = true;
     const views = [...this.views.values()];
-    const blamed = this.runningView() ?? views.find((view) => view.state !== 'ended');
+    const blamed = this.locatedView(error) ?? this.runningView() ?? views.find((view) => view.state !== 'ended');
     if (!blamed) return;
     const train = this.views.get('train');
     await settleEach([blamed, ...views.filter((view) => view !== blamed)], async (view) => {

@@ -36,11 +36,16 @@ export class AexpSerializer implements vscode.NotebookSerializer {
   }
 }
 
-/** The `.aexp` text of an open notebook, as it would be saved now. */
-export function notebookText(notebook: vscode.NotebookDocument): string {
-  return cellsToText(notebook.getCells().map((cell) => ({
+/** An open notebook's cells as cells.ts reads them. */
+export function notebookCells(notebook: vscode.NotebookDocument): { type: 'markdown' | 'code'; text: string; layout: CellLayout | undefined }[] {
+  return notebook.getCells().map((cell) => ({
     type: cell.kind === vscode.NotebookCellKind.Markup ? 'markdown' as const : 'code' as const,
     text: cell.document.getText(),
     layout: layoutOf(cell),
-  })));
+  }));
+}
+
+/** The `.aexp` text of an open notebook, as it would be saved now. */
+export function notebookText(notebook: vscode.NotebookDocument): string {
+  return cellsToText(notebookCells(notebook));
 }

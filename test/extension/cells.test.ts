@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { cellsToText, guessCellKind, newLayout, textToCells, withKind } from '../../extension/cells';
+import { cellAtLine, cellsToText, guessCellKind, newLayout, textToCells, withKind } from '../../extension/cells';
 
 const samplesDir = path.join(__dirname, '..', '..', 'samples');
 const samples = readdirSync(samplesDir).filter((name) => name.endsWith('.aexp')).map((name) => readFileSync(path.join(samplesDir, name), 'utf8'));
@@ -68,4 +68,18 @@ test('new cells get fences from their keys; changing the kind changes only the f
   const sample = cells.find((cell) => cell.layout.kind === 'sample')!;
   sample.layout = withKind(sample.layout, 'reconstruct');
   assert.equal(cellsToText(cells), text.replace('```sample', '```reconstruct'));
+});
+
+test('cellAtLine finds the cell that holds a line of the file, fences and blank lines included', () => {
+  const text = '---\ntitle: T\n---\n\n# Heading\n\n```data\ndataset: sprites\n```\n\n```model\nkind: vae\nlatnet: 4\n```\n';
+  const cells = textToCells(text);
+  const lines = text.split('\n');
+  const kinds = cells.map((cell) => cell.layout.kind ?? cell.type);
+  const at = (line: number) => { const index = cellAtLine(cells, line); return index === undefined ? undefined : kinds[index]; };
+  assert.equal(at(lines.indexOf('latnet: 4') + 1), 'model', 'the typo\'s line is the model cell\'s');
+  assert.equal(at(lines.indexOf('dataset: sprites') + 1), 'data');
+  assert.equal(at(lines.indexOf('```model') + 1), 'model', 'a fence belongs to its cell');
+  assert.equal(at(2), 'frontMatter');
+  assert.equal(at(lines.length + 5), undefined, 'past the end: no cell');
+  assert.equal(at(0), undefined);
 });

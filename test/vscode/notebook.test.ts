@@ -93,6 +93,19 @@ suite('Latent Lab in VS Code', () => {
     await screenshot('diagnostics');
   });
 
+  test('running a broken experiment shows the error on the cell at its line (the model cell), not on the data cell that ran first', async () => {
+    const editor = await openNotebook(path.join(workspaceFolder(), 'broken.aexp'));
+    const code = editor.notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code && (cell.metadata.aexp as { kind: string }).kind !== 'frontMatter');
+    await runCells(editor.notebook, code, 60_000);
+    const model = cellOfKind(editor.notebook, 'model');
+    const data = cellOfKind(editor.notebook, 'data');
+    const errorOf = (cell: vscode.NotebookCell) => cell.outputs.flatMap((output) => output.items).find((item) => item.mime === 'application/vnd.code.notebook.error');
+    assert.equal(model.executionSummary?.success, false, `the model cell fails: ${outputText(model)}`);
+    assert.match(new TextDecoder().decode(errorOf(model)?.data), /latnet/, 'with the error that names its line');
+    assert.equal(errorOf(data), undefined, `the data cell shows no error: ${outputText(data)}`);
+    assert.notEqual(data.executionSummary?.success, false, 'and is not marked failed');
+  });
+
   test('quickstart runs end to end: progress, metrics, images, run folder', async () => {
     const editor = await openNotebook(path.join(workspaceFolder(), 'quickstart.aexp'));
     const notebook = editor.notebook;
