@@ -107,7 +107,8 @@ export function evaluationTable(evaluation: Evaluation, metrics: EvaluateConfig[
   const lossFamily = metrics.filter((metric): metric is LossMetric => (LOSS_FAMILY as readonly string[]).includes(metric));
   const table = lossFamily.filter((metric) => evaluation[metric] !== undefined).map((metric) => {
     const value = evaluation[metric]!;
-    const unit = metric === 'mse' ? '' : metric === 'psnr' ? ' dB' : ` ${units}`;
+    // A KL divergence is in nats whatever the likelihood; the other terms are nats only where the objective is a log-likelihood.
+    const unit = metric === 'mse' ? '' : metric === 'psnr' ? ' dB' : metric === 'kl' || units === 'nats' ? ' nats' : '';
     return `${metric.padEnd(15)}${value.toFixed(metric === 'mse' ? 5 : 3)}${unit}`;
   });
   const extras = [
@@ -115,5 +116,6 @@ export function evaluationTable(evaluation: Evaluation, metrics: EvaluateConfig[
     ...(evaluation.noisyMse !== undefined ? [`${'denoising'.padEnd(15)}MSE ${evaluation.mse.toFixed(5)} against the clean input; the corrupted input had ${evaluation.noisyMse.toFixed(5)}`] : []),
     ...(evaluation.maskedMse !== undefined ? [`${'masked mse'.padEnd(15)}${evaluation.maskedMse.toFixed(5)} over the masked pixels only`] : []),
   ];
-  return [`test split, ${examples} examples, per example:`, ...table, ...extras].join('\n');
+  const heading = `test split, ${examples} examples, per example${units === 'loss' && table.length > 0 ? ' (the loss is not a log-likelihood here: no nats)' : ''}:`;
+  return [heading, ...table, ...extras].join('\n');
 }
