@@ -197,5 +197,5 @@ for (const instance of instances) {
 }
 for (const file of readdirSync(artifacts).filter((name) => name.startsWith('done-'))) unlinkSync(path.join(artifacts, file));
 rmSync(scratch, { recursive: true, force: true });
-process.stdout.write(`screenshots: ${readdirSync(artifacts).filter((name) => name.endsWith('.png')).map((name) => path.join('artifacts', 'vscode', name)).join(', ')}\n`);
+process.stdout.write(`screenshots: ${readdirSync(artifacts).filter((name) => name.endsWith('.png')).map((name) => path.relative(root, path.join(artifacts, name))).join(', ')}\n`);
 process.exit(failed ? 1 : 0);
