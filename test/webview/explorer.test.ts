@@ -29,7 +29,7 @@ const DARK = '--vscode-foreground:#cccccc; --vscode-descriptionForeground:#9d9d9
 // The page as VS Code gives it: acquireVsCodeApi, the theme's variables on the root element.
 // `?state=` starts it with a kept state, as a view shown again does.
 const PAGE = `<!doctype html><html style="${DARK}"><head><meta charset="utf-8"></head>
-<body style="margin:0; width:320px; background: var(--vscode-editor-background)" data-nonce="n">
+<body style="margin:0; background: var(--vscode-editor-background)" data-nonce="n">
 <div id="explorer-root"></div>
 <script>
   const kept = new URLSearchParams(location.search).get('state');
@@ -187,8 +187,8 @@ async function pixelAt(page: Page, x: number, y: number): Promise<number[]> {
   return inPage<number[]>(page, `pixel(${(x - view.x) * view.scale + view.width / 2}, ${view.height / 2 - (y - view.y) * view.scale})`);
 }
 
-async function openPage(browser: Browser, url: string, errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 320, height: 900 } });
+async function openPage(browser: Browser, url: string, errors: string[], viewport = { width: 320, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(url);
   await page.waitForFunction(() => (globalThis as unknown as { sent: { type: string }[] }).sent.some((message) => message.type === 'ready'), undefined, { timeout: 30_000 });
@@ -284,7 +284,7 @@ for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, {
       assert.equal(await inPage(page, `data('#explorer-root', 'renderer')`), path.name);
       assert.equal(await inPage(page, `data('canvas.scatter', 'drawn')`), String(COUNT));
       const lone = await pixelAt(page, 0, 0);
-      // Class 1 is the theme's orange (#d18616), drawn at alpha 220/255 over a transparent canvas.
+      // Class 1 is Tableau 10's orange (#f28e2b), drawn at alpha 220/255 over a transparent canvas.
       assert.ok(lone[3] > 150 && lone[0] > lone[2] + 60, `the lone point at the origin is orange: ${lone}`);
       const empty = await pixelAt(page, 1, 0.3);
       assert.equal(empty[3], 0, `empty space stays clear: ${empty}`);
@@ -388,7 +388,7 @@ for (const path of [{ name: 'webgl', flags: ['--enable-unsafe-swiftshader'] }, {
 
     test('a zoom shows the last frame scaled about the same centre, each class where drawing every point puts it, until the camera settles', async () => {
       await waitInPage(page, `data('canvas.scatter', 'frame') === 'full'`);
-      const colours = [[0x37, 0x94, 0xff], [0xd1, 0x86, 0x16], [0x89, 0xd1, 0x85]];
+      const colours = [[0x4e, 0x79, 0xa7], [0xf2, 0x8e, 0x2b], [0xe1, 0x57, 0x59]];
       const before = await camera(page);
       // A zoom's frame is taken in the frame the key drew; a machine too slow to draw it before the camera settles tries again.
       let kind = 'full';
@@ -497,6 +497,142 @@ describe('what each kind of model gets', { skip }, () => {
     const page = await shown({ kind: 'ae', variational: false });
     assert.match(await page.textContent('.status') ?? '', /plain autoencoder has no prior/);
     await page.close();
+    assert.deepEqual(errors, []);
+  });
+});
+
+/** CIE L*a*b* (D65) of an sRGB colour: where ΔE76, the distance between two, is how different they look. */
+function lab([red, green, blue]: number[]): [number, number, number] {
+  const [r, g, b] = [red, green, blue].map((channel) => channel / 255).map((value) => (value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4));
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const x = f((0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047), y = f(0.2126 * r + 0.7152 * g + 0.0722 * b), z = f((0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883);
+  return [116 * y - 16, 500 * (x - y), 200 * (y - z)];
+}
+
+/** A seeded cloud of `count` 2-d points with a normal's long tails, as a PCA of latent means is. */
+function gaussianCloud(count: number): Float32Array {
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) + 1) / (2 ** 31 + 1);
+  return Float32Array.from({ length: count * 2 }, (_, at) => Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random()) * (at % 2 === 0 ? 3 : 1.5));
+}
+
+describe('the page as a person sees it in a narrow side bar', { skip }, () => {
+  let browser: Browser;
+  const errors: string[] = [];
+  const IMAGE: [number, number, number] = [28, 28, 1];
+  const image = (shade: number) => base64(Uint8Array.from({ length: 28 * 28 }, (_, index) => (index * shade) % 256));
+
+  before(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, '--disable-3d-apis'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  /** A page of `width` × `height` showing `data`, with the run picker above it as the host sends it. */
+  async function shown(data: ExploreResult, viewport = { width: 320, height: 900 }): Promise<Page> {
+    const page = await openPage(browser, address, errors, viewport);
+    await deliver(page, { type: 'runs', runs: [{ runDir: CHOICE.runDir, label: 'VAE on MNIST (the PyTorch example) · 2026-01-01 00:00', checkpoints: ['last', 'best', 'epoch-1'] }], choice: CHOICE, follow: true });
+    await deliver(page, { type: 'points', choice: CHOICE, result: data });
+    await waitInPage(page, `data('canvas.scatter', 'drawn') !== undefined`);
+    return page;
+  }
+
+  /** The MNIST VAE as the new user saw it: a PCA of 20-d means, 28 × 28 images, the loss in its own units. */
+  function mnist(units: 'loss' | 'nats'): ExploreResult {
+    const data = result();
+    return { ...data, model: { ...data.model, shape: IMAGE, units, latent: 2 }, projection: { method: 'pca', points: data.projection.points, mean: [0, 0], components: [[1, 0], [0, 1]], explained: [0.21, 0.14] } };
+  }
+
+  test('in a 300 × 700 view, the hovered example\'s images and the decoded image are in sight with the scatter, and the pointer on it', async () => {
+    const page = await shown(mnist('loss'), { width: 300, height: 700 });
+    const [x, y] = await screenOf(page, 0, 0);
+    await page.mouse.move(x + 1, y);
+    await page.waitForFunction(`window.sent.some((message) => message.type === 'example')`);
+    await deliver(page, { type: 'example', result: { index: COUNT - 1, label: 1, loss: 92.3164, shape: IMAGE, input: image(3), reconstruction: image(5), mean: [0, 0] } });
+    const [ex, ey] = await screenOf(page, 1, 0.5);
+    await page.mouse.move(ex, ey);
+    await page.waitForFunction(`window.sent.some((message) => message.type === 'decode')`);
+    await deliver(page, { type: 'decoded', z: [1, 0.5], images: { count: 1, shape: IMAGE, pixels: image(7) } });
+    await waitInPage(page, `data('canvas.decoded', 'z') !== undefined && data('figure.hover', 'index') !== undefined`);
+    const boxes = await page.evaluate(`Object.fromEntries(['canvas.scatter', 'figure.hover', 'figure.decoded-figure'].map((selector) => { const box = document.querySelector(selector).getBoundingClientRect(); return [selector, { left: box.left, top: box.top, right: box.right, bottom: box.bottom }]; }))`) as Record<string, { left: number; top: number; right: number; bottom: number }>;
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: `${artifacts}/explorer-300x700.png` });
+    for (const [selector, box] of Object.entries(boxes)) assert.ok(box.left >= 0 && box.top >= 0 && box.right <= 300 && box.bottom <= 700, `${selector} lies inside the 300 × 700 view: ${JSON.stringify(box)}`);
+    const scatter = boxes['canvas.scatter'];
+    assert.ok(ex >= scatter.left && ex <= scatter.right && ey >= scatter.top && ey <= scatter.bottom, 'the pointer is on the scatter');
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  // The chart colours VS Code's default dark, light and high-contrast themes give (its colour registry's defaults), and their side bars' backgrounds.
+  const THEMES = {
+    dark: { blue: '#59a4f9', orange: '#d18616', green: '#89d185', red: '#f14c4c', purple: '#b180d7', yellow: '#cca700', background: '#181818' },
+    light: { blue: '#0063d3', orange: '#d18616', green: '#388a34', red: '#e51400', purple: '#652d90', yellow: '#bf8803', background: '#f8f8f8' },
+    'high-contrast': { blue: '#59a4f9', orange: '#ab5a00', green: '#89d185', red: '#f48771', purple: '#b180d7', yellow: '#ffd370', background: '#000000' },
+  };
+
+  for (const [theme, colours] of Object.entries(THEMES)) {
+    test(`the ten classes' colours in the ${theme} theme are far apart to the eye and from the background: CIE76 ΔE over 20`, async () => {
+      const page = await openPage(browser, address, errors);
+      await page.evaluate(`(() => { const style = document.documentElement.style; ${Object.entries(colours).map(([name, value]) => `style.setProperty('--vscode-${name === 'background' ? 'sideBar-background' : `charts-${name}`}', '${value}');`).join(' ')} document.body.style.background = '${colours.background}'; })()`);
+      const data = result();
+      await deliver(page, { type: 'points', choice: CHOICE, result: { ...data, labels: base64(Uint8Array.from({ length: COUNT }, (_, index) => index % 10)) } });
+      await waitInPage(page, `data('canvas.scatter', 'drawn') !== undefined`);
+      const swatches = await page.evaluate(`[...document.querySelectorAll('.legend .class .swatch')].map((element) => getComputedStyle(element).backgroundColor)`) as string[];
+      assert.equal(swatches.length, 10);
+      const labs = swatches.map((text) => lab((/rgb\((\d+), (\d+), (\d+)\)/.exec(text) ?? []).slice(1).map(Number)));
+      const background = lab([1, 3, 5].map((at) => parseInt(colours.background.slice(at, at + 2), 16)));
+      const distance = (a: number[], b: number[]) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+      for (let first = 0; first < 10; first++) {
+        assert.ok(distance(labs[first], background) > 20, `class ${first} (${swatches[first]}) is ΔE ${distance(labs[first], background).toFixed(1)} from the background ${colours.background}`);
+        for (let second = first + 1; second < 10; second++) {
+          assert.ok(distance(labs[first], labs[second]) > 20, `classes ${first} (${swatches[first]}) and ${second} (${swatches[second]}) are ΔE ${distance(labs[first], labs[second]).toFixed(1)} apart`);
+        }
+      }
+      await page.close();
+    });
+  }
+
+  for (const method of ['pca', 'umap'] as const) {
+    test(`the first camera (${method}) frames the whole cloud: at least 99% of a long-tailed cloud's points lie inside the canvas, and it fills it`, async () => {
+      const count = 3000;
+      const cloud = gaussianCloud(count);
+      const data = result();
+      const page = await shown({ ...data, count, means: base64(cloud), labels: base64(new Uint8Array(count)), losses: base64(new Float32Array(count)), ...(method === 'umap' ? { indices: [...Array(count).keys()] } : {}), projection: { method, points: base64(cloud), mean: [0, 0], components: [[1, 0], [0, 1]], explained: [0.5, 0.2] } });
+      const view = await camera(page);
+      const screen = (at: number) => [(cloud[at * 2] - view.x) * view.scale + view.width / 2, view.height / 2 - (cloud[at * 2 + 1] - view.y) * view.scale];
+      // A point is drawn 4 px wide: inside when all of it is.
+      const inside = [...Array(count).keys()].filter((at) => { const [x, y] = screen(at); return x >= 2 && x <= view.width - 2 && y >= 2 && y <= view.height - 2; }).length;
+      assert.ok(inside >= 0.99 * count, `${inside} of ${count} points inside a ${view.width} × ${view.height} canvas`);
+      const xs = [...Array(count).keys()].map((at) => screen(at)[0]).sort((a, b) => a - b);
+      assert.ok(xs[Math.floor(0.99 * count)] - xs[Math.floor(0.01 * count)] > 0.6 * view.width, 'the cloud fills the canvas, not a corner of it');
+      await page.close();
+    });
+  }
+
+  test('captions: a loss in its own units is not named twice, nats are named; examples are numbered from 1 as the notebook\'s image view numbers them', async () => {
+    for (const units of ['loss', 'nats'] as const) {
+      const page = await shown(mnist(units));
+      await deliver(page, { type: 'example', result: { index: 6, label: 4, loss: 92.3164, shape: IMAGE, input: image(3), reconstruction: image(5), mean: [0, 0] } });
+      await waitInPage(page, `data('figure.hover', 'index') === '6'`);
+      assert.equal(await page.textContent('figure.hover figcaption'), `#7 · label 4 · loss 92.32${units === 'nats' ? ' nats' : ''} (input, reconstruction)`);
+      assert.equal(await page.textContent('.sliders h3'), units === 'nats' ? 'Traverse (ordered by KL (nats))' : 'Traverse (ordered by KL)');
+      if (units === 'loss') {
+        // Two picks: the lone point (the split's last example, #COUNT) and another; the interpolation names both from 1.
+        for (const [dataX, dataY] of [[0, 0], [CENTRES[2][0] + 0.15, CENTRES[2][1]]]) {
+          const [x, y] = await screenOf(page, dataX, dataY);
+          await page.mouse.move(x, y);
+          await page.mouse.down();
+          await page.mouse.up();
+        }
+        const picked = await page.evaluate(() => (globalThis as unknown as { kept: { picked: number[] } }).kept.picked);
+        assert.equal(picked[0], COUNT - 1);
+        assert.equal(await page.textContent('section.strip .caption'), `#${COUNT} → #${picked[1] + 1}, slerp of their means`);
+      }
+      await page.close();
+    }
     assert.deepEqual(errors, []);
   });
 });

@@ -1,16 +1,16 @@
 /**
- * The points' colours: classes from the theme's chart colours (then hues around the wheel), a
- * loss or a latent dimension on a ramp from its 2nd to 98th percentile, so a few outliers do not
- * wash the rest out.
+ * The points' colours: classes from Tableau 10 (then hues around the wheel), a loss or a latent
+ * dimension on a ramp from its 2nd to 98th percentile, so a few outliers do not wash the rest out.
+ * Tableau 10 and not the theme's chart colours: those are six, and the hues that followed them made
+ * 0, 7 and 4 (blues and purples) and 2, 6 and 5 (greens and olive) hard to tell apart. Its ten
+ * colours lie 26 or more apart in CIE Lab (ΔE76) and between L* 50 and 82, so they read on dark,
+ * light and high-contrast backgrounds alike.
  */
-const THEME_COLOURS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-red', '--vscode-charts-purple', '--vscode-charts-yellow'];
-const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#f14c4c', '#b180d7', '#cca700'];
+const TABLEAU_10: [number, number, number][] = [
+  [0x4e, 0x79, 0xa7], [0xf2, 0x8e, 0x2b], [0xe1, 0x57, 0x59], [0x76, 0xb7, 0xb2], [0x59, 0xa1, 0x4f],
+  [0xed, 0xc9, 0x48], [0xb0, 0x7a, 0xa1], [0xff, 0x9d, 0xa7], [0x9c, 0x75, 0x5f], [0xba, 0xb0, 0xac],
+];
 const HUE_STEP = 137.5;
-
-function hex(text: string): [number, number, number] | undefined {
-  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(text.trim());
-  return match ? [parseInt(match[1], 16), parseInt(match[2], 16), parseInt(match[3], 16)] : undefined;
-}
 
 function hsl(hue: number, saturation: number, lightness: number): [number, number, number] {
   const chroma = (1 - Math.abs(2 * lightness - 1)) * saturation;
@@ -22,10 +22,7 @@ function hsl(hue: number, saturation: number, lightness: number): [number, numbe
 
 /** One colour per class, [r, g, b]. */
 export function classColours(classes: number): [number, number, number][] {
-  const style = getComputedStyle(document.documentElement);
-  return Array.from({ length: classes }, (_, index) => index < THEME_COLOURS.length
-    ? hex(style.getPropertyValue(THEME_COLOURS[index])) ?? hex(FALLBACK[index])!
-    : hsl((index * HUE_STEP) % 360, 0.65, 0.55));
+  return Array.from({ length: classes }, (_, index) => index < TABLEAU_10.length ? TABLEAU_10[index] : hsl((index * HUE_STEP) % 360, 0.65, 0.55));
 }
 
 /** A perceptually ordered ramp (viridis' ends and middle), t in [0, 1]. */

@@ -15,6 +15,7 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { Camera, ColourBy, ExplorerChoice, ExplorerRun, ExplorerState, ExploreExampleResult, ExploreImages, ExploreResult, ExploreSplit, HostMessage, PageMessage } from '../../extension/explorer-protocol';
 import { classColours, ramp, robustRange } from './colours';
+import { fitCamera } from './fit';
 import { GridPicker } from './picker';
 import { decodeBase64, decodeFloats, drawGrid, drawImage, drawStrip } from './pixels';
 import type { ScatterRenderer } from './scatter';
@@ -36,9 +37,15 @@ const LASSO_COLUMNS = 8;
 /** Pixels around the pointer in which a point counts as hovered. */
 const PICK_RADIUS = 5;
 const POINT_SIZE = 4;
+/** The hovered example's input and reconstruction and the decoded image, each at most this many CSS pixels: three side by side in a 280-px side bar. */
 const IMAGE_SIDE = 84;
+/** The gaps between those three images (the pair's and the strip's), CSS pixels. */
+const IMAGE_GAPS = 10;
 const STRIP_STEPS = 8;
 const MAX_HEIGHT = 420;
+const MIN_HEIGHT = 160;
+/** The view's height the scatter leaves to the images under it (an image, a few lines of caption): they stay in sight while the pointer is on the scatter. */
+const FIGURES_ROOM = 150;
 /** How long a wheel's or a key's zoom or pan stays still before every point is drawn again (until then the last frame is shown moved). */
 const SETTLE_MS = 150;
 
@@ -52,6 +59,11 @@ function select(title: string, options: [string, string][], value: string | unde
   const created = element('vscode-single-select', { title }, ...options.map(([key, text]) => element('vscode-option', { value: key, textContent: text, selected: key === value })));
   created.setAttribute('aria-label', title);
   return created;
+}
+
+/** What follows a loss: nothing where the units are the loss's own ("loss 92.32", not "loss 92.32 loss"). */
+function unitsSuffix(units: string): string {
+  return units === 'loss' ? '' : ` ${units}`;
 }
 
 function number(value: number): string {
@@ -124,9 +136,12 @@ class ExplorerPage {
     this.decodedFigure.append(this.decoded, this.decodedCaption);
     this.strip.append(element('h3', { textContent: 'Interpolation' }), this.stripCanvas, this.stripCaption);
     this.lassoSection.append(element('h3', { textContent: 'Lasso' }), this.lassoCanvas, this.lassoCaption);
-    this.root.append(this.controls, this.status, this.wrap, this.legend, this.colourRow, element('div', { className: 'figures' }, this.hover, this.decodedFigure), this.conditional, this.sliders, this.strip, this.lassoSection);
+    // The images right under the scatter, where the eye is while the pointer moves over it.
+    this.root.append(this.controls, this.status, this.wrap, element('div', { className: 'figures' }, this.hover, this.decodedFigure), this.legend, this.colourRow, this.conditional, this.sliders, this.strip, this.lassoSection);
     this.listen(this.canvas);
     new ResizeObserver(() => this.layout()).observe(this.root);
+    // The scatter's height follows the view's too, which the root's size does not see.
+    window.addEventListener('resize', () => this.layout());
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
       const message = event.data as HostMessage | undefined;
       if (typeof message === 'object' && message !== null && HOST_TYPES.has((message as { type?: string }).type ?? '')) this.receive(message);
@@ -351,19 +366,20 @@ class ExplorerPage {
 
   private visible = (index: number): boolean => this.colours[index * 4 + 3] > 0;
 
-  /** A camera that shows the middle 98% of the points with a margin. */
   private fit(): Camera {
-    const points = this.points!;
-    const xs = Float32Array.from({ length: points.result.count }, (_, index) => points.projected[index * 2]);
-    const ys = Float32Array.from({ length: points.result.count }, (_, index) => points.projected[index * 2 + 1]);
-    const [left, right] = robustRange(xs), [bottom, top] = robustRange(ys);
     const { width, height } = this.size();
-    return { x: (left + right) / 2, y: (bottom + top) / 2, scale: 0.85 * Math.min(width / (right - left), height / (top - bottom)) };
+    return fitCamera(this.points!.projected, this.points!.result.count, width, height);
   }
 
+  /** Square up to MAX_HEIGHT, and short enough that the images under it fit in the view with it. */
   private size(): { width: number; height: number } {
     const width = Math.max(120, this.root.clientWidth);
-    return { width, height: Math.min(MAX_HEIGHT, width) };
+    return { width, height: Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, width, window.innerHeight - FIGURES_ROOM)) };
+  }
+
+  /** The side of each of the three images under the scatter: as big as IMAGE_SIDE while they fit side by side. */
+  private imageSide(): number {
+    return Math.max(28, Math.min(IMAGE_SIDE, Math.floor((this.root.clientWidth - IMAGE_GAPS) / 3)));
   }
 
   private layout(): void {
@@ -599,9 +615,11 @@ class ExplorerPage {
   private showExample(example: ExploreExampleResult): void {
     const points = this.points;
     if (!points) return;
-    drawImage(this.input, decodeBase64(example.input), example.shape, 0, IMAGE_SIDE);
-    drawImage(this.reconstruction, decodeBase64(example.reconstruction), example.shape, 0, IMAGE_SIDE);
-    this.hoverCaption.textContent = `#${example.index} · label ${example.label} · loss ${number(example.loss)} ${points.result.model.units} (input, reconstruction)`;
+    const side = this.imageSide();
+    drawImage(this.input, decodeBase64(example.input), example.shape, 0, side);
+    drawImage(this.reconstruction, decodeBase64(example.reconstruction), example.shape, 0, side);
+    // Numbered from 1 as the notebook's image view numbers the same test images; data-index and the messages keep the split's 0-based index.
+    this.hoverCaption.textContent = `#${example.index + 1} · label ${example.label} · loss ${number(example.loss)}${unitsSuffix(points.result.model.units)} (input, reconstruction)`;
     this.hover.dataset.index = String(example.index);
     this.hover.hidden = false;
     if (points.result.model.decodes) {
@@ -613,11 +631,11 @@ class ExplorerPage {
   }
 
   private showDecoded(z: number[], images: ExploreImages): void {
-    drawImage(this.decoded, decodeBase64(images.pixels), images.shape, 0, IMAGE_SIDE);
+    drawImage(this.decoded, decodeBase64(images.pixels), images.shape, 0, this.imageSide());
     this.decodedFigure.hidden = false;
     const points = this.points;
     const method = points?.result.projection.method;
-    this.decodedCaption.textContent = method === 'pca' ? 'decoded: mean + a·PC1 + b·PC2 (+ the sliders)' : method === 'umap' ? 'decoded: the nearest example\'s code (+ the sliders)' : 'decoded at this point';
+    this.decodedCaption.textContent = method === 'pca' ? 'decoded: mean + a·PC1 + b·PC2' : method === 'umap' ? 'decoded: the nearest example\'s code' : 'decoded at this point';
     this.decoded.dataset.z = z.map((value) => value.toFixed(3)).join(',');
     this.root.dataset.decoded = String(Number(this.root.dataset.decoded ?? 0) + 1);
   }
@@ -632,7 +650,7 @@ class ExplorerPage {
     reset.addEventListener('click', () => {
       if (this.anchor) this.decode(this.anchor);
     });
-    const units = points.result.model.variational ? `KL in ${points.result.model.units}` : 'variance of the code';
+    const units = points.result.model.variational ? `KL${points.result.model.units === 'nats' ? ' (nats)' : ''}` : 'variance of the code';
     const rows = points.result.dimensions.map((dimension) => {
       const range = element('input', { type: 'range', min: String(dimension.low), max: String(dimension.high), step: String((dimension.high - dimension.low) / 200), value: String((dimension.low + dimension.high) / 2) });
       range.dataset.dimension = String(dimension.index);
@@ -685,7 +703,7 @@ class ExplorerPage {
     const [from, to] = this.state.picked.map((index) => Array.from(means.subarray(index * latent, (index + 1) * latent)));
     if (!from || !to) return;
     api.postMessage({ type: 'interpolate', from, to, steps: STRIP_STEPS, method: points.result.model.variational ? 'slerp' : 'lerp', ...(points.result.model.classes > 0 ? { label: this.label } : {}) });
-    this.stripCaption.textContent = `#${this.state.picked[0]} → #${this.state.picked[1]}, ${points.result.model.variational ? 'slerp' : 'lerp'} of their means`;
+    this.stripCaption.textContent = `#${this.exampleOf(this.state.picked[0]) + 1} → #${this.exampleOf(this.state.picked[1]) + 1}, ${points.result.model.variational ? 'slerp' : 'lerp'} of their means`;
   }
 
   private showStrip(images: ExploreImages): void {

@@ -18,10 +18,12 @@ body { padding: 0 8px; color: var(--vscode-foreground); font-family: var(--vscod
 .legend .class:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
 .swatch { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
 .ramp { width: 80px; height: 8px; background: linear-gradient(to right, #440154, #3b528b, #21918c, #5ec962, #fde725); }
-.figures { display: flex; gap: 8px; flex-wrap: wrap; }
+.figures { display: flex; gap: 8px; flex-wrap: wrap; align-items: flex-start; }
 figure { margin: 0; }
 [hidden] { display: none !important; }
-figcaption, .caption { color: var(--vscode-descriptionForeground); font-size: 0.9em; max-width: 200px; }
+figcaption, .caption { color: var(--vscode-descriptionForeground); font-size: 0.9em; overflow-wrap: anywhere; }
+/* A caption as wide as its images and wrapped, never widening its figure: the figures stay side by side. */
+figcaption { width: 0; min-width: 100%; }
 .pair { display: flex; gap: 2px; }
 canvas.input, canvas.reconstruction, canvas.decoded, canvas.classes, canvas.strip-images, canvas.lasso-images { image-rendering: pixelated; outline: 1px solid var(--vscode-contrastBorder, transparent); }
 h3 { font-size: 1em; margin: 4px 0; font-weight: 600; }
