@@ -11,8 +11,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InferenceError } from './errors';
+import { InferenceRequests } from './requests';
 import { parseInbound, parseOutbound } from './messages';
-import type { Inference, InferenceBackend, InferenceOptions, InferenceRequest, InferenceRequestBody, InferenceRequestOf, InferenceRequestType, InferenceResults, WorkerOutbound, WorkerStart } from './protocol';
+import type { Inference, InferenceBackend, InferenceOptions, InferenceRequest, InferenceRequestOf, InferenceRequestType, InferenceResults, WorkerOutbound, WorkerStart } from './protocol';
 
 export interface InferenceClientOptions {
   /** Where the worker computes: `wasm` (default) or `cpu`; never the native addon (the training thread's). */
@@ -22,11 +23,6 @@ export interface InferenceClientOptions {
 }
 
 export type RequestOptions = InferenceOptions;
-
-export interface DecodeOptions extends RequestOptions {
-  /** A decode replaces a waiting decode of its channel (default `decode`): one per view, say. */
-  channel?: string;
-}
 
 interface Pending {
   message: InferenceRequest;
@@ -57,7 +53,7 @@ function startWorker(entry: string | undefined, start: WorkerStart): Worker {
   return new Worker(bootstrap, { argv: [file], workerData: start });
 }
 
-export class InferenceClient implements Inference {
+export class InferenceClient extends InferenceRequests implements Inference {
   /** The worker's backend and device, once it started; rejects with the reason when it cannot. */
   readonly ready: Promise<{ backend: InferenceBackend; device: string }>;
   private readonly worker: Worker;
@@ -70,6 +66,7 @@ export class InferenceClient implements Inference {
   private settleReady!: { resolve(value: { backend: InferenceBackend; device: string }): void; reject(error: Error): void };
 
   constructor(options: InferenceClientOptions = {}) {
+    super();
     const shared = new SharedArrayBuffer(4);
     this.cancelCell = new Int32Array(shared);
     this.ready = new Promise((resolve, reject) => {
@@ -88,41 +85,13 @@ export class InferenceClient implements Inference {
     return this.stopped !== undefined;
   }
 
-  open(request: InferenceRequestBody<'open'>, options?: RequestOptions): Promise<InferenceResults['open']> {
-    return this.request<'open'>({ ...request, type: 'open' }, options);
-  }
-
-  encode(request: InferenceRequestBody<'encode'>, options?: RequestOptions): Promise<InferenceResults['encode']> {
-    return this.request<'encode'>({ ...request, type: 'encode' }, options);
-  }
-
-  example(request: InferenceRequestBody<'example'>, options?: RequestOptions): Promise<InferenceResults['example']> {
-    return this.request<'example'>({ ...request, type: 'example' }, options);
-  }
-
-  decode(request: InferenceRequestBody<'decode'>, options: DecodeOptions = {}): Promise<InferenceResults['decode']> {
-    return this.request<'decode'>({ ...request, type: 'decode' }, options, options.channel ?? 'decode');
-  }
-
-  interpolate(request: InferenceRequestBody<'interpolate'>, options?: RequestOptions): Promise<InferenceResults['interpolate']> {
-    return this.request<'interpolate'>({ ...request, type: 'interpolate' }, options);
-  }
-
-  traverse(request: InferenceRequestBody<'traverse'>, options?: RequestOptions): Promise<InferenceResults['traverse']> {
-    return this.request<'traverse'>({ ...request, type: 'traverse' }, options);
-  }
-
-  memory(options?: RequestOptions): Promise<InferenceResults['memory']> {
-    return this.request<'memory'>({ type: 'memory' }, options);
-  }
-
   /** Ends the worker; what is waiting or running rejects with a CancelledError (reason `closed`). */
   async close(): Promise<void> {
     this.stop(new CancelledError('closed'));
     await this.worker.terminate();
   }
 
-  private request<T extends InferenceRequestType>(body: InferenceRequestOf<T>, options: RequestOptions = {}, channel?: string): Promise<InferenceResults[T]> {
+  protected override request<T extends InferenceRequestType>(body: InferenceRequestOf<T>, options: RequestOptions = {}, channel?: string): Promise<InferenceResults[T]> {
     return new Promise<InferenceResults[T]>((resolve, reject) => {
       if (this.stopped) return reject(this.stopped);
       if (options.signal?.aborted) return reject(new CancelledError('cancelled'));

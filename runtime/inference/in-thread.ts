@@ -11,8 +11,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CancelledError, InferenceRequestError } from './errors';
+import { InferenceRequests } from './requests';
 import { parseInbound } from './messages';
-import type { Inference, InferenceBackend, InferenceOptions, InferenceRequest, InferenceRequestBody, InferenceRequestOf, InferenceRequestType, InferenceResults } from './protocol';
+import type { Inference, InferenceBackend, InferenceOptions, InferenceRequest, InferenceRequestOf, InferenceRequestType, InferenceResults } from './protocol';
 import type { Work } from './session';
 import { InferenceSession } from './session';
 
@@ -27,7 +28,7 @@ interface Pending {
   settled: boolean;
 }
 
-export class InThreadInference implements Inference {
+export class InThreadInference extends InferenceRequests implements Inference {
   private readonly session: InferenceSession;
   private readonly waiting: Pending[] = [];
   private running?: Pending;
@@ -37,39 +38,12 @@ export class InThreadInference implements Inference {
   private stopped?: Error;
 
   constructor(backend: InferenceBackend = 'wasm') {
+    super();
     this.session = new InferenceSession(backend);
   }
 
   get closed(): boolean {
     return this.stopped !== undefined;
-  }
-
-  open(request: InferenceRequestBody<'open'>, options?: InferenceOptions): Promise<InferenceResults['open']> {
-    return this.request<'open'>({ ...request, type: 'open' }, options);
-  }
-
-  encode(request: InferenceRequestBody<'encode'>, options?: InferenceOptions): Promise<InferenceResults['encode']> {
-    return this.request<'encode'>({ ...request, type: 'encode' }, options);
-  }
-
-  example(request: InferenceRequestBody<'example'>, options?: InferenceOptions): Promise<InferenceResults['example']> {
-    return this.request<'example'>({ ...request, type: 'example' }, options);
-  }
-
-  decode(request: InferenceRequestBody<'decode'>, options: InferenceOptions & { channel?: string } = {}): Promise<InferenceResults['decode']> {
-    return this.request<'decode'>({ ...request, type: 'decode' }, options, options.channel ?? 'decode');
-  }
-
-  interpolate(request: InferenceRequestBody<'interpolate'>, options?: InferenceOptions): Promise<InferenceResults['interpolate']> {
-    return this.request<'interpolate'>({ ...request, type: 'interpolate' }, options);
-  }
-
-  traverse(request: InferenceRequestBody<'traverse'>, options?: InferenceOptions): Promise<InferenceResults['traverse']> {
-    return this.request<'traverse'>({ ...request, type: 'traverse' }, options);
-  }
-
-  memory(options?: InferenceOptions): Promise<InferenceResults['memory']> {
-    return this.request<'memory'>({ type: 'memory' }, options);
   }
 
   /** Resolves once the model is disposed: a running request stops at its next batch first. */
@@ -84,7 +58,7 @@ export class InThreadInference implements Inference {
     this.session.dispose();
   }
 
-  private request<T extends InferenceRequestType>(body: InferenceRequestOf<T>, options: InferenceOptions = {}, channel?: string): Promise<InferenceResults[T]> {
+  protected override request<T extends InferenceRequestType>(body: InferenceRequestOf<T>, options: InferenceOptions = {}, channel?: string): Promise<InferenceResults[T]> {
     return new Promise<InferenceResults[T]>((resolve, reject) => {
       if (this.stopped) return reject(this.stopped);
       if (options.signal?.aborted) return reject(new CancelledError('cancelled'));
