@@ -545,26 +545,29 @@ describe('the page as a person sees it in a narrow side bar', { skip }, () => {
     return { ...data, model: { ...data.model, shape: IMAGE, units, latent: 2 }, projection: { method: 'pca', points: data.projection.points, mean: [0, 0], components: [[1, 0], [0, 1]], explained: [0.21, 0.14] } };
   }
 
-  test('in a 300 × 700 view, the hovered example\'s images and the decoded image are in sight with the scatter, and the pointer on it', async () => {
-    const page = await shown(mnist('loss'), { width: 300, height: 700 });
-    const [x, y] = await screenOf(page, 0, 0);
-    await page.mouse.move(x + 1, y);
-    await page.waitForFunction(`window.sent.some((message) => message.type === 'example')`);
-    await deliver(page, { type: 'example', result: { index: COUNT - 1, label: 1, loss: 92.3164, shape: IMAGE, input: image(3), reconstruction: image(5), mean: [0, 0] } });
-    const [ex, ey] = await screenOf(page, 1, 0.5);
-    await page.mouse.move(ex, ey);
-    await page.waitForFunction(`window.sent.some((message) => message.type === 'decode')`);
-    await deliver(page, { type: 'decoded', z: [1, 0.5], images: { count: 1, shape: IMAGE, pixels: image(7) } });
-    await waitInPage(page, `data('canvas.decoded', 'z') !== undefined && data('figure.hover', 'index') !== undefined`);
-    const boxes = await page.evaluate(`Object.fromEntries(['canvas.scatter', 'figure.hover', 'figure.decoded-figure'].map((selector) => { const box = document.querySelector(selector).getBoundingClientRect(); return [selector, { left: box.left, top: box.top, right: box.right, bottom: box.bottom }]; }))`) as Record<string, { left: number; top: number; right: number; bottom: number }>;
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: `${artifacts}/explorer-300x700.png` });
-    for (const [selector, box] of Object.entries(boxes)) assert.ok(box.left >= 0 && box.top >= 0 && box.right <= 300 && box.bottom <= 700, `${selector} lies inside the 300 × 700 view: ${JSON.stringify(box)}`);
-    const scatter = boxes['canvas.scatter'];
-    assert.ok(ex >= scatter.left && ex <= scatter.right && ey >= scatter.top && ey <= scatter.bottom, 'the pointer is on the scatter');
-    await page.close();
-    assert.deepEqual(errors, []);
-  });
+  // 700 px: the view alone in the side bar; 480 px: sharing it with the runs view, as it opens.
+  for (const height of [700, 480]) {
+    test(`in a 300 × ${height} view, the hovered example's images and the decoded image are in sight with the scatter, and the pointer on it`, async () => {
+      const page = await shown(mnist('loss'), { width: 300, height });
+      const [x, y] = await screenOf(page, 0, 0);
+      await page.mouse.move(x + 1, y);
+      await page.waitForFunction(`window.sent.some((message) => message.type === 'example')`);
+      await deliver(page, { type: 'example', result: { index: COUNT - 1, label: 1, loss: 92.3164, shape: IMAGE, input: image(3), reconstruction: image(5), mean: [0, 0] } });
+      const [ex, ey] = await screenOf(page, 1, 0.5);
+      await page.mouse.move(ex, ey);
+      await page.waitForFunction(`window.sent.some((message) => message.type === 'decode')`);
+      await deliver(page, { type: 'decoded', z: [1, 0.5], images: { count: 1, shape: IMAGE, pixels: image(7) } });
+      await waitInPage(page, `data('canvas.decoded', 'z') !== undefined && data('figure.hover', 'index') !== undefined`);
+      const boxes = await page.evaluate(`Object.fromEntries(['canvas.scatter', 'figure.hover', 'figure.decoded-figure'].map((selector) => { const box = document.querySelector(selector).getBoundingClientRect(); return [selector, { left: box.left, top: box.top, right: box.right, bottom: box.bottom }]; }))`) as Record<string, { left: number; top: number; right: number; bottom: number }>;
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: `${artifacts}/explorer-300x${height}.png` });
+      for (const [selector, box] of Object.entries(boxes)) assert.ok(box.left >= 0 && box.top >= 0 && box.right <= 300 && box.bottom <= height, `${selector} lies inside the 300 × ${height} view: ${JSON.stringify(box)}`);
+      const scatter = boxes['canvas.scatter'];
+      assert.ok(ex >= scatter.left && ex <= scatter.right && ey >= scatter.top && ey <= scatter.bottom, 'the pointer is on the scatter');
+      await page.close();
+      assert.deepEqual(errors, []);
+    });
+  }
 
   // The chart colours VS Code's default dark, light and high-contrast themes give (its colour registry's defaults), and their side bars' backgrounds.
   const THEMES = {

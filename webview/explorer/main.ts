@@ -43,8 +43,8 @@ const IMAGE_SIDE = 84;
 const IMAGE_GAPS = 10;
 const STRIP_STEPS = 8;
 const MAX_HEIGHT = 420;
-const MIN_HEIGHT = 160;
-/** The view's height the scatter leaves to the images under it (an image, a few lines of caption): they stay in sight while the pointer is on the scatter. */
+const MIN_HEIGHT = 180;
+/** The view's height the scatter leaves to the images under it (an image, a few lines of caption), so that they are in sight while the pointer is on it. */
 const FIGURES_ROOM = 150;
 /** How long a wheel's or a key's zoom or pan stays still before every point is drawn again (until then the last frame is shown moved). */
 const SETTLE_MS = 150;
@@ -126,6 +126,7 @@ class ExplorerPage {
   private moving = false;
   private settle = 0;
   private decodes = 0;
+  private measured: { width: number; height: number } | undefined;
 
   constructor() {
     const style = element('style', { textContent: EXPLORER_STYLE });
@@ -139,7 +140,13 @@ class ExplorerPage {
     // The images right under the scatter, where the eye is while the pointer moves over it.
     this.root.append(this.controls, this.status, this.wrap, element('div', { className: 'figures' }, this.hover, this.decodedFigure), this.legend, this.colourRow, this.conditional, this.sliders, this.strip, this.lassoSection);
     this.listen(this.canvas);
-    new ResizeObserver(() => this.layout()).observe(this.root);
+    // A new width only: the root's height follows the scatter's, which layout sets.
+    let observedWidth = -1;
+    new ResizeObserver(() => {
+      if (this.root.clientWidth === observedWidth) return;
+      observedWidth = this.root.clientWidth;
+      this.layout();
+    }).observe(this.root);
     // The scatter's height follows the view's too, which the root's size does not see.
     window.addEventListener('resize', () => this.layout());
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -367,14 +374,24 @@ class ExplorerPage {
   private visible = (index: number): boolean => this.colours[index * 4 + 3] > 0;
 
   private fit(): Camera {
-    const { width, height } = this.size();
+    const { width, height } = this.measure();
     return fitCamera(this.points!.projected, this.points!.result.count, width, height);
   }
 
-  /** Square up to MAX_HEIGHT, and short enough that the images under it fit in the view with it. */
+  /** The scatter's size as last laid out (read on every frame and pointer move, so not measured then). */
   private size(): { width: number; height: number } {
+    return this.measured ?? this.measure();
+  }
+
+  /**
+   * Square up to MAX_HEIGHT, and where the view is short, short enough that the images under it
+   * are in the view with it, from the view's top down (in a side bar shared with other views, a
+   * wheel over the scatter zooms, so scrolling to them would be a chore), but not below MIN_HEIGHT.
+   */
+  private measure(): { width: number; height: number } {
     const width = Math.max(120, this.root.clientWidth);
-    return { width, height: Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, width, window.innerHeight - FIGURES_ROOM)) };
+    const top = this.wrap.getBoundingClientRect().top + window.scrollY;
+    return { width, height: Math.round(Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, width, window.innerHeight - top - FIGURES_ROOM))) };
   }
 
   /** The side of each of the three images under the scatter: as big as IMAGE_SIDE while they fit side by side. */
@@ -383,7 +400,8 @@ class ExplorerPage {
   }
 
   private layout(): void {
-    const { width, height } = this.size();
+    this.measured = this.measure();
+    const { width, height } = this.measured;
     const ratio = window.devicePixelRatio || 1;
     // A canvas given its size again is cleared, which the renderer would not know: only a new size is set.
     for (const canvas of [this.canvas, this.overlay]) {
