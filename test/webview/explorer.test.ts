@@ -585,6 +585,8 @@ describe('the page as a person sees it in a narrow side bar', { skip }, () => {
       await waitInPage(page, `data('canvas.scatter', 'drawn') !== undefined`);
       const swatches = await page.evaluate(`[...document.querySelectorAll('.legend .class .swatch')].map((element) => getComputedStyle(element).backgroundColor)`) as string[];
       assert.equal(swatches.length, 10);
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: `${artifacts}/explorer-classes-${theme}.png` });
       const labs = swatches.map((text) => lab((/rgb\((\d+), (\d+), (\d+)\)/.exec(text) ?? []).slice(1).map(Number)));
       const background = lab([1, 3, 5].map((at) => parseInt(colours.background.slice(at, at + 2), 16)));
       const distance = (a: number[], b: number[]) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
