@@ -106,7 +106,7 @@ class RunsPanel implements vscode.Disposable {
       if (!panel.visible) this.ready = false;
     }));
     this.store.push(vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('latentLab.runsFolder')) {
+      if (event.affectsConfiguration('latentLab.runsFolder') || event.affectsConfiguration('latentLab.moreRunsFolders')) {
         this.watch();
         void this.refresh();
       }
@@ -360,6 +360,8 @@ export class RunsPanels implements vscode.Disposable, vscode.WebviewPanelSeriali
   show(): RunsPanel {
     if (this.current) {
       this.current.panel.reveal();
+      // Asked for again, it reads the runs folders again: a watcher can miss a folder written meanwhile.
+      void this.current.refresh();
       return this.current;
     }
     const panel = vscode.window.createWebviewPanel(RUNS_VIEW_TYPE, 'Runs', vscode.ViewColumn.Active, webviewOptions(this.bundle));
