@@ -111,6 +111,85 @@ suite('Runs panel', () => {
     await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
   });
 
+  test('five runs of a trial: what a person compares is on screen in a 1400-pixel window, and each selected run is labelled by what differs', async () => {
+    // As config.json stores them: every model default whatever the kind (beta 4 for a plain vae), and the native backend's long device.
+    const defaults = { beta: 4, sparsity: 1, noise: 0.3, mask_ratio: 0.75, kl_warmup: 0 };
+    const device = 'AMD EPYC (2 cores), native kernels (AVX2), OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64 (Cooperlake kernels), 2 threads';
+    const base = Date.UTC(2026, 5, 1, 9, 0, 0);
+    const trial = [
+      { seed: 7, lr: 0.001, kind: 'vae', model: defaults },
+      { seed: 8, lr: 0.001, kind: 'vae', model: defaults },
+      { seed: 9, lr: 0.001, kind: 'vae', model: defaults },
+      { seed: 7, lr: 0.003, kind: 'vae', model: defaults },
+      { seed: 7, lr: 0.001, kind: 'beta-vae', model: { ...defaults, beta: 2 } },
+    ].map((run, index) => writeRun(runsRoot, { experiment: 'panel-trial', start: new Date(base + index * 60_000), ...run, device, epochs: 2, stepsPerEpoch: 5, status: 'completed', views: true }));
+    const expected = ['seed 7 · model.kind vae · train.lr 0.001', 'seed 8 · model.kind vae · train.lr 0.001', 'seed 9 · model.kind vae · train.lr 0.001', 'seed 7 · model.kind vae · train.lr 0.003', 'seed 7 · model.kind beta-vae · train.lr 0.001'];
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+    try {
+      await vscode.commands.executeCommand('latentLab.showRuns');
+      await inPanel(`root.querySelector('vscode-button[aria-label="Refresh"]').click(); return true;`);
+      await waitInPanel('the trial\'s runs in the table', `return ${trial.map((run) => `Boolean(${row(run)})`).join(' && ')};`, Boolean);
+      await inPanel(`const search = root.querySelector('vscode-textfield'); search.value = 'panel-trial'; search.dispatchEvent(new Event('input')); return true;`);
+      await waitInPanel<number>('the search to keep the five', `return Number(root.querySelector('.table-wrap').dataset.rows);`, (rows) => rows === 5);
+      await inPanel(`root.querySelector('vscode-button[aria-label="Select Shown"]').click(); return true;`);
+      await waitInPanel('five curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 5);
+      // Every item checked, its failure kept: one run of the test says all that is wrong.
+      const problems: string[] = [];
+      const check = async (what: string, body: () => Promise<void>) => {
+        try {
+          await body();
+        } catch (error) {
+          problems.push(`${what}: ${(error as Error).message}`);
+        }
+      };
+      const SETTLE = 15_000;
+      await check('columns', async () => {
+        // beta applies to the beta-vae run alone: the plain vae runs have none, so it differs from nothing.
+        await waitInPanel<string[]>('the keys that differ between the five', `return [...root.querySelectorAll('th.config')].map((cell) => cell.textContent);`, (keys) => keys.join() === 'seed,model.kind,train.lr', SETTLE);
+      });
+      await check('layout', async () => {
+        const layout = await inPanel<{ firstKey: number; actions: number; visible: number }>(`const wrap = root.querySelector('.table-wrap'); const left = wrap.querySelector('table').getBoundingClientRect().left;
+          const header = (title) => [...wrap.querySelectorAll('thead th')].find((cell) => cell.textContent === title).getBoundingClientRect();
+          return { firstKey: wrap.querySelector('th.config').getBoundingClientRect().left - left, actions: header('actions').right - left, visible: wrap.clientWidth };`);
+        console.log(`[runs] trial layout: ${JSON.stringify(layout)}`);
+        assert.ok(layout && layout.firstKey < 1000, `the first differing key starts at ${layout?.firstKey} px of the table`);
+        assert.ok(layout && layout.actions <= layout.visible, `the actions end at ${layout?.actions} px, past the ${layout?.visible} px the table shows without scrolling`);
+      });
+      // Each selected run by what differs, where runs are told apart: the legend, the reconstructions and the row's hover.
+      await check('legend', async () => {
+        await waitInPanel<string[]>('the legend\'s labels', `return ${JSON.stringify(trial)}.map((run) => [...root.querySelectorAll('.legend .entry')].find((entry) => entry.dataset.run === run)?.textContent);`, (labels) => JSON.stringify(labels) === JSON.stringify(expected), SETTLE);
+      });
+      await check('reconstructions', async () => {
+        await waitInPanel<string[]>('the reconstruction rows\' labels', `return ${JSON.stringify(trial)}.map((run) => [...root.querySelectorAll('.views canvas[data-run]')].find((canvas) => canvas.dataset.run === run)?.previousElementSibling.textContent);`, (labels) => JSON.stringify(labels) === JSON.stringify(expected), SETTLE);
+      });
+      await check('row hover', async () => {
+        const titles = await inPanel<string[]>(`return [${trial.map((run) => `${row(run)}.title`).join(', ')}];`);
+        assert.deepEqual(titles?.map((title) => title.split('\n')[0]), expected);
+      });
+      assert.deepEqual(problems, []);
+      await screenshotInThemes('runs-trial');
+    } finally {
+      await inPanel(`root.querySelector('vscode-button[aria-label="Clear Selection"]').click(); const search = root.querySelector('vscode-textfield'); search.value = ''; search.dispatchEvent(new Event('input')); return true;`);
+      await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
+      await vscode.commands.executeCommand('workbench.view.explorer');
+    }
+  });
+
+  test('a run that logged no per-step records (fewer steps than log_every) shows its per-epoch loss, and says so', async () => {
+    const short = writeRun(runsRoot, { experiment: 'panel-short', start: new Date(Date.UTC(2026, 5, 2, 0, 0, 0)), epochs: 1, stepsPerEpoch: 3, stepRecords: false, status: 'completed' });
+    await vscode.commands.executeCommand('latentLab.showRuns');
+    await inPanel(`root.querySelector('vscode-button[aria-label="Refresh"]').click(); return true;`);
+    await waitInPanel('the short run in the table', `return Boolean(${row(short)});`, Boolean);
+    await clickRows([short]);
+    const chart = await waitInPanel<{ datasets: number; points: number; series: string; note: string }>('its curve', `const chart = root.querySelector('[data-datasets]'); return chart ? { datasets: Number(chart.dataset.datasets), points: Number(chart.dataset.points), series: chart.dataset.series, note: chart.querySelector('.series-note')?.textContent ?? '' } : null;`, (state) => state.datasets === 1 && state.points > 0);
+    assert.equal(chart.points, 1, 'its one epoch');
+    assert.equal(chart.series, 'train-loss');
+    assert.match(chart.note, /no selected run logged a loss per step.*train loss per epoch/);
+    await clickRows([short]);
+    await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
+  });
+
   test('a running run\'s curve follows its metrics.jsonl', async () => {
     const running = writeRun(runsRoot, { experiment: 'panel-running', start: new Date(Date.UTC(2026, 0, 5, 0, 0, 0)), epochs: 3, stepsPerEpoch: STEPS / 3 });
     // Held by this process, which is alive: the run is training as far as anyone can tell.

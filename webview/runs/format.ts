@@ -36,3 +36,29 @@ export function configText(value: RunRow['config'][string] | undefined): string 
 export function runName(row: Pick<RunRow, 'experiment' | 'runDir'>): string {
   return `${row.experiment}/${row.runDir.split(/[\\/]/).pop()}`;
 }
+
+/** More differing keys than a label reads at a glance: the table's columns show the rest. */
+const LABEL_KEYS = 4;
+
+/**
+ * Each run's label where runs are told apart (the legend, the reconstructions, a row's hover): the
+ * values of `keys` (the config keys that differ between them), `seed 8 · train.lr 0.003`; its
+ * experiment first when they are of several; its start time where that says nothing or two runs
+ * would read the same.
+ */
+export function runLabels(rows: readonly Pick<RunRow, 'runDir' | 'experiment' | 'startedAt' | 'config'>[], keys: readonly string[]): Map<string, string> {
+  const several = new Set(rows.map((row) => row.experiment)).size > 1;
+  const shown = keys.slice(0, LABEL_KEYS);
+  const labels = rows.map((row) => {
+    const parts = shown.filter((key) => row.config[key] !== undefined).map((key) => `${key} ${configText(row.config[key])}`);
+    if (parts.length > 0 && keys.length > LABEL_KEYS) parts.push('…');
+    return [...(several ? [row.experiment] : []), ...(parts.length > 0 ? parts : [startText(row.startedAt)])].join(' · ');
+  });
+  const count = new Map<string, number>();
+  for (const label of labels) count.set(label, (count.get(label) ?? 0) + 1);
+  return new Map(rows.map((row, index) => {
+    const label = labels[index];
+    const time = startText(row.startedAt);
+    return [row.runDir, count.get(label)! > 1 && !label.endsWith(time) ? `${label} · ${time}` : label];
+  }));
+}

@@ -10,7 +10,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
 import type { HostMessage, PageMessage, RunRow, RunsPanelState, SweepGroup } from '../../extension/runs-panel-protocol';
 import { opaque } from '../chart/chart-view';
-import { runName } from './format';
+import { runLabels, runName } from './format';
 import { icon } from './icons';
 import { Overlay } from './overlay';
 import { Reconstructions } from './reconstructions';
@@ -59,6 +59,8 @@ class RunsPage {
   private sweeps = new Map<string, SweepGroup>();
   private listedOnce = false;
   private configKeys: string[] = [];
+  /** The selected runs' labels: what differs between them. */
+  private labels = new Map<string, string>();
   private readonly root = document.getElementById('runs-root') as HTMLDivElement;
   private readonly table: RunsTable;
   private readonly overlay: Overlay;
@@ -111,7 +113,7 @@ class RunsPage {
     });
     this.sweepPlot = new SweepPlot({ sweepKey: this.state.sweepKey, sweepLogX: this.state.sweepLogX, sweepMean: this.state.sweepMean }, (changed) => this.save(changed));
     this.overlay = new Overlay(this.state, (changed) => this.save(changed));
-    this.views = new Reconstructions((run) => (this.byRun.get(run) ? runName(this.byRun.get(run)!) : run), (epoch) => api.postMessage({ type: 'viewsEpoch', epoch }));
+    this.views = new Reconstructions((run) => this.labels.get(run) ?? (this.byRun.get(run) ? runName(this.byRun.get(run)!) : run), (epoch) => api.postMessage({ type: 'viewsEpoch', epoch }));
     this.content = element('div', {},
       element('div', { className: 'toolbar' }, this.search, this.statusFilter, this.summary,
         textButton('Select Shown', 'Select every run the table shows', () => this.select([...new Set([...this.state.selected, ...this.table.shownRuns.map((row) => row.runDir)])])),
@@ -212,14 +214,19 @@ class RunsPage {
     const shown = this.rows.filter((row) => (status === 'all' || row.status === status) && (!search || [runName(row), row.title ?? '', row.status, row.backend ?? '', row.device ?? '', ...Object.entries(row.config).map(([key, value]) => `${key}=${String(value)}`)].some((text) => text.toLowerCase().includes(search))));
     const selectedRows = this.state.selected.map((run) => this.byRun.get(run)).filter((row): row is RunRow => row !== undefined);
     const colours = new Map(this.state.selected.map((run) => [run, this.colourOf(run)]));
+    // The host's config columns are the keys that differ between the selected runs once two are.
+    const labels = runLabels(selectedRows, selectedRows.length >= 2 ? this.configKeys : []);
+    const relabelled = JSON.stringify([...labels]) !== JSON.stringify([...this.labels]);
+    this.labels = labels;
     const expanded = new Set((this.state.expandedSweeps ?? []).filter((id) => this.sweeps.has(id)));
     // An expanded sweep's swept keys are columns, first, for its runs.
     const configKeys = [...new Set([...[...expanded].flatMap((id) => this.sweeps.get(id)!.keys), ...this.configKeys])];
     const plotted = this.state.sweep && this.sweeps.has(this.state.sweep) ? this.state.sweep : undefined;
-    this.table.render(shown, { selected: new Set(this.state.selected), configKeys, sort: this.state.sort ?? { column: 'started', descending: true }, colours, sweeps: this.sweeps, expanded, ...(plotted ? { plotted } : {}) });
+    this.table.render(shown, { selected: new Set(this.state.selected), configKeys, sort: this.state.sort ?? { column: 'started', descending: true }, colours, sweeps: this.sweeps, expanded, labels, ...(plotted ? { plotted } : {}) });
     this.sweepPlot.show(plotted ? this.sweeps.get(plotted) : undefined, this.rows, this.colours);
     this.summary.textContent = `${shown.length} of ${this.rows.length} runs · ${this.state.selected.length} selected`;
-    this.overlay.setRuns(selectedRows.map((row) => ({ id: row.runDir, label: runName(row), colour: colours.get(row.runDir)! })));
+    this.overlay.setRuns(selectedRows.map((row) => ({ id: row.runDir, label: labels.get(row.runDir)!, colour: colours.get(row.runDir)! })));
+    if (relabelled) this.views.relabel();
   }
 }
 

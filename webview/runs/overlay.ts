@@ -45,6 +45,7 @@ export class Overlay {
   private readonly smoothingValue: HTMLSpanElement;
   private readonly logScale: VscodeCheckbox;
   private readonly logNote: HTMLSpanElement;
+  private readonly seriesNote: HTMLSpanElement;
   private readonly legend: HTMLDivElement;
 
   constructor(state: RunsPanelState, private readonly changed: (state: Partial<RunsPanelState>) => void) {
@@ -65,6 +66,7 @@ export class Overlay {
     this.logScale.setAttribute('aria-label', 'log scale');
     this.logScale.addEventListener('change', () => this.settingsChanged());
     this.logNote = element('span', { className: 'note' });
+    this.seriesNote = element('span', { className: 'note series-note' });
     this.legend = element('div', { className: 'legend' });
     this.legend.setAttribute('aria-label', 'selected runs');
     const canvas = element('canvas');
@@ -72,7 +74,7 @@ export class Overlay {
     canvas.setAttribute('aria-label', 'the selected runs\' curves');
     const plot = element('div', { className: 'chart' }, canvas);
     this.root = element('div', {},
-      element('div', { className: 'toolbar' }, this.series, element('span', {}, 'x '), this.xAxis, element('label', {}, 'smoothing ', this.smoothing, this.smoothingValue), this.logScale, this.logNote),
+      element('div', { className: 'toolbar' }, this.series, element('span', {}, 'x '), this.xAxis, element('label', {}, 'smoothing ', this.smoothing, this.smoothingValue), this.logScale, this.logNote, this.seriesNote),
       this.legend, plot);
     this.chart = new Chart<'line', Point[]>(canvas, {
       type: 'line',
@@ -123,7 +125,12 @@ export class Overlay {
   }
 
   private draw(): void {
-    const series = this.series.value as SeriesName;
+    const chosen = this.series.value as SeriesName;
+    const loaded = this.runs.flatMap((run) => this.histories.get(run.id) ?? []);
+    // A run of fewer steps than its log_every logs no step: its epochs are all there is to draw.
+    const noSteps = chosen === 'step-loss' && loaded.length > 0 && loaded.every((history) => history.steps.length === 0);
+    const series: SeriesName = noSteps ? 'train-loss' : chosen;
+    this.seriesNote.textContent = noSteps ? `no selected run logged a loss per step (a run logs one every log_every steps): the ${SERIES['train-loss'].replace(' (epoch)', '')} per epoch instead` : '';
     const x = this.xAxis.value as XAxis;
     const weight = Number(this.smoothing.value);
     this.smoothingValue.textContent = weight.toFixed(2);
@@ -175,6 +182,7 @@ export class Overlay {
       return entry;
     }));
     this.root.dataset.datasets = String(datasets.length);
+    this.root.dataset.series = series;
     this.root.dataset.points = String(points);
     this.root.dataset.highlighted = this.highlighted ?? '';
     this.root.dataset.yScale = log ? 'logarithmic' : 'linear';

@@ -55,6 +55,7 @@ export class Reconstructions {
   private readonly grid: HTMLDivElement;
   private readonly notes: HTMLDivElement;
   private epochs: number[] = [];
+  private shown: ViewsMessage | undefined;
 
   constructor(private readonly labelOf: (run: string) => string, private readonly askEpoch: (epoch: number) => void) {
     this.slider = element('input', { type: 'range', min: '0', max: '0', step: '1', value: '0' });
@@ -69,7 +70,13 @@ export class Reconstructions {
     this.root = element('div', {}, element('div', { className: 'toolbar' }, element('label', {}, 'epoch ', this.slider), this.epochLabel), this.grid, this.notes);
   }
 
+  /** The runs' labels changed (another run selected): the rows are named again. */
+  relabel(): void {
+    if (this.shown) this.show(this.shown);
+  }
+
   show(message: ViewsMessage): void {
+    this.shown = message;
     this.epochs = message.epochs;
     const index = message.epoch === undefined ? -1 : message.epochs.indexOf(message.epoch);
     this.slider.max = String(Math.max(0, message.epochs.length - 1));

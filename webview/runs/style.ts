@@ -18,6 +18,10 @@ th button.sort { all: unset; cursor: pointer; }
 th button.sort:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
 th button.sort::after { content: attr(data-arrow); margin-left: 4px; }
 td.number { text-align: right; }
+/* Long names and device strings are cut to a width, whole in their tooltip: the columns compared stay in view. */
+.clip { display: inline-block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }
+.clip.experiment { max-width: 26em; }
+.clip.backend { max-width: 16em; }
 tr.sweep-group td { border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent)); font-weight: 600; }
 tr.sweep-group .note, tr.sweep-group .problem { font-weight: normal; }
 tr.sweep-group.plotted .sweep-name { text-decoration: underline; }

@@ -39,6 +39,8 @@ export interface TableOptions {
   expanded: ReadonlySet<string>;
   /** The sweep plotted. */
   plotted?: string;
+  /** The selected runs' labels (what differs between them): a row's hover says it. */
+  labels: ReadonlyMap<string, string>;
 }
 
 /** `3 / 4 runs done · best test.loss 87.2 (run 2)`. */
@@ -59,21 +61,38 @@ function statusCell(row: RunRow): HTMLElement {
   return element('span', { className: `status ${row.status}`, textContent: row.status, title: row.problem ?? row.status });
 }
 
-/** The fixed columns; the config columns go between `backend` and the metrics. */
-function fixedColumns(): { before: Column[]; after: Column[] } {
+/** `native · AMD EPYC (2 cores)`: the backend and the device's first part; the whole string is the cell's tooltip. */
+export function backendText(row: Pick<RunRow, 'backend' | 'device'>): string {
+  return [row.backend, row.device?.split(', ')[0]].filter(Boolean).join(' · ');
+}
+
+/** Text cut to its column's width with an ellipsis, whole in its tooltip. */
+function clipped(text: string, title: string, className: string): HTMLElement {
+  return element('span', { className: `clip ${className}`, textContent: text, title });
+}
+
+/**
+ * The fixed columns. What a person compares comes first, seen in a normal window without
+ * scrolling: experiment, status, then the config columns, then the test metrics and the actions;
+ * after the actions, when and where each run ran.
+ */
+function fixedColumns(labels: ReadonlyMap<string, string>): { before: Column[]; metrics: Column[]; after: Column[] } {
+  const experimentText = (row: RunRow) => (row.sweep ? `${runName(row)} · run ${row.sweep.index}${row.sweep.newest ? '' : ' (older)'}` : row.title && row.title !== row.experiment ? `${runName(row)} · ${row.title}` : runName(row));
   return {
     before: [
-      { id: 'experiment', title: 'experiment', key: (row) => runName(row), cell: (row) => element('span', { title: row.runDir, textContent: row.sweep ? `${runName(row)} · run ${row.sweep.index}${row.sweep.newest ? '' : ' (older)'}` : row.title && row.title !== row.experiment ? `${runName(row)} · ${row.title}` : runName(row) }) },
+      { id: 'experiment', title: 'experiment', key: (row) => runName(row), cell: (row) => clipped(experimentText(row), [labels.get(row.runDir), experimentText(row), row.runDir].filter(Boolean).join('\n'), 'experiment') },
       { id: 'status', title: 'status', key: (row) => row.status, cell: statusCell },
-      { id: 'started', title: 'started', key: (row) => row.startedAt, cell: (row) => startText(row.startedAt) },
-      { id: 'duration', title: 'duration', key: (row) => row.durationSeconds, cell: (row) => durationText(row.durationSeconds), number: true },
-      { id: 'epochs', title: 'epochs', key: (row) => row.epochs, cell: (row) => (row.targetEpochs && row.targetEpochs !== row.epochs ? `${row.epochs} / ${row.targetEpochs}` : String(row.epochs)), number: true },
-      { id: 'backend', title: 'backend · device', key: (row) => `${row.backend ?? ''} ${row.device ?? ''}`, cell: (row) => [row.backend, row.device].filter(Boolean).join(' · ') },
     ],
-    after: [
+    metrics: [
       { id: 'test-loss', title: 'test loss', key: (row) => row.test?.loss, cell: (row) => lossText(row.test?.loss, row.units), number: true },
       { id: 'best-loss', title: 'best test loss', key: (row) => row.best?.loss, cell: (row) => (row.best ? `${lossText(row.best.loss, row.units)} (epoch ${row.best.epoch})` : ''), number: true },
       { id: 'psnr', title: 'test PSNR', key: (row) => row.test?.psnr, cell: (row) => (row.test?.psnr !== undefined ? `${row.test.psnr.toFixed(2)} dB` : ''), number: true },
+    ],
+    after: [
+      { id: 'started', title: 'started', key: (row) => row.startedAt, cell: (row) => startText(row.startedAt) },
+      { id: 'duration', title: 'duration', key: (row) => row.durationSeconds, cell: (row) => durationText(row.durationSeconds), number: true },
+      { id: 'epochs', title: 'epochs', key: (row) => row.epochs, cell: (row) => (row.targetEpochs && row.targetEpochs !== row.epochs ? `${row.epochs} / ${row.targetEpochs}` : String(row.epochs)), number: true },
+      { id: 'backend', title: 'backend · device', key: (row) => `${row.backend ?? ''} ${row.device ?? ''}`, cell: (row) => clipped(backendText(row), [row.backend, row.device].filter(Boolean).join(' · '), 'backend') },
     ],
   };
 }
@@ -83,7 +102,11 @@ export class RunsTable {
   private readonly table: HTMLTableElement;
   private rowsByRun = new Map<string, HTMLTableRowElement>();
   private shown: RunRow[] = [];
+  /** The columns before the actions. */
   private columns: Column[] = [];
+  /** The columns after the actions. */
+  private trailing: Column[] = [];
+  private labels: ReadonlyMap<string, string> = new Map();
 
   constructor(private readonly events: TableEvents) {
     this.table = element('table');
@@ -104,16 +127,19 @@ export class RunsTable {
   }
 
   render(rows: readonly RunRow[], options: TableOptions): void {
-    const { before, after } = fixedColumns();
+    this.labels = options.labels;
+    const { before, metrics, after } = fixedColumns(options.labels);
     const config: Column[] = options.configKeys.map((key) => ({ id: `config:${key}`, title: key, config: true, key: (row) => { const value = row.config[key]; return typeof value === 'number' ? value : configText(value); }, cell: (row) => configText(row.config[key]) }));
-    this.columns = [...before, ...config, ...after];
-    const sortColumn = this.columns.find((column) => column.id === options.sort.column) ?? this.columns[2];
+    this.columns = [...before, ...config, ...metrics];
+    this.trailing = after;
+    const every = [...this.columns, ...this.trailing];
+    const sortColumn = every.find((column) => column.id === options.sort.column) ?? every.find((column) => column.id === 'started')!;
     const direction = options.sort.descending ? -1 : 1;
     this.shown = [...rows].sort((a, b) => direction * compare(sortColumn.key(a), sortColumn.key(b)));
 
     const header = element('tr');
     header.append(element('th', { textContent: '' }));
-    for (const column of this.columns) {
+    const headerCell = (column: Column) => {
       const arrow = column === sortColumn ? (options.sort.descending ? '▼' : '▲') : '';
       const button = element('button', { className: 'sort', type: 'button', textContent: column.title });
       button.dataset.arrow = arrow;
@@ -122,9 +148,9 @@ export class RunsTable {
       const cell = element('th', { className: column.config ? 'config' : '' }, button);
       if (column === sortColumn) cell.setAttribute('aria-sort', options.sort.descending ? 'descending' : 'ascending');
       if (column.config) cell.title = 'differs between the selected runs';
-      header.append(cell);
-    }
-    header.append(element('th', { textContent: 'actions' }));
+      return cell;
+    };
+    header.append(...this.columns.map(headerCell), element('th', { textContent: 'actions' }), ...this.trailing.map(headerCell));
 
     const body = element('tbody');
     this.rowsByRun = new Map();
@@ -162,7 +188,7 @@ export class RunsTable {
     const summary = element('span', { className: 'sweep-summary' }, element('span', { className: 'sweep-name', textContent: `sweep ${sweep.name}` }), ` · ${sweepText(sweep)}`);
     if (sweep.keys.length > 0) summary.append(element('span', { className: 'note', textContent: ` · over ${sweep.keys.join(', ')}` }));
     if (sweep.problem) summary.append(element('span', { className: 'problem', textContent: ` · ${sweep.problem}` }));
-    line.append(element('td', {}, chevron), element('td', { colSpan: this.columns.length + 1 }, summary));
+    line.append(element('td', {}, chevron), element('td', { colSpan: this.columns.length + this.trailing.length + 1 }, summary));
     line.addEventListener('click', () => this.events.selectSweep(sweep.id));
     line.addEventListener('keydown', (event) => {
       if (event.target !== line) return;
@@ -184,7 +210,8 @@ export class RunsTable {
     const swatch = element('span', { className: 'swatch' });
     if (colour) swatch.style.background = colour;
     line.append(element('td', {}, swatch));
-    for (const column of this.columns) line.append(element('td', { className: column.number ? 'number' : '' }, column.cell(row)));
+    const cell = (column: Column) => element('td', { className: column.number ? 'number' : '' }, column.cell(row));
+    line.append(...this.columns.map(cell));
     const actions = element('span', { className: 'actions' });
     for (const action of ['openExperiment', 'openFolder', 'continue', 'delete'] as const) {
       const button = element('button', { className: 'icon-button', type: 'button', title: ACTION_TITLES[action] }, icon(action as IconName));
@@ -197,7 +224,9 @@ export class RunsTable {
       });
       actions.append(button);
     }
-    line.append(element('td', {}, actions));
+    line.append(element('td', {}, actions), ...this.trailing.map(cell));
+    const label = this.labels.get(row.runDir);
+    if (label) line.title = `${label}\n${row.runDir}`;
     line.addEventListener('click', () => this.events.toggle(row.runDir));
     line.addEventListener('keydown', (event) => {
       if (event.target !== line || (event.key !== ' ' && event.key !== 'Enter')) return;
