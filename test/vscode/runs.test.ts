@@ -155,6 +155,8 @@ suite('Runs panel', () => {
         console.log(`[runs] trial layout: ${JSON.stringify(layout)}`);
         assert.ok(layout && layout.firstKey < 1000, `the first differing key starts at ${layout?.firstKey} px of the table`);
         assert.ok(layout && layout.actions <= layout.visible, `the actions end at ${layout?.actions} px, past the ${layout?.visible} px the table shows without scrolling`);
+        const backend = await inPanel<{ text: string; title: string }>(`const cell = ${row(trial[0])}.querySelector('.clip.backend'); return cell ? { text: cell.textContent, title: cell.title } : { text: '', title: '' };`);
+        assert.deepEqual(backend, { text: 'cpu · AMD EPYC (2 cores)', title: `cpu · ${device}` }, 'the device short, whole in its tooltip');
       });
       // Each selected run by what differs, where runs are told apart: the legend, the reconstructions and the row's hover.
       await check('legend', async () => {
@@ -186,6 +188,7 @@ suite('Runs panel', () => {
     assert.equal(chart.points, 1, 'its one epoch');
     assert.equal(chart.series, 'train-loss');
     assert.match(chart.note, /no selected run logged a loss per step.*train loss per epoch/);
+    await screenshot('runs-short-run');
     await clickRows([short]);
     await waitInPanel('no curves', CHART_STATE, (state: { datasets: number }) => state.datasets === 0);
   });
