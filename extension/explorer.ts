@@ -14,7 +14,7 @@ import { RUN_FILES } from '../runtime/run-folder';
 import type { ExplorerChoice, ExplorerRun, ExploreResult, ExploreSplit, HostMessage, PageMessage } from './explorer-protocol';
 import type { ExplorerCache } from './explorer-cache';
 import { LatestWins } from './latest-wins';
-import { listRuns, runFolderAt } from './runs-index';
+import { listRuns, runChoiceLabels, runFolderAt } from './runs-index';
 import type { RuntimeProcess } from './runtimeProcess';
 import { pageHtml, webviewOptions } from './webview-page';
 
@@ -303,7 +303,8 @@ export class ExplorerView implements vscode.WebviewViewProvider, vscode.Disposab
       return;
     }
     const rows = await listRuns(this.host.roots());
-    this.runs = rows.map((row) => ({ runDir: row.runDir, label: `${row.title ?? row.experiment} · ${row.startedAt.replace('T', ' ').slice(0, 16)}`, checkpoints: checkpointsOf(row.runDir) })).filter((run) => run.checkpoints.length > 0);
+    const labels = runChoiceLabels(rows);
+    this.runs = rows.map((row) => ({ runDir: row.runDir, label: labels.get(row.runDir)!, checkpoints: checkpointsOf(row.runDir) })).filter((run) => run.checkpoints.length > 0);
     this.choice = this.follow ? this.followedChoice() : this.choice ?? this.followedChoice();
     this.watch();
     this.post({ type: 'runs', runs: this.runs, choice: this.choice, follow: this.follow });

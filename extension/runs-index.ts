@@ -128,6 +128,23 @@ function isLockLive(runDir: string): boolean {
   }
 }
 
+/**
+ * Names for a list of runs (the explorer's run picker): the experiment's title and the start time
+ * to the second, then what differs from the other runs of the same experiment (at most three keys),
+ * so that runs started within one minute, or differing only in their seed, read apart.
+ */
+export function runChoiceLabels(rows: readonly Pick<RunRow, 'runDir' | 'experiment' | 'title' | 'startedAt' | 'config'>[]): Map<string, string> {
+  const byExperiment = new Map<string, Pick<RunRow, 'config'>[]>();
+  for (const row of rows) byExperiment.set(row.experiment, [...(byExperiment.get(row.experiment) ?? []), row]);
+  const keysOf = new Map([...byExperiment].map(([experiment, group]) => [experiment, group.length > 1 ? differingKeys(group) : []]));
+  return new Map(rows.map((row) => {
+    const keys = keysOf.get(row.experiment)!;
+    const shown = keys.slice(0, 3).filter((key) => row.config[key] !== undefined).map((key) => `${key} ${String(row.config[key])}`);
+    const start = row.startedAt.replace('T', ' ').slice(0, 19);
+    return [row.runDir, [row.title ?? row.experiment, start, ...shown, ...(keys.length > 3 ? ['…'] : [])].join(' · ')];
+  }));
+}
+
 /** The row of one run folder: what its files say, each unreadable file named in `problem`. */
 export async function readRunRow(runDir: string, experiment: string): Promise<RunRow> {
   const problems: string[] = [];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { continueRefusal, differingKeys, flattenConfig, listRuns, parsePageMessage, runsCsv, sweepGroups } from '../../extension/runs-index';
+import { continueRefusal, differingKeys, flattenConfig, listRuns, parsePageMessage, runChoiceLabels, runsCsv, sweepGroups } from '../../extension/runs-index';
 import { acquireRunLock } from '../../runtime/run-lock';
 import { temporaryDirectory } from '../helpers/temp';
 import { writeRun } from '../helpers/written-runs';
@@ -197,4 +197,16 @@ test('a sweep whose sweep.json is damaged is still a group, naming the file', as
   assert.equal(groups.length, 1);
   assert.equal(groups[0].total, 4, 'the runs found count when sweep.json cannot say');
   assert.match(groups[0].problem ?? '', /sweep\.json: .*JSON/);
+});
+
+test('the explorer\'s run picker names runs apart: title, start to the second, then what differs within the experiment', () => {
+  const row = (runDir: string, experiment: string, startedAt: string, config: Record<string, string | number>) => ({ runDir, experiment, title: `${experiment} title`, startedAt, config });
+  const labels = runChoiceLabels([
+    row('/runs/vae/a', 'vae', '2026-11-30T09:39:05.000Z', { seed: 7, 'train.lr': 0.001, 'model.kind': 'vae' }),
+    row('/runs/vae/b', 'vae', '2026-11-30T09:39:48.000Z', { seed: 8, 'train.lr': 0.001, 'model.kind': 'vae' }),
+    row('/runs/other/c', 'other', '2026-11-30T10:00:00.000Z', { seed: 1, 'model.kind': 'ae' }),
+  ]);
+  assert.equal(labels.get('/runs/vae/a'), 'vae title · 2026-11-30 09:39:05 · seed 7');
+  assert.equal(labels.get('/runs/vae/b'), 'vae title · 2026-11-30 09:39:48 · seed 8');
+  assert.equal(labels.get('/runs/other/c'), 'other title · 2026-11-30 10:00:00', 'a lone run of its experiment: nothing to tell apart');
 });
