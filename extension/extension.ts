@@ -314,7 +314,8 @@ export function activate(context: vscode.ExtensionContext): LatentLabApi {
   const explorer = new ExplorerView(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), { roots: runsRoots, runtime: () => explorerRuntime.runtime(), release: () => explorerRuntime.stop(), cache: new ExplorerCache(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'explorer')), currentRun, onCurrentRunChange: (listener) => vscode.Disposable.from(vscode.window.onDidChangeActiveNotebookEditor(listener), controller.onStatus(listener)) });
   context.subscriptions.push(explorer, vscode.window.registerWebviewViewProvider(EXPLORER_VIEW_ID, explorer));
   const runFolderMenu = new RunFolderMenu(runsRoots);
-  context.subscriptions.push(runFolderMenu);
+  // The watchers miss events while they start, and on a busy machine for longer: the runs trained here are not left to them.
+  context.subscriptions.push(runFolderMenu, controller.onStatus(() => runFolderMenu.runChanged()));
   // The Explorer's menu passes the run folder clicked; the notebook toolbar its context; the palette nothing (the notebook's run).
   register('latentLab.exploreLatentSpace', async (target?: unknown) => {
     if (!(target instanceof vscode.Uri)) return explorer.show(currentRun());

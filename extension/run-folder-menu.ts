@@ -78,6 +78,11 @@ export class RunFolderMenu implements vscode.Disposable {
     void this.refresh();
   }
 
+  /** A run of this window started, went on or ended: its folder is listed once the news settles, whatever the file watchers saw. */
+  runChanged(): void {
+    this.soon(false);
+  }
+
   /** Once the events settle: the list read again, or the watchers made again first where a runs folder came into being. */
   private soon(rebase: boolean): void {
     this.rebase ||= rebase;

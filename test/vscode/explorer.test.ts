@@ -6,11 +6,9 @@
  * traversal slider, whose pixels change as they move.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
-import { EXTENSION_ID, evaluateInFrames, openNotebook, outputText, runCells, screenshot, screenshotInThemes, waitFor, workspaceFolder } from './support';
+import { EXTENSION_ID, evaluateInFrames, outputText, screenshot, screenshotInThemes, trainSmall, waitFor } from './support';
 
 /** sprites, count 400, test_fraction 0.25. */
 const TEST_POINTS = 100;
@@ -62,18 +60,7 @@ suite('Latent Explorer', () => {
   });
 
   test('after a short training the explorer shows the test split\'s points; hover shows a point\'s images; a drag and a traversal slider change the decoded pixels; a lasso shows its images; a new epoch redraws them', async () => {
-    const file = path.join(workspaceFolder(), 'explorer-tour.aexp');
-    writeFileSync(file, [
-      '---\ntitle: Explorer tour\nseed: 3\n---',
-      '```data\ndataset: sprites\nsize: 16\ncount: 400\ntest_fraction: 0.25\nbatch: 50\n```',
-      '```model\nkind: vae\nlatent: 3\nencoder: [dense 32 relu]\n```',
-      '```train\nepochs: 2\n```',
-    ].join('\n\n') + '\n');
-    const editor = await openNotebook(file);
-    const code = editor.notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code && (cell.metadata.aexp as { kind: string }).kind !== 'frontMatter');
-    await runCells(editor.notebook, code, 120_000);
-    for (const cell of code) assert.equal(cell.executionSummary?.success, true, outputText(cell));
-    const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString());
+    const { editor, code, runDir } = await trainSmall('explorer-tour.aexp', { title: 'Explorer tour', seed: 3, data: 'dataset: sprites\nsize: 16\ncount: 400\ntest_fraction: 0.25\nbatch: 50', model: 'kind: vae\nlatent: 3\nencoder: [dense 32 relu]', train: 'epochs: 2' });
     assert.ok(runDir, 'the notebook has a run folder');
 
     await vscode.commands.executeCommand('latentLab.exploreLatentSpace');

@@ -4,10 +4,9 @@
  * from the run folder.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { cellOfKind, openNotebook, outputText, runCells, screenshot, waitFor, workspaceFolder } from './support';
+import { cellOfKind, openNotebook, outputText, screenshot, trainSmall, waitFor, workspaceFolder } from './support';
 
 const CELLS = ['interpolate', 'traverse', 'explore'] as const;
 
@@ -18,19 +17,8 @@ function pictures(cell: vscode.NotebookCell): number {
 suite('Latent Lab analysis cells in VS Code', () => {
   test('interpolate, traverse and explore show their pictures and captions, and show them again after a reopen', async () => {
     const file = path.join(workspaceFolder(), 'latent-tour.aexp');
-    writeFileSync(file, [
-      '---\ntitle: Latent tour\nseed: 5\n---',
-      '```data\ndataset: sprites\nsize: 16\ncount: 400\nbatch: 50\n```',
-      '```model\nkind: vae\nlatent: 3\nencoder: [dense 32 relu]\n```',
-      '```train\nepochs: 1\n```',
-      '```interpolate\npairs: 2\nmethod: slerp\nsteps: 5\n```',
-      '```traverse\nsteps: 5\n```',
-      '```explore\n```',
-    ].join('\n\n') + '\n');
-    let editor = await openNotebook(file);
-    const code = editor.notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code && (cell.metadata.aexp as { kind: string }).kind !== 'frontMatter');
-    await runCells(editor.notebook, code, 120_000);
-    for (const cell of code) assert.equal(cell.executionSummary?.success, true, outputText(cell));
+    const trained = await trainSmall(path.basename(file), { title: 'Latent tour', seed: 5, data: 'dataset: sprites\nsize: 16\ncount: 400\nbatch: 50', model: 'kind: vae\nlatent: 3\nencoder: [dense 32 relu]', train: 'epochs: 1', more: ['```interpolate\npairs: 2\nmethod: slerp\nsteps: 5\n```', '```traverse\nsteps: 5\n```', '```explore\n```'] });
+    let editor = trained.editor;
     for (const kind of CELLS) assert.equal(pictures(cellOfKind(editor.notebook, kind)), 1, `${kind} shows its picture: ${outputText(cellOfKind(editor.notebook, kind))}`);
     assert.match(outputText(cellOfKind(editor.notebook, 'interpolate')), /rows: test 0 \(\w+\) → test 1 \(\w+\)/);
     assert.match(outputText(cellOfKind(editor.notebook, 'traverse')), /z\d: KL \d+\.\d{3} nats/);

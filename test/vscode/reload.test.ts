@@ -11,7 +11,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
-import { evaluateInFrames, EXTENSION_ID, openNotebook, outputText, runCells, screenshot, waitFor, workspaceFolder } from './support';
+import { evaluateInFrames, EXTENSION_ID, screenshot, trainSmall, waitFor, workspaceFolder } from './support';
 
 /** What the views showed before the reload. */
 interface Before {
@@ -72,18 +72,8 @@ suite('A window reload', () => {
 
   test('before: a trained run in the explorer, zoomed, and selected in the Runs panel; then the window reloads', async function () {
     if (existsSync(noteFile())) this.skip();
-    const file = path.join(workspaceFolder(), 'reload.aexp');
-    writeFileSync(file, [
-      '---\ntitle: Reload\nseed: 7\n---',
-      '```data\ndataset: sprites\nsize: 16\ncount: 200\ntest_fraction: 0.25\nbatch: 50\n```',
-      '```model\nkind: vae\nlatent: 3\nencoder: [dense 16 relu]\n```',
-      '```train\nepochs: 1\n```',
-    ].join('\n\n') + '\n');
-    const editor = await openNotebook(file);
-    const code = editor.notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code && (cell.metadata.aexp as { kind: string }).kind !== 'frontMatter');
-    await runCells(editor.notebook, code, 120_000);
-    for (const cell of code) assert.equal(cell.executionSummary?.success, true, outputText(cell));
-    const runDir = api.controller.lastRunDir.get(editor.notebook.uri.toString())!;
+    const trained = await trainSmall('reload.aexp', { title: 'Reload', seed: 7, data: 'dataset: sprites\nsize: 16\ncount: 200\ntest_fraction: 0.25\nbatch: 50', model: 'kind: vae\nlatent: 3\nencoder: [dense 16 relu]', train: 'epochs: 1' });
+    const runDir = trained.runDir!;
 
     await vscode.commands.executeCommand('latentLab.exploreLatentSpace');
     const fitted = await waitInFrames<{ run: string; points: string; camera: Before['camera'] }>('the explorer\'s points', EXPLORER, (value) => value.run === runDir);

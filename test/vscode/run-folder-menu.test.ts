@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LatentLabApi } from '../../extension/extension';
 import { runFolderName, writeRun } from '../helpers/written-runs';
-import { click, contextMenuLabels, evaluateInFrames, EXTENSION_ID, openNotebook, outputText, press, runCells, screenshot, waitFor, workspaceFolder } from './support';
+import { click, contextMenuLabels, evaluateInFrames, EXTENSION_ID, press, screenshot, trainSmall, waitFor, workspaceFolder } from './support';
 
 const ENTRY = 'Explore Latent Space';
 const OPEN = 'Open Run\'s Experiment';
@@ -43,18 +43,7 @@ suite('Explore Latent Space from a run folder\'s context menu', () => {
   suiteSetup(async () => {
     api = await vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.activate();
     runsRoot = path.join(workspaceFolder(), '.aexp', 'runs');
-    const file = path.join(workspaceFolder(), 'menu-run.aexp');
-    writeFileSync(file, [
-      '---\ntitle: Menu run\nseed: 5\n---',
-      '```data\ndataset: sprites\nsize: 16\ncount: 200\ntest_fraction: 0.25\nbatch: 50\n```',
-      '```model\nkind: vae\nlatent: 2\nencoder: [dense 16 relu]\n```',
-      '```train\nepochs: 1\n```',
-    ].join('\n\n') + '\n');
-    const editor = await openNotebook(file);
-    const code = editor.notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code && (cell.metadata.aexp as { kind: string }).kind !== 'frontMatter');
-    await runCells(editor.notebook, code, 120_000);
-    for (const cell of code) assert.equal(cell.executionSummary?.success, true, outputText(cell));
-    const trained = api.controller.lastRunDir.get(editor.notebook.uri.toString())!;
+    const trained = (await trainSmall('menu-run.aexp', { title: 'Menu run', seed: 5, data: 'dataset: sprites\nsize: 16\ncount: 200\ntest_fraction: 0.25\nbatch: 50', model: 'kind: vae\nlatent: 2\nencoder: [dense 16 relu]', train: 'epochs: 1' })).runDir!;
     await waitFor('the menu to know the trained run', () => api.runFolderMenu.folders.includes(trained), 20_000);
     copied = path.join(path.dirname(trained), runFolderName(new Date(Date.UTC(2026, 0, 3, 4, 5, 6))));
     cpSync(trained, copied, { recursive: true });

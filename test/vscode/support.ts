@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import type { LatentLabApi } from '../../extension/extension';
 
 export const EXTENSION_ID = 'latent-lab.latent-lab';
 
@@ -146,4 +147,19 @@ export async function scrollNotebook(amount: number): Promise<void> {
     return true;
   })()`);
   if (done !== true) throw new Error('no notebook cell list on the page to scroll');
+}
+
+/**
+ * Writes a small sprites VAE experiment (its cells as given, then `more` cells), opens it and runs
+ * every code cell, each of which must succeed: what the explorer, reload and menu suites start from.
+ */
+export async function trainSmall(name: string, options: { title: string; seed: number; data: string; model: string; train: string; more?: string[] }): Promise<{ editor: vscode.NotebookEditor; code: vscode.NotebookCell[]; runDir: string | undefined; file: string }> {
+  const file = path.join(workspaceFolder(), name);
+  writeFileSync(file, [`---\ntitle: ${options.title}\nseed: ${options.seed}\n---`, `\`\`\`data\n${options.data}\n\`\`\``, `\`\`\`model\n${options.model}\n\`\`\``, `\`\`\`train\n${options.train}\n\`\`\``, ...(options.more ?? [])].join('\n\n') + '\n');
+  const editor = await openNotebook(file);
+  const code = editor.notebook.getCells().filter((cell) => cell.kind === vscode.NotebookCellKind.Code && (cell.metadata.aexp as { kind: string }).kind !== 'frontMatter');
+  await runCells(editor.notebook, code, 120_000);
+  for (const cell of code) if (cell.executionSummary?.success !== true) throw new Error(`the ${(cell.metadata.aexp as { kind: string }).kind} cell of ${name} did not succeed: ${outputText(cell)}`);
+  const api = vscode.extensions.getExtension<LatentLabApi>(EXTENSION_ID)!.exports;
+  return { editor, code, runDir: api.controller.lastRunDir.get(editor.notebook.uri.toString()), file };
 }
