@@ -97,6 +97,8 @@ export class AexpController implements vscode.Disposable {
   lastTimeline: string[] = [];
   /** Notebooks (by URI) whose outputs were restored or produced since they opened. */
   private readonly restored = new Set<string>();
+  /** Notebooks (by URI) a run was asked of since they opened: a restore still going writes nothing more. */
+  private readonly runAsked = new Set<string>();
   /** The train cells' charts' messaging, one channel for every run. */
   private readonly charts: ChartChannel;
   /** The cells' image views' messaging, one channel for every run: a view answers until its cell shows another or its notebook closes. */
@@ -123,6 +125,7 @@ export class AexpController implements vscode.Disposable {
     this.store.add(this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => selected && restoreSoon(notebook)));
     this.store.add(vscode.workspace.onDidCloseNotebookDocument((notebook) => {
       this.restored.delete(notebook.uri.toString());
+      this.runAsked.delete(notebook.uri.toString());
       this.images.forgetNotebook(notebook.uri.toString());
     }));
     this.store.add(vscode.workspace.onDidGrantWorkspaceTrust(() => vscode.workspace.notebookDocuments.forEach(restoreSoon)));
@@ -164,13 +167,17 @@ export class AexpController implements vscode.Disposable {
       // The epoch lines are known up front: written once, at the last epoch's event, rather than once per epoch (T6: 60 writes held the image view back by seconds).
       const shownEpochs = recorded.events.flatMap((event) => (event.type === 'metrics' && event.record.kind === 'epoch' ? [event.record] : []));
       const lastEpochEvent = recorded.events.map((event) => event.type).lastIndexOf('metrics');
-      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded, images: this.images, history: shownEpochs });
+      const view = new RunView({ controller: this.controller, notebook, cells: byKind, involved: CELL_KINDS.filter((kind) => kinds.has(kind)), mode: 'restore', store, log: this.host.log, modelKind: recorded.modelKind, runDir, charts: this.charts, chartHistory: recorded, images: this.images, history: shownEpochs, superseded: () => this.runAsked.has(key) });
       const summary = recorded.summary;
       try {
         await view.open();
         for (const [index, event] of recorded.events.entries()) {
           if (event.type === 'metrics' && index !== lastEpochEvent) continue;
-          await view.handle(event).catch((error: Error) => this.host.log.warn(`${runDir}: ${error.message}`));
+          await view.handle(event).catch((error: Error) => {
+            // Before any cell could be given an execution it is the controller not selected yet: tried again then, whole.
+            if (!view.touchedCells) throw error;
+            this.host.log.warn(`${runDir}: ${error.message}`);
+          });
         }
         if (summary) await view.finish({ runDir, status: summary.status, summary }, recorded.when);
         else await view.endUnfinished(`last run, ${recorded.when.toLocaleString()}: it did not finish (its runtime ended without a word, or it is still running elsewhere). Continue Training resumes it from its last checkpoint.\nrun folder: ${runDir}`);
@@ -239,6 +246,7 @@ export class AexpController implements vscode.Disposable {
   private async runOwned(selected: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument, options: RunRequestOptions, store: DisposableStore): Promise<void> {
     const { continuation } = options;
     this.restored.add(notebook.uri.toString());
+    this.runAsked.add(notebook.uri.toString());
     const wanted = new Set(selected.map(cellKind).filter((kind): kind is CellName => kind !== undefined));
     // Markdown and front matter have nothing to run; they succeed at once. A sweep cell offers to run its sweep.
     for (const cell of selected.filter((candidate) => cellKind(candidate) === undefined && candidate.kind === vscode.NotebookCellKind.Code)) {

@@ -120,6 +120,8 @@ export interface RunViewOptions {
   chartHistory?: ChartHistory;
   /** Where the cells' image views get their messages; without it the cells show their PNG grids. */
   images?: ImageChannel;
+  /** A restore: true once a run of the notebook started, whose outputs the restore must not write over. */
+  superseded?: () => boolean;
 }
 
 export class RunView {
@@ -151,11 +153,16 @@ export class RunView {
    * under load, each edit a round trip to the notebook's webview).
    */
   private readonly gathering: boolean;
+  /** The notebook's cells and their text when the run was asked for: what the runtime's line numbers count in. */
+  private readonly cellsAtStart: readonly vscode.NotebookCell[];
+  private readonly textAtStart: ReturnType<typeof notebookCells>;
 
   constructor(private readonly options: RunViewOptions) {
     this.notebook = options.notebook;
     this.runDir = options.runDir;
     this.gathering = options.mode === 'restore';
+    this.cellsAtStart = options.notebook.getCells();
+    this.textAtStart = notebookCells(options.notebook);
     for (const record of options.history ?? []) this.epochLines.set(record.epoch, epochLine(record));
   }
 
@@ -320,6 +327,8 @@ export class RunView {
   /** A restored cell's gathered outputs, written at once: appended to a cell that shows none yet, else in place of what it shows. */
   private async writeGathered(view: CellView): Promise<void> {
     view.unwritten = false;
+    // A run started since: its outputs are not written over with the last run's.
+    if (this.options.superseded?.()) return;
     if (view.cell.outputs.length === 0) await view.execution.appendOutput(view.outputs);
     else await setOutputs(view.execution, view.outputs);
   }
@@ -563,6 +572,10 @@ export class RunView {
     await this.opened;
     if (this.ended) return;
     this.ended = true;
+    if (this.gathering && this.options.superseded?.()) {
+      for (const view of this.views.values()) if (view.hasExecution && view.state !== 'ended') view.execution.end(undefined);
+      return;
+    }
     this.runDir = result.runDir || this.runDir;
     const at = this.options.mode === 'restore' ? undefined : Date.now();
     const notRun = notRunLine(result.status);
@@ -596,9 +609,8 @@ export class RunView {
   private locatedView(error: SerializedError | Error): CellView | undefined {
     const located = /^(.*):(\d+):\d+: error: /.exec(error.message.split('\n')[0]);
     if (!located || path.basename(located[1]) !== path.basename(this.notebook.uri.fsPath)) return undefined;
-    const cells = this.notebook.getCells();
-    const index = cellAtLine(notebookCells(this.notebook), Number(located[2]));
-    const cell = index === undefined ? undefined : cells[index];
+    const index = cellAtLine(this.textAtStart, Number(located[2]));
+    const cell = index === undefined ? undefined : this.cellsAtStart[index];
     return [...this.views.values()].find((view) => view.cell === cell && view.state !== 'ended');
   }
 
