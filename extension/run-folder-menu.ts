@@ -4,11 +4,11 @@
  * as runs start and go. Before the extension is active (the key unset) the menu goes by the folder's
  * place and name alone (`.aexp/runs/…/<start time>`). In an untrusted workspace it lists nothing.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { isRunFolderName, RUN_FILES } from '../runtime/run-folder';
 import { runFoldersHoldingRuns } from './runs-index';
+import { isInside, watchedBase } from './runs-root';
 
 /** The run folders, as an object whose keys are the paths a when clause's `resourcePath` takes for them. */
 export const RUN_FOLDERS_KEY = 'latentLab.runFolders';
@@ -42,7 +42,7 @@ export class RunFolderMenu implements vscode.Disposable {
     this.store.push(vscode.workspace.onDidGrantWorkspaceTrust(() => this.restart()));
     this.store.push(vscode.workspace.onDidChangeWorkspaceFolders(() => this.restart()));
     this.store.push(vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('latentLab.runsFolder')) this.restart();
+      if (event.affectsConfiguration('latentLab.runsFolder') || event.affectsConfiguration('latentLab.moreRunsFolders')) this.restart();
     }));
     this.restart();
   }
@@ -55,7 +55,8 @@ export class RunFolderMenu implements vscode.Disposable {
       // of what is made inside a folder made at once (`mkdir -p .aexp/runs/x/y` reports `.aexp`
       // alone): a runs folder the first run makes is watched from its nearest existing parent until
       // then, and from itself after.
-      const bases = [...new Set(roots.map(existingAncestor))];
+      const workspaceFolders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+      const bases = [...new Set(roots.flatMap((root) => watchedBase(root, workspaceFolders) ?? []))];
       this.watchers = bases.map((base) => vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), '**/*'), false, true, false));
       const changed = (uri: vscode.Uri) => {
         const file = uri.fsPath;
@@ -114,15 +115,3 @@ export class RunFolderMenu implements vscode.Disposable {
   }
 }
 
-/** Whether `file` is `folder` or inside it. */
-function isInside(folder: string, file: string): boolean {
-  const relative = path.relative(folder, file);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
-
-/** `folder` if it exists, else its nearest parent that does. */
-function existingAncestor(folder: string): string {
-  let current = folder;
-  while (!existsSync(current) && path.dirname(current) !== current) current = path.dirname(current);
-  return current;
-}
