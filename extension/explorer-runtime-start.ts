@@ -15,17 +15,19 @@ import type { RequestOf } from '../runtime/protocol';
 const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /**
- * V8's options for it: --expose-gc, with which the runtime collects once after each explore
- * answer (runtime/server.ts: the answer's serialized copies stay resident otherwise while the
- * runtime sits idle); and young-generation semi-spaces of at most 2 MB instead of 16: V8 grows
- * them while a split is encoded and keeps them committed (about 30 MB of the runtime's memory
- * after showing all 70k points, for no time saved there). Neither limits what a request may use.
+ * V8's options for it, given on its command line (NODE_OPTIONS accepts --expose-gc only in newer
+ * Node releases than some VS Code builds carry): --expose-gc, with which the runtime collects once
+ * after each explore answer (runtime/server.ts: the answer's serialized copies stay resident
+ * otherwise while the runtime sits idle); and young-generation semi-spaces of at most 2 MB instead
+ * of 16: V8 grows them while a split is encoded and keeps them committed (about 30 MB of the
+ * runtime's memory after showing all 70k points, for no time saved there). Neither limits what a
+ * request may use.
  */
-const V8_OPTIONS = ['--expose-gc', '--max-semi-space-size=2'];
+export const EXPLORER_RUNTIME_ARGUMENTS: readonly string[] = ['--expose-gc', '--max-semi-space-size=2'];
 
-/** Its environment: the allocator's threshold and V8's options above; `inherited` keeps its own NODE_OPTIONS. */
-export function explorerRuntimeEnv(inherited: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return { ...MALLOC_ENV, NODE_OPTIONS: [inherited.NODE_OPTIONS, ...V8_OPTIONS].filter(Boolean).join(' ') };
+/** Its environment: the allocator's threshold above. */
+export function explorerRuntimeEnv(): Record<string, string> {
+  return { ...MALLOC_ENV };
 }
 
 /**

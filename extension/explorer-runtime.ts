@@ -8,7 +8,7 @@
  * while.
  */
 import type * as vscode from 'vscode';
-import { explorerInitialize, explorerRuntimeEnv } from './explorer-runtime-start';
+import { EXPLORER_RUNTIME_ARGUMENTS, explorerInitialize, explorerRuntimeEnv } from './explorer-runtime-start';
 import { RuntimeProcess } from './runtimeProcess';
 
 /** A view that has asked nothing for this long gives its runtime (TF.js, models, datasets) back. */
@@ -39,7 +39,7 @@ export class ExplorerRuntime implements vscode.Disposable {
       this.current = undefined;
       return Promise.reject(new Error('the Latent Explorer has no runs folder to read: open a workspace folder'));
     }
-    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: explorerRuntimeEnv() }, this.log);
+    const runtimeProcess = new RuntimeProcess(this.serverScript, { cwd: folder, env: explorerRuntimeEnv(), execArgv: EXPLORER_RUNTIME_ARGUMENTS }, this.log);
     const ready = runtimeProcess.request(explorerInitialize(roots, dataDir)).then(() => runtimeProcess, (error: Error) => {
       runtimeProcess.dispose();
       throw error;

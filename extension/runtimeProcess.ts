@@ -42,12 +42,12 @@ export class RuntimeProcess implements vscode.Disposable {
   private disposed = false;
   exited = false;
 
-  constructor(serverScript: string, options: { cwd: string; env: NodeJS.ProcessEnv }, private readonly log: vscode.LogOutputChannel) {
+  constructor(serverScript: string, options: { cwd: string; env: NodeJS.ProcessEnv; execArgv?: readonly string[] }, private readonly log: vscode.LogOutputChannel) {
     this.child = fork(serverScript, [], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: [],
+      execArgv: [...(options.execArgv ?? [])],
     });
     log.info(`runtime started (pid ${this.child.pid})`);
     const forward = (stream: NodeJS.ReadableStream | null, level: 'info' | 'warn') => {

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { principalComponents, project } from '../../runtime/analysis/pca';
-import { explorerInitialize, explorerRuntimeEnv } from '../../extension/explorer-runtime-start';
+import { EXPLORER_RUNTIME_ARGUMENTS, explorerInitialize, explorerRuntimeEnv } from '../../extension/explorer-runtime-start';
 import type { BackendName, ExploreMemory } from '../../runtime/protocol';
 import { Client, SERVER } from '../../test/helpers/runtime-client';
 import type { Result } from './stats';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const child = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
   child.stderr?.resume();
   const client = new Client(child);
-  const explorerChild = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [], env: { ...process.env, ...explorerRuntimeEnv() } });
+  const explorerChild = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [...EXPLORER_RUNTIME_ARGUMENTS], env: { ...process.env, ...explorerRuntimeEnv() } });
   explorerChild.stderr?.resume();
   const explorer = new Client(explorerChild);
   const results: Result[] = [];

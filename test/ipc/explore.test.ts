@@ -9,7 +9,7 @@ import { fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { explorerInitialize, explorerRuntimeEnv } from '../../extension/explorer-runtime-start';
+import { EXPLORER_RUNTIME_ARGUMENTS, explorerInitialize, explorerRuntimeEnv } from '../../extension/explorer-runtime-start';
 import type { ExploreResult } from '../../runtime/protocol';
 import { tinyExperiment } from '../helpers/experiments';
 import { Client, SERVER as server } from '../helpers/runtime-client';
@@ -148,7 +148,7 @@ test('an explorer\'s runtime given several runs folders (exploreRoots) opens run
 
 test('the explorer\'s own runtime (inference: thread) decodes on its own thread, says where its memory is, and refuses to train', async () => {
   // Started as the extension starts it (its allocator threshold, --expose-gc: it collects after each explore answer).
-  const other = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...explorerRuntimeEnv() } }));
+  const other = new Client(fork(server, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [...EXPLORER_RUNTIME_ARGUMENTS], env: { ...process.env, ...explorerRuntimeEnv() } }));
   other.child.stderr?.resume();
   try {
     const unknown = await other.send({ type: 'initialize', inference: 'gpu' });
