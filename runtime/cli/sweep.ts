@@ -15,7 +15,7 @@ import { chooseConcurrency, describeRun, runQueue } from '../sweep/local-queue';
 import { SlurmError, cancel, checkSbatch, queuedTasks, submit } from '../sweep/slurm';
 import type { SlurmOptions } from '../sweep/slurm-script';
 import { arraySpec, sbatchScript } from '../sweep/slurm-script';
-import { copyCliBundle, readJobs, recordJob, sweepFile, sweepFolder, writeSweepRecord } from '../sweep/sweep-folder';
+import { appendJob, copyCliBundle, readJobs, sweepFile, sweepFolder, withSweepLock, writeSweepRecord } from '../sweep/sweep-folder';
 import { SweepRunError, requireSweep, sweepRunText, sweepRunsFolder } from '../sweep/sweep-run';
 import { statusLines, sweepStatus } from '../sweep/sweep-status';
 import { formatTable, summaryTable, writeSummaryCsv } from '../sweep/summary';
@@ -126,43 +126,48 @@ export async function sweepVerb(argv: string[]): Promise<number> {
       maxParallel: positiveInteger(values['max-parallel'], '--max-parallel'),
       preamble: values.preamble,
     };
-    // Finished runs, and runs a job of this sweep still has queued or running, are not submitted again.
-    const statuses = sweepStatus(input);
-    const indices = statuses.filter((status) => !['completed', 'early-stopped', 'diverged', 'pending', 'running'].includes(status.state)).map((status) => status.run.index);
-    if (indices.length === 0) {
-      process.stderr.write(`every run of the sweep is finished or queued (aexp sweep ${positionals[0]} --status)\n`);
+    // One submission of a sweep at a time, from choosing its runs to recording its job: two at once
+    // each saw every run unqueued and submitted all of them, and could share one rewritten script.
+    const submission = (): number => {
+      // Finished runs, and runs a job of this sweep still has queued or running, are not submitted again.
+      const statuses = sweepStatus(input);
+      const indices = statuses.filter((status) => !['completed', 'early-stopped', 'diverged', 'pending', 'running'].includes(status.state)).map((status) => status.run.index);
+      if (indices.length === 0) {
+        process.stderr.write(`every run of the sweep is finished or queued (aexp sweep ${positionals[0]} --status)\n`);
+        return 0;
+      }
+      const runtimeFolder = __dirname;
+      if (!existsSync(path.join(runtimeFolder, 'cli.js'))) throw new SlurmError(`the CLI bundle is not built (${path.join(runtimeFolder, 'cli.js')} is missing); run npm run build`);
+      const cli = values['dry-run'] ? path.join(sweepFile(folder, 'bundle'), 'runtime', 'cli.js') : copyCliBundle(runtimeFolder, folder);
+      const script = sbatchScript({
+        name: experimentName(file),
+        node: process.execPath,
+        cli,
+        experiment: file,
+        runsFolder,
+        sweepFolder: folder,
+        count: sweep.runs.length,
+        indices,
+        dataDir: path.resolve(resolveDataDir(values['data-dir'])),
+        backend: values.backend ?? 'auto',
+        options,
+      });
+      const scriptFile = sweepFile(folder, 'script');
+      mkdirSync(sweepFile(folder, 'tasks'), { recursive: true });
+      writeFileAtomic(scriptFile, [Buffer.from(script)]);
+      if (values['dry-run']) {
+        process.stdout.write(script);
+        process.stderr.write(`written to ${scriptFile}; not submitted (--dry-run)\n`);
+        return 0;
+      }
+      const jobId = submit(scriptFile);
+      const damaged = appendJob(folder, { jobId, indices, submitted: new Date().toISOString(), script: scriptFile });
+      if (damaged) process.stderr.write(`warning: ${damaged}\n`);
+      process.stderr.write(`submitted job ${jobId}: run(s) ${arraySpec(indices)} of ${sweep.runs.length}; aexp sweep ${positionals[0]} --status\n`);
+      process.stdout.write(`${jobId}\n`);
       return 0;
-    }
-    const runtimeFolder = __dirname;
-    if (!existsSync(path.join(runtimeFolder, 'cli.js'))) throw new SlurmError(`the CLI bundle is not built (${path.join(runtimeFolder, 'cli.js')} is missing); run npm run build`);
-    const cli = values['dry-run'] ? path.join(sweepFile(folder, 'bundle'), 'runtime', 'cli.js') : copyCliBundle(runtimeFolder, folder);
-    const script = sbatchScript({
-      name: experimentName(file),
-      node: process.execPath,
-      cli,
-      experiment: file,
-      runsFolder,
-      sweepFolder: folder,
-      count: sweep.runs.length,
-      indices,
-      dataDir: path.resolve(resolveDataDir(values['data-dir'])),
-      backend: values.backend ?? 'auto',
-      options,
-    });
-    const scriptFile = sweepFile(folder, 'script');
-    mkdirSync(sweepFile(folder, 'tasks'), { recursive: true });
-    writeFileAtomic(scriptFile, [Buffer.from(script)]);
-    if (values['dry-run']) {
-      process.stdout.write(script);
-      process.stderr.write(`written to ${scriptFile}; not submitted (--dry-run)\n`);
-      return 0;
-    }
-    const jobId = submit(scriptFile);
-    const damaged = recordJob(folder, { jobId, indices, submitted: new Date().toISOString(), script: scriptFile });
-    if (damaged) process.stderr.write(`warning: ${damaged}\n`);
-    process.stderr.write(`submitted job ${jobId}: run(s) ${arraySpec(indices)} of ${sweep.runs.length}; aexp sweep ${positionals[0]} --status\n`);
-    process.stdout.write(`${jobId}\n`);
-    return 0;
+    };
+    return values['dry-run'] ? submission() : withSweepLock(folder, 'submit the sweep', submission);
   }
 
   return runHere({ ...input, parallel, backend: values.backend, dataDir: values['data-dir'], display: positionals[0] });

@@ -75,33 +75,45 @@ export function readJobs(folder: string): JobRecord[] {
 }
 
 /**
- * Adds `job` to jobs.json. Two submissions of one sweep at once (two `aexp sweep --slurm`) would
- * each read the list and write it back with only their own job added: the sweep folder's lock is
- * held from the read to the rename, so no job id is dropped. It is the run folder's lock
- * (run-lock.ts: a holder that died, or whose heartbeat from another host went stale, is taken over).
- * A jobs.json that cannot be read as a list of jobs is not written over (its job ids would be
- * lost): it is moved aside, and the returned line says where.
+ * Adds `job` to jobs.json under the sweep folder's lock. Two submissions of one sweep at once (two
+ * `aexp sweep --slurm`) would each read the list and write it back with only their own job added:
+ * the lock is held from the read to the rename, so no job id is dropped. It is the run folder's
+ * lock (run-lock.ts: a holder that died, or whose heartbeat from another host went stale, is taken over).
  */
 export function recordJob(folder: string, job: JobRecord): string | undefined {
+  return withSweepLock(folder, `record job ${job.jobId}`, () => appendJob(folder, job));
+}
+
+/** Runs `body` holding the sweep folder's lock (waiting for another holder, as recordJob does). */
+export function withSweepLock<T>(folder: string, purpose: string, body: () => T): T {
   mkdirSync(folder, { recursive: true });
-  const lock = lockSweepFolder(folder, `record job ${job.jobId}`);
+  const lock = lockSweepFolder(folder, purpose);
   try {
-    const file = sweepFile(folder, 'jobs');
-    let kept: JobRecord[] = [];
-    let note: string | undefined;
-    if (existsSync(file)) {
-      const problem = jobsProblem(file);
-      if (problem) {
-        const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        renameSync(file, aside);
-        note = `${file}: ${problem}; moved to ${aside} (its job ids are not in the new list)`;
-      } else kept = readJobs(folder);
-    }
-    writeJson(file, [...kept, job]);
-    return note;
+    return body();
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Adds `job` to jobs.json; the caller holds the sweep folder's lock (withSweepLock). A jobs.json
+ * that cannot be read as a list of jobs is not written over (its job ids would be lost): it is
+ * moved aside, and the returned line says where.
+ */
+export function appendJob(folder: string, job: JobRecord): string | undefined {
+  const file = sweepFile(folder, 'jobs');
+  let kept: JobRecord[] = [];
+  let note: string | undefined;
+  if (existsSync(file)) {
+    const problem = jobsProblem(file);
+    if (problem) {
+      const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(file, aside);
+      note = `${file}: ${problem}; moved to ${aside} (its job ids are not in the new list)`;
+    } else kept = readJobs(folder);
+  }
+  writeJson(file, [...kept, job]);
+  return note;
 }
 
 /** Why a jobs.json is not a list of jobs, or undefined when it is. */

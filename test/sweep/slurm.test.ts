@@ -5,13 +5,14 @@
  * its task's output; resubmitting submits only the unfinished run, and --cancel cancels it.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
 import { checkpointFile, readRunSummary } from '../../runtime/run-folder';
 import { readRunProgress } from '../../runtime/sweep/run-progress';
+import { readJobs } from '../../runtime/sweep/sweep-folder';
 import { sweepRunParent } from '../../runtime/sweep/sweep-run';
 import type { SlurmCluster } from '../helpers/slurm-cluster';
 import { useSlurmCluster } from '../helpers/slurm-cluster';
@@ -154,4 +155,31 @@ test('a task stopped by Slurm\'s SIGTERM (its time limit) checkpoints, and the s
   assert.match(readFileSync(output, 'utf8'), /interrupted: stopping[\s\S]*resuming at epoch/);
   assert.equal(cli(['sweep', file, '--cancel', '--out', runs]).status, 0);
   await waitUntilIdle([again.stdout.trim()]);
+});
+
+test('two submissions of one sweep at the same moment submit each run once: the second finds the first\'s runs queued', async (context) => {
+  const cluster = slurm();
+  if (typeof cluster === 'string') return context.skip(cluster);
+  const file = experiment('twice', 'dataset: sprites\nsize: 12\ncount: 300\n', 'seeds: [1, 2, 3]\n');
+  // Held by their preamble: the test looks at what was submitted, then cancels it.
+  const submit = () => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [aexp, 'sweep', file, '--slurm', '--preamble', 'sleep 120', ...slurmArguments], { cwd: folder, env: cluster.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+  const both = await Promise.all([submit(), submit()]);
+  for (const result of both) assert.equal(result.status, 0, result.stderr);
+  const jobs = readJobs(path.join(runs, '.sweeps', 'twice'));
+  try {
+    const submitted = jobs.flatMap((job) => job.indices).sort();
+    assert.deepEqual(submitted, [0, 1, 2], `each run once: ${JSON.stringify(jobs)}; ${both.map((result) => result.stderr.trim()).join(' | ')}`);
+    assert.equal(jobs.length, 1, 'one job');
+    assert.ok(both.some((result) => /every run of the sweep is finished or queued/.test(result.stderr)), 'the other submission says why it submitted nothing');
+  } finally {
+    assert.equal(cli(['sweep', file, '--cancel', '--out', runs]).status, 0);
+    await waitUntilIdle(jobs.map((job) => job.jobId));
+  }
 });
